@@ -1,0 +1,104 @@
+"""Service configuration from the environment, Cloud Run style (SPEC section 7).
+
+Development (the default) runs on embedded parts: SQLite and a generated master key under
+``./var``, a local mail sink, the local Gmail emulator. Production
+(``SENDGUARD_ENV=production``) refuses to start without real settings and never falls back
+to a development secret.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from service.errors import ConfigError
+
+GOOGLE_CERTS_URL = "https://www.googleapis.com/oauth2/v1/certs"
+GMAIL_API_ENDPOINT = "https://gmail.googleapis.com/"
+
+
+@dataclass(frozen=True)
+class Config:
+    env: str = "development"
+    port: int = 8080
+    var_dir: Path = Path("var")
+    database_url: str = "sqlite:///var/sendguard.db"
+    base_url: str = ""
+    policy_path: str | None = None
+    addon_audience: str = ""
+    addon_service_account: str = ""
+    oauth_client_id: str = ""
+    google_certs_url: str = GOOGLE_CERTS_URL
+    gmail_api_endpoint: str = GMAIL_API_ENDPOINT
+    master_key: str = ""            # hex keys, comma separated: first encrypts, all decrypt
+    kms_key: str = ""
+    mailer: str = ""                # smtp://host:port, or "sink" (development)
+    mail_from: str = "SendGuard <no-reply@sendguard.invalid>"
+    db_pool_size: int = 5
+    extra: dict[str, str] = field(default_factory=dict, compare=False)
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Config:
+        e = os.environ if environ is None else environ
+        env = e.get("SENDGUARD_ENV", "development").strip().lower() or "development"
+        if env not in ("development", "production", "test"):
+            raise ConfigError(f"SENDGUARD_ENV must be development, production or test, not {env!r}")
+        try:
+            port = int(e.get("PORT", "8080"))
+            pool = int(e.get("SENDGUARD_DB_POOL_SIZE", "5"))
+        except ValueError as exc:
+            raise ConfigError(f"PORT and SENDGUARD_DB_POOL_SIZE must be numbers: {exc}") from None
+        var_dir = Path(e.get("SENDGUARD_VAR_DIR", "var"))
+        cfg = cls(
+            env=env,
+            port=port,
+            var_dir=var_dir,
+            database_url=e.get("DATABASE_URL", f"sqlite:///{var_dir}/sendguard.db"),
+            base_url=e.get("SENDGUARD_BASE_URL", "").rstrip("/"),
+            policy_path=e.get("SENDGUARD_POLICY") or None,
+            addon_audience=e.get("SENDGUARD_ADDON_AUDIENCE", ""),
+            addon_service_account=e.get("SENDGUARD_ADDON_SERVICE_ACCOUNT", ""),
+            oauth_client_id=e.get("SENDGUARD_OAUTH_CLIENT_ID", ""),
+            google_certs_url=e.get("SENDGUARD_GOOGLE_CERTS_URL", GOOGLE_CERTS_URL),
+            gmail_api_endpoint=e.get("SENDGUARD_GMAIL_API_ENDPOINT", GMAIL_API_ENDPOINT),
+            master_key=e.get("SENDGUARD_MASTER_KEY", ""),
+            kms_key=e.get("SENDGUARD_KMS_KEY", ""),
+            mailer=e.get("SENDGUARD_MAILER", ""),
+            mail_from=e.get("SENDGUARD_MAIL_FROM", cls.mail_from),
+            db_pool_size=pool,
+        )
+        if cfg.production:
+            cfg.check_production()
+        return cfg
+
+    def check_production(self) -> None:
+        """Name every missing production setting at once."""
+        missing = []
+        if not (self.master_key or self.kms_key):
+            missing.append("SENDGUARD_MASTER_KEY or SENDGUARD_KMS_KEY")
+        for name, value in (
+            ("SENDGUARD_BASE_URL", self.base_url),
+            ("SENDGUARD_ADDON_AUDIENCE", self.addon_audience),
+            ("SENDGUARD_ADDON_SERVICE_ACCOUNT", self.addon_service_account),
+            ("SENDGUARD_OAUTH_CLIENT_ID", self.oauth_client_id),
+            ("SENDGUARD_MAILER", self.mailer),
+        ):
+            if not value:
+                missing.append(name)
+        if missing:
+            raise ConfigError("production needs: " + ", ".join(missing))
+        if self.base_url and not self.base_url.startswith("https://"):
+            raise ConfigError("SENDGUARD_BASE_URL must be https:// in production")
+        if self.mailer in ("sink", "memory"):
+            raise ConfigError("SENDGUARD_MAILER must be a real mailer in production")
+        if self.database_url.startswith("sqlite"):
+            raise ConfigError("DATABASE_URL must point at PostgreSQL in production")
+
+    def with_(self, **changes: object) -> Config:
+        return replace(self, **changes)  # type: ignore[arg-type]

@@ -1,0 +1,99 @@
+"""Every error SendGuard raises on purpose, in one hierarchy.
+
+    SendGuardError                 base; ``public_message`` is safe to show a user
+    ├── InputError                 the caller's input is wrong (CLI exit 2, HTTP 400)
+    │   ├── MessageError           not a readable e-mail message
+    │   ├── PolicyError            bad policy file: names the key and the line
+    │   └── AttachmentError        attachment refused (type, size)
+    ├── ConfigError                the service is misconfigured (refuses to start)
+    ├── AuthError                  a Google token failed verification (HTTP 401, no card)
+    ├── NotFoundError              a draft, package or record does not exist (HTTP 404)
+    ├── GmailError                 the Gmail API failed
+    │   ├── GmailTransientError    429/5xx after all retries; the user may retry
+    │   └── GmailClientError       4xx: the request itself is wrong
+    ├── ConflictError              the state changed under us (already sent, revoked)
+    └── SecretError                any bad key-page token or code: one opaque failure
+
+Handlers turn these into CLI lines, cards or HTTP answers in one place each
+(``service.cli`` and ``service.addon.errors``); nothing else formats errors.
+"""
+
+from __future__ import annotations
+
+
+class SendGuardError(Exception):
+    """Base of every deliberate SendGuard error."""
+
+    status = 500
+
+    def __init__(self, message: str = "", *, detail: str | None = None) -> None:
+        super().__init__(message)
+        self.public_message = message
+        self.detail = detail
+
+
+class InputError(SendGuardError):
+    status = 400
+
+
+class MessageError(InputError):
+    pass
+
+
+class PolicyError(InputError):
+    def __init__(self, message: str, *, key: str | None = None, line: int | None = None,
+                 path: str | None = None) -> None:
+        where = ""
+        if path:
+            where = f"{path}"
+            if line:
+                where += f":{line}"
+            where += ": "
+        super().__init__(where + message)
+        self.key = key
+        self.line = line
+        self.path = path
+
+
+class AttachmentError(InputError):
+    pass
+
+
+class ConfigError(SendGuardError):
+    pass
+
+
+class AuthError(SendGuardError):
+    status = 401
+
+
+class NotFoundError(SendGuardError):
+    status = 404
+
+
+class GmailError(SendGuardError):
+    status = 502
+
+
+class GmailTransientError(GmailError):
+    status = 503
+
+
+class GmailClientError(GmailError):
+    def __init__(self, message: str = "", *, http_status: int = 400,
+                 detail: str | None = None) -> None:
+        super().__init__(message, detail=detail)
+        self.http_status = http_status
+
+
+class ConflictError(SendGuardError):
+    status = 409
+
+
+class SecretError(SendGuardError):
+    """One opaque failure for every bad token or code: never says which check failed."""
+
+    status = 403
+
+    def __init__(self) -> None:
+        super().__init__("invalid or expired link or code")
