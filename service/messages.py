@@ -1,0 +1,136 @@
+"""Message catalogs: every user-facing text, in Japanese and English.
+
+Keys are grouped by prefix: ``finding.*`` (policy findings), ``note.*`` (attachment
+notes), ``cli.*``, ``card.*`` (add-on cards), ``key.*`` (key page), ``mail.*`` (notices).
+"""
+
+from __future__ import annotations
+
+EN: dict[str, str] = {
+    "list.more": " and {n} more",
+    "finding.external_recipients": "{n} external recipient(s) in {d} domain(s): {domains}.",
+    "finding.many_visible_recipients": (
+        "{n} external addresses are visible to each other in To/Cc (limit {limit}). "
+        "Move them to Bcc."),
+    "finding.cross_domain_exposure": (
+        "{n} external organisations can see each other's addresses in To/Cc "
+        "(limit {limit}): {orgs}."),
+    "finding.personal_address_visible": (
+        "Personal address(es) {addresses} in To/Cc are visible to other external "
+        "recipients."),
+    "finding.many_bcc_recipients": (
+        "{n} addresses in Bcc (limit {limit}). Was a template left full of addresses?"),
+    "finding.invalid_address": "{field}: \"{raw}\" is not one valid address: {reason}.",
+    "reason.empty": "the entry is empty",
+    "reason.missing_separator": "several addresses without a comma between them",
+    "reason.newline": "it contains a line break",
+    "reason.fullwidth_at": "it uses a full-width ＠ instead of @",
+    "reason.no_domain": "there is no domain after @",
+    "reason.invalid_domain": "the domain is not valid",
+    "reason.syntax": "it is not an e-mail address",
+    "finding.lookalike_domain": "{domain} looks like {like}, but is a different domain.",
+    "finding.blocked_recipient": "{addresses}: sending to this recipient is blocked by policy.",
+    "finding.missing_required_bcc": (
+        "Mail to external recipients must Bcc {missing}, which is missing."),
+    "finding.confidential_keyword": (
+        "\"{keyword}\" in the {place} while external recipients are present."),
+    "finding.personal_data": (
+        "{total} personal-data items in the {place} ({kinds}) while external recipients are "
+        "present."),
+    "finding.unencrypted_attachment": (
+        "Attachment {name} is not encrypted and goes to external recipients."),
+    "finding.blocked_attachment": "Attachment {name} has a blocked file type ({ext}).",
+    "place.subject": "subject",
+    "place.body": "body",
+    "place.attachment": "attachment {name}",
+    "place.attachment_name": "attachment name {name}",
+    "kind.emails": "e-mail addresses: {n}",
+    "kind.phones": "phone numbers: {n}",
+    "kind.my_numbers": "My Numbers: {n}",
+    "kind.cards": "card numbers: {n}",
+    "field.to": "To",
+    "field.cc": "Cc",
+    "field.bcc": "Bcc",
+    "severity.block": "BLOCK",
+    "severity.warn": "WARN",
+    "severity.info": "INFO",
+    "note.zip_bomb": "{path}: archive looks like a zip bomb; its contents were not checked.",
+    "note.too_deep": "{path}: archives nested too deep; inner contents were not checked.",
+    "note.too_many_entries": "{path}: too many files in the archive; the rest was not checked.",
+    "note.too_large": "{path}: too large to check completely.",
+    "note.corrupt": "{path}: the file is damaged and could not be read.",
+    "note.encrypted_member": "{path}: encrypted, contents not checked.",
+    "note.unsupported": "{path}: this file type is not checked for personal data.",
+    "note.other": "{path}: {code}",
+    "cli.no_findings": "No findings.",
+    "cli.header": "SEVERITY  CODE                       WHERE        MESSAGE",
+    "cli.summary": "{block} block, {warn} warn, {info} info",
+    "cli.notes": "Notes:",
+    "cli.error": "sendguard: error: {message}",
+    "cli.not_a_message": "{path}: not an e-mail message",
+    "cli.unreadable": "{path}: cannot read: {reason}",
+    "cli.protect_done": "Wrote {out}: {n} attachment(s) in {zip} (package {package_id}).",
+    "cli.protect_password": "Password: {password}",
+}
+
+JA: dict[str, str] = {
+    "list.more": " ほか{n}件",
+    "finding.external_recipients": "社外の宛先が{n}件（{d}ドメイン）あります: {domains}。",
+    "finding.many_visible_recipients": (
+        "To/Ccで社外のアドレス{n}件が互いに見えます（上限{limit}件）。Bccに移してください。"),
+    "finding.cross_domain_exposure": (
+        "To/Ccで社外の{n}組織が互いのアドレスを見られます（上限{limit}）: {orgs}。"),
+    "finding.personal_address_visible": (
+        "To/Ccの個人アドレス {addresses} が他の社外の宛先に見えます。"),
+    "finding.many_bcc_recipients": (
+        "Bccに{n}件のアドレスがあります（上限{limit}件）。テンプレートの宛先が残っていませんか。"),
+    "finding.invalid_address": "{field}: 「{raw}」は1件の正しいアドレスではありません: {reason}。",
+    "reason.empty": "空の宛先です",
+    "reason.missing_separator": "複数のアドレスの間にカンマがありません",
+    "reason.newline": "改行が含まれています",
+    "reason.fullwidth_at": "@ が全角の「＠」です",
+    "reason.no_domain": "@ の後にドメインがありません",
+    "reason.invalid_domain": "ドメインが正しくありません",
+    "reason.syntax": "メールアドレスの形式ではありません",
+    "finding.lookalike_domain": "{domain} は {like} に似ていますが、別のドメインです。",
+    "finding.blocked_recipient": "{addresses}: ポリシーにより送信が禁止されている宛先です。",
+    "finding.missing_required_bcc": "社外宛てのメールには {missing} をBccに入れる必要がありますが、入っていません。",
+    "finding.confidential_keyword": "社外の宛先があるのに、{place}に「{keyword}」が含まれています。",
+    "finding.personal_data": (
+        "社外の宛先があるのに、{place}に個人情報が{total}件含まれています（{kinds}）。"),
+    "finding.unencrypted_attachment": "添付ファイル {name} は暗号化されずに社外へ送られます。",
+    "finding.blocked_attachment": "添付ファイル {name} は禁止されたファイル形式（{ext}）です。",
+    "place.subject": "件名",
+    "place.body": "本文",
+    "place.attachment": "添付ファイル {name} ",
+    "place.attachment_name": "添付ファイル名 {name} ",
+    "kind.emails": "メールアドレス {n}件",
+    "kind.phones": "電話番号 {n}件",
+    "kind.my_numbers": "マイナンバー {n}件",
+    "kind.cards": "カード番号 {n}件",
+    "field.to": "宛先(To)",
+    "field.cc": "Cc",
+    "field.bcc": "Bcc",
+    "severity.block": "禁止",
+    "severity.warn": "警告",
+    "severity.info": "情報",
+    "note.zip_bomb": "{path}: ZIP爆弾の疑いがあるため、中身は確認していません。",
+    "note.too_deep": "{path}: 圧縮ファイルの入れ子が深すぎるため、内側は確認していません。",
+    "note.too_many_entries": "{path}: ファイル数が多すぎるため、残りは確認していません。",
+    "note.too_large": "{path}: 大きすぎるため、すべては確認できませんでした。",
+    "note.corrupt": "{path}: ファイルが壊れているため読めませんでした。",
+    "note.encrypted_member": "{path}: 暗号化されているため、中身は確認していません。",
+    "note.unsupported": "{path}: この形式は個人情報の確認対象外です。",
+    "note.other": "{path}: {code}",
+    "cli.no_findings": "指摘はありません。",
+    "cli.header": "重大度    コード                     場所         内容",
+    "cli.summary": "禁止 {block}件、警告 {warn}件、情報 {info}件",
+    "cli.notes": "補足:",
+    "cli.error": "sendguard: エラー: {message}",
+    "cli.not_a_message": "{path}: メールメッセージではありません",
+    "cli.unreadable": "{path}: 読み込めません: {reason}",
+    "cli.protect_done": "{out} を書き出しました: 添付{n}件を {zip} に暗号化（パッケージ {package_id}）。",
+    "cli.protect_password": "パスワード: {password}",
+}
+
+CATALOGS: dict[str, dict[str, str]] = {"en": EN, "ja": JA}

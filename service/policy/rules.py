@@ -1,0 +1,336 @@
+"""The checks of SPEC section 2: one function per finding code over a parsed draft.
+
+``analyze`` parses the recipient entries once, classifies each distinct domain once
+(``DomainClassifier`` caches), inspects each attachment once, then runs the rules. All
+pure: no Flask, network or database.
+"""
+
+from __future__ import annotations
+
+import html as html_lib
+import re
+import unicodedata
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+
+from service.i18n import join_list, t
+from service.policy.addresses import Entry, parse_field
+from service.policy.config import Policy
+from service.policy.domains import DomainClassifier
+from service.policy.extract import Inspection, Limits, blocked_name, inspect_attachment
+from service.policy.model import FIELDS, Draft, Finding, Severity
+from service.policy.personal_data import PersonalData, scan_text
+
+VISIBLE = ("to", "cc")
+
+
+@dataclass
+class Report:
+    findings: list[Finding]
+    notes: list[str] = field(default_factory=list)          # rendered in the locale
+    recipients: list[Entry] = field(default_factory=list)   # every parsed entry, in order
+
+    @property
+    def worst(self) -> Severity | None:
+        return max((f.severity for f in self.findings), key=lambda s: s.rank, default=None)
+
+
+@dataclass
+class Context:
+    draft: Draft
+    policy: Policy
+    locale: str
+    classifier: DomainClassifier
+    entries: list[Entry]
+    inspections: dict[int, Inspection]   # attachment index -> inspection (empty when skipped)
+    _external: list[Entry] | None = None
+
+    @property
+    def valid(self) -> Iterator[Entry]:
+        return (e for e in self.entries if e.address is not None)
+
+    @property
+    def external(self) -> list[Entry]:
+        if self._external is None:
+            self._external = [e for e in self.valid
+                              if not self.classifier.is_internal(e.domain or "")]
+        return self._external
+
+    def msg(self, code: str, **params: object) -> str:
+        return t("finding." + code, self.locale, **params)
+
+    def finding(self, code: str, severity: Severity, addresses: Iterable[str] = (),
+                where: str | None = None, **params: object) -> Finding:
+        return Finding(code, severity, self.msg(code, **params), tuple(addresses), where,
+                       dict(params))
+
+
+def classifier_for(policy: Policy) -> DomainClassifier:
+    return DomainClassifier(policy.internal_domains, policy.trusted_domains,
+                            policy.personal_domains, policy.blocked_domains)
+
+
+def analyze(draft: Draft, policy: Policy, *, locale: str = "en",
+            classifier: DomainClassifier | None = None, content: bool = True,
+            limits: Limits | None = None) -> Report:
+    """Every finding for ``draft``. ``content=False`` skips attachment contents (the
+    compose trigger only sees recipients and metadata)."""
+    entries = [e for name in FIELDS for e in parse_field(draft.entries(name), name)]
+    ctx = Context(draft, policy, locale, classifier or classifier_for(policy), entries, {})
+    notes: list[str] = []
+    if content:
+        lim = limits or Limits()
+        for i, att in enumerate(draft.attachments):
+            ins = inspect_attachment(att.filename, att.content_type, att.data, lim)
+            ctx.inspections[i] = ins
+            notes.extend(_note(n, locale) for n in ins.notes)
+    findings: list[Finding] = []
+    for rule in RULES:
+        findings.extend(rule(ctx))
+    findings.sort(key=lambda f: -f.severity.rank)   # stable: rule order within a severity
+    return Report(findings, notes, entries)
+
+
+def _note(note: str, locale: str) -> str:
+    code, _, path = note.partition(":")
+    key = "note." + code
+    text = t(key, locale, path=path)
+    return text if text != key else t("note.other", locale, path=path, code=code)
+
+
+def _where(entries: Iterable[Entry]) -> str | None:
+    fields = sorted({e.field for e in entries}, key=FIELDS.index)
+    return ",".join(fields) if fields else None
+
+
+def _unique(addresses: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(addresses))
+
+
+# --- recipients --------------------------------------------------------------------
+
+def external_recipients(ctx: Context) -> Iterator[Finding]:
+    ext = ctx.external
+    if not ext:
+        return
+    by_domain: dict[str, set[str]] = defaultdict(set)
+    for e in ext:
+        by_domain[e.domain or ""].add(e.address or "")
+    ranked = sorted(by_domain.items(), key=lambda kv: (-len(kv[1]), kv[0]))
+    domains = join_list([f"{d} ({len(a)})" for d, a in ranked], ctx.locale)
+    addrs = _unique(e.address or "" for e in ext)
+    yield ctx.finding("external_recipients", Severity.INFO, addrs, _where(ext),
+                      n=len(addrs), d=len(by_domain), domains=domains,
+                      by_domain={d: len(a) for d, a in ranked})
+
+
+def many_visible_recipients(ctx: Context) -> Iterator[Finding]:
+    visible = [e for e in ctx.external if e.field in VISIBLE]
+    addrs = _unique(e.address or "" for e in visible)
+    if len(addrs) > ctx.policy.max_visible_external:
+        yield ctx.finding("many_visible_recipients", Severity.BLOCK, addrs, _where(visible),
+                          n=len(addrs), limit=ctx.policy.max_visible_external)
+
+
+def cross_domain_exposure(ctx: Context) -> Iterator[Finding]:
+    visible = [e for e in ctx.external if e.field in VISIBLE]
+    orgs: dict[str, list[str]] = defaultdict(list)
+    for e in visible:
+        orgs[ctx.classifier.organization(e.address or "", e.domain or "")].append(
+            e.address or "")
+    if len(orgs) > ctx.policy.max_visible_external_orgs:
+        yield ctx.finding("cross_domain_exposure", Severity.WARN,
+                          _unique(a for a in (x for v in orgs.values() for x in v)),
+                          _where(visible), n=len(orgs),
+                          limit=ctx.policy.max_visible_external_orgs,
+                          orgs=join_list(sorted(orgs), ctx.locale))
+
+
+def personal_address_visible(ctx: Context) -> Iterator[Finding]:
+    ext = ctx.external
+    exposed = [e for e in ext if e.field in VISIBLE
+               and ctx.classifier.is_personal(e.domain or "")]
+    others = {e.address for e in ext}
+    flagged = [e for e in exposed if others - {e.address}]
+    if flagged:
+        addrs = _unique(e.address or "" for e in flagged)
+        yield ctx.finding("personal_address_visible", Severity.WARN, addrs, _where(flagged),
+                          addresses=join_list(addrs, ctx.locale))
+
+
+def many_bcc_recipients(ctx: Context) -> Iterator[Finding]:
+    bcc = _unique(e.address or "" for e in ctx.valid if e.field == "bcc")
+    if len(bcc) > ctx.policy.max_bcc:
+        yield ctx.finding("many_bcc_recipients", Severity.WARN, bcc, "bcc", n=len(bcc),
+                          limit=ctx.policy.max_bcc)
+
+
+def invalid_address(ctx: Context) -> Iterator[Finding]:
+    for e in ctx.entries:
+        if e.problem is None:
+            continue
+        raw = e.raw.replace("\r", "\\r").replace("\n", "\\n")
+        if len(raw) > 120:
+            raw = raw[:117] + "..."
+        yield ctx.finding("invalid_address", Severity.BLOCK, e.found, e.field,
+                          field=t("field." + e.field, ctx.locale), raw=raw,
+                          reason=t("reason." + e.problem, ctx.locale), problem=e.problem)
+
+
+def lookalike_domain(ctx: Context) -> Iterator[Finding]:
+    by_domain: dict[tuple[str, str], list[Entry]] = defaultdict(list)
+    for e in ctx.valid:
+        d = e.domain or ""
+        if ctx.classifier.is_internal(d) or ctx.classifier.is_trusted(d):
+            continue
+        like = ctx.classifier.lookalike(d)
+        if like:
+            by_domain[(d, like)].append(e)
+    for (d, like), group in by_domain.items():
+        yield ctx.finding("lookalike_domain", Severity.WARN,
+                          _unique(e.address or "" for e in group), _where(group),
+                          domain=d, like=like)
+
+
+def blocked_recipient(ctx: Context) -> Iterator[Finding]:
+    if not ctx.policy.blocked_domains:
+        return
+    hit = [e for e in ctx.valid if ctx.classifier.is_blocked(e.address or "", e.domain or "")]
+    if hit:
+        addrs = _unique(e.address or "" for e in hit)
+        yield ctx.finding("blocked_recipient", Severity.BLOCK, addrs, _where(hit),
+                          addresses=join_list(addrs, ctx.locale))
+
+
+def missing_required_bcc(ctx: Context) -> Iterator[Finding]:
+    required = [a.lower() for a in ctx.policy.required_bcc_external]
+    if not required or not ctx.external:
+        return
+    bcc = {e.address for e in ctx.valid if e.field == "bcc"}
+    missing = [a for a in required if a not in bcc]
+    if missing:
+        yield ctx.finding("missing_required_bcc", Severity.BLOCK, missing, "bcc",
+                          missing=join_list(missing, ctx.locale))
+
+
+# --- content -----------------------------------------------------------------------
+
+def _fold(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).casefold()
+
+
+_TAG = re.compile(r"<(script|style)\b.*?</\1\s*>|<[^>]+>", re.S | re.I)
+
+
+def html_text(markup: str) -> str:
+    return html_lib.unescape(_TAG.sub(" ", markup))
+
+
+def _body(draft: Draft) -> str:
+    return draft.text + ("\n" + html_text(draft.html) if draft.html else "")
+
+
+def confidential_keyword(ctx: Context) -> Iterator[Finding]:
+    if not ctx.external or not ctx.policy.confidential_keywords:
+        return
+    keywords = [(k, _fold(k)) for k in ctx.policy.confidential_keywords]
+    places: list[tuple[str, str, str]] = [
+        ("subject", t("place.subject", ctx.locale), ctx.draft.subject),
+        ("body", t("place.body", ctx.locale), _body(ctx.draft)),
+    ]
+    for att in ctx.draft.attachments:
+        places.append((att.filename, t("place.attachment_name", ctx.locale,
+                                       name=att.filename).strip(), att.filename))
+    recipients = _unique(e.address or "" for e in ctx.external)
+    for where, place, text in places:
+        folded = _fold(text)
+        hits = [k for k, fk in keywords if fk and fk in folded]
+        if hits:
+            yield ctx.finding("confidential_keyword", Severity.WARN, recipients, where,
+                              keyword="」「".join(hits) if ctx.locale == "ja"
+                              else '", "'.join(hits), place=place)
+
+
+def personal_data(ctx: Context) -> Iterator[Finding]:
+    if not ctx.external:
+        return
+    threshold = max(1, ctx.policy.personal_data_threshold)
+    sources: list[tuple[str, str, Callable[[], PersonalData]]] = [
+        ("body", t("place.body", ctx.locale), lambda: scan_text(_body(ctx.draft)))]
+    for i, att in enumerate(ctx.draft.attachments):
+        ins = ctx.inspections.get(i)
+        if ins is None or not ins.texts:
+            continue
+        sources.append((att.filename, t("place.attachment", ctx.locale,
+                                        name=att.filename).strip(),
+                        lambda ins=ins: _scan_all(ins)))   # type: ignore[misc]
+    recipients = _unique(e.address or "" for e in ctx.external)
+    for where, place, scan in sources:
+        found = scan()
+        if found.total >= threshold:
+            counts = found.summary()
+            kinds = join_list([t("kind." + k, ctx.locale, n=n) for k, n in counts.items() if n],
+                              ctx.locale)
+            yield ctx.finding("personal_data", Severity.WARN, recipients, where,
+                              total=found.total, place=place, kinds=kinds, counts=counts)
+
+
+def _scan_all(ins: Inspection) -> PersonalData:
+    total = scan_text("")
+    for _path, text in ins.texts:
+        total.merge(scan_text(text))
+    return total
+
+
+def unencrypted_attachment(ctx: Context) -> Iterator[Finding]:
+    if not ctx.external or not ctx.draft.attachments:
+        return
+    severity = Severity.BLOCK if ctx.policy.require_encryption_external else Severity.WARN
+    recipients = _unique(e.address or "" for e in ctx.external)
+    for i, att in enumerate(ctx.draft.attachments):
+        ins = ctx.inspections.get(i)
+        encrypted = ins.encrypted if ins is not None else _is_encrypted(att.filename, att.data)
+        if not encrypted:
+            yield ctx.finding("unencrypted_attachment", severity, recipients, att.filename,
+                              name=att.filename)
+
+
+def _is_encrypted(filename: str, data: bytes) -> bool:
+    from service.policy.extract import is_encrypted
+
+    return is_encrypted(filename, data)
+
+
+def blocked_attachment(ctx: Context) -> Iterator[Finding]:
+    exts = ctx.policy.blocked_extensions
+    if not exts:
+        return
+    for i, att in enumerate(ctx.draft.attachments):
+        names = [att.filename]
+        ins = ctx.inspections.get(i)
+        if ins is not None:
+            names.extend(ins.members)
+        for name in names:
+            ext = blocked_name(name, exts)
+            if ext:
+                yield ctx.finding("blocked_attachment", Severity.BLOCK, (), att.filename,
+                                  name=name, ext=ext)
+                break
+
+
+RULES: tuple[Callable[[Context], Iterator[Finding]], ...] = (
+    invalid_address,
+    blocked_recipient,
+    many_visible_recipients,
+    missing_required_bcc,
+    blocked_attachment,
+    unencrypted_attachment,
+    cross_domain_exposure,
+    personal_address_visible,
+    lookalike_domain,
+    many_bcc_recipients,
+    confidential_keyword,
+    personal_data,
+    external_recipients,
+)

@@ -1,0 +1,98 @@
+"""The policy loader: SPEC section 3 keys and defaults, and errors that name key and line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from service.errors import PolicyError
+from service.policy.config import DEFAULT_BLOCKED_EXTENSIONS, Policy, load_policy, parse_policy
+
+
+def test_defaults_match_spec() -> None:
+    p = parse_policy("")
+    assert p.internal_domains == () and p.trusted_domains == ()
+    assert (p.max_visible_external, p.max_visible_external_orgs, p.max_bcc) == (10, 1, 50)
+    assert p.confidential_keywords[0] == "社外秘" and "Internal only" in p.confidential_keywords
+    assert p.personal_data_threshold == 10
+    assert p.require_encryption_external is False
+    assert p.blocked_extensions == DEFAULT_BLOCKED_EXTENSIONS
+    assert (p.release_mode, p.release_delay, p.key_expiry) == ("delay", 300, 7 * 86400)
+
+
+def test_full_policy() -> None:
+    p = parse_policy("""
+[organization]
+internal_domains = ["Example.CO.JP", "日本語.jp"]
+trusted_domains = ["partner.co.jp"]
+[recipients]
+max_visible_external = 3
+blocked_domains = ["rival.co.jp", "x@gmail.com"]
+[content]
+confidential_keywords = ["機密"]
+[attachments]
+require_encryption_external = true
+blocked_extensions = ["exe", ".ISO"]
+[delivery]
+release_mode = "manual"
+release_delay = "10m"
+key_expiry = "3d"
+""")
+    assert p.internal_domains == ("example.co.jp", "xn--wgv71a119e.jp")
+    assert p.max_visible_external == 3
+    assert p.blocked_extensions == (".exe", ".iso")
+    assert p.require_encryption_external is True
+    assert (p.release_mode, p.release_delay, p.key_expiry) == ("manual", 600, 3 * 86400)
+
+
+BAD = [
+    ("unknown-key", "[recipients]\nmax_visible = 3\n", "recipients.max_visible", 2),
+    ("unknown-section", "# c\n\n[recipient]\nmax_bcc = 3\n", "recipient", 3),
+    ("top-level-key", "\n\nmax_bcc = 3\n", "max_bcc", 3),
+    ("wrong-type-int", "[recipients]\n\nmax_bcc = \"50\"\n", "recipients.max_bcc", 3),
+    ("bool-as-int", "[recipients]\nmax_bcc = true\n", "recipients.max_bcc", 2),
+    ("negative", "[content]\npersonal_data_threshold = -1\n", "content.personal_data_threshold",
+     2),
+    ("list-of-int", "[organization]\ninternal_domains = [1]\n",
+     "organization.internal_domains", 2),
+    ("string-not-list", "[organization]\ninternal_domains = \"a.jp\"\n",
+     "organization.internal_domains", 2),
+    ("bad-domain", "[organization]\ntrusted_domains = [\"not a domain\"]\n",
+     "organization.trusted_domains", 2),
+    ("bool-wrong", "[attachments]\nrequire_encryption_external = \"yes\"\n",
+     "attachments.require_encryption_external", 2),
+    ("bad-mode", "[delivery]\nrelease_mode = \"never\"\n", "delivery.release_mode", 2),
+    ("bad-duration", "[delivery]\nrelease_delay = \"5 minutes\"\n", "delivery.release_delay", 2),
+    ("dotted-key", "recipients.max_bcc = \"x\"\n", "recipients.max_bcc", 1),
+]
+
+
+@pytest.mark.parametrize("text,key,line", [b[1:] for b in BAD], ids=[b[0] for b in BAD])
+def test_bad_policy_names_key_and_line(text: str, key: str, line: int) -> None:
+    with pytest.raises(PolicyError) as err:
+        parse_policy(text, source="p.toml")
+    assert err.value.key == key
+    assert err.value.line == line
+    assert f"p.toml:{line}" in str(err.value) and key in str(err.value)
+
+
+@pytest.mark.parametrize("text,line", [
+    ("[recipients]\nmax_bcc = \n", 2),
+    ("[recipients\n", 1),
+    ("a = 1\na = 2\n", 2),
+], ids=["no-value", "unclosed-table", "duplicate-key"])
+def test_invalid_toml_names_line(text: str, line: int) -> None:
+    with pytest.raises(PolicyError) as err:
+        parse_policy(text, source="p.toml")
+    assert err.value.line == line and "invalid TOML" in str(err.value)
+
+
+def test_load_policy_errors(tmp_path: Path) -> None:
+    with pytest.raises(PolicyError, match="not found"):
+        load_policy(tmp_path / "missing.toml")
+    bad = tmp_path / "bad.toml"
+    bad.write_bytes(b"\xff\xfe[")
+    with pytest.raises(PolicyError, match="cannot read"):
+        load_policy(bad)
+    assert load_policy(None) == Policy()
