@@ -39,14 +39,35 @@ def locale_from_env(environ: Mapping[str, str] | None = None) -> str:
     return DEFAULT
 
 
+# Modules holding ``EN`` and ``JA`` dicts; merged on first use. Each area keeps its own.
+CATALOG_MODULES = ("service.messages", "service.addon.texts", "service.delivery.texts")
+_catalogs: dict[str, dict[str, str]] = {}
+
+
+def catalogs() -> dict[str, dict[str, str]]:
+    if not _catalogs:
+        import importlib
+
+        merged: dict[str, dict[str, str]] = {"en": {}, "ja": {}}
+        for name in CATALOG_MODULES:
+            try:
+                mod = importlib.import_module(name)
+            except ModuleNotFoundError as exc:
+                if exc.name != name:
+                    raise
+                continue
+            merged["en"].update(mod.EN)
+            merged["ja"].update(mod.JA)
+        _catalogs.update(merged)
+    return _catalogs
+
+
 def t(key: str, locale: str = DEFAULT, /, **params: Any) -> str:
     """The text ``key`` in ``locale``, formatted with ``params``."""
-    from service.messages import CATALOGS
-
-    catalog = CATALOGS.get(locale) or CATALOGS[DEFAULT]
-    template = catalog.get(key)
+    cats = catalogs()
+    template = (cats.get(locale) or cats[DEFAULT]).get(key)
     if template is None:
-        template = CATALOGS[DEFAULT].get(key, key)
+        template = cats[DEFAULT].get(key, key)
     try:
         return template.format(**params)
     except (KeyError, IndexError, ValueError):

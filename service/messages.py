@@ -132,5 +132,3 @@ JA: dict[str, str] = {
     "cli.protect_done": "{out} を書き出しました: 添付{n}件を {zip} に暗号化（パッケージ {package_id}）。",
     "cli.protect_password": "パスワード: {password}",
 }
-
-CATALOGS: dict[str, dict[str, str]] = {"en": EN, "ja": JA}

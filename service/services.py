@@ -1,0 +1,113 @@
+"""The resources a request may need, built once per app and attached with ``init_app``.
+
+Each is created on first use, so a test can hand in in-memory implementations (an
+``InMemoryGmailClient``, a SQLite ``Store``, a fixed clock) and nothing is built at import.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from flask import Flask, current_app
+
+from service.config import Config
+
+if TYPE_CHECKING:
+    from service.addon.auth import RequestVerifier
+    from service.gmail.client import GmailClient
+    from service.policy.config import Policy
+    from service.protect.keywrap import KeyWrapper
+    from service.storage import Store
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Services:
+    config: Config
+    clock: Callable[[], datetime] = utcnow
+    _policy: Policy | None = None
+    _verifier: RequestVerifier | None = None
+    _store: Store | None = None
+    _keywrapper: KeyWrapper | None = None
+    _mailer: Any = None
+    gmail_factory: Callable[[str], GmailClient] | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def init_app(self, app: Flask) -> None:
+        app.extensions["sendguard"] = self
+
+    @property
+    def policy(self) -> Policy:
+        if self._policy is None:
+            from service.policy.config import load_policy
+
+            self._policy = load_policy(self.config.policy_path)
+        return self._policy
+
+    @property
+    def verifier(self) -> RequestVerifier:
+        with self._lock:
+            if self._verifier is None:
+                from service.addon.auth import CertificateCache, RequestVerifier
+
+                self._verifier = RequestVerifier(
+                    CertificateCache(self.config.google_certs_url),
+                    audience=self.config.addon_audience,
+                    service_account=self.config.addon_service_account,
+                    oauth_client_id=self.config.oauth_client_id,
+                )
+            return self._verifier
+
+    def gmail(self, user_token: str) -> GmailClient:
+        if self.gmail_factory is not None:
+            return self.gmail_factory(user_token)
+        from service.gmail.client import ApiGmailClient
+
+        return ApiGmailClient(user_token, self.config.gmail_api_endpoint)
+
+    @property
+    def store(self) -> Store:
+        with self._lock:
+            if self._store is None:
+                from service.storage import Store
+
+                self._store = Store.from_url(self.config.database_url,
+                                             pool_size=self.config.db_pool_size)
+                if not self.config.production:
+                    self.config.var_dir.mkdir(parents=True, exist_ok=True)
+                    self._store.upgrade()
+            return self._store
+
+    @property
+    def keywrapper(self) -> KeyWrapper:
+        with self._lock:
+            if self._keywrapper is None:
+                from service.protect.keywrap import wrapper_from_config
+
+                self._keywrapper = wrapper_from_config(self.config)
+            return self._keywrapper
+
+    @property
+    def mailer(self) -> Any:
+        with self._lock:
+            if self._mailer is None:
+                from service.delivery.mailer import mailer_from_config
+
+                self._mailer = mailer_from_config(self.config)
+            return self._mailer
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+
+
+def services() -> Services:
+    """The current app's services (inside a request or app context)."""
+    return current_app.extensions["sendguard"]  # type: ignore[no-any-return]
