@@ -1,0 +1,453 @@
+"""Proof that an add-on request comes from Google, for the user it names (SPEC section 5).
+
+HTTP Workspace add-ons get, with every request, an ID token of the deployment's system
+service account (``service-{PROJECT_NUMBER}@gcp-sa-gsuiteaddons.iam.gserviceaccount.com``)
+in ``Authorization: Bearer`` and again in ``authorizationEventObject.systemIdToken``, plus
+the user's ID token in ``authorizationEventObject.userIdToken`` (audience: the add-on's
+OAuth client id). Both are RS256 JWTs signed with Google's keys, published at
+``SENDGUARD_GOOGLE_CERTS_URL``. Signatures are checked by google-auth's own code.
+
+Fail closed: every failure is one generic :class:`AuthError` (HTTP 401, no card). The log
+line names the check that failed and never holds a token: google-auth's own messages embed
+the token, so they are never logged or chained.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import hmac
+import json
+import logging
+import math
+import re
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any, NoReturn, TypeVar
+
+import google.auth.jwt
+import requests
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from service.errors import AuthError, ConfigError
+
+log = logging.getLogger(__name__)
+
+GOOGLE_ISSUERS = frozenset({"https://accounts.google.com", "accounts.google.com"})
+PUBLIC_MESSAGE = "unauthorised request"
+MAX_TOKEN_CHARS = 8192            # Google ID tokens are 1-2 KB
+MAX_TOKEN_LIFETIME = 24 * 3600    # Google issues 1-hour tokens
+DEFAULT_MAX_AGE = 300.0           # when the certificate response has no max-age
+MAX_MAX_AGE = 24 * 3600.0
+MIN_MAX_AGE = 5.0                 # so no-cache/max-age=0 cannot make us fetch per request
+FAILED_FETCH_RETRY = 5.0          # after a failed fetch, fail fast this long
+UNKNOWN_KID_REFETCH = 30.0        # a forged kid forces at most one fetch per this interval
+MAX_CERTS_BYTES = 1_000_000
+FETCH_TIMEOUT = (3.05, 10.0)
+
+_JWS_SHAPE = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
+_T = TypeVar("_T")
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The verified user behind an add-on request."""
+
+    user_email: str   # lower-case, from the verified user ID token; "" if not required
+    user_id: str      # the token's ``sub``
+
+
+class _Rejected(Exception):
+    """Internal: which check failed (log text only; never shown, never holds a token)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _reject(reason: str) -> NoReturn:
+    raise _Rejected(reason)
+
+
+def _guarded(what: str, check: Callable[[], _T]) -> _T:
+    """Run a check; turn every failure into one generic AuthError and one log line."""
+    try:
+        return check()
+    except _Rejected as exc:
+        log.warning("%s rejected: %s", what, exc.reason)
+    except Exception as exc:  # fail closed: nothing but AuthError may escape
+        log.warning("%s rejected: unexpected %s", what, type(exc).__name__)
+    raise AuthError(PUBLIC_MESSAGE)
+
+
+def _shown(value: object) -> str:
+    """A claim value for a log line: bounded, repr-quoted (no log injection)."""
+    return repr(value)[:200]
+
+
+# --------------------------------------------------------------------------- certificates
+
+
+def _max_age(cache_control: str, age_header: str | None) -> float:
+    """Freshness lifetime of a certificate response, per RFC 9111, bounded both ways."""
+    ttl = DEFAULT_MAX_AGE
+    for directive in cache_control.lower().split(","):
+        name, _, value = directive.strip().partition("=")
+        name = name.strip()
+        if name in ("no-cache", "no-store"):
+            ttl = 0.0
+            break
+        if name == "max-age":
+            try:
+                ttl = float(int(value.strip().strip('"')))
+            except ValueError:
+                ttl = DEFAULT_MAX_AGE
+    if age_header:
+        with contextlib.suppress(ValueError):
+            ttl -= max(0, int(age_header.strip()))
+    return min(max(ttl, MIN_MAX_AGE), MAX_MAX_AGE)
+
+
+def _rsa_public_pem(pem: str) -> bool:
+    """True when ``pem`` is an RSA public key or x509 certificate holding one."""
+    data = pem.encode("ascii")
+    key: object
+    if b"-----BEGIN CERTIFICATE-----" in data:
+        key = x509.load_pem_x509_certificate(data).public_key()
+    else:
+        key = serialization.load_pem_public_key(data)
+    return isinstance(key, rsa.RSAPublicKey)
+
+
+def _b64_uint(value: str) -> int:
+    """A JWK integer: unpadded base64url, big-endian."""
+    return int.from_bytes(base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)), "big")
+
+
+def _jwk_to_pem(jwk: Mapping[str, Any]) -> str | None:
+    """PEM public key from an RSA signing JWK, or None when the key is not one."""
+    if jwk.get("kty") != "RSA" or jwk.get("use", "sig") != "sig":
+        return None
+    if jwk.get("alg", "RS256") != "RS256":
+        return None
+    n, e = jwk.get("n"), jwk.get("e")
+    if not isinstance(n, str) or not isinstance(e, str):
+        return None
+    public = rsa.RSAPublicNumbers(_b64_uint(e), _b64_uint(n)).public_key()
+    pem = public.public_bytes(serialization.Encoding.PEM,
+                              serialization.PublicFormat.SubjectPublicKeyInfo)
+    return pem.decode("ascii")
+
+
+def parse_certs(data: object) -> dict[str, str]:
+    """``{kid: PEM}`` from Google's v1 certs JSON or a JWKS; unusable entries are dropped."""
+    if not isinstance(data, Mapping):
+        raise ValueError("certificate document is not a JSON object")
+    found: dict[str, str] = {}
+    if isinstance(data.get("keys"), list):
+        for jwk in data["keys"]:
+            kid = jwk.get("kid") if isinstance(jwk, Mapping) else None
+            if isinstance(kid, str) and kid:
+                try:
+                    pem = _jwk_to_pem(jwk)
+                except ValueError:
+                    pem = None
+                if pem:
+                    found[kid] = pem
+    else:
+        for kid, pem in data.items():
+            if isinstance(kid, str) and kid and isinstance(pem, str):
+                try:
+                    if _rsa_public_pem(pem):
+                        found[kid] = pem
+                except ValueError:
+                    continue
+    if not found:
+        raise ValueError("no usable RSA key in the certificate document")
+    return found
+
+
+class CertificateCache:
+    """Google's signing certificates, fetched once per their Cache-Control lifetime.
+
+    Thread-safe; concurrent callers share one fetch. A failed fetch is an AuthError (fail
+    closed: expired certificates are never used), repeated only after a short pause.
+    """
+
+    def __init__(self, url: str, *, session: requests.Session | None = None,
+                 clock: Callable[[], float] = time.time,
+                 timeout: tuple[float, float] = FETCH_TIMEOUT) -> None:
+        if not url.startswith(("https://", "http://")):
+            raise ConfigError("SENDGUARD_GOOGLE_CERTS_URL must be an http(s) URL")
+        self.url = url
+        self._owns_session = session is None
+        self._session = session if session is not None else requests.Session()
+        self._clock = clock
+        self._timeout = timeout
+        self._lock = threading.Lock()
+        empty: Mapping[str, str] = MappingProxyType({})
+        self._snapshot: tuple[Mapping[str, str], float] = (empty, -math.inf)
+        self._last_attempt = -math.inf
+        self._last_failure = -math.inf
+
+    def get(self) -> Mapping[str, str]:
+        """The current ``{kid: PEM}``; fetches when stale."""
+        certs, expires = self._snapshot
+        if self._clock() < expires:
+            return certs
+        with self._lock:
+            certs, expires = self._snapshot
+            now = self._clock()
+            if now < expires:
+                return certs
+            return self._refresh(now)
+
+    def key_for(self, kid: str) -> str | None:
+        """The PEM for ``kid``; an unknown kid forces one rate-limited refetch (rotation)."""
+        pem = self.get().get(kid)
+        if pem is not None:
+            return pem
+        with self._lock:
+            pem = self._snapshot[0].get(kid)
+            now = self._clock()
+            if pem is None and now - self._last_attempt >= UNKNOWN_KID_REFETCH:
+                pem = self._refresh(now).get(kid)
+        return pem
+
+    def close(self) -> None:
+        if self._owns_session:
+            self._session.close()
+
+    def _refresh(self, now: float) -> Mapping[str, str]:
+        """Fetch under the lock; callers hold ``self._lock``."""
+        if now - self._last_failure < FAILED_FETCH_RETRY:
+            raise AuthError(PUBLIC_MESSAGE)
+        self._last_attempt = now
+        try:
+            certs, ttl = self._fetch()
+        except (requests.RequestException, OSError, ValueError) as exc:
+            self._last_failure = now
+            log.error("Google certificates unavailable from %s: %s", self.url,
+                      type(exc).__name__ if not isinstance(exc, ValueError) else exc)
+            raise AuthError(PUBLIC_MESSAGE) from None
+        frozen: Mapping[str, str] = MappingProxyType(certs)
+        self._snapshot = (frozen, now + ttl)
+        self._last_failure = -math.inf
+        return frozen
+
+    def _fetch(self) -> tuple[dict[str, str], float]:
+        with self._session.get(self.url, timeout=self._timeout, stream=True,
+                               headers={"Accept": "application/json"}) as resp:
+            if resp.status_code != 200:
+                raise ValueError(f"HTTP status {resp.status_code}")
+            body = bytearray()
+            for chunk in resp.iter_content(65536):
+                body += chunk
+                if len(body) > MAX_CERTS_BYTES:
+                    raise ValueError("certificate document too large")
+            ttl = _max_age(resp.headers.get("Cache-Control", ""), resp.headers.get("Age"))
+        return parse_certs(json.loads(bytes(body))), ttl
+
+
+# --------------------------------------------------------------------------- tokens
+
+
+def _number(claims: Mapping[str, Any], name: str) -> float:
+    value = claims.get(name)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        _reject(f"claim {name} missing or not a number")
+    return float(value)
+
+
+def _google_claims(token: object, certs: CertificateCache, audience: str,
+                   now: float, leeway: int) -> Mapping[str, Any]:
+    """Signature, algorithm, key id, time, issuer and audience of a Google ID token."""
+    if not isinstance(token, str) or not token:
+        _reject("token missing or not text")
+    if len(token) > MAX_TOKEN_CHARS:
+        _reject(f"token longer than {MAX_TOKEN_CHARS} characters")
+    if not _JWS_SHAPE.fullmatch(token):
+        _reject("token is not a compact JWS")
+    try:
+        header = google.auth.jwt.decode_header(token)
+    except Exception:
+        raise _Rejected("token header unreadable") from None
+    if not isinstance(header, Mapping):
+        _reject("token header is not an object")
+    if header.get("alg") != "RS256":
+        _reject(f"algorithm {_shown(header.get('alg'))} is not RS256")
+    kid = header.get("kid")
+    if not isinstance(kid, str) or not kid:
+        _reject("token header has no key id")
+    try:
+        pem = certs.key_for(kid)
+    except AuthError:
+        raise _Rejected("signing certificates unavailable") from None
+    if pem is None:
+        _reject("unknown key id")
+    try:
+        claims = google.auth.jwt.decode(token, certs={kid: pem}, verify=True,
+                                        audience=audience, clock_skew_in_seconds=leeway)
+    except Exception as exc:
+        raise _Rejected(_google_auth_reason(exc)) from None
+    if not isinstance(claims, Mapping):
+        _reject("payload is not an object")
+    iss = claims.get("iss")
+    if not isinstance(iss, str) or iss not in GOOGLE_ISSUERS:
+        _reject(f"issuer {_shown(iss)} is not Google")
+    if claims.get("aud") != audience:
+        _reject(f"audience {_shown(claims.get('aud'))} is not the configured one")
+    exp, iat = _number(claims, "exp"), _number(claims, "iat")
+    if now > exp + leeway:
+        _reject("token expired")
+    if iat - leeway > now:
+        _reject("token issued in the future")
+    if "nbf" in claims and _number(claims, "nbf") - leeway > now:
+        _reject("token not yet valid (nbf)")
+    if exp - iat > MAX_TOKEN_LIFETIME or exp < iat:
+        _reject("token lifetime implausible")
+    return claims
+
+
+def _google_auth_reason(exc: Exception) -> str:
+    """Which google-auth check failed, without its message (which embeds the token)."""
+    text = str(exc)
+    for prefix, reason in (
+        ("Could not verify token signature", "bad signature"),
+        ("Token expired", "token expired"),
+        ("Token used too early", "token issued in the future"),
+        ("Token has wrong audience", "audience is not the configured one"),
+        ("Token does not contain required claim", "claim iat or exp missing"),
+        ("Unsupported signature algorithm", "algorithm not supported"),
+    ):
+        if text.startswith(prefix):
+            return reason
+    return f"google-auth rejected the token ({type(exc).__name__})"
+
+
+def _verified_email(claims: Mapping[str, Any]) -> str:
+    email = claims.get("email")
+    if not isinstance(email, str) or "@" not in email:
+        _reject("claim email missing")
+    if claims.get("email_verified") is not True:
+        _reject("claim email_verified is not true")
+    return email.lower()
+
+
+def _same_account(a: str, b: str) -> bool:
+    return hmac.compare_digest(a.lower().encode("utf-8"), b.lower().encode("utf-8"))
+
+
+def verify_oidc_token(token: str, *, certs: CertificateCache, audience: str,
+                      service_account: str | None = None,
+                      clock: Callable[[], float] = time.time, leeway: int = 10,
+                      ) -> Mapping[str, Any]:
+    """Claims of a Google OIDC token, e.g. Cloud Scheduler's call to /tasks/release-due.
+
+    Pass ``service_account`` in production: without it any Google account holding a token
+    for ``audience`` would pass.
+    """
+
+    def check() -> Mapping[str, Any]:
+        if not audience:
+            _reject("no audience configured")
+        claims = _google_claims(token, certs, audience, clock(), leeway)
+        email = _verified_email(claims)
+        if service_account is not None and not _same_account(email, service_account):
+            _reject(f"e-mail {_shown(email)} is not the scheduler service account")
+        return claims
+
+    return _guarded("OIDC token", check)
+
+
+class RequestVerifier:
+    """Verifies add-on requests: the system token, then the user's token."""
+
+    def __init__(self, certs: CertificateCache, *, audience: str, service_account: str,
+                 oauth_client_id: str, clock: Callable[[], float] = time.time,
+                 leeway: int = 10) -> None:
+        missing = [name for name, value in (
+            ("SENDGUARD_ADDON_AUDIENCE", audience),
+            ("SENDGUARD_ADDON_SERVICE_ACCOUNT", service_account),
+            ("SENDGUARD_OAUTH_CLIENT_ID", oauth_client_id),
+        ) if not value]
+        if missing:
+            raise ConfigError("request verification needs: " + ", ".join(missing))
+        if not 0 <= leeway <= 300:
+            raise ConfigError("token leeway must be 0-300 seconds")
+        self._certs = certs
+        self._audience = audience
+        self._service_account = service_account.lower()
+        self._client_id = oauth_client_id
+        self._clock = clock
+        self._leeway = leeway
+
+    def verify_system_token(self, token: str) -> Mapping[str, Any]:
+        """Claims of the add-on system service account's ID token."""
+        return _guarded("system token", lambda: self._system_claims(token))
+
+    def verify_user_token(self, token: str) -> Caller:
+        """The user named by a user ID token issued to the add-on's OAuth client."""
+        return _guarded("user token", lambda: self._caller(token))
+
+    def verify_request(self, authorization_header: str | None, event: Mapping[str, Any],
+                       *, require_user: bool = True) -> Caller:
+        """Verify a whole add-on request: Bearer system token, body echo, user token."""
+        token = _guarded("add-on request", lambda: _bearer(authorization_header))
+        self.verify_system_token(token)
+        auth = _guarded("add-on request", lambda: _auth_object(event, require_user))
+        echoed = auth.get("systemIdToken")
+        if echoed is not None and not (
+                isinstance(echoed, str)
+                and hmac.compare_digest(echoed.encode("utf-8"), token.encode("utf-8"))):
+            self.verify_system_token(echoed)  # a different echo must stand on its own
+        user_token = auth.get("userIdToken")
+        if user_token is None and not require_user:
+            return Caller(user_email="", user_id="")
+        return self.verify_user_token(user_token if isinstance(user_token, str) else "")
+
+    def _system_claims(self, token: object) -> Mapping[str, Any]:
+        claims = _google_claims(token, self._certs, self._audience, self._clock(),
+                                self._leeway)
+        email = _verified_email(claims)
+        if not _same_account(email, self._service_account):
+            _reject(f"e-mail {_shown(email)} is not the add-on service account")
+        return claims
+
+    def _caller(self, token: object) -> Caller:
+        claims = _google_claims(token, self._certs, self._client_id, self._clock(),
+                                self._leeway)
+        email = _verified_email(claims)
+        if _same_account(email, self._service_account):
+            _reject("the system token cannot name a user")
+        sub = claims.get("sub")
+        if not isinstance(sub, str) or not sub:
+            _reject("claim sub missing")
+        return Caller(user_email=email, user_id=sub)
+
+
+def _bearer(header: object) -> str:
+    if not isinstance(header, str) or not header:
+        _reject("no Authorization header")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token or any(c.isspace() for c in token):
+        _reject("Authorization header is not a single Bearer token")
+    return token
+
+
+def _auth_object(event: object, require_user: bool) -> Mapping[str, Any]:
+    if not isinstance(event, Mapping):
+        _reject("event is not a JSON object")
+    auth = event.get("authorizationEventObject")
+    if auth is None and not require_user:
+        return {}
+    if not isinstance(auth, Mapping):
+        _reject("authorizationEventObject missing")
+    if require_user and auth.get("userIdToken") is None:
+        _reject("userIdToken missing")
+    return auth
