@@ -1,0 +1,69 @@
+"""Median in-process time of the policy check on 1,000- and 10,000-recipient drafts.
+
+SPEC section 9: 1,000 recipients <= 20 ms median; 10,000 <= 12x the 1,000 figure.
+"cold" builds a new domain classifier per run (a new policy, nothing cached); "warm"
+reuses the service's per-policy classifier, as the running add-on does.
+
+    .venv/bin/python benchmarks/bench_check.py
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+
+from service.policy import Draft, analyze
+from service.policy.config import Policy
+from service.policy.rules import classifier_for
+
+PERSONAL = ("gmail.com", "yahoo.co.jp", "docomo.ne.jp", "ezweb.ne.jp", "hotmail.com",
+            "icloud.com", "softbank.ne.jp", "outlook.jp")
+
+
+def draft(n: int) -> Draft:
+    """Kiyose-like: everyone in To, half on personal providers, half on 300 companies."""
+    to = []
+    for i in range(n):
+        if i % 2:
+            to.append(f"member{i}@{PERSONAL[i % len(PERSONAL)]}")
+        else:
+            to.append(f"\"会員 {i}\" <m{i}@corp{i % 300}.co.jp>")
+    return Draft(sender="soumu@example.co.jp", to=tuple(to), cc=("kacho@example.co.jp",),
+                 bcc=("archive@example.co.jp",), subject="みつばちプロジェクト終了のお知らせ",
+                 text="会員の皆様\n\nプロジェクトは終了いたしました。\n" * 20)
+
+
+def median_ms(fn, repeat: int) -> float:  # type: ignore[no-untyped-def]
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t0) * 1000)
+    return statistics.median(times)
+
+
+def main() -> int:
+    policy = Policy(internal_domains=("example.co.jp",), trusted_domains=("partner.co.jp",))
+    results = {}
+    for n, repeat in ((1000, 41), (10000, 11)):
+        d = draft(n)
+        warm = classifier_for(policy)
+        analyze(d, policy, classifier=warm)  # warm the caches once
+        results[n] = (
+            median_ms(lambda d=d: analyze(d, policy), repeat),
+            median_ms(lambda d=d, w=warm: analyze(d, policy, classifier=w), repeat),
+        )
+        print(f"check {n:>6} recipients: cold median {results[n][0]:8.2f} ms, "
+              f"warm median {results[n][1]:8.2f} ms  ({repeat} runs)")
+    cold1k, cold10k = results[1000][0], results[10000][0]
+    ok1 = cold1k <= 20.0
+    ok2 = cold10k <= 12 * cold1k
+    print(f"target 1,000 <= 20 ms: {'PASS' if ok1 else 'FAIL'} ({cold1k:.2f} ms cold)")
+    print(f"target 10,000 <= 12 x 1,000 ({12 * cold1k:.1f} ms): {'PASS' if ok2 else 'FAIL'} "
+          f"({cold10k:.1f} ms cold, {cold10k / cold1k:.1f}x)")
+    return 0 if ok1 and ok2 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

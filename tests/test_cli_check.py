@@ -1,0 +1,151 @@
+"""``sendguard check`` as users' scripts call it (SPEC section 4, contract)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "examples"
+POLICY = EXAMPLES / "policy.toml"
+
+
+def run(*args: str, lang: str = "en_US.UTF-8", stdin: bytes | None = None
+        ) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LC_", "SENDGUARD_"))}
+    env["LANG"] = lang
+    return subprocess.run([sys.executable, "-m", "service", *args], capture_output=True,
+                          text=True, env=env, timeout=60, check=False, cwd=ROOT)
+
+
+def codes(result: subprocess.CompletedProcess[str]) -> dict[str, dict[str, object]]:
+    data = json.loads(result.stdout)
+    assert set(data) == {"findings"}
+    for f in data["findings"]:
+        assert set(f) == {"code", "severity", "message", "addresses", "where"}
+        assert f["severity"] in ("info", "warn", "block")
+    return {f["code"]: f for f in data["findings"]}
+
+
+def test_kiyose_circular_json() -> None:
+    r = run("check", str(EXAMPLES / "circular-944-in-to.eml"), "--policy", str(POLICY),
+            "--json")
+    assert r.returncode == 0, r.stderr
+    found = codes(r)
+    f = found["many_visible_recipients"]
+    assert f["severity"] == "block" and f["where"] == "to" and len(f["addresses"]) == 944
+    assert "cross_domain_exposure" in found and "personal_address_visible" in found
+
+
+def test_cc_mix_with_staff_list_and_keyword() -> None:
+    r = run("check", str(EXAMPLES / "cc-mix-staff-list.eml"), "--policy", str(POLICY),
+            "--json")
+    found = codes(r)
+    assert {"cross_domain_exposure", "personal_address_visible", "confidential_keyword",
+            "personal_data", "unencrypted_attachment", "external_recipients"} <= set(found)
+    assert found["personal_data"]["where"] == "社員名簿.csv"
+    assert found["confidential_keyword"]["where"] == "subject"
+
+
+def test_typos_are_invalid_addresses() -> None:
+    r = run("check", str(EXAMPLES / "typos.eml"), "--policy", str(POLICY), "--json")
+    data = json.loads(r.stdout)["findings"]
+    invalid = [f for f in data if f["code"] == "invalid_address"]
+    assert {f["where"] for f in invalid} == {"to", "bcc"}
+    to = next(f for f in invalid if f["where"] == "to")
+    assert "sato@b-corp.co.jp suzuki@b-corp.co.jp" in to["message"]
+
+
+@pytest.mark.parametrize("fail_on,expected", [(None, 0), ("warn", 1), ("block", 1)])
+def test_fail_on(fail_on: str | None, expected: int) -> None:
+    args = ["check", str(EXAMPLES / "circular-944-in-to.eml"), "--json"]
+    if fail_on:
+        args += ["--fail-on", fail_on]
+    assert run(*args).returncode == expected
+
+
+def test_fail_on_block_passes_with_only_warnings(tmp_path: Path) -> None:
+    msg = EmailMessage()
+    msg["From"], msg["To"], msg["Subject"] = "me@example.co.jp", "a@b-corp.co.jp", "社外秘"
+    msg.set_content("hello")
+    path = tmp_path / "warn.eml"
+    path.write_bytes(bytes(msg))
+    args = ("check", str(path), "--policy", str(POLICY))
+    assert run(*args, "--fail-on", "block").returncode == 0
+    assert run(*args, "--fail-on", "warn").returncode == 1
+
+
+@pytest.mark.parametrize("lang,words", [
+    ("ja_JP.UTF-8", ("禁止", "社外")), ("en_US.UTF-8", ("BLOCK", "external"))])
+def test_human_table_in_user_language(lang: str, words: tuple[str, ...]) -> None:
+    r = run("check", str(EXAMPLES / "circular-944-in-to.eml"), "--policy", str(POLICY),
+            lang=lang)
+    assert r.returncode == 0
+    for w in words:
+        assert w in r.stdout
+    assert "many_visible_recipients" in r.stdout
+
+
+def _bad_inputs(tmp: Path) -> dict[str, Path]:
+    cases = {
+        "missing": tmp / "nope.eml",
+        "directory": tmp,
+        "empty": tmp / "empty.eml",
+        "binary": tmp / "garbage.bin",
+        "no-headers": tmp / "text.txt",
+        "nul-in-header": tmp / "nul.eml",
+    }
+    cases["empty"].write_bytes(b"")
+    cases["binary"].write_bytes(bytes(range(256)) * 64)
+    cases["no-headers"].write_text("just some notes\nnot a message\n")
+    cases["nul-in-header"].write_bytes(b"From: a@b.c\x00\r\nTo: x@y.z\r\n\r\nbody")
+    return cases
+
+
+@pytest.mark.parametrize("case", ["missing", "directory", "empty", "binary", "no-headers",
+                                  "nul-in-header"])
+def test_unreadable_input_exits_2_with_one_line(tmp_path: Path, case: str) -> None:
+    path = _bad_inputs(tmp_path)[case]
+    r = run("check", str(path), "--json")
+    assert r.returncode == 2
+    assert r.stdout == ""
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("sendguard: error:"), r.stderr
+    assert "Traceback" not in r.stderr
+
+
+def test_bad_policy_exits_2_naming_key_and_line(tmp_path: Path) -> None:
+    pol = tmp_path / "p.toml"
+    pol.write_text("[recipients]\nmax_bcc = 5\nmax_visble_external = 3\n")
+    r = run("check", str(EXAMPLES / "typos.eml"), "--policy", str(pol))
+    assert r.returncode == 2
+    assert "recipients.max_visble_external" in r.stderr and "p.toml:3" in r.stderr
+
+
+def test_huge_and_malformed_headers(tmp_path: Path) -> None:
+    path = tmp_path / "huge.eml"
+    to = ", ".join(f"u{i}@c{i % 300}.co.jp" for i in range(20000))
+    path.write_bytes(f"From: me@example.co.jp\r\nTo: {to}\r\nSubject: =?bad?Q?x?=\r\n"
+                     f"Content-Type: multipart/mixed; boundary=\"nope\"\r\n\r\n"
+                     f"--nope\r\nContent-Type: text/plain; charset=x-unknown\r\n\r\nhi\r\n"
+                     .encode())
+    r = run("check", str(path), "--policy", str(POLICY), "--json")
+    assert r.returncode == 0, r.stderr
+    assert len(codes(r)["many_visible_recipients"]["addresses"]) == 20000
+
+
+def test_python_dash_m_and_console_script_agree() -> None:
+    exe = Path(sys.executable).with_name("sendguard")
+    if not exe.exists():
+        pytest.skip("console script not installed in this environment")
+    a = subprocess.run([str(exe), "check", str(EXAMPLES / "typos.eml"), "--json"],
+                       capture_output=True, text=True, check=False, timeout=60)
+    b = run("check", str(EXAMPLES / "typos.eml"), "--json")
+    assert a.returncode == b.returncode == 0
+    assert json.loads(a.stdout) == json.loads(b.stdout)
