@@ -1,0 +1,291 @@
+"""Replace every attachment of a message by one AES-256 ZIP, keeping everything else.
+
+The body (plain and HTML), inline images referenced by ``cid:`` from the HTML, every
+header (thread headers included) and the multipart structure stay as they were; the
+attachments leave nothing behind. Headers are written back unfolded-as-read
+(``refold_source="none"``) with the input's line endings, so a CRLF draft stays CRLF.
+
+Memory stays near the message size: the parser is fed in chunks (``parsebytes`` would
+build a 4-bytes-per-character copy), each attachment is decoded only when the archive
+writes it and its encoded text is dropped right after, and the ZIP's base64 is spliced
+into the serialised message instead of going through the ``email`` generator.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import mimetypes
+import re
+import secrets
+import unicodedata
+import urllib.parse
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from email import policy as email_policy
+from email.feedparser import BytesFeedParser
+from email.generator import BytesGenerator
+from email.message import EmailMessage, Message
+from email.policy import EmailPolicy
+from typing import Any, cast
+
+from service.errors import AttachmentError, MessageError
+from service.protect.archive import ArchiveFile, encrypt_files, neutral_zip_name
+from service.protect.messages import text
+
+MAX_SIZE = 35 * 1024 * 1024
+_FEED_CHUNK = 1024 * 1024
+_B64_CHUNK = 57 * 16 * 1024          # whole 76-character lines per chunk
+_MESSAGE_HEADERS = frozenset({"from", "to", "cc", "bcc", "subject", "date", "message-id",
+                              "mime-version", "content-type", "reply-to", "sender",
+                              "in-reply-to", "references", "received", "return-path"})
+_CID = re.compile(rb"cid:([^\"'\s<>()]+)", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class ProtectResult:
+    message: bytes
+    zip_filename: str
+    files: list[str]
+
+
+def protect_message(raw: bytes, password: str, *, blocked_extensions: Sequence[str] = (),
+                    max_size: int = MAX_SIZE, now: datetime | None = None,
+                    locale: str = "en") -> ProtectResult:
+    """Return ``raw`` with all its attachments replaced by one AES-256 ZIP.
+
+    Raises ``MessageError`` for input that is not a message, ``AttachmentError`` when
+    there is nothing to encrypt, an attachment has a blocked extension, or the result
+    exceeds ``max_size`` bytes. ``raw`` itself is never modified.
+    """
+    msg = parse_message(raw, locale)
+    linesep = "\r\n" if b"\r\n" in raw[:raw.find(b"\n") + 1] else "\n"
+    out_policy = email_policy.default.clone(linesep=linesep, refold_source="none")
+    found = find_attachments(msg)
+    if not found and not msg.is_multipart() and _is_attachment(msg, set()):
+        msg.make_mixed()  # the whole message is one attachment: give the ZIP a container
+        found = find_attachments(msg)
+    if not found:
+        raise AttachmentError(text("no_attachments", locale))
+    names = [attachment_name(part, i) for i, (_, part) in enumerate(found, 1)]
+    check_blocked(names, blocked_extensions, locale)
+
+    now = now or datetime.now()
+    zip_name = neutral_zip_name(now)
+    files = [ArchiveFile(name, _taker(part, out_policy), part.get_content_type())
+             for name, (_, part) in zip(names, found, strict=True)]
+    buf = io.BytesIO()
+    entry_names = encrypt_files(files, password, buf, now=now)
+    del files
+
+    token = "SENDGUARD-ZIP-" + secrets.token_hex(16)
+    _replace_parts(msg, found, _zip_part(zip_name, token))
+    message = _serialise(msg, out_policy, token, buf.getbuffer(), max_size, locale)
+    return ProtectResult(message=message, zip_filename=zip_name, files=entry_names)
+
+
+def parse_message(raw: bytes, locale: str = "en") -> EmailMessage:
+    """Parse ``raw`` or raise ``MessageError`` when it is not an e-mail message."""
+    if not isinstance(raw, bytes | bytearray | memoryview):
+        raise MessageError(text("not_a_message", locale, why="not_bytes"))
+    if not bytes(raw[:4096]).strip():
+        raise MessageError(text("not_a_message", locale, why="empty"))
+    parser = BytesFeedParser(policy=email_policy.default)
+    view = memoryview(raw)
+    for start in range(0, len(view), _FEED_CHUNK):
+        parser.feed(bytes(view[start:start + _FEED_CHUNK]))
+    msg = parser.close()
+    assert isinstance(msg, EmailMessage)
+    names = {k.lower() for k in msg}
+    if not names & _MESSAGE_HEADERS or any(
+            type(d).__name__ == "MissingHeaderBodySeparatorDefect" for d in msg.defects):
+        raise MessageError(text("not_a_message", locale, why="no_headers"))
+    for part in msg.walk():
+        if part.get_content_maintype() == "multipart" and not part.is_multipart():
+            raise MessageError(text("not_a_message", locale, why="boundary"))
+    return msg
+
+
+def _content_id(part: Message) -> str:
+    return str(part.get("Content-ID", "")).strip().strip("<>").strip()
+
+
+def referenced_cids(msg: Message) -> set[str]:
+    """Content-IDs that some HTML body part shows with ``cid:``."""
+    cids: set[str] = set()
+    for part in _body_leaves(msg):
+        if part.get_content_type() == "text/html":
+            payload = part.get_payload(decode=True)
+            if isinstance(payload, bytes):
+                cids.update(urllib.parse.unquote(m.decode("ascii", "replace"))
+                            for m in _CID.findall(payload))
+    return cids
+
+
+def _children(part: Message) -> list[Message]:
+    """The sub-parts of a parsed multipart, as the mutable list the generator writes."""
+    return cast("list[Message]", part.get_payload())
+
+
+def _body_leaves(part: Message) -> list[Message]:
+    if part.get_content_maintype() == "multipart" and part.is_multipart():
+        leaves = []
+        for child in _children(part):
+            leaves.extend(_body_leaves(child))
+        return leaves
+    return [part]
+
+
+def _is_attachment(part: Message, cids: set[str]) -> bool:
+    """Attachments: disposition attachment, attached messages, named or non-text parts.
+
+    Images the HTML shows by ``cid:`` are part of the body and stay, whatever their
+    disposition says (some clients mark them ``attachment``).
+    """
+    ctype = part.get_content_type()
+    if ctype in ("message/rfc822", "message/global"):
+        return True
+    if part.get_content_maintype() == "image" and _content_id(part) in cids:
+        return False
+    if part.get_content_disposition() == "attachment":
+        return True
+    if part.get_filename():
+        return True
+    return part.get_content_maintype() != "text"
+
+
+def find_attachments(msg: Message) -> list[tuple[Message, Message]]:
+    """Every attachment with its parent container, in message order."""
+    cids = referenced_cids(msg)
+    found: list[tuple[Message, Message]] = []
+
+    def visit(part: Message) -> None:
+        for child in _children(part):
+            if child.get_content_maintype() == "multipart" and child.is_multipart():
+                visit(child)
+            elif _is_attachment(child, cids):
+                found.append((part, child))
+
+    if msg.get_content_maintype() == "multipart" and msg.is_multipart():
+        visit(msg)
+    return found
+
+
+def _decode_name(name: str) -> str:
+    # Raw 8-bit names arrive with surrogate escapes: UTF-8 first, then Shift_JIS.
+    if any("\udc80" <= c <= "\udcff" for c in name):
+        data = name.encode("utf-8", "surrogateescape")
+        for codec in ("utf-8", "cp932"):
+            try:
+                return data.decode(codec)
+            except UnicodeDecodeError:
+                continue
+        return data.decode("utf-8", "replace")
+    return name
+
+
+def attachment_name(part: Message, index: int) -> str:
+    """The attachment's own file name (RFC 2231 and encoded words decoded), or a neutral
+    ``attachment-N.ext`` when it has none."""
+    name = part.get_filename()
+    if name:
+        return _decode_name(str(name))
+    ctype = part.get_content_type()
+    ext = ".eml" if ctype.startswith("message/") else mimetypes.guess_extension(ctype) or ".bin"
+    return f"attachment-{index}{ext}"
+
+
+def _normal_ext(name: str) -> str:
+    return unicodedata.normalize("NFKC", name).lower().rstrip(". \t")
+
+
+def check_blocked(names: Sequence[str], blocked: Sequence[str], locale: str = "en") -> None:
+    """Refuse a name ending in a blocked extension (full-width and trailing dots folded)."""
+    exts = [_normal_ext(e if e.startswith(".") else "." + e) for e in blocked if e.strip(". ")]
+    for name in names:
+        folded = _normal_ext(name)
+        for ext in exts:
+            if folded.endswith(ext):
+                raise AttachmentError(text("blocked", locale, name=name, ext=ext))
+
+
+def _taker(part: Message, out_policy: EmailPolicy[Any]) -> Callable[[], bytes]:
+    """Decode the part when the archive needs it, then drop its encoded text."""
+
+    def take() -> bytes:
+        if part.is_multipart():  # an attached message: its bytes as they would be sent
+            sub = _children(part)[0]
+            out = io.BytesIO()
+            BytesGenerator(out, policy=out_policy).flatten(sub)
+            data = out.getvalue()
+        else:
+            payload = part.get_payload(decode=True)
+            data = payload if isinstance(payload, bytes) else b""
+        part.set_payload("")
+        return data
+
+    return take
+
+
+def _zip_part(zip_name: str, token: str) -> EmailMessage:
+    part = EmailMessage(policy=email_policy.default)
+    part["Content-Type"] = f'application/zip; name="{zip_name}"'
+    part["Content-Disposition"] = f'attachment; filename="{zip_name}"'
+    part["Content-Transfer-Encoding"] = "base64"
+    part.set_payload(token)
+    return part
+
+
+def _replace_parts(msg: Message, found: Sequence[tuple[Message, Message]],
+                   zip_part: Message) -> None:
+    """The ZIP takes the first attachment's place; the others go; empty containers too."""
+    for i, (parent, part) in enumerate(found):
+        children = _children(parent)
+        at = next(j for j, child in enumerate(children) if child is part)
+        if i == 0:
+            children[at] = zip_part
+        else:
+            del children[at]
+    _prune(msg)
+
+
+def _prune(part: Message) -> None:
+    if part.get_content_maintype() != "multipart" or not part.is_multipart():
+        return
+    children = _children(part)
+    for child in list(children):
+        _prune(child)
+        if (child.get_content_maintype() == "multipart" and child.is_multipart()
+                and not _children(child)):
+            children.remove(child)
+
+
+def _b64_length(size: int, linesep: str) -> int:
+    encoded = 4 * -(-size // 3)
+    lines = -(-encoded // 76)
+    return encoded + max(lines - 1, 0) * len(linesep)
+
+
+def _serialise(msg: Message, out_policy: EmailPolicy[Any], token: str, zip_data: memoryview,
+               max_size: int, locale: str) -> bytes:
+    frame = io.BytesIO()
+    BytesGenerator(frame, policy=out_policy).flatten(msg)
+    head, found, tail = frame.getvalue().partition(token.encode("ascii"))
+    assert found and token.encode("ascii") not in tail
+    nl = out_policy.linesep.encode("ascii")
+    size = len(head) + _b64_length(len(zip_data), out_policy.linesep) + len(tail)
+    if size > max_size:
+        raise AttachmentError(text("too_large", locale, size=size, mb=size / 2**20,
+                                   limit_mb=max_size / 2**20), detail=f"{size} bytes")
+    out = io.BytesIO()
+    out.write(head)
+    for start in range(0, len(zip_data), _B64_CHUNK):
+        lines = base64.encodebytes(zip_data[start:start + _B64_CHUNK])
+        if start + _B64_CHUNK >= len(zip_data):
+            lines = lines.rstrip(b"\n")
+        out.write(lines if nl == b"\n" else lines.replace(b"\n", nl))
+    out.write(tail)
+    result = out.getvalue()
+    assert len(result) == size
+    return result
