@@ -2,9 +2,77 @@
 
 from __future__ import annotations
 
+import argparse
+import os
 from typing import Any
 
 
 def register(sub: Any) -> None:
-    """Later issues add protect, serve, keys, db, worker and audit here."""
-    del sub
+    s = sub.add_parser("serve", help="run the service (gunicorn; PORT from the environment)")
+    s.add_argument("--host", default=os.environ.get("HOST", "0.0.0.0"))  # noqa: S104 - Cloud Run
+    s.add_argument("--port", type=int, default=None, help="default: $PORT or 8080")
+    s.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "1")))
+    s.add_argument("--threads", type=int, default=int(os.environ.get("SENDGUARD_THREADS", "8")))
+    s.set_defaults(handler=cmd_serve)
+
+    d = sub.add_parser("dev", help="run everything locally: emulator, simulator, service")
+    d.add_argument("args", nargs=argparse.REMAINDER)
+    d.set_defaults(handler=cmd_dev)
+
+    db = sub.add_parser("db", help="database maintenance")
+    dbs = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
+    up = dbs.add_parser("upgrade", help="apply migrations (once per deploy)")
+    up.set_defaults(handler=cmd_db_upgrade)
+
+
+def cmd_serve(args: argparse.Namespace, locale: str) -> int:
+    from gunicorn.app.base import BaseApplication
+
+    from service.app import create_app
+    from service.config import Config
+
+    config = Config.from_env()
+    app = create_app(config)
+    port = args.port or config.port
+    options = {
+        "bind": f"{args.host}:{port}",
+        "workers": args.workers,
+        "threads": args.threads,
+        "worker_class": "gthread",
+        "timeout": 0,              # Cloud Run enforces request timeouts itself
+        "graceful_timeout": 25,    # Cloud Run sends SIGTERM, then SIGKILL after 10+ s
+        "accesslog": None,
+    }
+
+    class _Server(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            for key, value in options.items():
+                self.cfg.set(key, value)
+
+        def load(self) -> Any:
+            return app
+
+    _Server().run()
+    return 0
+
+
+def cmd_dev(args: argparse.Namespace, locale: str) -> int:
+    from service.devtools.devserver import main
+
+    return main(args.args)
+
+
+def cmd_db_upgrade(args: argparse.Namespace, locale: str) -> int:
+    from service.config import Config
+    from service.storage import Store
+
+    config = Config.from_env()
+    if config.database_url.startswith("sqlite"):
+        config.var_dir.mkdir(parents=True, exist_ok=True)
+    store = Store.from_url(config.database_url)
+    try:
+        store.upgrade()
+    finally:
+        store.close()
+    print("database is up to date")
+    return 0
