@@ -1,0 +1,91 @@
+"""Engines for the two supported databases, configured for correctness under concurrency.
+
+SQLite (development, tests): WAL, foreign keys, a busy timeout, and transactions that we
+begin ourselves so a write can take the database lock up front (``BEGIN IMMEDIATE``)
+instead of failing half-way when two writers meet. PostgreSQL (production): psycopg 3, a
+bounded pool with pre-ping (Cloud SQL drops idle connections).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import URL, Connection, Engine, make_url
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.pool import QueuePool
+
+from service.errors import ConfigError
+
+IMMEDIATE = "sendguard_immediate"   # execution option: take SQLite's write lock at BEGIN
+SQLITE_BUSY_TIMEOUT_MS = 15_000
+PG_CONNECT_TIMEOUT_S = 10
+
+
+def normalize_url(url: str) -> URL:
+    """Parse ``url``; plain ``postgresql://`` (and ``postgres://``) mean psycopg 3."""
+    try:
+        parsed = make_url(url.strip())
+    except ArgumentError:
+        raise ConfigError("DATABASE_URL is not a database URL") from None
+    name = parsed.drivername
+    if name in ("postgresql", "postgres", "postgresql+psycopg"):
+        return parsed.set(drivername="postgresql+psycopg")
+    if name in ("sqlite", "sqlite+pysqlite"):
+        return parsed.set(drivername="sqlite+pysqlite")
+    raise ConfigError(f"DATABASE_URL must be sqlite:// or postgresql://, not {name}://")
+
+
+def _is_memory(url: URL) -> bool:
+    return url.database in (None, "", ":memory:") or url.query.get("mode") == "memory"
+
+
+def create_engine(url: str, *, pool_size: int = 5) -> Engine:
+    if pool_size < 1:
+        raise ConfigError("the database pool size must be at least 1")
+    parsed = normalize_url(url)
+    if parsed.drivername.startswith("sqlite"):
+        return _sqlite_engine(parsed, pool_size)
+    connect_args: dict[str, Any] = {}
+    if "connect_timeout" not in parsed.query:
+        connect_args["connect_timeout"] = PG_CONNECT_TIMEOUT_S
+    # max_overflow=0: instances x pool_size is the real ceiling on Cloud SQL connections.
+    return sa.create_engine(parsed, pool_size=pool_size, max_overflow=0, pool_timeout=30,
+                            pool_pre_ping=True, pool_recycle=1800,
+                            connect_args=connect_args)
+
+
+def _sqlite_engine(url: URL, pool_size: int) -> Engine:
+    memory = _is_memory(url)
+    if memory:
+        # One connection for ever (each new one would be a new empty database), handed to
+        # one thread at a time: a pool of exactly one.
+        engine = sa.create_engine(url, poolclass=QueuePool, pool_size=1, max_overflow=0,
+                                  pool_timeout=30, pool_recycle=-1,
+                                  connect_args={"check_same_thread": False})
+    else:
+        Path(url.database or "").expanduser().parent.mkdir(parents=True, exist_ok=True)
+        engine = sa.create_engine(url, pool_size=pool_size, max_overflow=pool_size,
+                                  pool_pre_ping=True,
+                                  connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000,
+                                                "check_same_thread": False})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None   # pysqlite must not BEGIN on its own
+        cur = dbapi_conn.cursor()
+        cur.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cur.execute("PRAGMA foreign_keys = ON")
+        if not memory:
+            cur.execute("PRAGMA journal_mode = WAL")
+            cur.execute("PRAGMA synchronous = NORMAL")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        immediate = conn.get_execution_options().get(IMMEDIATE, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine

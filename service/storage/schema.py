@@ -1,0 +1,111 @@
+"""The tables. Alembic migrations (``migrations/versions``) create them; this module is the
+application's view of them and the target that ``tests/storage`` compares migrations to.
+
+Link tokens and one-time codes exist only as hashes (the CHECKs refuse anything shorter
+than a SHA-256 digest); subjects and bodies are not stored at all.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from service.storage.records import RELEASE_MODES, STATES
+from service.storage.sqltypes import UTCDateTime, big_id, json_type
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = sa.MetaData(naming_convention=NAMING)
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+packages = sa.Table(
+    "packages", metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("sender", sa.String(320), nullable=False),
+    sa.Column("message_id", sa.String(998)),
+    sa.Column("gmail_message_id", sa.String(64)),
+    sa.Column("subject_hash", sa.LargeBinary(32)),
+    sa.Column("zip_filename", sa.String(255), nullable=False),
+    sa.Column("file_names", json_type(), nullable=False),
+    sa.Column("recipients", json_type(), nullable=False),
+    sa.Column("wrapped_password", sa.LargeBinary(), nullable=False),
+    sa.Column("state", sa.String(20), nullable=False),
+    sa.Column("release_mode", sa.String(20), nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("release_at", UTCDateTime()),
+    sa.Column("expires_at", UTCDateTime(), nullable=False),
+    sa.Column("reveal_limit", sa.Integer(), nullable=False),
+    sa.Column("reveal_count", sa.Integer(), nullable=False, server_default=sa.text("0")),
+    sa.Column("first_retrieved_at", UTCDateTime()),
+    sa.Column("released_at", UTCDateTime()),
+    sa.Column("revoked_at", UTCDateTime()),
+    sa.CheckConstraint(_in("state", STATES), name="state"),
+    sa.CheckConstraint(_in("release_mode", RELEASE_MODES), name="release_mode"),
+    sa.CheckConstraint("reveal_limit >= 1", name="reveal_limit"),
+    sa.CheckConstraint("reveal_count >= 0", name="reveal_count"),
+    sa.Index(None, "sender", "created_at"),
+    sa.Index(None, "state", "release_at"),
+    sa.Index(None, "state", "expires_at"),
+)
+
+grants = sa.Table(
+    "grants", metadata,
+    sa.Column("id", big_id(), primary_key=True, autoincrement=True),
+    sa.Column("package_id", sa.String(64),
+              sa.ForeignKey("packages.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("address", sa.String(320), nullable=False),
+    sa.Column("token_hash", sa.LargeBinary(32), nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("notice_sent_at", UTCDateTime()),
+    sa.Column("code_hash", sa.LargeBinary()),
+    sa.Column("code_expires_at", UTCDateTime()),
+    sa.Column("code_attempts", sa.Integer(), nullable=False, server_default=sa.text("0")),
+    sa.Column("code_sent_count", sa.Integer(), nullable=False, server_default=sa.text("0")),
+    sa.Column("code_last_sent_at", UTCDateTime()),
+    sa.Column("revealed_count", sa.Integer(), nullable=False, server_default=sa.text("0")),
+    sa.Column("last_revealed_at", UTCDateTime()),
+    sa.CheckConstraint("length(token_hash) = 32", name="token_hash"),
+    sa.CheckConstraint("code_hash IS NULL OR length(code_hash) >= 32", name="code_hash"),
+    sa.UniqueConstraint("token_hash"),
+    sa.UniqueConstraint("package_id", "address"),
+)
+
+# Append-only: the migration adds triggers that reject UPDATE, DELETE (and TRUNCATE on
+# PostgreSQL). No foreign key to packages: the evidence outlives the key records.
+audit_events = sa.Table(
+    "audit_events", metadata,
+    sa.Column("id", big_id(), primary_key=True, autoincrement=True),
+    sa.Column("at", UTCDateTime(), nullable=False),
+    sa.Column("actor", sa.String(400), nullable=False),
+    sa.Column("action", sa.String(64), nullable=False),
+    sa.Column("package_id", sa.String(64)),
+    sa.Column("message_id", sa.String(998)),
+    sa.Column("data", json_type(), nullable=False),
+    # " code1 code2 " — the finding codes found in ``data``, for portable search.
+    sa.Column("codes", sa.Text(), nullable=False, server_default=sa.text("''")),
+    sa.Index(None, "at"),
+    sa.Index(None, "actor", "at"),
+    sa.Index(None, "package_id"),
+    sa.Index(None, "message_id"),
+)
+
+# Fixed-window counters shared by every instance; ``key`` is a SHA-256 hex of the caller's
+# key so addresses in keys are not kept here.
+rate_counters = sa.Table(
+    "rate_counters", metadata,
+    sa.Column("key", sa.String(64), nullable=False),
+    sa.Column("window_start", UTCDateTime(), nullable=False),
+    sa.Column("window_end", UTCDateTime(), nullable=False),
+    sa.Column("count", sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint("key", "window_start"),
+    sa.Index(None, "window_end"),
+)
