@@ -172,25 +172,34 @@ def find_attachments(msg: Message) -> list[tuple[Message, Message]]:
     return found
 
 
-def _decode_name(name: str) -> str:
-    # Raw 8-bit names arrive with surrogate escapes: UTF-8 first, then Shift_JIS.
-    if any("\udc80" <= c <= "\udcff" for c in name):
-        data = name.encode("utf-8", "surrogateescape")
-        for codec in ("utf-8", "cp932"):
+def _raw_name(part: Message) -> str | None:
+    """The file name from the raw header bytes, for mailers that put Shift_JIS, EUC-JP or
+    ISO-2022-JP straight into the header (the parser only guesses UTF-8)."""
+    for header, value in part.raw_items():
+        if header.lower() not in ("content-disposition", "content-type"):
+            continue
+        data = str(value).encode("ascii", "surrogateescape")
+        codecs = ("iso-2022-jp",) if b"\x1b" in data else ("utf-8", "cp932", "euc-jp")
+        for codec in codecs:
             try:
-                return data.decode(codec)
+                decoded = data.decode(codec)
             except UnicodeDecodeError:
                 continue
-        return data.decode("utf-8", "replace")
-    return name
+            params = email_policy.default.header_factory(header, decoded).params
+            name = params.get("filename") or params.get("name")
+            if name:
+                return str(name)
+    return None
 
 
 def attachment_name(part: Message, index: int) -> str:
     """The attachment's own file name (RFC 2231 and encoded words decoded), or a neutral
     ``attachment-N.ext`` when it has none."""
     name = part.get_filename()
+    if name and ("\ufffd" in name or "\x1b" in name):
+        name = _raw_name(part) or name
     if name:
-        return _decode_name(str(name))
+        return str(name)
     ctype = part.get_content_type()
     ext = ".eml" if ctype.startswith("message/") else mimetypes.guess_extension(ctype) or ".bin"
     return f"attachment-{index}{ext}"
