@@ -339,6 +339,13 @@ def _verified_email(claims: Mapping[str, Any]) -> str:
     return email.lower()
 
 
+def _account_for_log(email: str) -> str:
+    """A service account is named in full (it helps fix the setting); a person is not."""
+    if email.endswith(".gserviceaccount.com"):
+        return _shown(email)
+    return "an account at " + _shown(email.rpartition("@")[2])
+
+
 def _same_account(a: str, b: str) -> bool:
     return hmac.compare_digest(a.lower().encode("utf-8"), b.lower().encode("utf-8"))
 
@@ -359,14 +366,18 @@ def verify_oidc_token(token: str, *, certs: CertificateCache, audience: str,
         claims = _google_claims(token, certs, audience, clock(), leeway)
         email = _verified_email(claims)
         if service_account is not None and not _same_account(email, service_account):
-            _reject(f"e-mail {_shown(email)} is not the scheduler service account")
+            _reject(f"{_account_for_log(email)} is not the scheduler service account")
         return claims
 
     return _guarded("OIDC token", check)
 
 
 class RequestVerifier:
-    """Verifies add-on requests: the system token, then the user's token."""
+    """Verifies add-on requests: the system token, then the user's token.
+
+    Time claims are checked on ``clock``; google-auth also checks them on the wall clock,
+    so an injected clock can only make verification stricter.
+    """
 
     def __init__(self, certs: CertificateCache, *, audience: str, service_account: str,
                  oauth_client_id: str, clock: Callable[[], float] = time.time,
@@ -416,7 +427,7 @@ class RequestVerifier:
                                 self._leeway)
         email = _verified_email(claims)
         if not _same_account(email, self._service_account):
-            _reject(f"e-mail {_shown(email)} is not the add-on service account")
+            _reject(f"{_account_for_log(email)} is not the add-on service account")
         return claims
 
     def _caller(self, token: object) -> Caller:

@@ -292,8 +292,9 @@ OIDC_CASES: list[tuple[str, dict[str, Any], str | None, str, bool]] = [
 
 @pytest.mark.parametrize(("overrides", "expected_sa", "audience", "accepted"),
                          [c[1:] for c in OIDC_CASES], ids=[c[0] for c in OIDC_CASES])
-def test_oidc_token(certs: CertificateCache, ctx: Ctx, overrides: dict[str, Any],
-                    expected_sa: str | None, audience: str, accepted: bool) -> None:
+def test_oidc_token(certs: CertificateCache, ctx: Ctx, caplog: pytest.LogCaptureFixture,
+                    overrides: dict[str, Any], expected_sa: str | None, audience: str,
+                    accepted: bool) -> None:
     overrides = dict(overrides)
     now = ctx.clock.now + overrides.pop("now_offset", 0)
     token = ctx.issuer.system_token(audience=overrides.pop("aud", TASK_URL),
@@ -306,3 +307,7 @@ def test_oidc_token(certs: CertificateCache, ctx: Ctx, overrides: dict[str, Any]
         with pytest.raises(AuthError):
             verify_oidc_token(token, certs=certs, audience=audience,
                               service_account=expected_sa, clock=ctx.clock)
+        text = caplog.text
+        assert "OIDC token rejected" in text
+        assert "intruder@" not in text      # a person's address is not logged, only its domain
+    _assert_no_token_logged(caplog, [token])
