@@ -160,6 +160,7 @@ class CertServer:
         self.body: bytes | None = None  # replaces the JSON document when set
         self.delay = 0.0                # seconds to wait before answering
         self.fmt = fmt
+        self.url = ""
         self._fetches = 0
         self._lock = threading.Lock()
         self._httpd: ThreadingHTTPServer | None = None
@@ -188,7 +189,8 @@ class CertServer:
                                         name="sendguard-dev-certs", daemon=True)
         self._thread.start()
         bound_host, bound_port = self._httpd.server_address[:2]
-        return f"http://{bound_host!s}:{bound_port}{CERTS_PATH}"
+        self.url = f"http://{bound_host!s}:{bound_port}{CERTS_PATH}"
+        return self.url
 
     def stop(self) -> None:
         httpd, self._httpd = self._httpd, None
