@@ -30,6 +30,7 @@ class Config:
     addon_audience: str = ""
     addon_service_account: str = ""
     oauth_client_id: str = ""
+    scheduler_service_account: str = ""   # OIDC e-mail allowed to call /tasks/release-due
     google_certs_url: str = GOOGLE_CERTS_URL
     gmail_api_endpoint: str = GMAIL_API_ENDPOINT
     master_key: str = ""            # hex keys, comma separated: first encrypts, all decrypt
@@ -65,6 +66,7 @@ class Config:
             addon_audience=e.get("SENDGUARD_ADDON_AUDIENCE", ""),
             addon_service_account=e.get("SENDGUARD_ADDON_SERVICE_ACCOUNT", ""),
             oauth_client_id=e.get("SENDGUARD_OAUTH_CLIENT_ID", ""),
+            scheduler_service_account=e.get("SENDGUARD_SCHEDULER_SERVICE_ACCOUNT", ""),
             google_certs_url=e.get("SENDGUARD_GOOGLE_CERTS_URL", GOOGLE_CERTS_URL),
             gmail_api_endpoint=e.get("SENDGUARD_GMAIL_API_ENDPOINT", GMAIL_API_ENDPOINT),
             master_key=e.get("SENDGUARD_MASTER_KEY", ""),
@@ -88,6 +90,7 @@ class Config:
             ("SENDGUARD_ADDON_SERVICE_ACCOUNT", self.addon_service_account),
             ("SENDGUARD_OAUTH_CLIENT_ID", self.oauth_client_id),
             ("SENDGUARD_MAILER", self.mailer),
+            ("SENDGUARD_SCHEDULER_SERVICE_ACCOUNT", self.scheduler_service_account),
         ):
             if not value:
                 missing.append(name)
