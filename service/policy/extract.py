@@ -198,14 +198,17 @@ def _ole_has_stream(data: bytes, name: str) -> bool:
 
 
 def decode_text(data: bytes) -> str:
-    """Bytes of a text file to str: BOMs, UTF-8, then Shift_JIS/CP932 and EUC-JP (the fast
-    path for Japanese files), then charset-normalizer. Undecodable bytes are replaced."""
+    """Bytes of a text file to str: BOMs, ISO-2022-JP, UTF-8, then Shift_JIS/CP932 and
+    EUC-JP (the fast path for Japanese files), then charset-normalizer. Undecodable bytes
+    are replaced, never raised."""
     if data.startswith(codecs.BOM_UTF8):
         return _decode(data[3:], "utf-8")
     if data.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
         return _decode(data, "utf-32")
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return _decode(data, "utf-16")
+    if b"\x1b$" in data[:64 * 1024] and _decodes(data, "iso2022_jp_ext"):  # 7-bit JIS
+        return _decode(data, "iso2022_jp_ext")
     if _decodes(data, "utf-8"):
         return _decode(data, "utf-8")
     sjis = _decodes(data, "cp932")
