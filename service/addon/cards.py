@@ -1,0 +1,285 @@
+"""The cards a user sees in Gmail, in their locale (SPEC section 5).
+
+Cards summarise, never enumerate without bound: 944 recipients become a handful of domain
+lines with counts, long finding lists end in "… and N more", so every card stays within
+Google's 100 sections x 100 widgets however large the draft.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from service.addon import markup as m
+from service.addon.analysis import DomainGroup, domain_groups
+from service.addon.confirm import (
+    ACK_INPUT,
+    MIN_REASON,
+    OVERRIDE_INPUT,
+    RECIPIENT_INPUT,
+    Expectation,
+    group_value,
+    recipient_value,
+)
+from service.i18n import join_list, t
+from service.policy.model import FIELDS, Finding, Severity
+
+if TYPE_CHECKING:
+    from service.policy.config import Policy
+    from service.policy.domains import DomainClassifier
+    from service.policy.rules import Report
+
+Json = dict[str, Any]
+Act = Callable[..., Json]       # act(name, **params) -> an action calling /addon/action/name
+
+FINDINGS_SHOWN = 25             # per severity section
+DOMAINS_SHOWN = 25
+CANDIDATES_SHOWN = 10
+ICON = {Severity.BLOCK: "⛔", Severity.WARN: "⚠️", Severity.INFO: "ℹ️"}
+SEVERITY_SECTION = {Severity.BLOCK: "addon.section.block", Severity.WARN: "addon.section.warn",
+                    Severity.INFO: "addon.section.info"}
+
+
+def _hint(code: str, locale: str) -> str:
+    text = t("hint." + code, locale)
+    return text if text != "hint." + code else t("hint.default", locale)
+
+
+def _where(f: Finding, locale: str) -> str:
+    if not f.where:
+        return ""
+    parts = f.where.split(",")
+    if all(p in FIELDS for p in parts):
+        return ", ".join(t("field." + p, locale) for p in parts)
+    if f.where in ("subject", "body"):
+        return t("place." + f.where, locale)
+    return f.where
+
+
+def _fields(fields: Sequence[str], locale: str) -> str:
+    return ", ".join(t("field." + f, locale) for f in fields)
+
+
+def finding_widget(f: Finding, locale: str) -> Json:
+    where = _where(f, locale)
+    top = f"{ICON[f.severity]} {t('severity.' + f.severity.value, locale)}"
+    if where:
+        top += " · " + where
+    return m.decorated(f.message, top=top, bottom=_hint(f.code, locale))
+
+
+def _capped(widgets: list[Json], shown: int, locale: str) -> list[Json]:
+    if len(widgets) <= shown:
+        return widgets
+    return [*widgets[:shown], m.text(t("addon.more", locale, n=len(widgets) - shown))]
+
+
+def finding_sections(findings: Sequence[Finding], locale: str) -> list[Json]:
+    out = []
+    for sev in (Severity.BLOCK, Severity.WARN, Severity.INFO):
+        group = [f for f in findings if f.severity is sev]
+        if group:
+            out.append(m.section(
+                _capped([finding_widget(f, locale) for f in group], FINDINGS_SHOWN, locale),
+                t(SEVERITY_SECTION[sev], locale, n=len(group))))
+    return out
+
+
+def domains_section(groups: Sequence[DomainGroup], locale: str) -> Json | None:
+    external = [g for g in groups if g.external]
+    if not external:
+        return None
+    total = sum(g.count for g in external)
+    widgets = [m.decorated(t("addon.domain.count", locale, n=g.count,
+                             fields=_fields(g.field_list(), locale)),
+                           top=g.domain or "?") for g in external[:DOMAINS_SHOWN]]
+    rest = external[DOMAINS_SHOWN:]
+    if rest:
+        widgets.append(m.text(t("addon.domain.more", locale, n=len(rest),
+                                addresses=sum(g.count for g in rest))))
+    return m.section(widgets, t("addon.section.domains", locale, d=len(external), n=total),
+                     collapsible_after=5)
+
+
+def _footer(act: Act, locale: str, **params: str) -> Json:
+    return m.footer(m.button(t("addon.button.check_send", locale), act("check_send", **params)),
+                    m.button(t("addon.button.recheck", locale), act("recheck")))
+
+
+# --------------------------------------------------------------------------- cards
+
+
+def homepage_card(policy: Policy, locale: str) -> Json:
+    yes, no = t("addon.home.yes", locale), t("addon.home.no", locale)
+    internal = (join_list(list(policy.internal_domains), locale, limit=10)
+                if policy.internal_domains else t("addon.home.policy.none", locale))
+    lines = [
+        m.decorated(internal, top=t("addon.home.policy.internal", locale)),
+        m.text(t("addon.home.policy.visible", locale, n=policy.max_visible_external)),
+        m.text(t("addon.home.policy.orgs", locale, n=policy.max_visible_external_orgs)),
+        m.text(t("addon.home.policy.bcc", locale, n=policy.max_bcc)),
+        m.text(t("addon.home.policy.encryption", locale,
+                 value=yes if policy.require_encryption_external else no)),
+    ]
+    if policy.required_bcc_external:
+        lines.append(m.text(t("addon.home.policy.required_bcc", locale,
+                              value=join_list(list(policy.required_bcc_external), locale))))
+    if policy.allow_override:
+        lines.append(m.text(t("addon.home.policy.override", locale,
+                              value=", ".join(policy.allow_override))))
+    checks = [m.text("• " + t(f"addon.home.check.{k}", locale))
+              for k in ("visible", "recipients", "content", "attachments")]
+    return m.card(t("addon.name", locale), [
+        m.section(checks, t("addon.home.checks", locale)),
+        m.section(lines, t("addon.home.policy", locale)),
+        m.section([m.paragraph(t("addon.home.howto.text", locale))],
+                  t("addon.home.howto", locale)),
+    ], subtitle=t("addon.home.subtitle", locale), name="home")
+
+
+def compose_card(report: Report, cls: DomainClassifier, locale: str, act: Act) -> Json:
+    """Findings by severity, one-click Bcc fixes, external recipients by domain."""
+    findings = report.findings
+    counts = {s: sum(1 for f in findings if f.severity is s) for s in Severity}
+    if not report.recipients:
+        summary = t("addon.compose.empty", locale)
+    elif not counts[Severity.BLOCK] and not counts[Severity.WARN]:
+        summary = t("addon.compose.ok", locale)
+    else:
+        summary = t("addon.compose.summary", locale, block=counts[Severity.BLOCK],
+                    warn=counts[Severity.WARN])
+    sections = [m.section([m.text(summary)])]
+    sections += finding_sections(findings, locale)
+    groups = domain_groups(report.recipients, cls)
+    if any(e.address and e.field in ("to", "cc") and not cls.is_internal(e.domain or "")
+           for e in report.recipients):
+        sections.append(m.section([
+            m.text(t("addon.section.fix.text", locale)),
+            m.buttons(m.button(t("addon.button.fix_external", locale), act("fix_external")),
+                      m.button(t("addon.button.fix_everyone", locale), act("fix_everyone"))),
+        ], t("addon.section.fix", locale)))
+    dom = domains_section(groups, locale)
+    if dom:
+        sections.append(dom)
+    return m.card(t("addon.compose.title", locale), sections, subtitle=summary,
+                  footer=_footer(act, locale), name="compose")
+
+
+def _recipient_sections(exp: Expectation, locale: str) -> list[Json]:
+    if exp.grouped:
+        items = []
+        for g in exp.groups:
+            key = "addon.confirm.group.external" if g.external else "addon.confirm.group"
+            items.append((t(key, locale, domain=g.domain, n=g.count,
+                            fields=_fields(g.field_list(), locale)), group_value(g.domain)))
+        lists = [m.checkboxes(f"{RECIPIENT_INPUT}_g{i // m.MAX_ITEMS}", "",
+                              items[i:i + m.MAX_ITEMS])
+                 for i in range(0, len(items), m.MAX_ITEMS)]
+        return [m.section(lists, t("addon.confirm.recipients.grouped", locale,
+                                   n=exp.recipient_count))]
+    out = []
+    for external in (True, False):
+        items = []
+        for g in exp.groups:
+            if g.external != external:
+                continue
+            for a in g.addresses:
+                fields = _fields(g.field_list(), locale)
+                if external:
+                    label = t("addon.confirm.recipient.external", locale, address=a,
+                              field=fields, domain=g.domain)
+                else:
+                    label = t("addon.confirm.recipient", locale, address=a, field=fields)
+                items.append((label, recipient_value(a)))
+        if items:
+            key = "addon.confirm.external_section" if external else "addon.confirm.internal_section"
+            name = f"{RECIPIENT_INPUT}_{'ext' if external else 'int'}"
+            out.append(m.section([m.checkboxes(name, t("addon.confirm.recipients", locale,
+                                                       n=exp.recipient_count), items)],
+                                 t(key, locale, n=len(items))))
+    return out
+
+
+def confirmation_card(exp: Expectation, report: Report, subject: str, draft_id: str,
+                      locale: str, act: Act, *, notice: str | None = None) -> Json:
+    """Tick every recipient and warning; give reasons for overrides; then Send."""
+    intro = [m.decorated(subject or t("addon.confirm.no_subject", locale),
+                         top=t("addon.confirm.subject", locale, subject="").strip())]
+    if notice:
+        intro.append(m.paragraph("<b>" + m.esc(notice) + "</b>"))
+    if not exp.recipient_count:
+        intro.append(m.text(t("addon.confirm.no_recipients", locale)))
+    sections = [m.section(intro)]
+    blocks: list[Json] = []
+    for f in exp.blocked:
+        blocks.append(finding_widget(f, locale))
+    for key, f in exp.overrides.items():
+        blocks.append(finding_widget(f, locale))
+        blocks.append(m.text_input(OVERRIDE_INPUT + key,
+                                   t("addon.confirm.override", locale, n=MIN_REASON)))
+    if exp.blocked:
+        blocks.append(m.paragraph("<b>" + m.esc(t("addon.confirm.blocked", locale)) + "</b>"))
+    if blocks:
+        sections.append(m.section(blocks[:m.MAX_WIDGETS],
+                                  t("addon.section.block", locale,
+                                    n=len(exp.blocked) + len(exp.overrides))))
+    if exp.acks:
+        items = [(f.message, key) for key, f in exp.acks.items()]
+        lists = [m.checkboxes(f"{ACK_INPUT}_{i // m.MAX_ITEMS}", t("addon.confirm.warn", locale),
+                              items[i:i + m.MAX_ITEMS])
+                 for i in range(0, len(items), m.MAX_ITEMS)]
+        sections.append(m.section(lists, t("addon.section.warn", locale, n=len(items))))
+    sections += _recipient_sections(exp, locale)
+    if report.notes:
+        sections.append(m.section(_capped([m.text(n) for n in report.notes], 20, locale),
+                                  t("addon.confirm.notes", locale)))
+    again = m.button(t("addon.button.recheck", locale), act("check_send", draft_id=draft_id))
+    if exp.sendable:
+        foot = m.footer(m.button(t("addon.button.send", locale),
+                                 act("confirm_send", draft_id=draft_id, fp=exp.fingerprint)),
+                        again)
+    else:
+        foot = m.footer(again)
+    return m.card(t("addon.confirm.title", locale), sections, footer=foot, name="confirm")
+
+
+def sent_card(recipients: int, locale: str, *, again: bool = False) -> Json:
+    lines = [m.text(t("addon.already_sent" if again else "addon.sent.text", locale,
+                      n=recipients)),
+             m.text(t("addon.sent.close", locale))]
+    return m.card(t("addon.sent.title", locale), [m.section(lines)], name="sent")
+
+
+def not_saved_card(locale: str, act: Act) -> Json:
+    return m.card(t("addon.draft.not_saved.title", locale), [m.section([
+        m.text(t("addon.draft.not_saved", locale)),
+        m.buttons(m.button(t("addon.button.retry", locale), act("check_send"))),
+    ])], name="not_saved")
+
+
+def pick_draft_card(candidates: Sequence[Any], locale: str, act: Act) -> Json:
+    """Several saved drafts match: one line per candidate with a "This one" button.
+
+    ``candidates`` are ``(draft_id, subject, recipients)`` triples.
+    """
+    widgets = []
+    for draft_id, subject, recipients in candidates[:CANDIDATES_SHOWN]:
+        widgets.append(m.decorated(
+            t("addon.draft.candidate.to", locale, to=join_list(list(recipients), locale, 3)),
+            top=t("addon.draft.candidate", locale,
+                  subject=subject or t("addon.confirm.no_subject", locale), n=len(recipients)),
+            button=m.button(t("addon.button.pick", locale), act("check_send", draft_id=draft_id))))
+    return m.card(t("addon.draft.ambiguous.title", locale), [
+        m.section([m.text(t("addon.draft.ambiguous", locale))]),
+        m.section(widgets),
+    ], name="pick_draft")
+
+
+def error_card(message: str, locale: str, *, retry: Json | None = None,
+               nothing_sent: bool = True) -> Json:
+    lines = [m.text(message)]
+    if nothing_sent:
+        lines.append(m.text(t("addon.error.nothing_sent", locale)))
+    if retry is not None:
+        lines.append(m.buttons(m.button(t("addon.button.retry", locale), retry)))
+    return m.card(t("addon.error.title", locale), [m.section(lines)], name="error")

@@ -1,0 +1,102 @@
+"""The add-on event object Google POSTs to an HTTP add-on, read defensively.
+
+Only the fields SendGuard uses are kept. Everything in the body is client-controlled
+except what the verified tokens vouch for, so nothing here is trusted: values are
+type-checked, bounded and never raise on odd shapes (a wrong type reads as absent).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from service.i18n import negotiate
+
+MAX_RECIPIENTS = 20_000         # per field; Gmail caps a message far below this
+MAX_TEXT = 10_000               # one form value or parameter
+MAX_VALUES = 20_000             # values of one form input
+
+
+def _obj(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _str(value: Any, limit: int = MAX_TEXT) -> str:
+    return value[:limit] if isinstance(value, str) else ""
+
+
+def _strings(value: Any, limit: int) -> tuple[str, ...]:
+    if not isinstance(value, list):
+        return ()
+    return tuple(v[:MAX_TEXT] for v in value[:limit] if isinstance(v, str))
+
+
+@dataclass(frozen=True)
+class AddonEvent:
+    """What a request says about the user's context (unverified except by the tokens)."""
+
+    locale: str = "en"
+    host_app: str = ""
+    parameters: Mapping[str, str] = field(default_factory=dict)
+    form_inputs: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    to: tuple[str, ...] = ()
+    cc: tuple[str, ...] = ()
+    bcc: tuple[str, ...] = ()
+    subject: str = ""
+    thread_id: str = ""
+    message_id: str = ""
+    user_oauth_token: str = ""
+    authorized_scopes: tuple[str, ...] | None = None   # None: Google did not say
+
+    @property
+    def recipients(self) -> tuple[str, ...]:
+        return self.to + self.cc + self.bcc
+
+    def param(self, name: str) -> str:
+        return self.parameters.get(name, "")
+
+    def inputs(self, prefix: str) -> set[str]:
+        """Every value of every form input whose name starts with ``prefix``."""
+        return {v for name, values in self.form_inputs.items() if name.startswith(prefix)
+                for v in values}
+
+    def text_input(self, name: str) -> str:
+        values = self.form_inputs.get(name, ())
+        return values[0] if values else ""
+
+
+def parse_event(body: Any) -> AddonEvent:
+    """Read an event object (any JSON value) into an :class:`AddonEvent`."""
+    ev = _obj(body)
+    common = _obj(ev.get("commonEventObject"))
+    gmail = _obj(ev.get("gmail"))
+    auth = _obj(ev.get("authorizationEventObject"))
+    params = {k[:200]: _str(v) for k, v in list(_obj(common.get("parameters")).items())[:100]
+              if isinstance(k, str) and isinstance(v, str)}
+    scopes = auth.get("authorizedScopes")
+    return AddonEvent(
+        locale=negotiate(_str(common.get("userLocale"), 64) or None),
+        host_app=_str(common.get("hostApp"), 32),
+        parameters=params,
+        form_inputs=_form_inputs(common.get("formInputs")),
+        to=_strings(gmail.get("toRecipients"), MAX_RECIPIENTS),
+        cc=_strings(gmail.get("ccRecipients"), MAX_RECIPIENTS),
+        bcc=_strings(gmail.get("bccRecipients"), MAX_RECIPIENTS),
+        subject=_str(gmail.get("subject"), 2000),
+        thread_id=_str(gmail.get("threadId"), 200),
+        message_id=_str(gmail.get("messageId"), 200),
+        user_oauth_token=_str(auth.get("userOAuthToken"), 8192),
+        authorized_scopes=_strings(scopes, 100) if isinstance(scopes, list) else None,
+    )
+
+
+def _form_inputs(value: Any) -> dict[str, tuple[str, ...]]:
+    """``{name: {"stringInputs": {"value": [...]}}}`` -> ``{name: (values...)}``."""
+    out: dict[str, tuple[str, ...]] = {}
+    for name, widget in list(_obj(value).items())[:1000]:
+        if not isinstance(name, str):
+            continue
+        inputs = _obj(_obj(widget).get("stringInputs"))
+        out[name[:200]] = _strings(inputs.get("value"), MAX_VALUES)
+    return out

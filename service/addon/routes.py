@@ -1,0 +1,140 @@
+"""The add-on endpoints: ``POST /addon/homepage``, ``/addon/compose``, ``/addon/action/<name>``.
+
+Every request is verified first (system ID token, then the user's ID token); a request that
+fails gets 401 and no card (``service.addon.errors``). Only then is the body read as an
+event. Card buttons call ``/addon/action/<name>``: the HTTP runtime names URLs where Apps
+Script names functions.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from flask import Blueprint, current_app, g, jsonify, request, url_for
+from flask.typing import ResponseReturnValue
+
+from service.addon import cards, markup
+from service.addon.event import AddonEvent, parse_event
+from service.addon.ledger import SendLedger
+from service.errors import NotFoundError
+from service.services import services
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("addon", __name__, url_prefix="/addon")
+
+SCOPE = "https://www.googleapis.com/auth/"
+COMPOSE_SCOPES = (SCOPE + "gmail.addons.execute",
+                  SCOPE + "gmail.addons.current.action.compose")
+SEND_SCOPES = (SCOPE + "gmail.compose",)
+ALL_SCOPES = (SCOPE + "gmail.addons.execute",
+              SCOPE + "gmail.addons.current.action.compose",
+              SCOPE + "gmail.addons.current.message.metadata",
+              SCOPE + "gmail.compose",
+              SCOPE + "userinfo.email")
+LEDGER = "sendguard.addon.ledger"
+
+Handler = Callable[[Any, AddonEvent], Any]
+
+
+@bp.record_once
+def _setup(state: Any) -> None:
+    state.app.extensions.setdefault(LEDGER, SendLedger())
+
+
+def ledger() -> SendLedger:
+    ledger_: SendLedger = current_app.extensions[LEDGER]
+    return ledger_
+
+
+def action_url(name: str) -> str:
+    """The URL a card button calls: from ``SENDGUARD_BASE_URL`` when set."""
+    base = services().config.base_url
+    if base:
+        return f"{base}/addon/action/{name}"
+    return url_for("addon.action", name=name, _external=True)
+
+
+def act(name: str, **params: str) -> dict[str, Any]:
+    return markup.action(action_url(name), {k: v for k, v in params.items() if v})
+
+
+def _verified(*, is_action: bool) -> tuple[Any, AddonEvent]:
+    """Verify the request, then parse its event. Raises AuthError (-> 401, no card)."""
+    body = request.get_json(silent=True)
+    raw = body if isinstance(body, dict) else {}
+    caller = services().verifier.verify_request(request.headers.get("Authorization"), raw,
+                                                require_user=False)
+    event = parse_event(raw)
+    g.addon_verified = True
+    g.addon_event = event
+    g.addon_is_action = is_action
+    return caller, event
+
+
+def _missing(event: AddonEvent, needed: tuple[str, ...], *, token: bool) -> list[str]:
+    """Scopes to ask for: none granted list means Google did not say (then trust the token)."""
+    if token and not event.user_oauth_token:
+        return list(needed)
+    if event.authorized_scopes is None:
+        return []
+    return [s for s in needed if s not in event.authorized_scopes]
+
+
+def _scopes_or_none(caller: Any, event: AddonEvent, needed: tuple[str, ...], *,
+                    token: bool = False) -> dict[str, Any] | None:
+    if not caller.user_email:
+        return markup.request_scopes(ALL_SCOPES)
+    missing = _missing(event, needed, token=token)
+    return markup.request_scopes(missing) if missing else None
+
+
+@bp.post("/homepage")
+def homepage() -> ResponseReturnValue:
+    caller, event = _verified(is_action=False)
+    g.addon_retry = None
+    ask = _scopes_or_none(caller, event, ())
+    if ask:
+        return jsonify(ask)
+    return jsonify(markup.push_card(cards.homepage_card(services().policy, event.locale)))
+
+
+@bp.post("/compose")
+def compose() -> ResponseReturnValue:
+    caller, event = _verified(is_action=False)
+    g.addon_retry = act("recheck")
+    ask = _scopes_or_none(caller, event, COMPOSE_SCOPES)
+    if ask:
+        return jsonify(ask)
+    from service.addon import compose as flow
+
+    return jsonify(markup.push_card(flow.compose_card(caller, event, act)))
+
+
+@bp.post("/action/<name>")
+def action(name: str) -> ResponseReturnValue:
+    caller, event = _verified(is_action=True)
+    from service.addon import compose as flow
+    from service.addon import sending
+
+    handlers: dict[str, tuple[Handler, tuple[str, ...], bool]] = {
+        "recheck": (lambda c, e: markup.update_card(flow.compose_card(c, e, act)),
+                    COMPOSE_SCOPES, False),
+        "fix_external": (lambda c, e: flow.fix(c, e, "fix_external"), COMPOSE_SCOPES, False),
+        "fix_everyone": (lambda c, e: flow.fix(c, e, "fix_everyone"), COMPOSE_SCOPES, False),
+        "check_send": (lambda c, e: sending.check_send(c, e, act), SEND_SCOPES, True),
+        "confirm_send": (lambda c, e: sending.confirm_send(c, e, act, ledger()),
+                         SEND_SCOPES, True),
+    }
+    retry_as = "check_send" if name == "confirm_send" else name
+    g.addon_retry = act(retry_as, draft_id=event.param("draft_id"))
+    if name not in handlers:
+        g.addon_retry = None
+        raise NotFoundError(f"unknown add-on action {name[:60]!r}")
+    handler, needed, token = handlers[name]
+    ask = _scopes_or_none(caller, event, needed, token=token)
+    if ask:
+        return jsonify(ask)
+    return jsonify(handler(caller, event))

@@ -1,0 +1,144 @@
+"""Check & send: find the draft being composed, read all of it, confirm, send it once.
+
+Gmail gives add-ons no on-send hook, so SendGuard sends the draft itself after the user has
+confirmed every recipient and warning. On "Send" the draft is read and analysed again; the
+form is checked against that fresh result (``confirm.decide``), so a draft changed after
+the confirmation card was shown is confirmed again, never sent unseen. A send is recorded
+in the audit log before (what was decided) and after (what left).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from service.addon import cards, markup
+from service.addon.analysis import analyze, classifier
+from service.addon.compose import audit, shown
+from service.addon.confirm import Decision, Expectation, decide, expect
+from service.addon.event import AddonEvent
+from service.addon.ledger import SendLedger
+from service.errors import GmailClientError, InputError, NotFoundError
+from service.i18n import t
+from service.services import services
+
+log = logging.getLogger(__name__)
+
+SENT_LOOKBACK = timedelta(days=1)
+
+
+def _client(event: AddonEvent) -> Any:
+    return services().gmail(event.user_oauth_token)
+
+
+def _read(client: Any, draft_id: str, locale: str) -> tuple[Any, Any, Expectation]:
+    """The draft's message, its full analysis and what must be confirmed."""
+    from service.policy import draft_from_bytes
+
+    sv = services()
+    message = client.get_draft(draft_id)
+    report = analyze(draft_from_bytes(message.raw), sv.policy, locale, content=True)
+    return message, report, expect(report, sv.policy, classifier(sv.policy))
+
+
+def _confirmation(event: AddonEvent, draft_id: str, message: Any, report: Any,
+                  exp: Expectation, act: Any, notice: str | None = None) -> dict[str, Any]:
+    card = cards.confirmation_card(exp, report, message.subject, draft_id, event.locale, act,
+                                   notice=notice)
+    return markup.update_card(card)
+
+
+def check_send(caller: Any, event: AddonEvent, act: Any) -> dict[str, Any]:
+    """Find the draft (or ask which), analyse it fully, show the confirmation card."""
+    from service.gmail.drafts import find_compose_draft
+
+    client = _client(event)
+    draft_id = event.param("draft_id")
+    if not draft_id:
+        match = find_compose_draft(client, thread_id=event.thread_id or None,
+                                   recipients=event.recipients, subject=event.subject,
+                                   now=services().clock())
+        if match.status == "not_saved":
+            return markup.update_card(cards.not_saved_card(event.locale, act))
+        if match.status == "ambiguous":
+            candidates = [(c.draft_id, c.subject, sorted(c.recipients))
+                          for c in match.candidates]
+            return markup.update_card(cards.pick_draft_card(candidates, event.locale, act))
+        draft_id = match.draft.draft_id
+    message, report, exp = _read(client, draft_id, event.locale)
+    audit(caller.user_email, "addon.confirm_shown", message_id=message.message_id,
+          data={"draft": draft_id, "recipients": exp.recipient_count,
+                "findings": shown(report.findings)})
+    return _confirmation(event, draft_id, message, report, exp, act)
+
+
+def _sent_before(user: str, draft_id: str) -> int | None:
+    """Recipients of an earlier send of ``draft_id`` by ``user`` found in the audit log."""
+    sv = services()
+    try:
+        events = sv.store.search_audit(user=user, action="addon.sent",
+                                       since=sv.clock() - SENT_LOOKBACK)
+    except Exception:
+        log.exception("audit search failed; relying on Gmail's own once-only send")
+        return None
+    for ev in reversed(events):
+        if ev.data.get("draft") == draft_id:
+            return int(ev.data.get("recipients", 0))
+    return None
+
+
+def confirm_send(caller: Any, event: AddonEvent, act: Any, ledger: SendLedger) -> dict[str, Any]:
+    """Re-read, re-check, verify every tick server-side, then send exactly once."""
+    draft_id = event.param("draft_id")
+    if not draft_id:
+        raise InputError("no draft to send")
+    user = caller.user_email
+    key = f"{user}\x00{draft_id}"
+    with ledger.hold(key):
+        done = ledger.sent(key)
+        if done is None:
+            done = _sent_before(user, draft_id)
+        if done is not None:
+            return markup.update_card(cards.sent_card(done, event.locale, again=True))
+        client = _client(event)
+        try:
+            message, report, exp = _read(client, draft_id, event.locale)
+        except GmailClientError as exc:
+            if exc.http_status == 404:
+                raise NotFoundError("draft not found") from None
+            raise
+        if exp.fingerprint != event.param("fp"):
+            audit(user, "addon.confirm_changed", message_id=message.message_id,
+                  data={"draft": draft_id, "findings": shown(report.findings)})
+            return _confirmation(event, draft_id, message, report, exp, act,
+                                 t("addon.confirm.changed", event.locale))
+        decision = decide(exp, event)
+        if not decision.ok:
+            audit(user, "addon.send_refused", message_id=message.message_id,
+                  data={"draft": draft_id, "missing_ticks": decision.missing_ticks,
+                        "missing_acks": decision.missing_acks,
+                        "missing_reasons": decision.missing_reasons,
+                        "blocked": [f.code for f in exp.blocked]})
+            return _confirmation(event, draft_id, message, report, exp, act,
+                                 t("addon.confirm.refused", event.locale))
+        audit(user, "addon.send_confirmed", required=True, message_id=message.message_id,
+              data=_decided(draft_id, exp, report, decision))
+        sent = client.send_draft(draft_id)
+        ledger.mark_sent(key, exp.recipient_count)
+        audit(user, "addon.sent", message_id=sent.message_id,
+              data={"draft": draft_id, "thread": sent.thread_id,
+                    "recipients": exp.recipient_count})
+        return markup.update_card(cards.sent_card(exp.recipient_count, event.locale))
+
+
+def _decided(draft_id: str, exp: Expectation, report: Any, d: Decision) -> dict[str, Any]:
+    return {
+        "draft": draft_id,
+        "recipients": exp.recipient_count,
+        "grouped": exp.grouped,
+        "ticked": d.ticked,
+        "findings": shown(report.findings),
+        "acknowledged": d.acknowledged,
+        "overrides": [{"code": c, "reason": r} for c, r in d.reasons.items()],
+    }

@@ -1,0 +1,278 @@
+"""Texts of the Gmail add-on cards, in English and Japanese (merged by ``service.i18n``).
+
+Keys start with ``addon.``; ``hint.<code>`` says in plain words what to do about a finding.
+"""
+
+from __future__ import annotations
+
+EN: dict[str, str] = {
+    # common
+    "addon.name": "SendGuard",
+    "addon.external": "External",
+    "addon.internal": "Internal",
+    "addon.more": "… and {n} more",
+    "addon.button.check_send": "Check & send",
+    "addon.button.recheck": "Check again",
+    "addon.button.retry": "Try again",
+    "addon.button.send": "Send",
+    "addon.button.pick": "This one",
+    "addon.button.fix_external": "Move external To/Cc to Bcc",
+    "addon.button.fix_everyone": "Move everyone to Bcc (keep me in To)",
+    # homepage
+    "addon.home.subtitle": "Checks your e-mail before it leaves",
+    "addon.home.checks": "What SendGuard checks",
+    "addon.home.check.visible": (
+        "Many external recipients in To/Cc who can see each other's addresses "
+        "(they belong in Bcc)."),
+    "addon.home.check.recipients": (
+        "Wrong recipients: look-alike domains, private addresses, addresses typed without "
+        "a comma or with a line break, blocked recipients."),
+    "addon.home.check.content": (
+        "Sensitive content: confidential keywords and personal data in the body and in "
+        "attachments."),
+    "addon.home.check.attachments": (
+        "Attachments: unencrypted files t"
+        "o outsiders, blocked file types."),
+    "addon.home.policy": "Your organisation's policy",
+    "addon.home.policy.internal": "Internal domains",
+    "addon.home.policy.none": "none set: every recipient counts as external",
+    "addon.home.policy.visible": "External addresses allowed in To/Cc: {n}",
+    "addon.home.policy.orgs": "External organisations allowed in To/Cc together: {n}",
+    "addon.home.policy.bcc": "Bcc addresses before a warning: {n}",
+    "addon.home.policy.encryption": "Attachments to outsiders must be encrypted: {value}",
+    "addon.home.policy.required_bcc": "Always Bcc on external mail: {value}",
+    "addon.home.policy.override": "Blocks you may override with a reason: {value}",
+    "addon.home.yes": "yes",
+    "addon.home.no": "no",
+    "addon.home.howto": "How to use",
+    "addon.home.howto.text": (
+        "Open SendGuard while you write a message. It checks the recipients as you go; "
+        "use <b>Check & send</b> instead of Gmail's Send button to check the whole message, "
+        "attachments included, and send it."),
+    # compose
+    "addon.compose.title": "Check before sending",
+    "addon.compose.ok": "No problems found in the recipients.",
+    "addon.compose.summary": "{block} to fix, {warn} to confirm",
+    "addon.compose.empty": "Add recipients to the message; SendGuard checks them as you go.",
+    "addon.section.block": "Must be fixed before sending ({n})",
+    "addon.section.warn": "Check these before sending ({n})",
+    "addon.section.info": "Good to know ({n})",
+    "addon.section.fix": "Fix it in one click",
+    "addon.section.fix.text": (
+        "Bcc hides the recipients from each other. Gmail's compose window is updated; "
+        "nothing is sent."),
+    "addon.section.domains": "External recipients by domain ({d} domains, {n} addresses)",
+    "addon.domain.count": "{n} address(es): {fields}",
+    "addon.domain.more": "… and {n} more domains ({addresses} addresses)",
+    "addon.where": "Where: {where}",
+    "addon.notes": "Not checked completely",
+    # confirmation
+    "addon.confirm.title": "Confirm before sending",
+    "addon.confirm.subject": "Subject: {subject}",
+    "addon.confirm.no_subject": "(no subject)",
+    "addon.confirm.changed": (
+        "The draft changed since you last looked (recipients or findings). Please confirm "
+        "again."),
+    "addon.confirm.refused": (
+        "Not sent: tick every recipient and every warning, and give a reason for each "
+        "override."),
+    "addon.confirm.blocked": "Fix these in the draft, then check again. They cannot be sent.",
+    "addon.confirm.override": "Reason for sending anyway (required, at least {n} characters)",
+    "addon.confirm.warn": "Tick each warning to confirm you have read it",
+    "addon.confirm.recipients": "Tick each recipient ({n}) to confirm the address is right",
+    "addon.confirm.recipients.grouped": (
+        "{n} recipients: tick each domain to confirm every address in it is right"),
+    "addon.confirm.external_section": "External recipients ({n})",
+    "addon.confirm.internal_section": "Internal recipients ({n})",
+    "addon.confirm.recipient": "{address} · {field}",
+    "addon.confirm.recipient.external": "⚠ {address} · {field} · external ({domain})",
+    "addon.confirm.group": "{domain}: {n} address(es) · {fields}",
+    "addon.confirm.group.external": "⚠ {domain}: {n} external address(es) · {fields}",
+    "addon.confirm.no_recipients": "The draft has no recipients yet.",
+    "addon.confirm.notes": "Could not be checked completely:",
+    # sending
+    "addon.sent.title": "Sent",
+    "addon.sent.text": "Your message was sent to {n} recipient(s).",
+    "addon.sent.close": (
+        "Close the compose window and discard it if Gmail offers to keep a copy: the "
+        "message has already left."),
+    "addon.already_sent": "This draft was already sent; it was not sent again.",
+    # finding the draft
+    "addon.draft.not_saved.title": "The draft is not saved yet",
+    "addon.draft.not_saved": (
+        "Gmail has not saved this draft yet, so SendGuard cannot read it. Wait a few "
+        "seconds (Gmail saves as you type) and try again."),
+    "addon.draft.ambiguous.title": "Which draft?",
+    "addon.draft.ambiguous": (
+        "Several saved drafts match this message. Pick the one you are writing."),
+    "addon.draft.candidate": "{subject} · {n} recipient(s)",
+    "addon.draft.candidate.to": "To: {to}",
+    # scopes
+    "addon.scopes": "SendGuard needs your permission to read and send this draft.",
+    # errors
+    "addon.error.title": "Something went wrong",
+    "addon.error.nothing_sent": "Nothing was sent.",
+    "addon.error.transient": "Gmail is not answering right now. Please try again in a moment.",
+    "addon.error.gmail": "Gmail refused the request (HTTP {status}).",
+    "addon.error.not_found": (
+        "The draft no longer exists: it may have been sent or discarded in the meantime."),
+    "addon.error.conflict": "The message changed while SendGuard was working on it.",
+    "addon.error.input": "The request could not be handled: {message}",
+    "addon.error.unexpected": "An unexpected error occurred. It has been logged.",
+    # hints: what to do, per finding code
+    "hint.external_recipients": "Make sure every outside recipient is meant to get this.",
+    "hint.many_visible_recipients": (
+        "Everyone in To/Cc sees all the other addresses. Use the Bcc button below."),
+    "hint.cross_domain_exposure": (
+        "People from different companies would see each other's addresses. Move them "
+        "to Bcc or send separately."),
+    "hint.personal_address_visible": (
+        "A private address is shown to other outsiders. Move it to Bcc."),
+    "hint.many_bcc_recipients": (
+        "A long Bcc list is often left over from a template. Check that it is the right list."),
+    "hint.invalid_address": "Correct or split this entry in the compose window.",
+    "hint.lookalike_domain": "Check the spelling of the domain; it is not the one you know.",
+    "hint.blocked_recipient": "Remove this recipient; policy forbids sending to it.",
+    "hint.missing_required_bcc": "Add the required address to Bcc.",
+    "hint.confidential_keyword": "Make sure confidential material may go to these outsiders.",
+    "hint.personal_data": "Personal data should not go to outsiders unprotected.",
+    "hint.unencrypted_attachment": "Encrypt the attachment or share it another way.",
+    "hint.blocked_attachment": "Remove the attachment; this file type may not be sent.",
+    "hint.default": "Review this before sending.",
+}
+
+JA: dict[str, str] = {
+    # common
+    "addon.name": "SendGuard",
+    "addon.external": "社外",
+    "addon.internal": "社内",
+    "addon.more": "…ほか{n}件",
+    "addon.button.check_send": "確認して送信",
+    "addon.button.recheck": "もう一度確認",
+    "addon.button.retry": "再試行",
+    "addon.button.send": "送信",
+    "addon.button.pick": "この下書き",
+    "addon.button.fix_external": "社外のTo/CcをBccに移す",
+    "addon.button.fix_everyone": "全員をBccに移す（自分はToに残す）",
+    # homepage
+    "addon.home.subtitle": "送信前にメールを確認します",
+    "addon.home.checks": "SendGuardが確認すること",
+    "addon.home.check.visible": (
+        "To/Ccに社外の宛先が多く、互いのアドレスが見えてしまう（Bccにすべきもの）。"),
+    "addon.home.check.recipients": (
+        "宛先の間違い: よく似たドメイン、個人アドレス、カンマ抜けや改行の入ったアドレス、"
+        "送信禁止の宛先。"),
+    "addon.home.check.content": "機密の内容: 本文や添付ファイル中の機密キーワードや個人情報。",
+    "addon.home.check.attachments": (
+        "添付ファイル: 社外への暗号化され"
+        "ていないファイル、禁止された形式。"),
+    "addon.home.policy": "組織のポリシー",
+    "addon.home.policy.internal": "社内ドメイン",
+    "addon.home.policy.none": "未設定（すべての宛先を社外として扱います）",
+    "addon.home.policy.visible": "To/Ccに入れてよい社外アドレス: {n}件まで",
+    "addon.home.policy.orgs": "To/Ccに同時に入れてよい社外の組織: {n}まで",
+    "addon.home.policy.bcc": "警告なしでBccに入れられるアドレス: {n}件まで",
+    "addon.home.policy.encryption": "社外への添付ファイルの暗号化を必須にする: {value}",
+    "addon.home.policy.required_bcc": "社外宛てで必ずBccに入れる宛先: {value}",
+    "addon.home.policy.override": "理由を書けば送信できる禁止項目: {value}",
+    "addon.home.yes": "はい",
+    "addon.home.no": "いいえ",
+    "addon.home.howto": "使い方",
+    "addon.home.howto.text": (
+        "メールを書くときにSendGuardを開くと、宛先をその場で確認します。Gmailの送信ボタンの"
+        "代わりに<b>確認して送信</b>を使うと、添付ファイルを含むメール全体を確認してから送信します。"),
+    # compose
+    "addon.compose.title": "送信前の確認",
+    "addon.compose.ok": "宛先に問題は見つかりませんでした。",
+    "addon.compose.summary": "要修正 {block}件、要確認 {warn}件",
+    "addon.compose.empty": "宛先を入力すると、SendGuardがその場で確認します。",
+    "addon.section.block": "送信前に必ず直すこと（{n}件）",
+    "addon.section.warn": "送信前に確認すること（{n}件）",
+    "addon.section.info": "参考情報（{n}件）",
+    "addon.section.fix": "ワンクリックで直す",
+    "addon.section.fix.text": (
+        "Bccに入れると宛先どうしのアドレスは見えません。Gmailの作成画面が書き換わるだけで、"
+        "送信はされません。"),
+    "addon.section.domains": "社外の宛先（ドメイン別、{d}ドメイン・{n}件）",
+    "addon.domain.count": "{n}件: {fields}",
+    "addon.domain.more": "…ほか{n}ドメイン（{addresses}件）",
+    "addon.where": "場所: {where}",
+    "addon.notes": "確認しきれなかったもの",
+    # confirmation
+    "addon.confirm.title": "送信前の最終確認",
+    "addon.confirm.subject": "件名: {subject}",
+    "addon.confirm.no_subject": "（件名なし）",
+    "addon.confirm.changed": (
+        "前回の確認の後で下書きが変わりました（宛"
+        "先または指摘）。もう一度確認してください。"),
+    "addon.confirm.refused": (
+        "送信していません: すべての宛先と警告にチェックを入れ、例外として送る項目には理由を"
+        "書いてください。"),
+    "addon.confirm.blocked": (
+        "下書きで以下を直してから、もう一度確認し"
+        "てください。このままでは送信できません。"),
+    "addon.confirm.override": "それでも送信する理由（必須、{n}文字以上）",
+    "addon.confirm.warn": "警告を読んだら、それぞれにチェックを入れてください",
+    "addon.confirm.recipients": "宛先（{n}件）が正しいか、1件ずつ確認してチェックしてください",
+    "addon.confirm.recipients.grouped": (
+        "宛先は{n}件です。ドメインごとに、すべてのアドレスが正しいか確認してチェックしてください"),
+    "addon.confirm.external_section": "社外の宛先（{n}件）",
+    "addon.confirm.internal_section": "社内の宛先（{n}件）",
+    "addon.confirm.recipient": "{address} · {field}",
+    "addon.confirm.recipient.external": "⚠ {address} · {field} · 社外（{domain}）",
+    "addon.confirm.group": "{domain}: {n}件 · {fields}",
+    "addon.confirm.group.external": "⚠ {domain}: 社外 {n}件 · {fields}",
+    "addon.confirm.no_recipients": "下書きにまだ宛先がありません。",
+    "addon.confirm.notes": "確認しきれなかったもの:",
+    # sending
+    "addon.sent.title": "送信しました",
+    "addon.sent.text": "{n}件の宛先にメールを送信しました。",
+    "addon.sent.close": (
+        "作成画面を閉じてください。Gmailが下書きを残すか尋ねた場合は破棄してください"
+        "（メールはすでに送信されています）。"),
+    "addon.already_sent": "この下書きはすでに送信済みです。二重には送信していません。",
+    # finding the draft
+    "addon.draft.not_saved.title": "下書きがまだ保存されていません",
+    "addon.draft.not_saved": (
+        "Gmailがまだこの下書きを保存していないため、SendGuardが読み取れません。数秒待ってから"
+        "（Gmailは入力中に自動保存します）もう一度お試しください。"),
+    "addon.draft.ambiguous.title": "どの下書きですか",
+    "addon.draft.ambiguous": (
+        "このメールに当てはまる下書きが複数あ"
+        "ります。作成中のものを選んでください。"),
+    "addon.draft.candidate": "{subject} · 宛先{n}件",
+    "addon.draft.candidate.to": "宛先: {to}",
+    # scopes
+    "addon.scopes": "この下書きを読み取って送信するには、SendGuardへの許可が必要です。",
+    # errors
+    "addon.error.title": "問題が発生しました",
+    "addon.error.nothing_sent": "メールは送信されていません。",
+    "addon.error.transient": "Gmailが現在応答していません。少し待ってからもう一度お試しください。",
+    "addon.error.gmail": "Gmailが要求を拒否しました（HTTP {status}）。",
+    "addon.error.not_found": (
+        "下書きが見つかりません。すでに送信さ"
+        "れたか、破棄された可能性があります。"),
+    "addon.error.conflict": "処理中にメールが変更されました。",
+    "addon.error.input": "要求を処理できませんでした: {message}",
+    "addon.error.unexpected": "予期しないエラーが発生しました。記録済みです。",
+    # hints
+    "hint.external_recipients": "社外の宛先がすべて送るべき相手か確認してください。",
+    "hint.many_visible_recipients": (
+        "To/Ccの全員に他の全員のアドレスが見えます。下のBccボタンを使ってください。"),
+    "hint.cross_domain_exposure": (
+        "別々の会社の人どうしにアドレスが見えます。Bccに移すか、別々に送ってください。"),
+    "hint.personal_address_visible": (
+        "個人のアドレスが他の社外の人に見"
+        "えます。Bccに移してください。"),
+    "hint.many_bcc_recipients": (
+        "Bccが多いときは、テンプレートの宛先が残っていることがあります。正しい宛先か確認してください。"),
+    "hint.invalid_address": "作成画面でこの宛先を直すか、分けて入力してください。",
+    "hint.lookalike_domain": "ドメインの綴りを確認してください。いつもの相手とは別のドメインです。",
+    "hint.blocked_recipient": "この宛先を削除してください。ポリシーで送信が禁止されています。",
+    "hint.missing_required_bcc": "必要なアドレスをBccに追加してください。",
+    "hint.confidential_keyword": "機密の資料をこの社外の相手に送ってよいか確認してください。",
+    "hint.personal_data": "個人情報を保護せずに社外へ送るべきではありません。",
+    "hint.unencrypted_attachment": "添付ファイルを暗号化するか、別の方法で共有してください。",
+    "hint.blocked_attachment": "添付ファイルを外してください。この形式は送信できません。",
+    "hint.default": "送信前に確認してください。",
+}
