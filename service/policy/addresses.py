@@ -297,7 +297,8 @@ def _check_addr(addr: str) -> tuple[str | None, str | None, str | None]:
     try:
         checked = validate_email(f"{local}@{dom}", check_deliverability=False,
                                  allow_smtputf8=True, allow_quoted_local=True,
-                                 allow_domain_literal=False, allow_display_name=False)
+                                 allow_domain_literal=False, allow_display_name=False,
+                                 strict=True)
     except (EmailNotValidError, UnicodeError, ValueError):
         return "syntax", None, None
     return None, f"{checked.local_part.lower()}@{dom}", dom

@@ -10,6 +10,7 @@ of 10,000 recipients typically has a few hundred distinct domains.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from functools import cache, lru_cache
 from typing import TYPE_CHECKING
@@ -23,7 +24,12 @@ if TYPE_CHECKING:
     from publicsuffixlist import PublicSuffixList
 
 _CACHE = 1 << 16
+_DOMAIN_MAX = 253
 _STRIP = " \t\u3000"
+
+
+# Plain lower-case LDH host names: labels of 1-63, no edge hyphens, 2+ labels.
+_LDH = re.compile(r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+(?:[a-z0-9][a-z0-9-]{0,61})?[a-z]")
 
 
 @lru_cache(maxsize=_CACHE)
@@ -32,7 +38,8 @@ def normalize_domain(domain: str) -> str | None:
 
     A trailing dot and surrounding blanks are tolerated; anything a mail domain may
     not be (underscores, bad punycode, labels over 63 octets, no dot, special-use
-    names such as ``.local`` or ``.test``) gives None.
+    names such as ``.local`` or ``.test``) gives None. Plain ASCII names take a
+    shortcut that accepts a subset of what email-validator accepts (tested).
     """
     if not isinstance(domain, str):
         return None
@@ -41,10 +48,22 @@ def normalize_domain(domain: str) -> str | None:
         d = d[:-1]
     if not d or len(d) > 1000:
         return None
+    if d.isascii():
+        low = d.lower()
+        if len(low) <= _DOMAIN_MAX and "--" not in low and _LDH.fullmatch(low) \
+                and not _special_use(low):
+            return low
     try:
         return validate_email_domain_name(d)["ascii_domain"].lower()
     except (EmailNotValidError, UnicodeError, ValueError):
         return None
+
+
+def _special_use(domain: str) -> bool:
+    """Reserved names (``.local``, ``.test``, ``.invalid``…) that never take mail."""
+    from email_validator import SPECIAL_USE_DOMAIN_NAMES
+
+    return any(p in SPECIAL_USE_DOMAIN_NAMES for p in parents(domain))
 
 
 @lru_cache(maxsize=_CACHE)

@@ -5,7 +5,8 @@ neither that domain nor a subdomain of it, nor in the same organisation (same
 registrable domain), and one of these holds:
 
 1. **Typo** — the optimal-string-alignment distance (Damerau: a transposition costs
-   1) between the two registrable domains, in Unicode, is at most the reference's
+   1) between the registrable domains (or the recipient's whole domain, for a typo
+   that leaves the PSL: ``example.co.jo``), in Unicode, is at most the reference's
    allowance: 0 when its distinctive label (the registrable domain less its public
    suffix) has at most 3 characters, 1 for 4-7 characters, 2 for 8 or more. Short
    labels get no allowance because nearly every 3-letter name is one edit from
@@ -30,13 +31,13 @@ Everything is pure and cached; references are prepared once per tuple.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
 from service.policy.domains import (
-    is_within,
     normalize_domain,
     public_suffix,
     registrable_domain,
@@ -66,8 +67,12 @@ _SEQUENCES = (("rn", "m"), ("vv", "w"))
 @lru_cache(maxsize=1 << 14)
 def skeleton(text: str) -> str:
     """TR39-style skeleton: two strings that look the same get the same skeleton."""
-    s = unicodedata.normalize("NFKC", text).casefold()
-    s = "".join(c for c in unicodedata.normalize("NFD", s) if not unicodedata.combining(c))
+    if text.isascii():
+        s = text.lower()
+    else:
+        s = unicodedata.normalize("NFKC", text).casefold()
+        s = "".join(c for c in unicodedata.normalize("NFD", s)
+                    if not unicodedata.combining(c))
     s = s.translate(_CONFUSABLES)
     for seq, rep in _SEQUENCES:
         s = s.replace(seq, rep)
@@ -116,11 +121,14 @@ class _Shape:
     registrable: str     # ASCII
     label: str           # ASCII distinctive label ("" when the domain is a public suffix)
     suffix: str
+    udomain: str         # Unicode domain
     ureg: str            # Unicode registrable domain
     ulabel: str
     skel_domain: str
     skel_reg: str
     skel_label: str
+    dashed: str          # the domain with dots as hyphens: corp-co-jp
+    limit: int           # edits tolerated when this is the reference (rule 1)
 
 
 @lru_cache(maxsize=1 << 14)
@@ -128,16 +136,20 @@ def _shape(domain: str) -> _Shape:
     reg = registrable_domain(domain)
     suffix = public_suffix(reg)
     label = reg[: -len(suffix) - 1] if reg != suffix and reg.endswith("." + suffix) else ""
+    udomain = to_unicode(domain)
     ureg = to_unicode(reg)
     ulabel = to_unicode(label) if label else ""
-    return _Shape(domain, reg, label, suffix, ureg, ulabel, skeleton(to_unicode(domain)),
-                  skeleton(ureg), skeleton(ulabel))
+    return _Shape(domain, reg, label, suffix, udomain, ureg, ulabel, skeleton(udomain),
+                  skeleton(ureg), skeleton(ulabel), domain.replace(".", "-"),
+                  allowance(ulabel))
 
 
-def _embedded(domain: str, ref: str) -> bool:
+def _embedded(domain: str, ref: _Shape) -> bool:
     """``ref`` (or its dashed form) starts a label run of ``domain``, followed by . or -."""
     s = "." + domain
-    for form in (ref, ref.replace(".", "-")):
+    for form in (ref.domain, ref.dashed):
+        if form not in domain:
+            continue
         needle = "." + form
         i = s.find(needle)
         while i >= 0:
@@ -148,41 +160,79 @@ def _embedded(domain: str, ref: str) -> bool:
     return False
 
 
-def _match(d: _Shape, r: _Shape) -> bool:
-    if _embedded(d.domain, r.domain):
-        return True
-    if r.label and d.label == r.label and d.suffix != r.suffix:
-        return True
-    if d.skel_reg == r.skel_reg or d.skel_domain == r.skel_domain:
-        return True
-    if r.label and d.label and d.suffix != r.suffix and d.skel_label == r.skel_label:
-        return True
-    limit = allowance(r.ulabel)
-    return limit > 0 and osa_distance(d.ureg, r.ureg, limit) <= limit
+class _References:
+    """References indexed so that one domain is checked in a few look-ups."""
+
+    def __init__(self, shapes: tuple[_Shape, ...]) -> None:
+        self.shapes = shapes
+        self.exact = frozenset(r.domain for r in shapes)
+        self.dotted = tuple("." + r.domain for r in shapes)
+        self.by_label: dict[str, list[_Shape]] = {}
+        self.by_skeleton: dict[str, list[_Shape]] = {}
+        self.by_skel_label: dict[str, list[_Shape]] = {}
+        for r in shapes:
+            if r.label:
+                self.by_label.setdefault(r.label, []).append(r)
+                self.by_skel_label.setdefault(r.skel_label, []).append(r)
+            for key in {r.skel_reg, r.skel_domain}:
+                self.by_skeleton.setdefault(key, []).append(r)
+        forms = sorted({f for r in shapes for f in (r.domain, r.dashed)}, key=len, reverse=True)
+        self.embedded = re.compile(
+            r"(?:^|\.)(" + "|".join(map(re.escape, forms)) + r")[.-]") if forms else None
+        self.fuzzy = tuple(r for r in shapes if r.limit > 0)
+
+    def within(self, domain: str) -> bool:
+        return domain in self.exact or domain.endswith(self.dotted)
+
+    def match(self, d: _Shape) -> str | None:
+        """The first reference ``d`` imitates, by rules 4, 2, 3, 1 (cheapest first)."""
+        if self.embedded is not None:
+            m = self.embedded.search(d.domain)
+            if m is not None:
+                form = m.group(1)
+                for r in self.shapes:
+                    if form in (r.domain, r.dashed):
+                        return r.domain
+        candidates: list[_Shape] = []
+        if d.label:
+            candidates += [r for r in self.by_label.get(d.label, ()) if r.suffix != d.suffix]
+            candidates += [r for r in self.by_skel_label.get(d.skel_label, ())
+                           if r.suffix != d.suffix]
+        candidates += self.by_skeleton.get(d.skel_reg, ())
+        if d.skel_domain != d.skel_reg:
+            candidates += self.by_skeleton.get(d.skel_domain, ())
+        for r in candidates:
+            if r.registrable != d.registrable:
+                return r.domain
+        # The whole domain too: a typo in the suffix can leave the PSL ("example.co.jo").
+        forms = (d.ureg,) if d.udomain == d.ureg else (d.ureg, d.udomain)
+        for r in self.fuzzy:
+            if r.registrable == d.registrable:
+                continue
+            for form in forms:
+                if abs(len(form) - len(r.ureg)) <= r.limit \
+                        and osa_distance(form, r.ureg, r.limit) <= r.limit:
+                    return r.domain
+        return None
 
 
 @lru_cache(maxsize=256)
-def _references(references: tuple[str, ...]) -> tuple[_Shape, ...]:
-    out = []
+def _references(references: tuple[str, ...]) -> _References:
+    shapes: dict[str, _Shape] = {}
     for ref in references:
         r = normalize_domain(ref)
-        if r:
-            out.append(_shape(r))
-    return tuple(out)
+        if r and r not in shapes:
+            shapes[r] = _shape(r)
+    return _References(tuple(shapes.values()))
 
 
 def resembles(domain: str, references: Sequence[str]) -> str | None:
-    """The first reference ``domain`` imitates (rules 1-4 above), or None."""
+    """A reference ``domain`` imitates (rules 1-4 above), or None.
+
+    Never one that ``domain`` is, is under, or shares its registrable domain with.
+    """
     d = normalize_domain(domain)
     refs = _references(tuple(references))
-    if not d or not refs:
+    if not d or not refs.shapes or refs.within(d):
         return None
-    if any(is_within(d, r.domain) for r in refs):
-        return None
-    shape = _shape(d)
-    for r in refs:
-        if shape.registrable == r.registrable:
-            continue  # same organisation (a sibling subdomain), not an imitation
-        if _match(shape, r):
-            return r.domain
-    return None
+    return refs.match(_shape(d))

@@ -1,0 +1,295 @@
+"""Recipient entries: one valid address, or a named problem (SPEC section 2 invalid_address)."""
+
+from __future__ import annotations
+
+import time
+from email import policy
+from email.parser import HeaderParser
+
+import pytest
+from email_validator import EmailNotValidError, validate_email
+
+from service.policy.addresses import (
+    PROBLEMS,
+    Entry,
+    found_addresses,
+    parse_entry,
+    parse_field,
+    split_header,
+)
+
+VALID = [
+    # id, raw, address, display name, domain
+    ("plain", "sato@a.co.jp", "sato@a.co.jp", "", "a.co.jp"),
+    ("upper-case", "SATO@A.CO.JP", "sato@a.co.jp", "", "a.co.jp"),
+    ("blanks-around", "  sato@a.co.jp\t", "sato@a.co.jp", "", "a.co.jp"),
+    ("ideographic-blank-around", "\u3000sato@a.co.jp\u3000", "sato@a.co.jp", "", "a.co.jp"),
+    ("quoted-japanese-name", '"佐藤 太郎" <sato@a.co.jp>', "sato@a.co.jp", "佐藤 太郎",
+     "a.co.jp"),
+    ("unquoted-japanese-name", "佐藤 <sato@a.co.jp>", "sato@a.co.jp", "佐藤", "a.co.jp"),
+    ("name-with-fullwidth-space", "佐藤\u3000太郎 <sato@a.co.jp>", "sato@a.co.jp",
+     "佐藤\u3000太郎", "a.co.jp"),
+    ("encoded-word-b", "=?UTF-8?B?5L2Q6Jek?= <sato@a.co.jp>", "sato@a.co.jp", "佐藤",
+     "a.co.jp"),
+    ("encoded-word-q", "=?utf-8?q?Sato_Taro?= <sato@a.co.jp>", "sato@a.co.jp", "Sato Taro",
+     "a.co.jp"),
+    ("encoded-word-iso2022jp", "=?ISO-2022-JP?B?GyRCOjRGIxsoQg==?= <sato@a.co.jp>",
+     "sato@a.co.jp", "佐藤", "a.co.jp"),
+    ("name-with-comma-quoted", '"Sato, Taro" <sato@a.co.jp>', "sato@a.co.jp", "Sato, Taro",
+     "a.co.jp"),
+    ("name-with-escaped-quote", r'"Sato \"T\"" <sato@a.co.jp>', "sato@a.co.jp", 'Sato "T"',
+     "a.co.jp"),
+    ("name-with-comment", "Sato (Sales) <sato@a.co.jp>", "sato@a.co.jp", "Sato (Sales)",
+     "a.co.jp"),
+    ("old-style-comment-name", "sato@a.co.jp (Sato Taro)", "sato@a.co.jp", "Sato Taro",
+     "a.co.jp"),
+    ("address-as-own-name", "sato@a.co.jp <sato@a.co.jp>", "sato@a.co.jp", "sato@a.co.jp",
+     "a.co.jp"),
+    ("quoted-address-name", '"suzuki@b.jp" <sato@a.co.jp>', "sato@a.co.jp", "suzuki@b.jp",
+     "a.co.jp"),
+    ("angle-only", "<sato@a.co.jp>", "sato@a.co.jp", "", "a.co.jp"),
+    ("no-space-before-angle", "Sato<sato@a.co.jp>", "sato@a.co.jp", "Sato", "a.co.jp"),
+    ("idn-domain", "user@日本語.jp", "user@xn--wgv71a119e.jp", "", "xn--wgv71a119e.jp"),
+    ("idn-domain-ascii", "user@XN--WGV71A119E.JP", "user@xn--wgv71a119e.jp", "",
+     "xn--wgv71a119e.jp"),
+    ("idn-named", "山田 <yamada@例え.テスト.jp>", "yamada@xn--r8jz45g.xn--zckzah.jp", "山田",
+     "xn--r8jz45g.xn--zckzah.jp"),
+    ("fullwidth-domain-letters", "sato@ａ.co.jp", "sato@a.co.jp", "", "a.co.jp"),
+    ("plus-and-dots", "first.last+tag@mail.example.com", "first.last+tag@mail.example.com",
+     "", "mail.example.com"),
+    ("quoted-local", '"a b"@x.jp', '"a b"@x.jp', "", "x.jp"),
+    ("unicode-local", "佐藤@a.co.jp", "佐藤@a.co.jp", "", "a.co.jp"),
+    ("max-local-64", "a" * 64 + "@x.jp", "a" * 64 + "@x.jp", "", "x.jp"),
+    ("label-63", "a@" + "b" * 63 + ".jp", "a@" + "b" * 63 + ".jp", "", "b" * 63 + ".jp"),
+]
+
+
+@pytest.mark.parametrize(("raw", "address", "name", "domain"),
+                         [c[1:] for c in VALID], ids=[c[0] for c in VALID])
+def test_valid_entries(raw: str, address: str, name: str, domain: str) -> None:
+    e = parse_entry(raw, "cc")
+    assert e.problem is None, e
+    assert e.valid
+    assert e.address == address
+    assert e.display_name == name
+    assert e.domain == domain
+    assert e.field == "cc"
+    assert e.raw == raw
+    assert e.found == (address,)
+    assert e.addresses == (address,)
+
+
+INVALID = [
+    # id, raw, problem, found
+    ("missing-comma", "sato@a.co.jp suzuki@a.co.jp", "missing_separator",
+     ("sato@a.co.jp", "suzuki@a.co.jp")),
+    ("missing-comma-ideographic-space", "sato@a.co.jp\u3000suzuki@a.co.jp",
+     "missing_separator", ("sato@a.co.jp", "suzuki@a.co.jp")),
+    ("missing-comma-tab", "sato@a.co.jp\tsuzuki@a.co.jp", "missing_separator",
+     ("sato@a.co.jp", "suzuki@a.co.jp")),
+    ("missing-comma-named", "Sato <sato@a.co.jp> Suzuki <suzuki@a.co.jp>",
+     "missing_separator", ("sato@a.co.jp", "suzuki@a.co.jp")),
+    ("missing-comma-glued", "sato@a.co.jpsuzuki@a.co.jp", "missing_separator",
+     ("sato@a.co.jpsuzuki@a.co.jp",)),
+    ("missing-comma-ideographic-comma", "sato@a.co.jp、suzuki@a.co.jp", "missing_separator",
+     ("sato@a.co.jp", "suzuki@a.co.jp")),
+    ("missing-comma-fullwidth-comma", "sato@a.co.jp，suzuki@a.co.jp", "missing_separator",
+     ("sato@a.co.jp", "suzuki@a.co.jp")),
+    ("other-address-as-name", "suzuki@b.jp <sato@a.co.jp>", "missing_separator",
+     ("suzuki@b.jp", "sato@a.co.jp")),
+    ("address-after-angle", "<sato@a.co.jp> suzuki@b.jp", "missing_separator",
+     ("sato@a.co.jp", "suzuki@b.jp")),
+    ("newline-lf", "sato@a.co.jp\nsuzuki@a.co.jp", "newline",
+     ("sato@a.co.jp", "suzuki@a.co.jp")),
+    ("newline-crlf", "sato@a.co.jp\r\nsuzuki@a.co.jp", "newline",
+     ("sato@a.co.jp", "suzuki@a.co.jp")),
+    ("newline-cr", "sato@a.co.jp\rBcc: x@evil.com", "newline",
+     ("sato@a.co.jp", "x@evil.com")),
+    ("newline-trailing", "sato@a.co.jp\n", "newline", ("sato@a.co.jp",)),
+    ("newline-in-name", '"Sato\nTaro" <sato@a.co.jp>', "newline", ("sato@a.co.jp",)),
+    ("newline-only", "\n", "newline", ()),
+    ("fullwidth-at", "jouhou＠jipdec.or.jp", "fullwidth_at", ("jouhou＠jipdec.or.jp",)),
+    ("fullwidth-at-named", "情報 <jouhou＠jipdec.or.jp>", "fullwidth_at",
+     ("jouhou＠jipdec.or.jp",)),
+    ("small-commercial-at", "jouhou﹫jipdec.or.jp", "fullwidth_at", ("jouhou﹫jipdec.or.jp",)),
+    ("no-domain-at", "taro@", "no_domain", ("taro@",)),
+    ("no-domain-bare", "taro", "no_domain", ()),
+    ("no-domain-angle", "Taro <taro@>", "no_domain", ("taro@",)),
+    ("no-domain-quoted-name", '"Sato Taro"', "no_domain", ()),
+    ("bad-punycode", "a@xn--zz.com", "invalid_domain", ("a@xn--zz.com",)),
+    ("edge-hyphens", "a@-bad-.jp", "invalid_domain", ("a@-bad-.jp",)),
+    ("space-in-domain", "a@exa mple.com", "invalid_domain", ("a@exa",)),
+    ("label-64", "a@" + "b" * 64 + ".com", "invalid_domain", ("a@" + "b" * 64 + ".com",)),
+    ("underscore", "a@a_b.com", "invalid_domain", ("a@a_b.com",)),
+    ("no-dot", "a@localhost", "invalid_domain", ("a@localhost",)),
+    ("special-use", "a@pc.local", "invalid_domain", ("a@pc.local",)),
+    ("numeric-tld", "a@1.2.3.4", "invalid_domain", ("a@1.2.3.4",)),
+    ("domain-literal", "a@[192.0.2.1]", "invalid_domain", ("a@",)),
+    ("trailing-dot", "a@b.jp.", "invalid_domain", ("a@b.jp",)),
+    ("double-dot-domain", "a@b..jp", "invalid_domain", ("a@b..jp",)),
+    ("fullwidth-angle", "佐藤＜sato@a.co.jp＞", "invalid_domain", ("sato@a.co.jp",)),
+    ("empty-local", "@a.co.jp", "syntax", ("@a.co.jp",)),
+    ("double-at", "a@@b.jp", "syntax", ("a@@b.jp",)),
+    ("double-dot-local", "a..b@x.jp", "syntax", ("a..b@x.jp",)),
+    ("fullwidth-local", "ｓａｔｏ@a.co.jp", "syntax", ("ｓａｔｏ@a.co.jp",)),
+    ("local-65", "a" * 65 + "@x.jp", "syntax", ("a" * 65 + "@x.jp",)),
+    ("mailto", "mailto:a@b.jp", "syntax", ("a@b.jp",)),
+    ("unclosed-angle", "<a@b.jp", "syntax", ("a@b.jp",)),
+    ("unclosed-quote", '"Sato <a@b.jp>', "syntax", ("a@b.jp",)),
+    ("unclosed-comment", "a@b.jp (Sato", "syntax", ("a@b.jp",)),
+    ("stray-bracket", "a@b.jp>", "syntax", ("a@b.jp",)),
+    ("words-and-address", "Sato Taro sato@a.co.jp", "syntax", ("sato@a.co.jp",)),
+    ("space-before-at", "sato @a.co.jp", "syntax", ("@a.co.jp",)),
+    ("control-nul", "a\x00b@x.jp", "syntax", ("a\x00b@x.jp",)),
+    ("control-bell", "Sato\x07 <a@x.jp>", "syntax", ("a@x.jp",)),
+    ("zero-width-space-local", "a\u200bb@x.jp", "syntax", ("a\u200bb@x.jp",)),
+    ("zero-width-in-domain", "a@ex\u200bample.com", "invalid_domain",
+     ("a@ex\u200bample.com",)),
+    ("two-angles-one-address", "<a@b.jp> <c>", "syntax", ("a@b.jp",)),
+    ("separator-inside", "a@b.jp, c@d.jp", "missing_separator", ("a@b.jp", "c@d.jp")),
+    ("empty", "", "empty", ()),
+    ("blanks", "   \t ", "empty", ()),
+    ("ideographic-blanks", "\u3000\u3000", "empty", ()),
+    ("null-address", "<>", "empty", ()),
+    ("named-null-address", "Sato <>", "empty", ()),
+    ("emoji", "🙂", "no_domain", ()),
+    ("rtl-override", "\u202eaaa@b.jp", "syntax", ("\u202eaaa@b.jp",)),
+]
+
+
+@pytest.mark.parametrize(("raw", "problem", "found"),
+                         [c[1:] for c in INVALID], ids=[c[0] for c in INVALID])
+def test_invalid_entries(raw: str, problem: str, found: tuple[str, ...]) -> None:
+    e = parse_entry(raw, "bcc")
+    assert e.problem == problem, e
+    assert problem in PROBLEMS
+    assert not e.valid
+    assert e.address is None and e.domain is None
+    assert e.raw == raw and e.field == "bcc"
+    assert e.found == found
+    assert e.addresses == found
+
+
+def test_stdlib_accepts_what_we_reject() -> None:
+    """The reason this module exists: policy.default swallows a missing comma."""
+    msg = HeaderParser(policy=policy.default).parsestr("To: sato@a.co.jp suzuki@a.co.jp\n\n")
+    header = msg["to"]
+    assert len(header.addresses) == 1 and header.defects   # one address plus defects
+    assert str(header) == "sato@a.co.jp"                    # ...and suzuki is gone
+    raw = dict(msg.raw_items())["To"]                       # so we read the raw value
+    assert parse_field([raw], "to")[0].problem == "missing_separator"
+
+
+NASTY = [
+    ("huge-garbage", "x" * 100_000),
+    ("huge-addresses-no-commas", "a@b.jp " * 20_000),
+    ("huge-one-address", "a" * 50_000 + "@" + "b" * 50_000 + ".jp"),
+    ("huge-quote", '"' + "q" * 100_000),
+    ("huge-nested-comments", "(" * 50_000 + "a@b.jp"),
+    ("huge-angles", "<" * 100_000),
+    ("all-controls", "".join(chr(c) for c in range(32)) + "\x7f"),
+    ("only-at", "@"),
+    ("only-fullwidth-at", "＠"),
+    ("only-dots", "..."),
+    ("lone-surrogate", "a\ud800@b.jp"),
+    ("combining-marks", "a\u0301\u0301@b.jp"),
+    ("private-use", "\ue000@\ue001.jp"),
+    ("backslash-end", 'a@b.jp "\\'),
+    ("colons", ":::"),
+    ("semicolons-only", ";;;"),
+    ("bidi-name", "\u202egpj.exe\u202c <a@b.jp>"),
+]
+
+
+@pytest.mark.parametrize("raw", [c[1] for c in NASTY], ids=[c[0] for c in NASTY])
+def test_nasty_input_never_raises(raw: str) -> None:
+    start = time.perf_counter()
+    e = parse_entry(raw, "to")
+    assert isinstance(e, Entry)
+    assert e.problem in (*PROBLEMS, None)
+    assert (e.problem is None) == (e.address is not None)
+    entries = parse_field([raw], "to")
+    assert all(isinstance(x, Entry) for x in entries)
+    assert time.perf_counter() - start < 2.0
+
+
+def test_huge_pasted_list_names_every_address() -> None:
+    raw = "\n".join(f"member{i}@example.jp" for i in range(2000))
+    e = parse_entry(raw, "bcc")
+    assert e.problem == "newline"
+    assert len(e.found) == 2000 and e.found[0] == "member0@example.jp"
+
+
+def test_non_string_input_is_an_entry() -> None:
+    e = parse_entry(None, "to")  # type: ignore[arg-type]
+    assert e.problem == "empty"
+
+
+SPLIT = [
+    ("single", "a@b.jp", ["a@b.jp"]),
+    ("commas", "a@b.jp, c@d.jp,e@f.jp", ["a@b.jp", "c@d.jp", "e@f.jp"]),
+    ("semicolons", "a@b.jp; c@d.jp", ["a@b.jp", "c@d.jp"]),
+    ("trailing-and-empty", "a@b.jp,, ,\t,", ["a@b.jp"]),
+    ("comma-in-quotes", '"Sato, Taro" <s@a.jp>, x@y.jp', ['"Sato, Taro" <s@a.jp>', "x@y.jp"]),
+    ("escaped-quote", r'"a \", b" <s@a.jp>, x@y.jp', [r'"a \", b" <s@a.jp>', "x@y.jp"]),
+    ("comma-in-comment", "a@b.jp (Sato, Taro), c@d.jp", ["a@b.jp (Sato, Taro)", "c@d.jp"]),
+    ("nested-comment", "a@b.jp (x (y, z)), c@d.jp", ["a@b.jp (x (y, z))", "c@d.jp"]),
+    ("comma-in-angle", "<a,b@c.jp>, d@e.jp", ["<a,b@c.jp>", "d@e.jp"]),
+    ("group-empty", "undisclosed-recipients:;", []),
+    ("group-members", "Team: a@b.jp, c@d.jp;, z@z.jp", ["a@b.jp", "c@d.jp", "z@z.jp"]),
+    ("japanese-group", "関係者各位: a@b.jp;", ["a@b.jp"]),
+    ("not-a-group", "mailto:a@b.jp", ["mailto:a@b.jp"]),
+    ("unclosed-group", "Team: a@b.jp, c@d.jp", ["Team: a@b.jp", "c@d.jp"]),
+    ("colon-after-address", "a@b.jp: c@d.jp;", ["a@b.jp: c@d.jp"]),
+    ("folded-crlf", "a@b.jp,\r\n c@d.jp", ["a@b.jp", "c@d.jp"]),
+    ("folded-lf-tab", "a@b.jp,\n\tc@d.jp", ["a@b.jp", "c@d.jp"]),
+    ("newline-kept", "a@b.jp,\nc@d.jp", ["a@b.jp", "\nc@d.jp"]),
+    ("newline-no-comma", "a@b.jp\nc@d.jp", ["a@b.jp\nc@d.jp"]),
+    ("lone-newline-kept", "a@b.jp,\n", ["a@b.jp", "\n"]),
+    ("missing-comma-kept", "a@b.jp c@d.jp, e@f.jp", ["a@b.jp c@d.jp", "e@f.jp"]),
+    ("unclosed-quote-swallows", '"a, b@c.jp, d@e.jp', ['"a, b@c.jp, d@e.jp']),
+    ("empty", "", []),
+    ("blank", "  ", []),
+]
+
+
+@pytest.mark.parametrize(("value", "pieces"), [c[1:] for c in SPLIT], ids=[c[0] for c in SPLIT])
+def test_split_header(value: str, pieces: list[str]) -> None:
+    assert split_header(value) == pieces
+
+
+def test_parse_field_mixes_values_and_keeps_field() -> None:
+    entries = parse_field(["佐藤 <sato@a.co.jp>, suzuki@b.jp", "taro", "x@y.jp z@w.jp"],
+                          "cc")
+    assert [(e.address, e.problem) for e in entries] == [
+        ("sato@a.co.jp", None), ("suzuki@b.jp", None), (None, "no_domain"),
+        (None, "missing_separator")]
+    assert {e.field for e in entries} == {"cc"}
+
+
+def test_found_addresses_normalises_and_dedupes() -> None:
+    assert found_addresses("A@日本語.JP a@xn--wgv71a119e.jp, <b@c.jp>") == (
+        "a@xn--wgv71a119e.jp", "b@c.jp")
+
+
+# The fast path must never accept what the full path (email-validator) rejects.
+FAST_CORPUS = [
+    "a@b.jp", "a.b@c.jp", "a+b@c.co.jp", "a!#$%&'*+/=?^_`{|}~-@x.jp", "a@b-c.jp",
+    "a@1.jp", "a@b.c1", "a@b.x-y", "a@b.c", "Name <a@b.jp>", '"N" <a@b.jp>', "a@xn--zz.jp",
+    "a@ab--c.jp", "a@b.test", "a@b.onion", "x" * 64 + "@a.jp", "x" * 65 + "@a.jp",
+    "a@" + ".".join(["b" * 63] * 3) + ".jp", "a@" + ".".join(["b" * 63] * 4) + ".jp",
+    "a@" + "b" * 60 + "." + "c" * 60 + "." + "d" * 60 + "." + "e" * 60 + ".jp",
+    "a@-b.jp", "a@b-.jp", "a@b.-jp", "a@b.jp-", "a@.jp", "a@b..jp",
+]
+
+
+@pytest.mark.parametrize("raw", FAST_CORPUS)
+def test_fast_path_agrees_with_email_validator(raw: str) -> None:
+    spec = raw.rsplit("<", 1)[-1].rstrip(">")
+    try:
+        expected: str | None = validate_email(spec, check_deliverability=False,
+                                              strict=True).normalized
+    except EmailNotValidError:
+        expected = None
+    got = parse_entry(raw).address
+    assert got == (expected.lower() if expected else None)
