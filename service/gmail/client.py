@@ -1,0 +1,252 @@
+"""The Gmail adapter: google-api-python-client, built from its bundled discovery document.
+
+One ``ApiGmailClient`` acts for one user with the add-on's per-request OAuth access token
+(``authorizationEventObject.userOAuthToken``); it is cheap to build and not thread-safe.
+
+Sending at most once. A send that fails with 5xx or a network error may still have gone
+out, and httplib2 itself silently repeats a request once when the connection drops before
+an answer. So ``send_draft`` never repeats blindly: it reads the draft's ids and
+Message-ID first, and after an ambiguous failure (or a 404, which is what the repeat of a
+send that already happened gets) it asks Gmail. Is the draft still there? Then nothing
+was sent, and it tries again. Is it gone? Then it looks for the sent copy (the draft's
+message id with the SENT label, or ``rfc822msgid:`` in Sent, polled briefly because
+search can lag) and returns it; no copy at all is a ConflictError, never a second send.
+``drafts.send`` consumes the draft atomically, so two racing sends cannot both succeed.
+``send_message`` goes through a draft for the same guarantee. Large bodies go up as
+resumable uploads, whose finished session answers a repeat with the first result.
+"""
+
+from __future__ import annotations
+
+import io
+import random
+import time
+from collections.abc import Callable
+from typing import Any
+
+import google_auth_httplib2
+import httplib2
+from google.oauth2.credentials import Credentials
+from googleapiclient.discovery import build_from_document
+from googleapiclient.http import HttpRequest, MediaIoBaseUpload
+
+from service.config import GMAIL_API_ENDPOINT
+from service.errors import ConflictError, GmailClientError, GmailTransientError
+from service.gmail.discovery import document_for
+from service.gmail.headers import addresses, ensure_message_id, header_values, parse_headers
+from service.gmail.model import (
+    DraftInfo,
+    DraftMessage,
+    DraftRef,
+    GmailClient,
+    SentRef,
+    from_epoch_ms,
+)
+from service.gmail.payload import b64url_decode
+from service.gmail.retry import NOT_CONFIRMED, Backoff, Failure, classify, client_error
+
+__all__ = ["ApiGmailClient", "DraftInfo", "DraftMessage", "DraftRef", "GmailClient", "SentRef"]
+
+RESUMABLE_ABOVE = 5 << 20      # Google's advice: simple/multipart up to 5 MB, resumable above
+CHUNK = 8 << 20                # a multiple of 256 KiB, as the resumable protocol requires
+SENT_LOOKUPS = 3               # tries to find the sent copy after the draft disappeared
+
+_VANISHED = ("The draft is no longer in Gmail and no sent copy was found; it may have been "
+             "deleted or sent from another window.")
+
+
+class ApiGmailClient:
+    def __init__(self, credentials_token: str, endpoint: str = GMAIL_API_ENDPOINT, *,
+                 retries: int = 4, backoff: float = 0.5,
+                 sleep: Callable[[float], None] = time.sleep, timeout: float = 60.0,
+                 rng: random.Random | None = None, clock: Callable[[], float] = time.time,
+                 max_retry_after: float = 30.0) -> None:
+        if not credentials_token:
+            raise GmailClientError("No Gmail access token in the request.", http_status=401)
+        self._clock = clock
+        self._backoff = Backoff(retries, backoff, sleep, rng or random.Random(),
+                                max_retry_after=max_retry_after)
+        transport = httplib2.Http(timeout=timeout)
+        # 308 is the resumable-upload "continue" answer, not a redirect (as googleapiclient's
+        # own build_http sets it).
+        transport.redirect_codes = transport.redirect_codes - {308}
+        self._http = google_auth_httplib2.AuthorizedHttp(Credentials(credentials_token),
+                                                         http=transport)
+        endpoint = endpoint if endpoint.endswith("/") else endpoint + "/"
+        self._service = build_from_document(document_for(endpoint), http=self._http,
+                                            client_options={"api_endpoint": endpoint})
+
+    def __repr__(self) -> str:
+        return "ApiGmailClient(<token hidden>)"
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> ApiGmailClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ---- plumbing ----------------------------------------------------------------------
+    def _drafts(self) -> Any:
+        return self._service.users().drafts()
+
+    def _messages(self) -> Any:
+        return self._service.users().messages()
+
+    def _attempt(self, make: Callable[[], HttpRequest]) -> tuple[Any, Failure | None]:
+        try:
+            return make().execute(num_retries=0), None
+        except Exception as exc:
+            failure = classify(exc, self._clock)
+            if failure is None:
+                raise
+            return None, failure
+
+    def _call(self, operation: str, make: Callable[[], HttpRequest]) -> Any:
+        """For calls that are safe to repeat: retry every transient failure."""
+        attempt = 0
+        while True:
+            result, failure = self._attempt(make)
+            if failure is None:
+                return result
+            if not failure.transient:
+                raise client_error(failure, operation)
+            self._backoff.wait(operation, attempt, failure)
+            attempt += 1
+
+    def _media(self, raw: bytes) -> Callable[[], MediaIoBaseUpload]:
+        if len(raw) > RESUMABLE_ABOVE:
+            upload = MediaIoBaseUpload(io.BytesIO(raw), mimetype="message/rfc822",
+                                       chunksize=CHUNK, resumable=True)
+            return lambda: upload          # one session, resumed across tries
+        return lambda: MediaIoBaseUpload(io.BytesIO(raw), mimetype="message/rfc822")
+
+    def _reusable(self, make: Callable[[], HttpRequest], raw: bytes) -> Callable[[], HttpRequest]:
+        if len(raw) <= RESUMABLE_ABOVE:
+            return make
+        request = make()
+        return lambda: request
+
+    # ---- reading -----------------------------------------------------------------------
+    def list_drafts(self, query: str | None = None, max_results: int = 50) -> list[DraftRef]:
+        size = max(1, min(500, max_results))
+        resp = self._call("drafts.list", lambda: self._drafts().list(
+            userId="me", q=query or None, maxResults=size))
+        return [DraftRef(d["id"], d["message"]["id"], d["message"]["threadId"])
+                for d in resp.get("drafts", [])]
+
+    def draft_info(self, draft_id: str) -> DraftInfo:
+        resp = self._call("drafts.get", lambda: self._drafts().get(
+            userId="me", id=draft_id, format="metadata"))
+        msg = resp["message"]
+        headers = tuple((h["name"], h["value"]) for h in msg.get("payload", {}).get("headers", []))
+        return DraftInfo(resp["id"], msg["id"], msg["threadId"],
+                         from_epoch_ms(msg["internalDate"]), headers)
+
+    def get_draft(self, draft_id: str) -> DraftMessage:
+        resp = self._call("drafts.get", lambda: self._drafts().get(
+            userId="me", id=draft_id, format="raw"))
+        msg = resp["message"]
+        raw = b64url_decode(msg["raw"])
+        return DraftMessage(resp["id"], msg["id"], msg["threadId"],
+                            from_epoch_ms(msg["internalDate"]), parse_headers(raw), raw)
+
+    # ---- writing -----------------------------------------------------------------------
+    def update_draft(self, draft_id: str, raw: bytes, thread_id: str | None) -> DraftRef:
+        """Replace the draft's message (a PUT: repeating it is harmless)."""
+        body: dict[str, Any] = {"id": draft_id}
+        if thread_id:
+            body["message"] = {"threadId": thread_id}
+        media = self._media(raw)
+        make = self._reusable(lambda: self._drafts().update(
+            userId="me", id=draft_id, body=body, media_body=media()), raw)
+        resp = self._call("drafts.update", make)
+        return DraftRef(resp["id"], resp["message"]["id"], resp["message"]["threadId"])
+
+    def create_draft(self, raw: bytes, thread_id: str | None = None) -> DraftRef:
+        """A new draft. After an ambiguous failure it looks for the draft by Message-ID first,
+        so a repeat leaves at most a stray copy, never a lost one."""
+        raw, mid = ensure_message_id(raw, _domain_of(raw))
+        body: dict[str, Any] = {"message": {"threadId": thread_id}} if thread_id else {}
+        media = self._media(raw)
+        make = self._reusable(lambda: self._drafts().create(
+            userId="me", body=body or None, media_body=media()), raw)
+        attempt = 0
+        while True:
+            resp, failure = self._attempt(make)
+            if failure is None:
+                return DraftRef(resp["id"], resp["message"]["id"], resp["message"]["threadId"])
+            if not failure.transient:
+                raise client_error(failure, "drafts.create")
+            if failure.ambiguous and len(raw) <= RESUMABLE_ABOVE:
+                found = self.list_drafts(f"rfc822msgid:{mid}", max_results=1)
+                if found:
+                    return found[0]
+            self._backoff.wait("drafts.create", attempt, failure)
+            attempt += 1
+
+    def send_draft(self, draft_id: str) -> SentRef:
+        """Send once: after an ambiguous failure, check before trying again (module doc)."""
+        info = self.draft_info(draft_id)
+        attempt = 0
+        while True:
+            resp, failure = self._attempt(lambda: self._drafts().send(
+                userId="me", body={"id": draft_id}))
+            if failure is None:
+                return SentRef(resp["id"], resp["threadId"])
+            if failure.ambiguous or failure.status == 404:
+                sent = self._outcome(info)
+                if sent is not None:
+                    return sent
+            elif not failure.transient:
+                raise client_error(failure, "drafts.send")
+            self._backoff.wait("drafts.send", attempt, failure)
+            attempt += 1
+
+    def send_message(self, raw: bytes, thread_id: str | None = None) -> SentRef:
+        """Send a complete message, at most once, through a draft of it."""
+        return self.send_draft(self.create_draft(raw, thread_id).draft_id)
+
+    # ---- did it go out? ----------------------------------------------------------------
+    def _outcome(self, info: DraftInfo) -> SentRef | None:
+        """None if the draft is still there (not sent); its sent copy if it went out."""
+        try:
+            self._call("drafts.get", lambda: self._drafts().get(
+                userId="me", id=info.draft_id, format="minimal"))
+            return None
+        except GmailClientError as exc:
+            if exc.http_status != 404:
+                raise
+        except GmailTransientError:
+            raise GmailTransientError(NOT_CONFIRMED, detail=NOT_CONFIRMED) from None
+        for attempt in range(SENT_LOOKUPS):
+            sent = self._find_sent(info)
+            if sent is not None:
+                return sent
+            if attempt + 1 < SENT_LOOKUPS:
+                self._backoff.sleep(self._backoff.delay(attempt))
+        raise ConflictError(_VANISHED)
+
+    def _find_sent(self, info: DraftInfo) -> SentRef | None:
+        try:
+            msg = self._call("messages.get", lambda: self._messages().get(
+                userId="me", id=info.message_id, format="minimal"))
+            if "SENT" in msg.get("labelIds", []):
+                return SentRef(msg["id"], msg["threadId"])
+        except GmailClientError as exc:
+            if exc.http_status not in (400, 404):
+                raise
+        if info.rfc822_message_id:
+            resp = self._call("messages.list", lambda: self._messages().list(
+                userId="me", q=f"in:sent rfc822msgid:{info.rfc822_message_id}", maxResults=5))
+            for msg in resp.get("messages", []):
+                return SentRef(msg["id"], msg["threadId"])
+        return None
+
+
+def _domain_of(raw: bytes) -> str:
+    """Message-IDs name the sender's domain, as mail clients do."""
+    found = sorted(addresses(header_values(parse_headers(raw), "From")))
+    return found[0].rsplit("@", 1)[1] if found else "sendguard.invalid"

@@ -1,0 +1,610 @@
+"""A local Gmail REST v1 emulator that the real google-api-python-client talks to over HTTP.
+
+It serves the subset SendGuard uses (drafts list/get/create/update/send/delete, messages
+get/list/send, attachments, getProfile) with media upload (simple, multipart, resumable) up
+to Gmail's 35 MB, and checks every request against the discovery document bundled with the
+client library: an unknown path is 404, an unknown or mistyped query parameter or body field
+is 400, a missing ``Authorization: Bearer`` is 401, as from Google.
+
+Each bearer token maps to a mailbox (``add_user``); unknown tokens use ``default_user``
+(set it to None to refuse them). Tests and ``make run`` drive it from Python or over HTTP
+under ``/__emulator__/``: inject faults (429/5xx, delays, dropped connections, failures
+after the work is done), list what was sent, list requests seen, reset.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.wrappers import Request, Response
+
+from service.gmail import discovery
+from service.gmail.discovery import ApiMethod
+from service.gmail.faults import Fault, FaultPlan
+from service.gmail.headers import addresses, header, header_values, normalise_message_id
+from service.gmail.mailbox import (
+    MAX_MESSAGE_BYTES,
+    Ids,
+    Mailbox,
+    MailboxError,
+    StoredMessage,
+)
+from service.gmail.payload import b64url, b64url_decode
+from service.gmail.uploads import Sessions, UploadError, parse_multipart, parse_range
+from service.gmail.validate import ApiError, check_body, check_query, error_response, json_body
+
+log = logging.getLogger(__name__)
+
+CONTROL = "/__emulator__"
+MAX_BODY = MAX_MESSAGE_BYTES * 4 // 3 + (2 << 20)   # a 35 MB message as base64 JSON, plus slack
+_FAULT_TEXT = {429: "Too many concurrent requests for user.", 500: "Backend Error",
+               503: "The service is currently unavailable."}
+_NO_CREDENTIAL = ("Request is missing required authentication credential. Expected OAuth 2 "
+                  "access token, login cookie or other valid authentication credential.")
+_BAD_CREDENTIAL = ("Request had invalid authentication credentials. Expected OAuth 2 access "
+                   "token, login cookie or other valid authentication credential.")
+_FORMATS = ("full", "metadata", "minimal", "raw")
+
+
+def _json(data: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
+    return Response(json.dumps(data), status=status, headers=dict(headers or {}),
+                    content_type="application/json; charset=UTF-8")
+
+
+@dataclass(frozen=True)
+class RequestRecord:
+    method: str            # discovery id, or the path when none matched
+    status: int            # 0 when the connection was dropped
+    user: str | None = None
+    fault: bool = False
+
+
+@dataclass(frozen=True)
+class SentMessage:
+    user: str
+    id: str
+    thread_id: str
+    message_id_header: str | None
+    internal_date: int
+    raw: bytes = field(repr=False)
+    headers: tuple[tuple[str, str], ...] = field(repr=False)
+
+    @property
+    def recipients(self) -> frozenset[str]:
+        return addresses([v for n in ("To", "Cc", "Bcc") for v in header_values(self.headers, n)])
+
+    def to_json(self, with_raw: bool = False) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "user": self.user, "id": self.id, "threadId": self.thread_id,
+            "messageIdHeader": self.message_id_header, "internalDate": str(self.internal_date),
+            "subject": header(self.headers, "Subject") or "", "size": len(self.raw),
+            **{f: header_values(self.headers, f.capitalize()) for f in ("to", "cc", "bcc")},
+        }
+        if with_raw:
+            out["raw"] = b64url(self.raw)
+        return out
+
+
+@dataclass
+class _Call:
+    method: ApiMethod
+    mailbox: Mailbox
+    path: dict[str, str]
+    query: dict[str, Any]
+    metadata: dict[str, Any] | None = None
+    media: bytes | None = None
+
+
+class GmailEmulator:
+    """WSGI application and control API; every public method is thread-safe."""
+
+    def __init__(self, *, default_user: str | None = "user@example.com",
+                 clock: Callable[[], float] = time.time) -> None:
+        self.default_user = default_user
+        self._clock = clock
+        self._lock = threading.RLock()
+        self._ids = Ids()
+        self._tokens: dict[str, str] = {}
+        self._mailboxes: dict[str, Mailbox] = {}
+        self._sent: list[SentMessage] = []
+        self._requests: list[RequestRecord] = []
+        self._faults = FaultPlan()
+        self._sessions = Sessions()
+
+    # ---- control API -------------------------------------------------------------------
+    def add_user(self, email: str, token: str) -> None:
+        if not token or not email or "@" not in email:
+            raise ValueError("add_user needs an e-mail address and a non-empty token")
+        with self._lock:
+            self._tokens[token] = email.lower()
+            self._mailbox(email)
+
+    def inject(self, status: int | None = None, *, times: int = 1, method: str | None = None,
+               delay: float = 0.0, after_commit: bool = False, drop: bool = False,
+               retry_after: float | None = None) -> Fault:
+        """Make the next ``times`` matching requests fail (see ``Fault``)."""
+        return self._faults.add(Fault(status=status, times=times, method=method, delay=delay,
+                                      after_commit=after_commit, drop=drop,
+                                      retry_after=retry_after))
+
+    def clear_faults(self) -> None:
+        self._faults.clear()
+
+    def faults(self) -> list[Fault]:
+        return self._faults.pending()
+
+    def sent(self, user: str | None = None) -> list[SentMessage]:
+        with self._lock:
+            return [s for s in self._sent if user is None or s.user == user.lower()]
+
+    def requests(self, method: str | None = None) -> list[RequestRecord]:
+        """Requests seen, optionally for one method ("drafts.send" or its full id)."""
+        want = None if method is None else (
+            method if method.startswith("gmail.") else f"gmail.users.{method}")
+        with self._lock:
+            return [r for r in self._requests if want is None or r.method == want]
+
+    def reset(self) -> None:
+        """Forget mail, faults, sessions and logs; registered tokens stay."""
+        with self._lock:
+            emails = list(self._mailboxes)
+            self._mailboxes.clear()
+            for email in emails:
+                self._mailbox(email)
+            self._sent.clear()
+            self._requests.clear()
+        self._faults.clear()
+        self._sessions.clear()
+
+    def put_draft(self, user: str, raw: bytes, *, thread_id: str | None = None,
+                  internal_date_ms: int | None = None) -> tuple[str, str, str]:
+        """Seed a draft as Gmail's compose window would save it: (draft id, message id, thread)."""
+        with self._lock:
+            draft_id, msg = self._mailbox(user).create_draft(raw, thread_id, internal_date_ms)
+            return draft_id, msg.id, msg.thread_id
+
+    def put_message(self, user: str, raw: bytes, *, labels: Iterable[str] = ("INBOX",),
+                    thread_id: str | None = None,
+                    internal_date_ms: int | None = None) -> tuple[str, str]:
+        """Seed a received message, e.g. the one a reply draft answers: (message id, thread)."""
+        with self._lock:
+            msg = self._mailbox(user).insert(raw, list(labels), thread_id, internal_date_ms)
+            return msg.id, msg.thread_id
+
+    def _mailbox(self, email: str) -> Mailbox:
+        key = email.lower()
+        with self._lock:
+            box = self._mailboxes.get(key)
+            if box is None:
+                box = self._mailboxes[key] = Mailbox(key, self._ids, self._clock)
+            return box
+
+    # ---- WSGI --------------------------------------------------------------------------
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        request = Request(environ)
+        if request.path == CONTROL or request.path.startswith(CONTROL + "/"):
+            response = self._control(request)
+        else:
+            response = self._api(request, environ)
+        return response(environ, start_response)
+
+    def _record(self, method: str, status: int, user: str | None, fault: bool) -> None:
+        with self._lock:
+            self._requests.append(RequestRecord(method, status, user, fault))
+
+    def _api(self, request: Request, environ: dict[str, Any]) -> Response:
+        label, user, fault = request.path, None, None
+        try:
+            call, session_id = self._route(request)
+            label, user = call.method.id, call.mailbox.email
+            fault = self._faults.take(call.method.id)
+            early = self._apply(fault, environ, before=True)
+            response = early if early is not None else self._handle(request, call, session_id)
+            late = self._apply(fault, environ, before=False)
+            response = late if late is not None else response
+        except ApiError as exc:
+            response = error_response(exc.status, exc.message, exc.headers)
+        except MailboxError as exc:
+            response = error_response(exc.status, exc.message)
+        except UploadError as exc:
+            response = error_response(400, str(exc))
+        except ConnectionError:
+            self._record(label, 0, user, True)
+            raise
+        self._record(label, response.status_code, user, fault is not None)
+        return response
+
+    def _apply(self, fault: Fault | None, environ: dict[str, Any], *,
+               before: bool) -> Response | None:
+        if fault is None or fault.after_commit == before:
+            return None
+        if fault.delay:
+            time.sleep(fault.delay)
+        if fault.drop:
+            sock = environ.get("werkzeug.socket")
+            if sock is None:
+                raise ApiError(500, "drop faults need werkzeug's server")
+            sock.shutdown(socket.SHUT_RDWR)
+            raise ConnectionAbortedError("emulator fault: connection dropped")
+        if fault.status is None:
+            return None
+        headers = {}
+        if fault.retry_after is not None:
+            headers["Retry-After"] = f"{fault.retry_after:g}"
+        return error_response(fault.status, _FAULT_TEXT.get(fault.status, "Injected fault"),
+                              headers)
+
+    # ---- routing and validation ------------------------------------------------------
+    def _route(self, request: Request) -> tuple[_Call, str | None]:
+        path = request.path
+        upload = path.startswith("/upload/")
+        session_id = request.args.get("upload_id") if upload else None
+        if session_id is not None:
+            session = self._sessions.get(session_id)
+            if session is None:
+                raise ApiError(404, "No such upload session.")
+            box = self._authenticate(request, "me")
+            if box.email != session.user:
+                raise ApiError(403, "The upload session belongs to another user.")
+            return _Call(session.method, box, session.path_params, session.query), session_id
+        api_path = path.removeprefix("/upload/") if upload else path.lstrip("/")
+        found = discovery.find_method(request.method, api_path)
+        if found is None or (upload and found[0].max_upload is None):
+            raise ApiError(404, f"The requested URL {path} was not found on this server.")
+        method, params = found
+        box = self._authenticate(request, params.get("userId", "me"))
+        query = check_query(method, request.args, upload)
+        return _Call(method, box, params, query), None
+
+    def _authenticate(self, request: Request, user_id: str) -> Mailbox:
+        auth = request.headers.get("Authorization", "")
+        token = auth[7:].strip() if auth[:7].lower() == "bearer " else ""
+        token = token or request.args.get("access_token", "") or request.args.get("oauth_token", "")
+        if not token:
+            raise ApiError(401, _NO_CREDENTIAL, {"WWW-Authenticate": 'Bearer realm="emulator"'})
+        with self._lock:
+            email = self._tokens.get(token, self.default_user)
+        if email is None:
+            raise ApiError(401, _BAD_CREDENTIAL,
+                           {"WWW-Authenticate": 'Bearer error="invalid_token"'})
+        if user_id != "me" and user_id.lower() != email.lower():
+            raise ApiError(403, f"Delegation denied for {email}")
+        return self._mailbox(email)
+
+    # ---- bodies ------------------------------------------------------------------------
+    def _handle(self, request: Request, call: _Call, session_id: str | None) -> Response:
+        method = call.method
+        length = request.content_length or 0
+        if length > MAX_BODY:
+            raise ApiError(413, "Request Entity Too Large")
+        body = request.get_data(cache=False)
+        if session_id is not None:
+            return self._resume(request, call, session_id, body)
+        kind = call.query.get("uploadType")
+        if kind == "resumable":
+            return self._start_session(request, call, body)
+        if kind == "media":
+            call.media = body
+            self._check_media(method, request.headers.get("Content-Type", ""), body)
+        elif kind == "multipart":
+            upload = parse_multipart(body, request.headers.get("Content-Type", ""))
+            self._check_media(method, upload.media_type, upload.media)
+            call.metadata, call.media = upload.metadata, upload.media
+        else:
+            call.metadata = json_body(body) if method.request_schema else None
+        if call.metadata is not None and method.request_schema:
+            check_body(method.request_schema, call.metadata)
+        status, data = self._dispatch(call)
+        return Response(status=204) if data is None else _json(data, status)
+
+    def _check_media(self, method: ApiMethod, media_type: str, media: bytes) -> None:
+        main = media_type.split(";")[0].strip().lower()
+        accepted = any(main == a or (a.endswith("/*") and main.startswith(a[:-1]))
+                       for a in method.upload_accept)
+        if not accepted:
+            raise ApiError(400, f"Media type '{main}' is not supported. Valid media types: "
+                                f"[{', '.join(method.upload_accept)}]")
+        if method.max_upload is not None and len(media) > method.max_upload:
+            raise ApiError(413, f"Media larger than the limit: {method.max_upload} bytes.")
+
+    def _start_session(self, request: Request, call: _Call, body: bytes) -> Response:
+        metadata = json_body(body) if body.strip() else None
+        if metadata is not None and call.method.request_schema:
+            check_body(call.method.request_schema, metadata)
+        media_type = request.headers.get("X-Upload-Content-Type", "message/rfc822")
+        total = request.headers.get("X-Upload-Content-Length")
+        if total is not None and call.method.max_upload and int(total) > call.method.max_upload:
+            raise ApiError(413, f"Media larger than the limit: {call.method.max_upload} bytes.")
+        session = self._sessions.start(method=call.method, user=call.mailbox.email,
+                                       path_params=call.path, query=call.query,
+                                       metadata=metadata, media_type=media_type)
+        location = request.base_url + "?" + request.query_string.decode("latin-1")
+        return Response(status=200, headers={"Location": f"{location}&upload_id={session.id}"})
+
+    def _resume(self, request: Request, call: _Call, session_id: str, body: bytes) -> Response:
+        session = self._sessions.get(session_id)
+        assert session is not None  # checked in _route
+        with self._lock:
+            if session.result is not None:  # finished: answer again, do nothing twice
+                status, data = session.result
+                return Response(status=204) if data is None else _json(data, status)
+            first, total = parse_range(request.headers.get("Content-Range"), len(body))
+            if first is not None:
+                if first != len(session.data):
+                    raise ApiError(400, f"Chunk starts at {first}, expected {len(session.data)}.")
+                session.data.extend(body)
+            limit = call.method.max_upload or MAX_MESSAGE_BYTES
+            if len(session.data) > limit:
+                raise ApiError(413, f"Media larger than the limit: {limit} bytes.")
+            if total is None or len(session.data) < total:
+                headers = {"Range": f"bytes=0-{len(session.data) - 1}"} if session.data else {}
+                return Response(status=308, headers=headers)
+            self._check_media(call.method, session.media_type, bytes(session.data))
+            call.metadata, call.media = session.metadata, bytes(session.data)
+            session.result = self._dispatch(call)
+            status, data = session.result
+        return Response(status=204) if data is None else _json(data, status)
+
+    # ---- the methods -------------------------------------------------------------------
+    def _dispatch(self, call: _Call) -> tuple[int, dict[str, Any] | None]:
+        handler = _HANDLERS.get(call.method.id)
+        if handler is None:
+            raise ApiError(501, f"The emulator does not implement {call.method.id}.")
+        with self._lock:
+            before = len(call.mailbox.sent)
+            result = handler(self, call)
+            for msg in call.mailbox.sent[before:]:
+                self._sent.append(_sent_record(call.mailbox.email, msg))
+            return 200, result
+
+    def _profile(self, call: _Call) -> dict[str, Any]:
+        box = call.mailbox
+        return {"emailAddress": box.email, "messagesTotal": len(box.messages),
+                "threadsTotal": len({m.thread_id for m in box.messages.values()}),
+                "historyId": str(box.history_id)}
+
+    def _drafts_list(self, call: _Call) -> dict[str, Any]:
+        found = call.mailbox.list_drafts(call.query.get("q"))
+        page, token = _page(found, call.query)
+        out: dict[str, Any] = {"resultSizeEstimate": len(page)}
+        if page:
+            out["drafts"] = [{"id": d, "message": {"id": m.id, "threadId": m.thread_id}}
+                             for d, m in page]
+        if token:
+            out["nextPageToken"] = token
+        return out
+
+    def _drafts_get(self, call: _Call) -> dict[str, Any]:
+        draft_id = call.path["id"]
+        msg = call.mailbox.draft(draft_id)
+        return {"id": draft_id, "message": _render(msg, call.query.get("format", "full"), None)}
+
+    def _drafts_create(self, call: _Call) -> dict[str, Any]:
+        raw, thread_id = _message_of(call, required=True)
+        assert raw is not None
+        draft_id, msg = call.mailbox.create_draft(raw, thread_id)
+        return _draft_ref(draft_id, msg)
+
+    def _drafts_update(self, call: _Call) -> dict[str, Any]:
+        draft_id = call.path["id"]
+        raw, thread_id = _message_of(call, required=True)
+        assert raw is not None
+        msg = call.mailbox.update_draft(draft_id, raw, thread_id)
+        return _draft_ref(draft_id, msg)
+
+    def _drafts_delete(self, call: _Call) -> None:
+        call.mailbox.delete_draft(call.path["id"])
+
+    def _drafts_send(self, call: _Call) -> dict[str, Any]:
+        draft_id = (call.metadata or {}).get("id")
+        if not draft_id:
+            raise ApiError(400, "Invalid draft: the request must name the draft id.")
+        raw, thread_id = _message_of(call, required=False)
+        msg = call.mailbox.send_draft(draft_id, raw, thread_id)
+        return {"id": msg.id, "threadId": msg.thread_id, "labelIds": list(msg.label_ids)}
+
+    def _messages_get(self, call: _Call) -> dict[str, Any]:
+        msg = call.mailbox.message(call.path["id"])
+        return _render(msg, call.query.get("format", "full"), call.query.get("metadataHeaders"))
+
+    def _messages_list(self, call: _Call) -> dict[str, Any]:
+        found = call.mailbox.list_messages(call.query.get("q"), call.query.get("labelIds", ()),
+                                           bool(call.query.get("includeSpamTrash")))
+        page, token = _page(found, call.query)
+        out: dict[str, Any] = {"resultSizeEstimate": len(page)}
+        if page:
+            out["messages"] = [{"id": m.id, "threadId": m.thread_id} for m in page]
+        if token:
+            out["nextPageToken"] = token
+        return out
+
+    def _messages_send(self, call: _Call) -> dict[str, Any]:
+        raw, thread_id = _message_of(call, required=True)
+        assert raw is not None
+        msg = call.mailbox.send_message(raw, thread_id)
+        return {"id": msg.id, "threadId": msg.thread_id, "labelIds": list(msg.label_ids)}
+
+    def _attachment(self, call: _Call) -> dict[str, Any]:
+        data = call.mailbox.attachment(call.path["messageId"], call.path["id"])
+        return {"attachmentId": call.path["id"], "size": len(data), "data": b64url(data)}
+
+    # ---- HTTP control ------------------------------------------------------------------
+    def _control(self, request: Request) -> Response:
+        route = request.path.removeprefix(CONTROL).strip("/")
+        try:
+            body = json_body(request.get_data()) if request.method == "POST" else {}
+            if (request.method, route) == ("GET", ""):
+                with self._lock:
+                    users = sorted(self._mailboxes)
+                return _json({"users": users, "faults": [f.to_json() for f in self.faults()],
+                              "sent": len(self.sent())})
+            if (request.method, route) == ("POST", "users"):
+                self.add_user(str(body.get("email", "")), str(body.get("token", "")))
+                return Response(status=204)
+            if (request.method, route) == ("POST", "faults"):
+                fault = self.inject(**_fault_args(body))
+                return _json(fault.to_json(), 201)
+            if (request.method, route) == ("GET", "faults"):
+                return _json({"faults": [f.to_json() for f in self.faults()]})
+            if (request.method, route) == ("DELETE", "faults"):
+                self.clear_faults()
+                return Response(status=204)
+            if (request.method, route) == ("GET", "sent"):
+                with_raw = request.args.get("raw") in ("1", "true")
+                return _json({"sent": [s.to_json(with_raw)
+                                       for s in self.sent(request.args.get("user"))]})
+            if (request.method, route) == ("GET", "requests"):
+                return _json({"requests": [r.__dict__ for r in
+                                           self.requests(request.args.get("method"))]})
+            if (request.method, route) == ("POST", "reset"):
+                self.reset()
+                return Response(status=204)
+        except (ApiError, ValueError, TypeError) as exc:
+            return error_response(400, str(exc))
+        return error_response(404, f"No emulator control endpoint {request.method} /{route}")
+
+
+_HANDLERS: dict[str, Callable[[GmailEmulator, _Call], Any]] = {
+    "gmail.users.getProfile": GmailEmulator._profile,
+    "gmail.users.drafts.list": GmailEmulator._drafts_list,
+    "gmail.users.drafts.get": GmailEmulator._drafts_get,
+    "gmail.users.drafts.create": GmailEmulator._drafts_create,
+    "gmail.users.drafts.update": GmailEmulator._drafts_update,
+    "gmail.users.drafts.delete": GmailEmulator._drafts_delete,
+    "gmail.users.drafts.send": GmailEmulator._drafts_send,
+    "gmail.users.messages.get": GmailEmulator._messages_get,
+    "gmail.users.messages.list": GmailEmulator._messages_list,
+    "gmail.users.messages.send": GmailEmulator._messages_send,
+    "gmail.users.messages.attachments.get": GmailEmulator._attachment,
+}
+_FAULT_KEYS = {"status", "times", "method", "delay", "after_commit", "drop", "retry_after"}
+
+
+def _fault_args(body: Mapping[str, Any]) -> dict[str, Any]:
+    unknown = set(body) - _FAULT_KEYS
+    if unknown:
+        raise ValueError(f"unknown fault fields: {', '.join(sorted(unknown))}")
+    return dict(body)
+
+
+def _message_of(call: _Call, *, required: bool) -> tuple[bytes | None, str | None]:
+    """The raw message and thread of a Draft or Message body, media winning over ``raw``."""
+    body = call.metadata or {}
+    message = body.get("message") or {} if call.method.request_schema == "Draft" else body
+    thread_id = message.get("threadId") or None
+    if call.media is not None:
+        return call.media, thread_id
+    raw = message.get("raw")
+    if raw:
+        data = b64url_decode(raw)
+        if len(data) > MAX_MESSAGE_BYTES:
+            raise MailboxError(400, f"Request payload size exceeds the limit: "
+                                    f"{MAX_MESSAGE_BYTES} bytes.")
+        return data, thread_id
+    if required:
+        raise ApiError(400, "'raw' RFC822 payload message string or uploading message via "
+                            "/upload/* URL required")
+    return None, thread_id
+
+
+def _draft_ref(draft_id: str, msg: StoredMessage) -> dict[str, Any]:
+    return {"id": draft_id,
+            "message": {"id": msg.id, "threadId": msg.thread_id, "labelIds": list(msg.label_ids)}}
+
+
+def _render(msg: StoredMessage, fmt: str, wanted: list[str] | None) -> dict[str, Any]:
+    if fmt not in _FORMATS:
+        raise ApiError(400, f"Invalid format {fmt!r}")
+    out = msg.meta()
+    if fmt == "raw":
+        out["raw"] = b64url(msg.raw)
+    elif fmt == "full":
+        out["payload"] = msg.view().payload
+    elif fmt == "metadata":
+        names = {w.lower() for w in wanted or ()}
+        headers = [{"name": k, "value": v} for k, v in msg.headers
+                   if not names or k.lower() in names]
+        out["payload"] = {"mimeType": msg.view().payload["mimeType"], "headers": headers}
+    return out
+
+
+def _page(items: list[Any], query: Mapping[str, Any]) -> tuple[list[Any], str | None]:
+    size = min(int(query.get("maxResults", 100)), 500)
+    token = query.get("pageToken")
+    try:
+        start = int(token) if token else 0
+    except ValueError:
+        raise ApiError(400, "Invalid pageToken") from None
+    end = start + max(size, 1)
+    return items[start:end], (str(end) if end < len(items) else None)
+
+
+def _sent_record(user: str, msg: StoredMessage) -> SentMessage:
+    mid = header(msg.headers, "Message-ID")
+    return SentMessage(user=user, id=msg.id, thread_id=msg.thread_id,
+                       message_id_header=normalise_message_id(mid) if mid else None,
+                       internal_date=msg.internal_date, raw=msg.raw, headers=msg.headers)
+
+
+class _QuietHandler(WSGIRequestHandler):
+    """No access log: URLs carry search queries with addresses."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        pass
+
+    def log(self, type: str, message: str, *args: Any) -> None:
+        if type == "error":
+            log.error("gmail emulator: " + message, *args)
+
+
+def serve_emulator(
+    host: str = "127.0.0.1", port: int = 0, *, emulator: GmailEmulator | None = None,
+) -> tuple[BaseWSGIServer, threading.Thread]:
+    """Serve ``emulator`` (a new one by default) in a daemon thread; port 0 picks a free one.
+
+    Stop with ``server.shutdown(); server.server_close()``. ``server.app`` is the emulator and
+    ``emulator_url(server)`` the ``api_endpoint`` for the client.
+    """
+    app = emulator if emulator is not None else GmailEmulator()
+    server = make_server(host, port, app, threaded=True, request_handler=_QuietHandler)
+    thread = threading.Thread(target=server.serve_forever, name="gmail-emulator", daemon=True)
+    thread.start()
+    return server, thread
+
+
+def emulator_url(server: BaseWSGIServer) -> str:
+    host = server.host if ":" not in server.host else f"[{server.host}]"
+    return f"http://{host}:{server.server_port}/"
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m service.gmail.emulator --port 8081 --user me@example.com=TOKEN``."""
+    parser = argparse.ArgumentParser(description="Local Gmail REST v1 emulator")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8081)
+    parser.add_argument("--user", action="append", default=[], metavar="EMAIL=TOKEN")
+    args = parser.parse_args(argv)
+    emulator = GmailEmulator()
+    for item in args.user:
+        email, _, token = item.partition("=")
+        emulator.add_user(email, token)
+    server, thread = serve_emulator(args.host, args.port, emulator=emulator)
+    print(f"Gmail emulator on {emulator_url(server)}", flush=True)
+    try:
+        thread.join()
+    except KeyboardInterrupt:
+        server.shutdown()
+        server.server_close()
+
+
+if __name__ == "__main__":
+    main()
