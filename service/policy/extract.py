@@ -209,8 +209,14 @@ def decode_text(data: bytes) -> str:
         return _decode(data, "utf-16")
     if b"\x1b$" in data[:64 * 1024] and _decodes(data, "iso2022_jp_ext"):  # 7-bit JIS
         return _decode(data, "iso2022_jp_ext")
-    if _decodes(data, "utf-8"):
-        return _decode(data, "utf-8")
+    if b"\0" not in data[:64 * 1024]:  # NULs: UTF-16/32 without a BOM, leave it to the detector
+        if _decodes(data, "utf-8"):
+            return _decode(data, "utf-8")
+        return _japanese(data)
+    return _detected(data)
+
+
+def _japanese(data: bytes) -> str:
     sjis = _decodes(data, "cp932")
     euc = _decodes(data, "euc_jp")
     if sjis and euc:  # EUC-JP often decodes as CP932 too, into half-width kana and PUA
@@ -219,6 +225,10 @@ def decode_text(data: bytes) -> str:
         return _decode(data, "euc_jp" if odd_euc < odd_sjis else "cp932")
     if sjis or euc:
         return _decode(data, "cp932" if sjis else "euc_jp")
+    return _detected(data)
+
+
+def _detected(data: bytes) -> str:
     import charset_normalizer
 
     best = charset_normalizer.from_bytes(data[:256 * 1024]).best()
@@ -529,7 +539,9 @@ class _Walker:
         from docx.oxml.ns import qn
 
         package = OpcPackage.open(io.BytesIO(data))
-        t, tab, br, cr, p = qn("w:t"), qn("w:tab"), qn("w:br"), qn("w:cr"), qn("w:p")
+        # w:delText: text deleted with track changes on is still in the file, and sent
+        t, deleted = qn("w:t"), qn("w:delText")
+        tab, br, cr, p = qn("w:tab"), qn("w:br"), qn("w:cr"), qn("w:p")
         out: list[str] = []
         for part in package.iter_parts():
             if not _DOCX_PART.match(str(part.partname)):
@@ -537,8 +549,8 @@ class _Walker:
             element = getattr(part, "element", None)
             if element is None:
                 element = parse_xml(part.blob)
-            for el in element.iter(t, tab, br, cr, p):
-                if el.tag == t:
+            for el in element.iter(t, deleted, tab, br, cr, p):
+                if el.tag in (t, deleted):
                     out.append(el.text or "")
                 elif el.tag == tab:
                     out.append("\t")
