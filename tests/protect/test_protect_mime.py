@@ -335,3 +335,51 @@ def test_blocked_error_in_japanese_names_the_file() -> None:
     raw = build_message(attachments=[("給与.exe", "application/octet-stream", b"MZ")]).as_bytes()
     with pytest.raises(AttachmentError, match=r"「給与\.exe」"):
         protect_message(raw, PASSWORD, blocked_extensions=[".exe"], locale="ja", now=NOW)
+
+
+# --- Long base64 bodies are cut out before parsing and restored: prove nothing changes ---
+
+BIG_PNG = PNG + os.urandom(40_000)
+BIG_ZIP = b"PK\x03\x04" + os.urandom(200_000)
+
+
+def _leaf(msg: EmailMessage, ctype: str) -> EmailMessage:
+    (part,) = [p for p in msg.walk() if p.get_content_type() == ctype]
+    return part
+
+
+def test_long_base64_html_and_inline_image_survive_byte_for_byte() -> None:
+    msg = build_message(attachments=[("archive.zip", "application/zip", BIG_ZIP)],
+                        inline_image=BIG_PNG)
+    html = _leaf(msg, "text/html")
+    long_html = "<p>" + "お見積りの詳細は添付をご覧ください。" * 300 + "</p>"
+    html.set_content(long_html + '<img src="cid:logo-1@example.co.jp">', subtype="html",
+                     cte="base64")
+    raw = msg.as_bytes()
+    source = _parse(raw)
+    assert len(str(_leaf(source, "text/html").get_payload()).splitlines()) > 100
+    result = protect_message(raw, PASSWORD, now=NOW)
+    assert result.files == ["archive.zip"]
+    assert b"SENDGUARD-BLOB" not in result.message
+    out = _parse(result.message)
+    for ctype in ("text/html", "image/png", "text/plain"):
+        assert _leaf(out, ctype).get_payload() == _leaf(source, ctype).get_payload(), ctype
+    assert _leaf(out, "image/png").get_payload(decode=True) == BIG_PNG
+    assert _leaf(out, "text/html").get_content().startswith(long_html)
+
+
+def test_forwarded_message_keeps_its_own_attachments_exactly(tmp_path: Path,
+                                                             sevenzip: SevenZip) -> None:
+    inner = build_message(attachments=[*ATTACHMENTS, ("big.zip", "application/zip", BIG_ZIP)],
+                          inline_image=BIG_PNG)
+    msg = build_message()
+    msg.add_attachment(inner, filename="転送.eml")
+    result = protect_message(msg.as_bytes(), PASSWORD, now=NOW)
+    assert result.files == ["転送.eml"]
+    extracted = sevenzip.extract(_zip_of(_parse(result.message), tmp_path), PASSWORD,
+                                 tmp_path / "x")["転送.eml"]
+    assert b"SENDGUARD-BLOB" not in extracted
+    forwarded = _parse(extracted)
+    assert {p.get_filename(): p.get_payload(decode=True) for p in _attachments(forwarded)} == {
+        "見積書.xlsx": XLSX, "社員名簿.csv": CSV, "big.zip": BIG_ZIP}
+    assert _leaf(forwarded, "image/png").get_payload(decode=True) == BIG_PNG
