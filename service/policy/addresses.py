@@ -37,7 +37,6 @@ from service.policy.domains import normalize_domain
 
 PROBLEMS = ("empty", "missing_separator", "newline", "fullwidth_at", "no_domain",
             "invalid_domain", "syntax")
-FIELDS = ("to", "cc", "bcc")
 
 # Characters that stand in for "@" when typed with a Japanese IME or pasted from a page.
 FULLWIDTH_ATS = "\uff20\ufe6b"
@@ -308,7 +307,7 @@ def _check_addr(addr: str) -> tuple[str | None, str | None, str | None]:
 
 _FOLD = re.compile(r"\r?\n(?=[ \t])")
 _SLOW_SPLIT = re.compile(r'["(:\\]')
-_COMMA_IN_ANGLE = re.compile(r"<[^<>]*[,;][^<>]*>")
+_ANGLE = re.compile(r"<[^<>]*>")
 _SEP = re.compile(r"[,;]")
 
 
@@ -333,9 +332,14 @@ def split_header(value: str) -> list[str]:
     if "," not in v and ";" not in v:
         p = _keep(v)   # nothing to split at (a lone "name:" is no group without ";")
         return [] if p is None else [p]
-    if not _SLOW_SPLIT.search(v) and ("<" not in v or not _COMMA_IN_ANGLE.search(v)):
+    if not _SLOW_SPLIT.search(v) and ("<" not in v or not _separator_in_angle(v)):
         return [p for p in map(_keep, _SEP.split(v)) if p is not None]
     return [p for p in map(_keep, _split_slow(v)) if p is not None]
+
+
+def _separator_in_angle(v: str) -> bool:
+    """A comma inside <...>? (A scan, not one regex: that one backtracks quadratically.)"""
+    return any("," in m.group() or ";" in m.group() for m in _ANGLE.finditer(v))
 
 
 def _split_slow(v: str) -> list[str]:
@@ -343,6 +347,7 @@ def _split_slow(v: str) -> list[str]:
     start = i = 0
     n = len(v)
     group: tuple[int, str] | None = None   # an open group: (its first piece, "name:")
+    at_seen = False                        # an @ in the current piece so far
     while i < n:
         if v[i] == "(":
             i = _comment_end(v, i)[0]
@@ -351,16 +356,19 @@ def _split_slow(v: str) -> list[str]:
         assert m is not None
         sep = m.group(6)
         if sep is None:
+            if not at_seen:
+                token = m.group()
+                at_seen = any(a in token for a in _ATS)
             i = m.end()
             continue
         if sep == ":":
-            head = v[start:i]
-            if group is None and not any(a in head for a in _ATS):
+            if group is None and not at_seen:
                 group = (len(pieces), v[start:i + 1])
                 start = i + 1
         else:
             pieces.append(v[start:i])
             start = i + 1
+            at_seen = False
             if sep == ";":
                 group = None
         i += 1

@@ -145,6 +145,20 @@ def _domains(values: Iterable[str]) -> list[str]:
     return [d for d in out if d]
 
 
+class _Tree:
+    """A set of domains, each standing for itself and all its subdomains."""
+
+    def __init__(self, domains: Iterable[str]) -> None:
+        self.exact = frozenset(d for d in domains if d)
+        self.dotted = tuple("." + d for d in self.exact)
+
+    def holds(self, domain: str) -> bool:
+        if not domain or not self.exact:
+            return False
+        d = domain.lower()
+        return d in self.exact or d.endswith(self.dotted)
+
+
 class DomainClassifier:
     """Answers the policy's questions about one recipient domain (all cheap set look-ups).
 
@@ -157,10 +171,10 @@ class DomainClassifier:
                  personal_extra: Iterable[str] = (), blocked: Iterable[str] = ()) -> None:
         self.internal = tuple(dict.fromkeys(_domains(internal)))
         self.trusted = tuple(dict.fromkeys(_domains(trusted)))
-        self._internal = frozenset(self.internal)
-        self._trusted = frozenset(self.trusted)
+        self._internal = _Tree(self.internal)
+        self._trusted = _Tree(self.trusted)
         self._personal_exact = frozenset(PERSONAL_PROVIDERS)
-        self._personal_tree = frozenset(WITH_SUBDOMAINS) | frozenset(_domains(personal_extra))
+        self._personal_tree = _Tree((*WITH_SUBDOMAINS, *_domains(personal_extra)))
         addresses: set[str] = set()
         blocked_domains: list[str] = []
         for item in blocked:
@@ -171,26 +185,20 @@ class DomainClassifier:
             elif text:
                 blocked_domains.extend(_domains([text]))
         self._blocked_addresses = frozenset(addresses)
-        self._blocked_domains = frozenset(blocked_domains)
+        self._blocked_domains = _Tree(blocked_domains)
         self._references = self.internal + tuple(t for t in self.trusted
-                                                 if t not in self._internal)
+                                                 if t not in self._internal.exact)
         self._lookalike: dict[str, str | None] = {}
 
-    @staticmethod
-    def _under(domain: str, tree: frozenset[str]) -> bool:
-        if not tree or not domain:
-            return False
-        return any(p in tree for p in parents(domain.lower()))
-
     def is_internal(self, domain: str) -> bool:
-        return self._under(domain, self._internal)
+        return self._internal.holds(domain)
 
     def is_trusted(self, domain: str) -> bool:
-        return self._under(domain, self._trusted)
+        return self._trusted.holds(domain)
 
     def is_personal(self, domain: str) -> bool:
         d = domain.lower()
-        return d in self._personal_exact or self._under(d, self._personal_tree)
+        return d in self._personal_exact or self._personal_tree.holds(d)
 
     def organization(self, address: str, domain: str) -> str:
         """Each personal-provider mailbox is its own organisation (SPEC section 2)."""
@@ -200,7 +208,7 @@ class DomainClassifier:
 
     def is_blocked(self, address: str, domain: str) -> bool:
         return (address.lower() in self._blocked_addresses
-                or self._under(domain, self._blocked_domains))
+                or self._blocked_domains.holds(domain))
 
     def lookalike(self, domain: str) -> str | None:
         """The internal or trusted domain this one imitates, or None (cached per domain)."""

@@ -198,6 +198,12 @@ NASTY = [
     ("colons", ":::"),
     ("semicolons-only", ";;;"),
     ("bidi-name", "\u202egpj.exe\u202c <a@b.jp>"),
+    ("unclosed-angle-many-commas", "<" + "a," * 50_000),
+    ("unclosed-quote-many-commas", '"' + "a," * 50_000),
+    ("unclosed-comment-many-commas", "(" + "a," * 50_000),
+    ("many-colons", "a:" * 50_000 + ";"),
+    ("many-angles-and-commas", "<" * 50_000 + "," + ">" * 50_000),
+    ("many-backslashes", "\\" * 100_000 + ","),
 ]
 
 
