@@ -57,8 +57,8 @@ class Limits:
     max_entries: int = 1000            # entries per archive
     max_ratio: int = 100               # per-entry compression ratio guard
     max_text: int = 20 * 1024 * 1024   # text collected per attachment (characters)
-    max_cells: int = 500_000           # spreadsheet cells read per workbook
-    max_pages: int = 500               # PDF pages read per document
+    max_cells: int = 200_000           # spreadsheet cells per workbook (openpyxl: ~3 s)
+    max_pages: int = 200               # PDF pages per document (pypdf: ~10 ms a page)
     ratio_floor: int = 1024 * 1024     # entries smaller than this never trip the ratio guard
 
 
