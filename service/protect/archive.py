@@ -152,7 +152,9 @@ def encrypt_files(files: Sequence[ArchiveFile], password: str, out: BinaryIO, *,
         raise ValueError("nothing to archive")
     if not password:
         raise ValueError("an empty password would not protect anything")
-    when = max(now or datetime.now(), datetime(1980, 1, 1))
+    when = now or datetime.now()
+    if when.year < 1980:  # the earliest time a ZIP entry can carry
+        when = datetime(1980, 1, 1)
     names = unique_names([f.name for f in files])
     with _AESZipFile(out, "w", compression=pyzipper.ZIP_DEFLATED,
                      encryption=pyzipper.WZ_AES, encryption_kwargs={"nbits": 256}) as zf:

@@ -107,9 +107,10 @@ def protect_message(raw: bytes, password: str, *, blocked_extensions: Sequence[s
     exceeds ``max_size`` bytes. ``raw`` itself is never modified.
     """
     _check_input(raw, locale)
-    blobs = _Blobs(bytes(raw))  # no copy when raw is bytes
-    msg = parse_message(raw, locale, blobs)
-    linesep = "\r\n" if b"\r\n" in raw[:raw.find(b"\n") + 1] else "\n"
+    data = bytes(raw)  # no copy when raw is bytes; a private copy of a mutable buffer
+    blobs = _Blobs(data)
+    msg = parse_message(data, locale, blobs)
+    linesep = "\r\n" if b"\r\n" in data[:data.find(b"\n") + 1] else "\n"
     out_policy = email_policy.default.clone(linesep=linesep, refold_source="none")
     found = find_attachments(msg, blobs)
     if not found and not msg.is_multipart() and _is_attachment(msg, set()):
@@ -169,10 +170,11 @@ def _content_id(part: Message) -> str:
 
 
 def referenced_cids(msg: Message, blobs: _Blobs | None = None) -> set[str]:
-    """Content-IDs that some HTML body part shows with ``cid:``."""
+    """Content-IDs that some HTML body part (not an attached HTML file) shows by ``cid:``."""
     cids: set[str] = set()
     for part in _body_leaves(msg):
-        if part.get_content_type() == "text/html":
+        if (part.get_content_type() == "text/html" and not part.get_filename()
+                and part.get_content_disposition() != "attachment"):
             if blobs is not None:
                 blobs.restore_part(part)
             payload = part.get_payload(decode=True)

@@ -7,7 +7,7 @@ import os
 import struct
 import tracemalloc
 import zipfile
-from datetime import datetime
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import openpyxl
@@ -209,6 +209,20 @@ def test_streaming_keeps_memory_bounded(tmp_path: Path) -> None:
 def test_refuses_empty_input(files: list[ArchiveFile], password: str) -> None:
     with pytest.raises(ValueError):
         encrypt_files(files, password, io.BytesIO())
+
+
+@pytest.mark.parametrize("now", [datetime(2026, 11, 23, 1, 2, 3, tzinfo=UTC),
+                                 datetime(2026, 11, 23, 10, 2, 3,
+                                          tzinfo=timezone(timedelta(hours=9))),
+                                 datetime(2026, 11, 23, 10, 2, 3)],
+                         ids=["utc", "jst", "naive"])
+def test_entry_time_is_the_wall_time_given(tmp_path: Path, now: datetime) -> None:
+    path = tmp_path / "t.zip"
+    with path.open("wb") as out:
+        encrypt_files([ArchiveFile("a.txt", b"x")], PASSWORD, out, now=now)
+    with zipfile.ZipFile(path) as zf:
+        assert zf.infolist()[0].date_time == (now.year, now.month, now.day, now.hour,
+                                              now.minute, now.second - now.second % 2)
 
 
 @pytest.mark.parametrize(("now", "expected"), [

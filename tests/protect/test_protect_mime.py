@@ -120,6 +120,16 @@ def test_line_endings_follow_the_input(crlf: bool) -> None:
         assert b"\r" not in result.message
 
 
+@pytest.mark.parametrize("kind", [bytearray, memoryview], ids=["bytearray", "memoryview"])
+def test_bytes_like_input_gives_the_same_message(draft: EmailMessage, kind: type) -> None:
+    raw = draft.as_bytes()
+    buffer = bytearray(raw)
+    result = protect_message(kind(buffer), PASSWORD, now=NOW)
+    assert buffer == raw
+    assert result.files == ["見積書.xlsx", "社員名簿.csv"]
+    assert result.message.split(b"\r\n\r\n", 1)[0] == raw.split(b"\r\n\r\n", 1)[0]
+
+
 def test_input_is_untouched_and_output_round_trips_through_a_file(
         draft: EmailMessage, tmp_path: Path, sevenzip: SevenZip) -> None:
     raw = draft.as_bytes()
@@ -245,6 +255,16 @@ def _nested_mixed() -> EmailMessage:
     msg.attach(inner)
     msg.add_attachment(b"outer", maintype="text", subtype="plain", filename="outer.txt")
     return msg
+
+
+def test_cid_in_an_attached_html_file_does_not_keep_an_image() -> None:
+    msg = build_message()
+    msg.add_attachment('<img src="cid:photo@x">', subtype="html", filename="page.html")
+    msg.add_attachment(JPEG, maintype="image", subtype="jpeg", cid="<photo@x>",
+                       disposition="inline")
+    result = protect_message(msg.as_bytes(), PASSWORD, now=NOW)
+    assert result.files == ["page.html", "attachment-2.jpg"]
+    assert not [p for p in _parse(result.message).walk() if p.get_content_maintype() == "image"]
 
 
 def test_inline_image_referenced_by_cid_stays_even_if_marked_attachment() -> None:
