@@ -333,8 +333,28 @@ def split_header(value: str) -> list[str]:
         p = _keep(v)   # nothing to split at (a lone "name:" is no group without ";")
         return [] if p is None else [p]
     if not _SLOW_SPLIT.search(v) and ("<" not in v or not _separator_in_angle(v)):
-        return [p for p in map(_keep, _SEP.split(v)) if p is not None]
-    return [p for p in map(_keep, _split_slow(v)) if p is not None]
+        pieces = _SEP.split(v)
+    else:
+        pieces = _split_quoted(v) or _split_slow(v)
+    return [p for p in map(_keep, pieces) if p is not None]
+
+
+# One entry up to its separator: quoted strings, <angles> and flat comments are opaque.
+_PIECE = re.compile(r'((?:"(?:[^"\\]|\\.)*"|<[^<>]*>|\([^()\\]*\)|[^,;"(<:])*)(?:[,;]|\Z)', re.S)
+
+
+def _split_quoted(v: str) -> list[str] | None:
+    """Piece by piece with one regex; None for what it cannot do (groups, nesting, an
+    unclosed quote), which the token scanner then handles."""
+    pieces: list[str] = []
+    i, n = 0, len(v)
+    while i < n:
+        m = _PIECE.match(v, i)
+        if m is None:
+            return None
+        pieces.append(m.group(1))
+        i = m.end()
+    return pieces
 
 
 def _separator_in_angle(v: str) -> bool:

@@ -264,6 +264,20 @@ def test_split_header(value: str, pieces: list[str]) -> None:
     assert split_header(value) == pieces
 
 
+@pytest.mark.parametrize("value", [c[1] for c in SPLIT] + [
+    '"a" <b@c.jp>, (x) d@e.jp; "f, g" <h@i.jp>', '"x\\"y" <a@b.jp>,c@d.jp', "(a)(b) c@d.jp, e",
+    '<a@b.jp>, "<>", (,)', '"a"b"c", d',
+], ids=[c[0] for c in SPLIT] + ["mixed", "escape", "comments", "specials", "odd-quotes"])
+def test_regex_splitter_agrees_with_token_scanner(value: str) -> None:
+    from service.policy import addresses
+
+    fast = addresses._split_quoted(value)
+    if fast is not None:
+        keep = addresses._keep
+        assert [keep(p) for p in fast if keep(p) is not None] == \
+            [keep(p) for p in addresses._split_slow(value) if keep(p) is not None]
+
+
 def test_parse_field_mixes_values_and_keeps_field() -> None:
     entries = parse_field(["佐藤 <sato@a.co.jp>, suzuki@b.jp", "taro", "x@y.jp z@w.jp"],
                           "cc")
