@@ -330,8 +330,9 @@ class _Walker:
 
     # -- bookkeeping ----------------------------------------------------------------
     def note(self, code: str, path: str) -> None:
-        if len(self.result.notes) < MAX_NOTES:
-            self.result.notes.append(f"{code}:{path}")
+        note = f"{code}:{path}"
+        if len(self.result.notes) < MAX_NOTES and note not in self.result.notes:
+            self.result.notes.append(note)
 
     def add_text(self, path: str, text: str) -> None:
         if len(text) > self.text_left:
@@ -475,34 +476,30 @@ class _Walker:
     def read_member(self, zf: zipfile.ZipFile, info: zipfile.ZipInfo, archive: str,
                     member: str) -> bytes | None:
         """A member's bytes if it is worth parsing, streamed and counted as produced."""
-        kind_by_name = _kind(member, "", b"")
-        if kind_by_name == "unsupported":  # unknown extension: sniff the start first
+        kind = _kind(member, "", b"")
+        if kind == "unsupported":  # unknown extension: sniff the start first
             with zf.open(info) as fh:
                 head = fh.read(_SNIFF)
             self.charge(len(head), archive)
-            if _kind(member, "", head) == "unsupported":
+            kind = _kind(member, "", head)
+            if kind == "unsupported":
                 self.note("unsupported", member)
                 return None
         cap = self.bytes_left + 1  # one byte over the budget raises too_large
-        if kind_by_name == "text":
-            cap = min(cap, self.text_left + 1)
-        chunks = list(self._stream(zf, info, archive, cap))
-        return b"".join(chunks)
-
-    def _stream(self, zf: zipfile.ZipFile, info: zipfile.ZipInfo, archive: str,
-                cap: int) -> Iterator[bytes]:
-        produced = 0
+        if kind == "text":
+            cap = min(cap, self.text_left + 1)  # one byte over notes the truncation
+        out = bytearray()
         bound = max(self.limits.ratio_floor, self.limits.max_ratio * max(info.compress_size, 1))
         with zf.open(info) as fh:
-            while produced < cap:
-                chunk = fh.read(min(_CHUNK, cap - produced))
+            while len(out) < cap:
+                chunk = fh.read(min(_CHUNK, cap - len(out)))
                 if not chunk:
-                    return
-                produced += len(chunk)
-                if produced > bound:
+                    break
+                out += chunk
+                if len(out) > bound:  # more than the ratio allows, whatever the headers say
                     raise _Abort("zip_bomb", archive)
                 self.charge(len(chunk), archive)
-                yield chunk
+        return bytes(out)
 
     def xlsx(self, path: str, data: bytes) -> None:
         import openpyxl

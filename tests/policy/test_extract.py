@@ -428,6 +428,15 @@ def test_42_zip_style_fan_out_is_bounded() -> None:
     assert elapsed < 5
 
 
+def test_members_without_extension_are_sniffed() -> None:
+    data = zip_bytes([("export", xlsx_bytes()), ("README", "連絡先 info@example.co.jp".encode()),
+                      ("blob", b"\0\1\2\3" * 100)])
+    ins = inspect_attachment("x.zip", "", data)
+    assert [p for p, _ in ins.texts] == ["x.zip/export", "x.zip/README"]
+    assert ins.notes == ["unsupported:x.zip/blob"]
+    assert counts(ins)["emails"] == 3
+
+
 def test_japanese_member_names_without_utf8_flag() -> None:
     ins = inspect_attachment("win.zip", "", cp932_named_zip("社員名簿.csv", JA.encode("cp932")))
     assert ins.members == ["win.zip/社員名簿.csv"]
