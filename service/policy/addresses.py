@@ -108,7 +108,7 @@ def parse_entry(raw: str, field: str = "to") -> Entry:
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 # ASCII delimiters plus the full-width / ideographic ones a Japanese IME produces.
-_FOUND_SPLIT = re.compile(r"[\s<>()\[\],;:\"'\uff0c\u3001\uff1b\uff1c\uff1e\uff08\uff09\uff1a]+")
+_FOUND_SPLIT = re.compile(r"[\s<>()\[\],;:\"\uff0c\u3001\uff1b\uff1c\uff1e\uff08\uff09\uff1a]+")
 _QUOTED = re.compile(r'"(?:[^"\\]|\\.)*"')
 _WS = re.compile(r"\s")
 _FULLWIDTH_FORMS = re.compile(r"[\uff01-\uff5e\u3000]")

@@ -140,6 +140,8 @@ INVALID = [
     ("stray-bracket", "a@b.jp>", "syntax", ("a@b.jp",)),
     ("words-and-address", "Sato Taro sato@a.co.jp", "syntax", ("sato@a.co.jp",)),
     ("space-before-at", "sato @a.co.jp", "syntax", ("@a.co.jp",)),
+    ("apostrophe-kept-in-found", "o'brien@x.jp suzuki@a.co.jp", "missing_separator",
+     ("o'brien@x.jp", "suzuki@a.co.jp")),
     ("control-nul", "a\x00b@x.jp", "syntax", ("a\x00b@x.jp",)),
     ("control-bell", "Sato\x07 <a@x.jp>", "syntax", ("a@x.jp",)),
     ("zero-width-space-local", "a\u200bb@x.jp", "syntax", ("a\u200bb@x.jp",)),
