@@ -78,6 +78,10 @@ def _sendguard_error(exc: SendGuardError) -> ResponseReturnValue:
             return unauthorized()
         return jsonify(error=exc.public_message or type(exc).__name__), exc.status
     locale = _locale()
+    if g.get("addon_send_uncertain"):
+        log.warning("send outcome unknown on %s: %s", request.path, type(exc).__name__)
+        return _card_response(t("addon.error.uncertain", locale), retry=True,
+                              nothing_sent=False)
     if isinstance(exc, GmailTransientError):
         log.warning("gmail unavailable on %s: %s", request.path, exc.detail or "")
         return _card_response(t("addon.error.transient", locale), retry=True)
@@ -95,8 +99,8 @@ def _sendguard_error(exc: SendGuardError) -> ResponseReturnValue:
         return _card_response(t("addon.error.not_found", locale), retry=True,
                               nothing_sent=False)
     if isinstance(exc, ConflictError):
-        return _card_response(exc.public_message or t("addon.error.conflict", locale),
-                              retry=True)
+        return _card_response(t("addon.error.conflict", locale), retry=True,
+                              nothing_sent=False)
     if isinstance(exc, InputError):
         return _card_response(t("addon.error.input", locale, message=exc.public_message),
                               retry=False)
@@ -109,7 +113,10 @@ def _unexpected(exc: Exception) -> ResponseReturnValue:
         return exc
     log.exception("unexpected error on %s %s", request.method, request.path)
     if _on_addon():
-        return _card_response(t("addon.error.unexpected", _locale()), retry=True)
+        uncertain = bool(g.get("addon_send_uncertain"))
+        return _card_response(t("addon.error.uncertain" if uncertain else
+                                "addon.error.unexpected", _locale()),
+                              retry=True, nothing_sent=not uncertain)
     if request.blueprint == ADDON_BLUEPRINT:
         return unauthorized()
     return jsonify(error="internal error"), 500

@@ -10,8 +10,12 @@ in the audit log before (what was decided) and after (what left).
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
+
+from flask import g
 
 from service.addon import cards, markup
 from service.addon.analysis import analyze, classifier
@@ -19,7 +23,13 @@ from service.addon.compose import audit, shown
 from service.addon.confirm import Decision, Expectation, decide, expect
 from service.addon.event import AddonEvent
 from service.addon.ledger import SendLedger
-from service.errors import GmailClientError, InputError, NotFoundError
+from service.errors import (
+    ConflictError,
+    GmailClientError,
+    GmailError,
+    InputError,
+    NotFoundError,
+)
 from service.i18n import t
 from service.services import services
 
@@ -28,8 +38,27 @@ log = logging.getLogger(__name__)
 SENT_LOOKBACK = timedelta(days=1)
 
 
-def _client(event: AddonEvent) -> Any:
-    return services().gmail(event.user_oauth_token)
+@contextmanager
+def _client(event: AddonEvent) -> Iterator[Any]:
+    """The user's Gmail client, closed (its connections released) after the request."""
+    client = services().gmail(event.user_oauth_token)
+    try:
+        yield client
+    finally:
+        close = getattr(client, "close", None)
+        if callable(close):
+            close()
+
+
+def _draft_exists(client: Any, draft_id: str) -> bool | None:
+    """After a failed send: is the draft still there (so nothing went out)? None: unknown."""
+    try:
+        client.draft_info(draft_id)
+        return True
+    except GmailClientError as exc:
+        return False if exc.http_status == 404 else None
+    except Exception:
+        return None
 
 
 def _read(client: Any, draft_id: str, locale: str) -> tuple[Any, Any, Expectation]:
@@ -51,20 +80,25 @@ def _confirmation(event: AddonEvent, draft_id: str, message: Any, report: Any,
 
 def check_send(caller: Any, event: AddonEvent, act: Any) -> dict[str, Any]:
     """Find the draft (or ask which), analyse it fully, show the confirmation card."""
-    from service.gmail.drafts import find_compose_draft
+    with _client(event) as client:
+        return _check_send(client, caller, event, act)
 
-    client = _client(event)
+
+def _check_send(client: Any, caller: Any, event: AddonEvent, act: Any) -> dict[str, Any]:
+    from service.gmail.drafts import Ambiguous, Found, find_compose_draft
+
     draft_id = event.param("draft_id")
     if not draft_id:
+        on_screen = {"to": event.to, "cc": event.cc, "bcc": event.bcc}
         match = find_compose_draft(client, thread_id=event.thread_id or None,
-                                   recipients=event.recipients, subject=event.subject,
+                                   recipients=on_screen, subject=event.subject or None,
                                    now=services().clock())
-        if match.status == "not_saved":
-            return markup.update_card(cards.not_saved_card(event.locale, act))
-        if match.status == "ambiguous":
+        if isinstance(match, Ambiguous):
             candidates = [(c.draft_id, c.subject, sorted(c.recipients))
                           for c in match.candidates]
             return markup.update_card(cards.pick_draft_card(candidates, event.locale, act))
+        if not isinstance(match, Found):
+            return markup.update_card(cards.not_saved_card(event.locale, act))
         draft_id = match.draft.draft_id
     message, report, exp = _read(client, draft_id, event.locale)
     audit(caller.user_email, "addon.confirm_shown", message_id=message.message_id,
@@ -101,35 +135,45 @@ def confirm_send(caller: Any, event: AddonEvent, act: Any, ledger: SendLedger) -
             done = _sent_before(user, draft_id)
         if done is not None:
             return markup.update_card(cards.sent_card(done, event.locale, again=True))
-        client = _client(event)
-        try:
-            message, report, exp = _read(client, draft_id, event.locale)
-        except GmailClientError as exc:
-            if exc.http_status == 404:
-                raise NotFoundError("draft not found") from None
-            raise
-        if exp.fingerprint != event.param("fp"):
-            audit(user, "addon.confirm_changed", message_id=message.message_id,
-                  data={"draft": draft_id, "findings": shown(report.findings)})
-            return _confirmation(event, draft_id, message, report, exp, act,
-                                 t("addon.confirm.changed", event.locale))
-        decision = decide(exp, event)
-        if not decision.ok:
-            audit(user, "addon.send_refused", message_id=message.message_id,
-                  data={"draft": draft_id, "missing_ticks": decision.missing_ticks,
-                        "missing_acks": decision.missing_acks,
-                        "missing_reasons": decision.missing_reasons,
-                        "blocked": [f.code for f in exp.blocked]})
-            return _confirmation(event, draft_id, message, report, exp, act,
-                                 t("addon.confirm.refused", event.locale))
-        audit(user, "addon.send_confirmed", required=True, message_id=message.message_id,
-              data=_decided(draft_id, exp, report, decision))
+        with _client(event) as client:
+            return _confirm_send(client, user, key, draft_id, event, act, ledger)
+
+
+def _confirm_send(client: Any, user: str, key: str, draft_id: str, event: AddonEvent,
+                  act: Any, ledger: SendLedger) -> dict[str, Any]:
+    try:
+        message, report, exp = _read(client, draft_id, event.locale)
+    except GmailClientError as exc:
+        if exc.http_status == 404:
+            raise NotFoundError("draft not found") from None
+        raise
+    if exp.fingerprint != event.param("fp"):
+        audit(user, "addon.confirm_changed", message_id=message.message_id,
+              data={"draft": draft_id, "findings": shown(report.findings)})
+        return _confirmation(event, draft_id, message, report, exp, act,
+                             t("addon.confirm.changed", event.locale))
+    decision = decide(exp, event)
+    if not decision.ok:
+        audit(user, "addon.send_refused", message_id=message.message_id,
+              data={"draft": draft_id, "missing_ticks": decision.missing_ticks,
+                    "missing_acks": decision.missing_acks,
+                    "missing_reasons": decision.missing_reasons,
+                    "blocked": [f.code for f in exp.blocked]})
+        return _confirmation(event, draft_id, message, report, exp, act,
+                             t("addon.confirm.refused", event.locale))
+    audit(user, "addon.send_confirmed", required=True, message_id=message.message_id,
+          data=_decided(draft_id, exp, report, decision))
+    try:
         sent = client.send_draft(draft_id)
-        ledger.mark_sent(key, exp.recipient_count)
-        audit(user, "addon.sent", message_id=sent.message_id,
-              data={"draft": draft_id, "thread": sent.thread_id,
-                    "recipients": exp.recipient_count})
-        return markup.update_card(cards.sent_card(exp.recipient_count, event.locale))
+    except (GmailError, ConflictError):
+        if _draft_exists(client, draft_id) is not True:
+            g.addon_send_uncertain = True    # may have gone out: never say "nothing sent"
+        raise
+    ledger.mark_sent(key, exp.recipient_count)
+    audit(user, "addon.sent", message_id=sent.message_id,
+          data={"draft": draft_id, "thread": sent.thread_id,
+                "recipients": exp.recipient_count})
+    return markup.update_card(cards.sent_card(exp.recipient_count, event.locale))
 
 
 def _decided(draft_id: str, exp: Expectation, report: Any, d: Decision) -> dict[str, Any]:

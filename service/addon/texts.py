@@ -116,7 +116,12 @@ EN: dict[str, str] = {
     "addon.error.gmail": "Gmail refused the request (HTTP {status}).",
     "addon.error.not_found": (
         "The draft no longer exists: it may have been sent or discarded in the meantime."),
-    "addon.error.conflict": "The message changed while SendGuard was working on it.",
+    "addon.error.conflict": (
+        "SendGuard could not tell whether this draft was just sent (perhaps from another "
+        "click or window). Check your Sent folder before trying again."),
+    "addon.error.uncertain": (
+        "Gmail did not confirm the send: the message may or may not have gone out. Check "
+        "your Sent folder before trying again."),
     "addon.error.input": "The request could not be handled: {message}",
     "addon.error.unexpected": "An unexpected error occurred. It has been logged.",
     # hints: what to do, per finding code
@@ -252,7 +257,12 @@ JA: dict[str, str] = {
     "addon.error.not_found": (
         "下書きが見つかりません。すでに送信さ"
         "れたか、破棄された可能性があります。"),
-    "addon.error.conflict": "処理中にメールが変更されました。",
+    "addon.error.conflict": (
+        "この下書きが直前に送信されたかどうか確認できませんでした（別のクリックや画面から送信された"
+        "可能性があります）。もう一度試す前に送信済みフォルダを確認してください。"),
+    "addon.error.uncertain": (
+        "Gmailから送信の確認が得られませんでした。送信されたかどうか分かりません。もう一度試す前に"
+        "送信済みフォルダを確認してください。"),
     "addon.error.input": "要求を処理できませんでした: {message}",
     "addon.error.unexpected": "予期しないエラーが発生しました。記録済みです。",
     # hints

@@ -1,0 +1,175 @@
+"""``sendguard dev`` (what ``make run`` calls): the whole add-on on one machine, no Google.
+
+It starts, all on loopback: the local Gmail emulator, a certificate server for a local token
+issuer, and the service itself (a threaded werkzeug server) with the compose simulator at
+``/dev/``. The service verifies every add-on request exactly as in production: the
+simulator gets its ID tokens from the local issuer, whose certificates the service fetches
+from ``SENDGUARD_GOOGLE_CERTS_URL``. Embedded defaults: SQLite and the development master
+key under ``./var``, a development policy whose internal domain is the dev user's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import secrets
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from service.config import Config
+
+log = logging.getLogger(__name__)
+
+DEV_USER = "taro.yamada@example.co.jp"
+DEV_AUDIENCE = "https://sendguard.dev.invalid/addon"
+DEV_SERVICE_ACCOUNT = "service-000000000000@gcp-sa-gsuiteaddons.iam.gserviceaccount.com"
+DEV_CLIENT_ID = "000000000000-sendguard-dev.apps.googleusercontent.com"
+CONTEXT = "sendguard.dev"
+DEV_POLICY = """\
+# Written by `sendguard dev` because SENDGUARD_POLICY is not set. Edit freely.
+[organization]
+internal_domains = ["{domain}"]
+"""
+
+
+@dataclass
+class DevContext:
+    """What the simulator needs to act as Gmail: tokens for the user, the emulator."""
+
+    issuer: Any                     # service.devtools.tokens.LocalIssuer
+    user_email: str
+    oauth_token: str = field(repr=False)
+    audience: str = DEV_AUDIENCE
+    service_account: str = DEV_SERVICE_ACCOUNT
+    client_id: str = DEV_CLIENT_ID
+    gmail_endpoint: str = ""
+    emulator: Any = None            # service.gmail.emulator.GmailEmulator
+
+    def tokens(self) -> dict[str, str]:
+        """Fresh system and user ID tokens, as Google would send with each request."""
+        return {
+            "systemIdToken": self.issuer.system_token(audience=self.audience,
+                                                      service_account=self.service_account),
+            "userIdToken": self.issuer.user_token(audience=self.client_id,
+                                                  email=self.user_email),
+            "userOAuthToken": self.oauth_token,
+        }
+
+
+def context(app: Flask) -> DevContext | None:
+    ctx = app.extensions.get(CONTEXT)
+    return ctx if isinstance(ctx, DevContext) else None
+
+
+@dataclass
+class DevStack:
+    """A running emulator + certificate server + service; ``stop()`` ends all three."""
+
+    app: Flask
+    config: Config
+    context: DevContext
+    url: str
+    _stops: list[Any] = field(default_factory=list, repr=False)
+
+    def stop(self) -> None:
+        for stop in reversed(self._stops):
+            try:
+                stop()
+            except Exception:   # keep stopping the rest
+                log.exception("stopping a dev server part failed")
+        self._stops.clear()
+
+
+def _dev_config(base: Config, *, var_dir: Path, certs_url: str, gmail_url: str,
+                policy_path: str | None) -> Config:
+    return base.with_(
+        var_dir=var_dir,
+        google_certs_url=certs_url,
+        gmail_api_endpoint=gmail_url,
+        addon_audience=DEV_AUDIENCE,
+        addon_service_account=DEV_SERVICE_ACCOUNT,
+        oauth_client_id=DEV_CLIENT_ID,
+        policy_path=policy_path,
+    )
+
+
+def _policy_file(var_dir: Path, user: str) -> str:
+    path = var_dir / "dev-policy.toml"
+    if not path.exists():
+        path.write_text(DEV_POLICY.format(domain=user.rpartition("@")[2]), encoding="utf-8")
+    return str(path)
+
+
+def start_stack(*, host: str = "127.0.0.1", port: int = 8080, user: str = DEV_USER,
+                var_dir: Path | None = None, policy_path: str | None = None,
+                base: Config | None = None) -> DevStack:
+    """Start everything; port 0 picks a free port. Refuses production configurations."""
+    from service.app import create_app
+    from service.devtools.tokens import LocalIssuer, refuse_in_production, serve_certs
+    from service.gmail.emulator import GmailEmulator, emulator_url, serve_emulator
+
+    base = base or Config.from_env()
+    refuse_in_production(base)
+    var = var_dir or base.var_dir
+    var.mkdir(parents=True, exist_ok=True)
+    stops: list[Any] = []
+    try:
+        issuer = LocalIssuer(config=base)
+        certs_url, certs = serve_certs(issuer, host, config=base)
+        stops.append(certs)
+        emulator = GmailEmulator(default_user=None)
+        oauth_token = secrets.token_urlsafe(24)
+        emulator.add_user(user, oauth_token)
+        gmail_server, _ = serve_emulator(host, 0, emulator=emulator)
+        stops.append(lambda: (gmail_server.shutdown(), gmail_server.server_close()))
+        config = _dev_config(base, var_dir=var, certs_url=certs_url,
+                             gmail_url=emulator_url(gmail_server),
+                             policy_path=policy_path or base.policy_path
+                             or _policy_file(var, user))
+        app = create_app(config)
+        ctx = DevContext(issuer, user.lower(), oauth_token,
+                         gmail_endpoint=config.gmail_api_endpoint, emulator=emulator)
+        app.extensions[CONTEXT] = ctx
+        server: BaseWSGIServer = make_server(host, port, app, threaded=True)
+        thread = threading.Thread(target=server.serve_forever, name="sendguard-dev",
+                                  daemon=True)
+        thread.start()
+        stops.append(lambda: (server.shutdown(), server.server_close()))
+    except BaseException:
+        for stop in reversed(stops):
+            stop()
+        raise
+    url = f"http://{host}:{server.server_port}"
+    return DevStack(app, config, ctx, url, stops)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="sendguard dev",
+                                     description="Run SendGuard locally with a Gmail emulator "
+                                                 "and a compose simulator.")
+    parser.add_argument("--host", default="127.0.0.1",
+                        help="interface to bind (default: loopback only)")
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8080")))
+    parser.add_argument("--user", default=DEV_USER, help="the simulated Gmail user")
+    parser.add_argument("--policy", default=None, help="policy TOML (default: a dev policy)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    stack = start_stack(host=args.host, port=args.port, user=args.user,
+                        policy_path=args.policy)
+    print(f"SendGuard is running. Open {stack.url}/dev/ to compose as {stack.context.user_email}.",
+          flush=True)
+    print("Gmail emulator: " + stack.context.gmail_endpoint + "  (Ctrl-C stops everything)",
+          flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stack.stop()
+    return 0

@@ -1,0 +1,396 @@
+// SendGuard compose simulator: plays Gmail's part for the add-on, locally.
+// It renders the card JSON subset SendGuard produces, calls the add-on endpoints with an
+// event object and fresh ID tokens, applies updateDraftActionMarkup to the compose fields
+// and autosaves the compose window as a draft in the local Gmail emulator.
+"use strict";
+
+const $ = (id) => document.getElementById(id);
+const FIELDS = ["to", "cc", "bcc"];
+const state = {
+  cards: [],            // the side panel's card stack (last = shown)
+  draftId: null,
+  attachments: [],      // {name, type, data(base64)}
+  saveTimer: null,
+  saving: Promise.resolve(),
+  sent: false,
+};
+
+// ---- compose fields ---------------------------------------------------------------------
+
+function entries(id) {
+  // One entry per comma or line: what Gmail hands the add-on as separate recipients.
+  return $(id).value.split(/[,\n]/).map((s) => s.trim()).filter(Boolean);
+}
+
+function setEntries(id, list) {
+  $(id).value = list.join(", ");
+}
+
+function locale() {
+  return $("locale").value;
+}
+
+function banner(text, error) {
+  const b = $("banner");
+  b.textContent = text;
+  b.hidden = !text;
+  b.classList.toggle("error", !!error);
+}
+
+// ---- autosave (Gmail saves drafts as you type) ------------------------------------------
+
+function scheduleSave() {
+  if (state.sent) return;
+  clearTimeout(state.saveTimer);
+  $("save-state").textContent = "…";
+  state.saveTimer = setTimeout(() => { state.saving = save(); }, 800);
+}
+
+async function flushSave() {
+  if (state.saveTimer) {
+    clearTimeout(state.saveTimer);
+    state.saveTimer = null;
+    state.saving = save();
+  }
+  await state.saving;
+}
+
+async function save() {
+  state.saveTimer = null;
+  if (state.sent) return;
+  const body = {
+    draftId: state.draftId, subject: $("subject").value, body: $("body").value,
+    attachments: state.attachments,
+  };
+  for (const f of FIELDS) body[f] = entries(f);
+  $("save-state").textContent = "Saving…";
+  const resp = await fetch("api/draft", {
+    method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
+  });
+  const data = await resp.json().catch(() => ({}));
+  if (!resp.ok) {
+    $("save-state").textContent = "Not saved";
+    return;
+  }
+  if (data.gone) {          // sent (or discarded) meanwhile: Gmail would start a new draft
+    state.draftId = null;
+    return save();
+  }
+  state.draftId = data.draftId;
+  $("save-state").textContent = "Draft saved";
+}
+
+// ---- talking to the add-on like Gmail ------------------------------------------------------
+
+async function event(extra) {
+  const session = await (await fetch("api/session", { cache: "no-store" })).json();
+  return {
+    token: session.systemIdToken,
+    body: {
+      commonEventObject: {
+        hostApp: "GMAIL", platform: "WEB", userLocale: locale(),
+        timeZone: { id: "Asia/Tokyo", offset: 32400000 },
+        formInputs: extra.formInputs || {}, parameters: extra.parameters || {},
+      },
+      authorizationEventObject: {
+        systemIdToken: session.systemIdToken, userIdToken: session.userIdToken,
+        userOAuthToken: session.userOAuthToken,
+      },
+      gmail: {
+        toRecipients: entries("to"), ccRecipients: entries("cc"),
+        bccRecipients: entries("bcc"), subject: $("subject").value,
+      },
+    },
+  };
+}
+
+async function call(url, extra) {
+  await flushSave();
+  const ev = await event(extra || {});
+  const path = new URL(url, location.href).pathname;   // the endpoint, on this origin
+  const resp = await fetch(path, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", Authorization: "Bearer " + ev.token },
+    body: JSON.stringify(ev.body),
+  });
+  if (resp.status === 401) {
+    banner("401: the add-on refused the request (no card).", true);
+    return;
+  }
+  const data = await resp.json().catch(() => null);
+  if (!resp.ok || !data) {
+    banner(`HTTP ${resp.status} from ${path}`, true);
+    return;
+  }
+  await handle(data);
+}
+
+async function handle(data) {
+  if (data.requesting_google_scopes) {
+    banner("Gmail would now ask you to grant: " +
+      (data.requesting_google_scopes.scopes || ["all scopes"]).join(", "));
+    return;
+  }
+  const ra = data.renderActions || data;
+  const markup = ra.hostAppAction && ra.hostAppAction.gmailAction &&
+    ra.hostAppAction.gmailAction.updateDraftActionMarkup;
+  if (markup) applyDraftUpdate(markup);
+  const action = ra.action || {};
+  if (action.notification) banner(action.notification.text);
+  for (const nav of action.navigations || []) {
+    if (nav.pushCard) state.cards.push(nav.pushCard);
+    if (nav.updateCard) state.cards[Math.max(0, state.cards.length - 1)] = nav.updateCard;
+    if (nav.popCard && state.cards.length > 1) state.cards.pop();
+    if (nav.popToRoot) state.cards.splice(1);
+  }
+  render();
+  const top = state.cards[state.cards.length - 1];
+  if (top && top.name === "sent") markSent();
+  refreshSent();
+}
+
+function applyDraftUpdate(markup) {
+  const map = {
+    updateToRecipients: ["to", "toRecipients"], updateCcRecipients: ["cc", "ccRecipients"],
+    updateBccRecipients: ["bcc", "bccRecipients"],
+  };
+  let changed = 0;
+  for (const [key, [field, list]] of Object.entries(map)) {
+    if (markup[key]) {
+      setEntries(field, (markup[key][list] || []).map((r) => r.email));
+      changed++;
+    }
+  }
+  if (markup.updateSubject) $("subject").value = markup.updateSubject.subject || "";
+  if (changed) {
+    banner(`SendGuard updated the recipients: To ${entries("to").length}, ` +
+      `Cc ${entries("cc").length}, Bcc ${entries("bcc").length}.`);
+    state.saving = save();
+  }
+}
+
+function markSent() {
+  state.sent = true;
+  state.draftId = null;
+  $("compose").classList.add("sent-state");
+  for (const id of [...FIELDS, "subject", "body"]) $(id).readOnly = true;
+  $("save-state").textContent = "Sent";
+  $("new-message").hidden = false;
+}
+
+function newMessage() {
+  state.sent = false;
+  state.draftId = null;
+  state.attachments = [];
+  $("compose").classList.remove("sent-state");
+  for (const id of [...FIELDS, "subject", "body"]) {
+    $(id).readOnly = false;
+    $(id).value = "";
+  }
+  $("attachment-list").textContent = "";
+  $("save-state").textContent = "";
+  $("new-message").hidden = true;
+  banner("");
+  state.cards.splice(1);
+  render();
+}
+
+// ---- card rendering (the JSON subset SendGuard uses) -----------------------------------------
+
+const ALLOWED = new Set(["B", "I", "U", "BR", "FONT", "STRONG", "EM"]);
+
+function safeHtml(html) {
+  // Card text fields allow a little HTML; keep only harmless formatting tags.
+  const tpl = document.createElement("template");
+  tpl.innerHTML = String(html || "");
+  const out = document.createDocumentFragment();
+  const copy = (node, into) => {
+    for (const child of node.childNodes) {
+      if (child.nodeType === Node.TEXT_NODE) into.appendChild(document.createTextNode(child.data));
+      else if (child.nodeType === Node.ELEMENT_NODE) {
+        if (ALLOWED.has(child.tagName)) {
+          const el = document.createElement(child.tagName === "FONT" ? "span" : child.tagName);
+          copy(child, el);
+          into.appendChild(el);
+        } else copy(child, into);
+      }
+    }
+  };
+  copy(tpl.content, out);
+  return out;
+}
+
+function el(tag, cls, text) {
+  const e = document.createElement(tag);
+  if (cls) e.className = cls;
+  if (text !== undefined) e.textContent = text;
+  return e;
+}
+
+function button(b, primary) {
+  const btn = el("button", "card-button" + (primary ? " primary" : ""), b.text || "");
+  btn.disabled = !!b.disabled;
+  const click = b.onClick || {};
+  btn.addEventListener("click", async () => {
+    if (click.action) {
+      btn.disabled = true;
+      try {
+        await call(click.action.function, {
+          formInputs: collectForm(),
+          parameters: Object.fromEntries((click.action.parameters || []).map((p) => [p.key, p.value])),
+        });
+      } finally { btn.disabled = !!b.disabled; }
+    } else if (click.openLink) window.open(click.openLink.url, "_blank", "noopener");
+  });
+  return btn;
+}
+
+function widget(w) {
+  const box = el("div", "widget");
+  if (w.textParagraph) box.appendChild(safeHtml(w.textParagraph.text));
+  else if (w.decoratedText) {
+    const d = w.decoratedText;
+    box.classList.add("decorated");
+    const texts = el("div", "texts");
+    if (d.topLabel) texts.appendChild(el("div", "top")).appendChild(safeHtml(d.topLabel));
+    texts.appendChild(el("div", "main")).appendChild(safeHtml(d.text));
+    if (d.bottomLabel) texts.appendChild(el("div", "bottom")).appendChild(safeHtml(d.bottomLabel));
+    box.appendChild(texts);
+    if (d.button) box.appendChild(button(d.button));
+  } else if (w.buttonList) {
+    for (const b of w.buttonList.buttons || []) box.appendChild(button(b));
+  } else if (w.selectionInput) {
+    const s = w.selectionInput;
+    box.classList.add("selection");
+    box.dataset.name = s.name;
+    if (s.label) box.appendChild(el("div", "label", s.label));
+    for (const item of s.items || []) {
+      const row = el("label", "item");
+      const input = el("input");
+      input.type = s.type === "RADIO_BUTTON" ? "radio" : "checkbox";
+      input.name = s.name;
+      input.value = item.value;
+      input.checked = !!item.selected;
+      row.appendChild(input);
+      row.appendChild(el("span", "", item.text));
+      box.appendChild(row);
+    }
+  } else if (w.textInput) {
+    const ti = w.textInput;
+    box.classList.add("textinput");
+    box.appendChild(el("div", "label", ti.label || ""));
+    const input = el(ti.type === "MULTIPLE_LINE" ? "textarea" : "input");
+    input.name = ti.name;
+    input.value = ti.value || "";
+    if (ti.hintText) input.placeholder = ti.hintText;
+    box.appendChild(input);
+  } else if (w.divider) box.appendChild(el("hr"));
+  return box;
+}
+
+function section(s) {
+  const box = el("div", "card-section");
+  if (s.header) box.appendChild(el("h3")).appendChild(safeHtml(s.header));
+  const widgets = (s.widgets || []).map(widget);
+  const shown = s.collapsible ? (s.uncollapsibleWidgetsCount || 0) : widgets.length;
+  widgets.forEach((w, i) => { if (i >= shown) w.hidden = true; box.appendChild(w); });
+  if (shown < widgets.length) {
+    const more = el("button", "more", `Show ${widgets.length - shown} more`);
+    more.addEventListener("click", () => { widgets.forEach((w) => { w.hidden = false; }); more.remove(); });
+    box.appendChild(more);
+  }
+  return box;
+}
+
+function render() {
+  const panel = $("panel");
+  panel.textContent = "";
+  const card = state.cards[state.cards.length - 1];
+  if (!card) return;
+  panel.dataset.card = card.name || "";
+  if (card.header) {
+    const h = el("div", "card-header");
+    h.appendChild(el("h2", "", card.header.title || ""));
+    if (card.header.subtitle) h.appendChild(el("div", "subtitle", card.header.subtitle));
+    panel.appendChild(h);
+  }
+  for (const s of card.sections || []) panel.appendChild(section(s));
+  if (card.fixedFooter) {
+    const f = el("div", "footer");
+    if (card.fixedFooter.primaryButton) f.appendChild(button(card.fixedFooter.primaryButton, true));
+    if (card.fixedFooter.secondaryButton) f.appendChild(button(card.fixedFooter.secondaryButton));
+    panel.appendChild(f);
+  }
+}
+
+function collectForm() {
+  // formInputs as Gmail sends them: {name: {stringInputs: {value: [...]}}}
+  const out = {};
+  for (const input of $("panel").querySelectorAll("input[name], textarea[name]")) {
+    const list = (out[input.name] = out[input.name] || { stringInputs: { value: [] } });
+    if (input.type === "checkbox" || input.type === "radio") {
+      if (input.checked) list.stringInputs.value.push(input.value);
+    } else list.stringInputs.value.push(input.value);
+  }
+  return out;
+}
+
+// ---- sent list -------------------------------------------------------------------------------
+
+async function refreshSent() {
+  const resp = await fetch("api/sent", { cache: "no-store" });
+  if (!resp.ok) return;
+  const { sent } = await resp.json();
+  const tbody = $("sent-list").querySelector("tbody");
+  tbody.textContent = "";
+  const cell = (list) => {
+    const all = (list || []).join(", ").split(/,\s*/).filter(Boolean);
+    return `${all.length}: ${all.slice(0, 3).join(", ")}${all.length > 3 ? ", …" : ""}`;
+  };
+  for (const m of sent) {
+    const tr = el("tr");
+    tr.dataset.id = m.id;
+    tr.appendChild(el("td", "", m.subject || "(no subject)"));
+    for (const f of FIELDS) tr.appendChild(el("td", f, cell(m[f])));
+    tbody.appendChild(tr);
+  }
+}
+
+// ---- wiring ----------------------------------------------------------------------------------
+
+function readFile(file) {
+  return new Promise((resolve, reject) => {
+    const r = new FileReader();
+    r.onload = () => resolve(String(r.result).split(",", 2)[1] || "");
+    r.onerror = () => reject(r.error);
+    r.readAsDataURL(file);
+  });
+}
+
+async function onAttach() {
+  for (const file of $("attach").files) {
+    state.attachments.push({ name: file.name, type: file.type || "application/octet-stream",
+      data: await readFile(file) });
+    $("attachment-list").appendChild(el("li", "", `${file.name} (${file.size} bytes)`));
+  }
+  $("attach").value = "";
+  scheduleSave();
+}
+
+function init() {
+  const hl = new URLSearchParams(location.search).get("hl") ||
+    (navigator.language || "en").slice(0, 2);
+  $("locale").value = hl === "ja" ? "ja" : "en";
+  for (const id of [...FIELDS, "subject", "body"]) $(id).addEventListener("input", scheduleSave);
+  $("attach").addEventListener("change", onAttach);
+  $("open-addon").addEventListener("click", async () => {
+    state.cards.splice(1);
+    await call("/addon/compose");
+  });
+  $("new-message").addEventListener("click", newMessage);
+  $("refresh-sent").addEventListener("click", refreshSent);
+  $("locale").addEventListener("change", () => call("/addon/homepage").then(() => state.cards.splice(0, state.cards.length - 1)).then(render));
+  call("/addon/homepage");
+}
+
+init();
