@@ -86,6 +86,11 @@ class DevStack:
         self._stops.clear()
 
 
+def _stop_server(server: BaseWSGIServer) -> None:
+    server.shutdown()
+    server.server_close()
+
+
 def _dev_config(base: Config, *, var_dir: Path, certs_url: str, gmail_url: str,
                 policy_path: str | None) -> Config:
     return base.with_(
@@ -127,7 +132,7 @@ def start_stack(*, host: str = "127.0.0.1", port: int = 8080, user: str = DEV_US
         oauth_token = secrets.token_urlsafe(24)
         emulator.add_user(user, oauth_token)
         gmail_server, _ = serve_emulator(host, 0, emulator=emulator)
-        stops.append(lambda: (gmail_server.shutdown(), gmail_server.server_close()))
+        stops.append(lambda: _stop_server(gmail_server))
         config = _dev_config(base, var_dir=var, certs_url=certs_url,
                              gmail_url=emulator_url(gmail_server),
                              policy_path=policy_path or base.policy_path
@@ -140,7 +145,7 @@ def start_stack(*, host: str = "127.0.0.1", port: int = 8080, user: str = DEV_US
         thread = threading.Thread(target=server.serve_forever, name="sendguard-dev",
                                   daemon=True)
         thread.start()
-        stops.append(lambda: (server.shutdown(), server.server_close()))
+        stops.append(lambda: _stop_server(server))
     except BaseException:
         for stop in reversed(stops):
             stop()
