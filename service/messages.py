@@ -16,7 +16,7 @@ EN: dict[str, str] = {
         "{n} external organisations can see each other's addresses in To/Cc "
         "(limit {limit}): {orgs}."),
     "finding.personal_address_visible": (
-        "Personal address(es) {addresses} in To/Cc are visible to other external "
+        "Personal address(es) {names} in To/Cc are visible to other external "
         "recipients."),
     "finding.many_bcc_recipients": (
         "{n} addresses in Bcc (limit {limit}). Was a template left full of addresses?"),
@@ -29,7 +29,7 @@ EN: dict[str, str] = {
     "reason.invalid_domain": "the domain is not valid",
     "reason.syntax": "it is not an e-mail address",
     "finding.lookalike_domain": "{domain} looks like {like}, but is a different domain.",
-    "finding.blocked_recipient": "{addresses}: sending to this recipient is blocked by policy.",
+    "finding.blocked_recipient": "{names}: sending to this recipient is blocked by policy.",
     "finding.missing_required_bcc": (
         "Mail to external recipients must Bcc {missing}, which is missing."),
     "finding.confidential_keyword": (
@@ -81,7 +81,7 @@ JA: dict[str, str] = {
     "finding.cross_domain_exposure": (
         "To/Ccで社外の{n}組織が互いのアドレスを見られます（上限{limit}）: {orgs}。"),
     "finding.personal_address_visible": (
-        "To/Ccの個人アドレス {addresses} が他の社外の宛先に見えます。"),
+        "To/Ccの個人アドレス {names} が他の社外の宛先に見えます。"),
     "finding.many_bcc_recipients": (
         "Bccに{n}件のアドレスがあります（上限{limit}件）。テンプレートの宛先が残っていませんか。"),
     "finding.invalid_address": "{field}: 「{raw}」は1件の正しいアドレスではありません: {reason}。",
@@ -93,7 +93,7 @@ JA: dict[str, str] = {
     "reason.invalid_domain": "ドメインが正しくありません",
     "reason.syntax": "メールアドレスの形式ではありません",
     "finding.lookalike_domain": "{domain} は {like} に似ていますが、別のドメインです。",
-    "finding.blocked_recipient": "{addresses}: ポリシーにより送信が禁止されている宛先です。",
+    "finding.blocked_recipient": "{names}: ポリシーにより送信が禁止されている宛先です。",
     "finding.missing_required_bcc": "社外宛てのメールには {missing} をBccに入れる必要がありますが、入っていません。",
     "finding.confidential_keyword": "社外の宛先があるのに、{place}に「{keyword}」が含まれています。",
     "finding.personal_data": (

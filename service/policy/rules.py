@@ -156,7 +156,7 @@ def personal_address_visible(ctx: Context) -> Iterator[Finding]:
     if flagged:
         addrs = _unique(e.address or "" for e in flagged)
         yield ctx.finding("personal_address_visible", Severity.WARN, addrs, _where(flagged),
-                          addresses=join_list(addrs, ctx.locale))
+                          names=join_list(addrs, ctx.locale))
 
 
 def many_bcc_recipients(ctx: Context) -> Iterator[Finding]:
@@ -200,7 +200,7 @@ def blocked_recipient(ctx: Context) -> Iterator[Finding]:
     if hit:
         addrs = _unique(e.address or "" for e in hit)
         yield ctx.finding("blocked_recipient", Severity.BLOCK, addrs, _where(hit),
-                          addresses=join_list(addrs, ctx.locale))
+                          names=join_list(addrs, ctx.locale))
 
 
 def missing_required_bcc(ctx: Context) -> Iterator[Finding]:
