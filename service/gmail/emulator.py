@@ -38,9 +38,16 @@ from service.gmail.mailbox import (
     MailboxError,
     StoredMessage,
 )
-from service.gmail.payload import b64url, b64url_decode
+from service.gmail.payload import b64url
 from service.gmail.uploads import Sessions, UploadError, parse_multipart, parse_range
-from service.gmail.validate import ApiError, check_body, check_query, error_response, json_body
+from service.gmail.validate import (
+    ApiError,
+    check_body,
+    check_query,
+    decode_bytes,
+    error_response,
+    json_body,
+)
 
 log = logging.getLogger(__name__)
 
@@ -130,11 +137,11 @@ class GmailEmulator:
 
     def inject(self, status: int | None = None, *, times: int = 1, method: str | None = None,
                delay: float = 0.0, after_commit: bool = False, drop: bool = False,
-               retry_after: float | None = None) -> Fault:
-        """Make the next ``times`` matching requests fail (see ``Fault``)."""
+               retry_after: float | None = None, skip: int = 0) -> Fault:
+        """Make the next ``times`` matching requests (after ``skip``) fail; see ``Fault``."""
         return self._faults.add(Fault(status=status, times=times, method=method, delay=delay,
                                       after_commit=after_commit, drop=drop,
-                                      retry_after=retry_after))
+                                      retry_after=retry_after, skip=skip))
 
     def clear_faults(self) -> None:
         self._faults.clear()
@@ -486,7 +493,8 @@ _HANDLERS: dict[str, Callable[[GmailEmulator, _Call], Any]] = {
     "gmail.users.messages.send": GmailEmulator._messages_send,
     "gmail.users.messages.attachments.get": GmailEmulator._attachment,
 }
-_FAULT_KEYS = {"status", "times", "method", "delay", "after_commit", "drop", "retry_after"}
+_FAULT_KEYS = {"status", "times", "method", "delay", "after_commit", "drop", "retry_after",
+               "skip"}
 
 
 def _fault_args(body: Mapping[str, Any]) -> dict[str, Any]:
@@ -505,7 +513,7 @@ def _message_of(call: _Call, *, required: bool) -> tuple[bytes | None, str | Non
         return call.media, thread_id
     raw = message.get("raw")
     if raw:
-        data = b64url_decode(raw)
+        data = decode_bytes(raw, "raw")
         if len(data) > MAX_MESSAGE_BYTES:
             raise MailboxError(400, f"Request payload size exceeds the limit: "
                                     f"{MAX_MESSAGE_BYTES} bytes.")

@@ -15,7 +15,7 @@ from service.gmail import discovery
 MAX_DELAY = 120.0
 
 
-@dataclass
+@dataclass(eq=False)
 class Fault:
     status: int | None = None          # HTTP status to answer instead (429, 500, 503, 400, ...)
     times: int = 1                     # how many matching requests it hits
@@ -24,12 +24,15 @@ class Fault:
     after_commit: bool = False         # do the work, then fail
     drop: bool = False                 # close the connection without any answer
     retry_after: float | None = None   # Retry-After header on the error answer
+    skip: int = 0                      # matching requests to let through before it arms
 
     def __post_init__(self) -> None:
         if self.status is not None and not 400 <= self.status <= 599:
             raise ValueError("fault status must be an HTTP error status (400-599)")
         if self.times < 1:
             raise ValueError("fault times must be at least 1")
+        if self.skip < 0:
+            raise ValueError("fault skip must not be negative")
         if not 0 <= self.delay <= MAX_DELAY:
             raise ValueError(f"fault delay must be between 0 and {MAX_DELAY} seconds")
         if self.retry_after is not None and self.retry_after < 0:
@@ -70,11 +73,18 @@ class FaultPlan:
             return [Fault(**f.to_json()) for f in self._faults]
 
     def take(self, method_id: str) -> Fault | None:
+        """The fault for this request, if any; every matching fault still skipping counts it."""
         with self._lock:
-            for i, fault in enumerate(self._faults):
-                if fault.hits(method_id):
-                    fault.times -= 1
-                    if fault.times == 0:
-                        del self._faults[i]
-                    return fault
-        return None
+            chosen = None
+            for fault in self._faults:
+                if not fault.hits(method_id):
+                    continue
+                if fault.skip > 0:
+                    fault.skip -= 1
+                elif chosen is None:
+                    chosen = fault
+            if chosen is not None:
+                chosen.times -= 1
+                if chosen.times == 0:
+                    self._faults.remove(chosen)
+            return chosen

@@ -9,13 +9,17 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Iterable, Sequence
-from email import policy
+from email.header import decode_header, make_header
 from email.parser import BytesHeaderParser
-from email.utils import getaddresses
+from email.policy import compat32
 
 Headers = tuple[tuple[str, str], ...]
 
 _HEAD_END = re.compile(rb"\r?\n\r?\n")
+_FOLD = re.compile(r"\r?\n(?=[ \t])")
+_ADDR = re.compile(r"[^@\s<>(),;:\"]+@[^@\s<>(),;:\"]+")
+_ANGLE = re.compile(r"<\s*(" + _ADDR.pattern + r")\s*>")
+_NOT_BARE = re.compile(r'"(?:[^"\\]|\\.)*"|<[^<>]*>|\([^()]*\)')
 
 
 def split_head(raw: bytes) -> tuple[bytes, bytes]:
@@ -27,18 +31,39 @@ def split_head(raw: bytes) -> tuple[bytes, bytes]:
     return raw[: m.start()] + eol, raw[m.end():]
 
 
-def parse_headers(raw: bytes) -> Headers:
-    """Every header as (name, decoded value), in order; encoded words decoded as Gmail does."""
+def _items(raw: bytes) -> list[tuple[str, str]]:
+    """(name, unfolded value) as written; 8-bit bytes read as UTF-8, encoded words intact."""
     head, _ = split_head(raw)
-    msg = BytesHeaderParser(policy=policy.default).parsebytes(head)
+    msg = BytesHeaderParser(policy=compat32).parsebytes(head)
     out = []
     for name, value in msg.raw_items():
-        try:
-            text = str(msg.policy.header_fetch_parse(name, value))
-        except Exception:  # a header the modern parser cannot model: keep it unfolded, raw
-            text = re.sub(r"\r?\n[ \t]", " ", str(value)).strip()
-        out.append((name, text))
-    return tuple(out)
+        text = str(value)
+        if any("\udc80" <= ch <= "\udcff" for ch in text):
+            text = text.encode("ascii", "surrogateescape").decode("utf-8", "replace")
+        out.append((name, _FOLD.sub("", text).strip()))
+    return out
+
+
+def _decoded(value: str) -> str:
+    try:
+        return str(make_header(decode_header(value)))
+    except (ValueError, LookupError, UnicodeError):  # a bad charset or encoding: keep as written
+        return value
+
+
+def parse_headers(raw: bytes) -> Headers:
+    """Every header as (name, value) in order, encoded words decoded, as Gmail shows them.
+
+    Values are decoded text, not parsed: the stdlib's structured address parser silently
+    drops entries (``a@x b@x`` becomes ``a@x``), which must never hide a recipient.
+    """
+    return tuple((name, _decoded(value)) for name, value in _items(raw))
+
+
+def raw_headers(raw: bytes) -> Headers:
+    """As ``parse_headers`` but with encoded words left encoded, for strict address parsing
+    (a decoded display name may contain a comma)."""
+    return tuple(_items(raw))
 
 
 def header(headers: Iterable[tuple[str, str]], name: str) -> str | None:
@@ -53,9 +78,18 @@ def header_values(headers: Iterable[tuple[str, str]], name: str) -> list[str]:
 
 
 def addresses(values: Sequence[str]) -> frozenset[str]:
-    """Lower-case bare addresses named in address headers; unparsable entries are skipped."""
-    return frozenset(addr.strip().lower() for _, addr in getaddresses(list(values))
-                     if "@" in addr)
+    """Lower-case addr-specs found in address header values, leniently.
+
+    Used to match drafts, so it reads decoded values (display names may hold commas) and
+    finds every ``local@domain``: ``<a@x>`` forms and bare tokens outside quotes, comments
+    and angle brackets; a missing comma between two addresses still yields both.
+    """
+    found: set[str] = set()
+    for value in values:
+        found.update(m.group(1) for m in _ANGLE.finditer(value))
+        rest = _NOT_BARE.sub(" ", value)
+        found.update(tok for tok in re.split(r"[,;\s]+", rest) if _ADDR.fullmatch(tok))
+    return frozenset(a.lower() for a in found)
 
 
 def normalise_message_id(value: str) -> str:

@@ -15,7 +15,13 @@ from email.utils import getaddresses
 from typing import Any
 
 from service.gmail import search
-from service.gmail.headers import Headers, ensure_message_id, header_values, parse_headers
+from service.gmail.headers import (
+    Headers,
+    ensure_message_id,
+    header_values,
+    parse_headers,
+    raw_headers,
+)
 from service.gmail.payload import MessageView, view_of
 
 MAX_MESSAGE_BYTES = 36_700_160  # 35 MB, the discovery document's maxSize for uploads
@@ -106,8 +112,9 @@ def check_size(raw: bytes) -> None:
         raise MailboxError(400, TOO_LARGE)
 
 
-def check_sendable(headers: Headers) -> None:
+def check_sendable(raw: bytes) -> None:
     """Gmail refuses a send with no recipient or with an address it cannot parse."""
+    headers = raw_headers(raw)   # encoded display names stay atoms: their commas don't split
     count = 0
     for name in ("To", "Cc", "Bcc"):
         values = header_values(headers, name)
@@ -231,9 +238,9 @@ class Mailbox:
         """Atomic: the draft is consumed by the one send that succeeds."""
         msg = self.draft(draft_id)
         if raw is not None:
-            check_sendable(parse_headers(raw))
+            check_sendable(raw)
             msg = self.update_draft(draft_id, raw, thread_id)
-        check_sendable(msg.headers)
+        check_sendable(msg.raw)
         del self.drafts[draft_id]
         msg.label_ids = ["SENT"]
         msg.internal_date = self.now_ms()
@@ -243,7 +250,7 @@ class Mailbox:
 
     def send_message(self, raw: bytes, thread_id: str | None = None) -> StoredMessage:
         check_size(raw)
-        check_sendable(parse_headers(raw))
+        check_sendable(raw)
         msg = self._store(raw, ["SENT"], thread_id)
         self.sent.append(msg)
         return msg

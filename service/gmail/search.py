@@ -17,7 +17,7 @@ from typing import Protocol
 
 from service.gmail.headers import header_values, normalise_message_id
 
-_TOKEN = re.compile(r'(-?)(?:([A-Za-z_]+):)?("([^"]*)"|\S+)')
+_TOKEN = re.compile(r'(-?)(?:([A-Za-z_][A-Za-z0-9_]*):)?("([^"]*)"|\S+)')
 _AGE = re.compile(r"^(\d+)([dmy])$")
 _AGE_SECONDS = {"d": 86400, "m": 30 * 86400, "y": 365 * 86400}
 _FOLDERS = {"drafts": "DRAFT", "sent": "SENT", "inbox": "INBOX", "trash": "TRASH",

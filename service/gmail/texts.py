@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from service.errors import ConflictError, GmailClientError, GmailTransientError, SendGuardError
-from service.gmail.compose import Ambiguous, DraftMatch, Found, NotSaved, NotSavedReason
+from service.gmail.drafts import Ambiguous, DraftMatch, Found, NotSaved, NotSavedReason
 from service.gmail.retry import NOT_CONFIRMED
 
 _TEXT: dict[str, dict[str, str]] = {

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from service.errors import GmailClientError
+from service.gmail.headers import addresses
 from service.gmail.model import DraftInfo, GmailClient
 
 FIELDS = ("to", "cc", "bcc")
@@ -24,6 +25,7 @@ FIELDS = ("to", "cc", "bcc")
 @dataclass(frozen=True)
 class Found:
     draft: DraftInfo
+    status = "found"
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,7 @@ class Ambiguous:
     """Several drafts match the screen equally well: the user picks one (newest first)."""
 
     candidates: tuple[DraftInfo, ...]
+    status = "ambiguous"
 
 
 class NotSavedReason(StrEnum):
@@ -42,6 +45,7 @@ class NotSavedReason(StrEnum):
 class NotSaved:
     reason: NotSavedReason
     stale: tuple[DraftInfo, ...] = ()
+    status = "not_saved"
 
 
 DraftMatch = Found | Ambiguous | NotSaved
@@ -49,7 +53,8 @@ Recipients = Sequence[str] | Mapping[str, Sequence[str]]
 
 
 def _norm(addrs: Sequence[str]) -> frozenset[str]:
-    return frozenset(a.strip().lower() for a in addrs if a.strip())
+    """Bare lower-case addresses; ``Name <a@b>`` entries are reduced to ``a@b``."""
+    return addresses([a for a in addrs if a.strip()])
 
 
 def _fields(recipients: Recipients) -> dict[str, frozenset[str]] | None:
