@@ -44,7 +44,7 @@ def cmd_serve(args: argparse.Namespace, locale: str) -> int:
         "accesslog": None,
     }
 
-    class _Server(BaseApplication):  # type: ignore[misc]
+    class _Server(BaseApplication):
         def load_config(self) -> None:
             for key, value in options.items():
                 self.cfg.set(key, value)

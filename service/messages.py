@@ -61,6 +61,7 @@ EN: dict[str, str] = {
     "note.corrupt": "{path}: the file is damaged and could not be read.",
     "note.encrypted_member": "{path}: encrypted, contents not checked.",
     "note.unsupported": "{path}: this file type is not checked for personal data.",
+    "note.truncated": "{path}: only the first part was checked (size limit).",
     "note.other": "{path}: {code}",
     "cli.no_findings": "No findings.",
     "cli.header": "SEVERITY  CODE                       WHERE        MESSAGE",
@@ -94,8 +95,10 @@ JA: dict[str, str] = {
     "reason.syntax": "メールアドレスの形式ではありません",
     "finding.lookalike_domain": "{domain} は {like} に似ていますが、別のドメインです。",
     "finding.blocked_recipient": "{names}: ポリシーにより送信が禁止されている宛先です。",
-    "finding.missing_required_bcc": "社外宛てのメールには {missing} をBccに入れる必要がありますが、入っていません。",
-    "finding.confidential_keyword": "社外の宛先があるのに、{place}に「{keyword}」が含まれています。",
+    "finding.missing_required_bcc": (
+        "社外宛てのメールには {missing} をBccに入れる必要がありますが、入っていません。"),
+    "finding.confidential_keyword": (
+        "社外の宛先があるのに、{place}に「{keyword}」が含まれています。"),
     "finding.personal_data": (
         "社外の宛先があるのに、{place}に個人情報が{total}件含まれています（{kinds}）。"),
     "finding.unencrypted_attachment": "添付ファイル {name} は暗号化されずに社外へ送られます。",
@@ -121,6 +124,7 @@ JA: dict[str, str] = {
     "note.corrupt": "{path}: ファイルが壊れているため読めませんでした。",
     "note.encrypted_member": "{path}: 暗号化されているため、中身は確認していません。",
     "note.unsupported": "{path}: この形式は個人情報の確認対象外です。",
+    "note.truncated": "{path}: 大きいため、先頭部分だけを確認しました。",
     "note.other": "{path}: {code}",
     "cli.no_findings": "指摘はありません。",
     "cli.header": "重大度    コード                     場所         内容",
@@ -129,6 +133,7 @@ JA: dict[str, str] = {
     "cli.error": "sendguard: エラー: {message}",
     "cli.not_a_message": "{path}: メールメッセージではありません",
     "cli.unreadable": "{path}: 読み込めません: {reason}",
-    "cli.protect_done": "{out} を書き出しました: 添付{n}件を {zip} に暗号化（パッケージ {package_id}）。",
+    "cli.protect_done": (
+        "{out} を書き出しました: 添付{n}件を {zip} に暗号化（パッケージ {package_id}）。"),
     "cli.protect_password": "パスワード: {password}",
 }

@@ -110,4 +110,5 @@ class Services:
 
 def services() -> Services:
     """The current app's services (inside a request or app context)."""
-    return current_app.extensions["sendguard"]  # type: ignore[no-any-return]
+    svc: Services = current_app.extensions["sendguard"]
+    return svc

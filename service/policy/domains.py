@@ -145,6 +145,9 @@ def _domains(values: Iterable[str]) -> list[str]:
     return [d for d in out if d]
 
 
+_MEMO_LIMIT = 100_000
+
+
 class _Tree:
     """A set of domains, each standing for itself and all its subdomains."""
 
@@ -152,11 +155,21 @@ class _Tree:
         self.exact = frozenset(d for d in domains if d)
         self.dotted = tuple("." + d for d in self.exact)
 
+        self._memo: dict[str, bool] = {}
+
     def holds(self, domain: str) -> bool:
         if not domain or not self.exact:
             return False
+        try:
+            return self._memo[domain]
+        except KeyError:
+            pass
         d = domain.lower()
-        return d in self.exact or d.endswith(self.dotted)
+        found = d in self.exact or d.endswith(self.dotted)
+        if len(self._memo) >= _MEMO_LIMIT:   # a long-lived classifier must not grow forever
+            self._memo.clear()
+        self._memo[domain] = found
+        return found
 
 
 class DomainClassifier:
@@ -222,5 +235,7 @@ class DomainClassifier:
             from service.policy.lookalike import resembles
 
             found = resembles(d, self._references)
+        if len(self._lookalike) >= _MEMO_LIMIT:
+            self._lookalike.clear()
         self._lookalike[d] = found
         return found

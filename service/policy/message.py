@@ -7,8 +7,10 @@ a defect), so To/Cc/Bcc are taken from the raw header values and split by
 
 from __future__ import annotations
 
+import base64
+import binascii
 import email
-import email.header
+import quopri
 import re
 from email import policy
 from email.message import EmailMessage, Message
@@ -33,7 +35,7 @@ def draft_from_bytes(raw: bytes) -> Draft:
     if b"\x00" in raw[:head_end]:
         raise MessageError("not an e-mail message (binary data in the header)")
     msg = email.message_from_bytes(raw, policy=policy.default)
-    names = {k.lower() for k in msg.keys()}
+    names = {k.lower() for k in msg}
     if not names & _KNOWN:
         raise MessageError("not an e-mail message (no message headers)")
     assert isinstance(msg, EmailMessage)
@@ -81,12 +83,28 @@ def _entries(values: list[str]) -> tuple[str, ...]:
     return tuple(out)
 
 
+_WORD = re.compile(r"=\?([^?\s]+)\?([bBqQ])\?([^?\s]*)\?=")
+_BETWEEN_WORDS = re.compile(r"(\?=)[ \t]+(?==\?)")
+
+
 def _decode(value: str) -> str:
-    """Decode RFC 2047 encoded words; undecodable text is kept, never dropped."""
-    try:
-        return str(email.header.make_header(email.header.decode_header(value)))
-    except (LookupError, ValueError, UnicodeError, email.errors.HeaderParseError):
+    """Decode RFC 2047 encoded words in place, adding nothing between them and the text
+    around them (a client may encode part of an address); undecodable words are kept."""
+    if "=?" not in value:
         return value
+    return _WORD.sub(_decode_word, _BETWEEN_WORDS.sub(r"\1", value))
+
+
+def _decode_word(m: re.Match[str]) -> str:
+    charset, enc, text = m.group(1).split("*")[0], m.group(2).lower(), m.group(3)
+    try:
+        if enc == "b":
+            data = base64.b64decode(text + "=" * (-len(text) % 4))
+        else:
+            data = quopri.decodestring(text.replace("_", " ").encode("ascii"), header=True)
+        return data.decode(charset)
+    except (LookupError, ValueError, UnicodeError, binascii.Error):
+        return m.group(0)
 
 
 def _first_address(value: str) -> str:

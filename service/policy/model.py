@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 
-class Severity(str, Enum):
+class Severity(StrEnum):
     INFO = "info"
     WARN = "warn"
     BLOCK = "block"
@@ -15,9 +15,6 @@ class Severity(str, Enum):
     @property
     def rank(self) -> int:
         return _RANK[self]
-
-    def __str__(self) -> str:
-        return self.value
 
 
 _RANK = {Severity.INFO: 0, Severity.WARN: 1, Severity.BLOCK: 2}

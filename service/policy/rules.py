@@ -152,7 +152,8 @@ def personal_address_visible(ctx: Context) -> Iterator[Finding]:
     exposed = [e for e in ext if e.field in VISIBLE
                and ctx.classifier.is_personal(e.domain or "")]
     others = {e.address for e in ext}
-    flagged = [e for e in exposed if others - {e.address}]
+    # someone else sees it when any other distinct external address exists
+    flagged = [e for e in exposed if len(others) > 1 or e.address not in others]
     if flagged:
         addrs = _unique(e.address or "" for e in flagged)
         yield ctx.finding("personal_address_visible", Severity.WARN, addrs, _where(flagged),
