@@ -124,10 +124,17 @@ class ApiGmailClient:
         return lambda: MediaIoBaseUpload(io.BytesIO(raw), mimetype="message/rfc822")
 
     def _reusable(self, make: Callable[[], HttpRequest], raw: bytes) -> Callable[[], HttpRequest]:
+        """Resumable uploads keep one request (one session) across tries; built lazily so a
+        refusal at build time (too large) goes through the same error path."""
         if len(raw) <= RESUMABLE_ABOVE:
             return make
-        request = make()
-        return lambda: request
+        made: list[HttpRequest] = []
+
+        def once() -> HttpRequest:
+            if not made:
+                made.append(make())
+            return made[0]
+        return once
 
     # ---- reading -----------------------------------------------------------------------
     def list_drafts(self, query: str | None = None, max_results: int = 50) -> list[DraftRef]:

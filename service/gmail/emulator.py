@@ -21,7 +21,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
@@ -67,10 +67,10 @@ def _json(data: Any, status: int = 200, headers: Mapping[str, str] | None = None
                     content_type="application/json; charset=UTF-8")
 
 
-@dataclass(frozen=True)
+@dataclass
 class RequestRecord:
     method: str            # discovery id, or the path when none matched
-    status: int            # 0 when the connection was dropped
+    status: int | None     # None while in progress, 0 when the connection was dropped
     user: str | None = None
     fault: bool = False
 
@@ -158,7 +158,7 @@ class GmailEmulator:
         want = None if method is None else (
             method if method.startswith("gmail.") else f"gmail.users.{method}")
         with self._lock:
-            return [r for r in self._requests if want is None or r.method == want]
+            return [replace(r) for r in self._requests if want is None or r.method == want]
 
     def reset(self) -> None:
         """Forget mail, faults, sessions and logs; registered tokens stay."""
@@ -204,16 +204,20 @@ class GmailEmulator:
             response = self._api(request, environ)
         return response(environ, start_response)
 
-    def _record(self, method: str, status: int, user: str | None, fault: bool) -> None:
+    def _record(self, method: str, user: str | None) -> RequestRecord:
+        record = RequestRecord(method, None, user)
         with self._lock:
-            self._requests.append(RequestRecord(method, status, user, fault))
+            self._requests.append(record)
+        return record
 
     def _api(self, request: Request, environ: dict[str, Any]) -> Response:
-        label, user, fault = request.path, None, None
+        """Route, authenticate, validate, apply a fault, do the work; logged on arrival."""
+        record = None
         try:
             call, session_id = self._route(request)
-            label, user = call.method.id, call.mailbox.email
+            record = self._record(call.method.id, call.mailbox.email)
             fault = self._faults.take(call.method.id)
+            record.fault = fault is not None
             early = self._apply(fault, environ, before=True)
             response = early if early is not None else self._handle(request, call, session_id)
             late = self._apply(fault, environ, before=False)
@@ -225,9 +229,12 @@ class GmailEmulator:
         except UploadError as exc:
             response = error_response(400, str(exc))
         except ConnectionError:
-            self._record(label, 0, user, True)
+            if record is not None:
+                record.status = 0
             raise
-        self._record(label, response.status_code, user, fault is not None)
+        if record is None:
+            record = self._record(request.path, None)
+        record.status = response.status_code
         return response
 
     def _apply(self, fault: Fault | None, environ: dict[str, Any], *,

@@ -1,0 +1,103 @@
+"""Nothing sent twice, nothing lost: sends under every failure the emulator can stage."""
+
+from __future__ import annotations
+
+import pytest
+
+from service.errors import ConflictError, GmailClientError, GmailTransientError
+from service.gmail.client import RESUMABLE_ABOVE, ApiGmailClient
+from service.gmail.emulator import GmailEmulator
+from service.gmail.retry import NOT_CONFIRMED
+
+from .support import Sleeps, User, message
+
+# (id, fault arguments for emulator.inject on drafts.send, drafts.send requests expected)
+SEND_FAULTS = [
+    ("500-before-work", {"status": 500}, 2),
+    ("503-before-work", {"status": 503}, 2),
+    ("429-retry-after", {"status": 429, "retry_after": 1}, 2),
+    ("500-after-send", {"status": 500, "after_commit": True}, 1),
+    ("503-after-send-twice", {"status": 503, "after_commit": True, "times": 2}, 1),
+    ("drop-after-send", {"drop": True, "after_commit": True}, 2),   # httplib2 repeats it
+    ("drop-before-work", {"drop": True}, 2),
+    ("timeout-after-send", {"delay": 1.0, "after_commit": True}, 1),
+]
+
+
+@pytest.mark.parametrize("fault", [f[1] for f in SEND_FAULTS], ids=[f[0] for f in SEND_FAULTS])
+def test_send_draft_sends_exactly_once(fault: dict[str, object], user: User, url: str,
+                                       emulator: GmailEmulator, sleeps: Sleeps) -> None:
+    expected_calls = dict((repr(f[1]), f[2]) for f in SEND_FAULTS)[repr(fault)]
+    with ApiGmailClient(user.token, url, sleep=sleeps, timeout=0.5) as client:
+        ref = client.create_draft(message(subject="once"))
+        emulator.inject(method="drafts.send", **fault)  # type: ignore[arg-type]
+        sent = client.send_draft(ref.draft_id)
+    [record] = emulator.sent(user.email)
+    assert (record.id, record.thread_id) == (sent.message_id, sent.thread_id)
+    calls = [r for r in emulator.requests("drafts.send") if r.user == user.email]
+    assert len(calls) == expected_calls
+    assert emulator.faults() == [] or fault.get("times") == 2
+
+
+def test_send_message_goes_once_through_a_draft(client: ApiGmailClient, emulator: GmailEmulator,
+                                                user: User) -> None:
+    emulator.inject(500, method="drafts.create", after_commit=True)
+    emulator.inject(500, method="drafts.send", after_commit=True)
+    sent = client.send_message(message(subject="via draft"))
+    assert [s.id for s in emulator.sent(user.email)] == [sent.message_id]
+    assert client.list_drafts() == []                 # the lost answer left no stray draft
+
+
+def test_big_send_message_resumes_its_upload_session(client: ApiGmailClient,
+                                                     emulator: GmailEmulator,
+                                                     user: User) -> None:
+    raw = message(attachments=(("a.bin", "application/octet-stream",
+                                b"\x07" * (RESUMABLE_ABOVE + 1)),))
+    emulator.inject(500, method="drafts.create", after_commit=True)
+    sent = client.send_message(raw)
+    [record] = emulator.sent(user.email)
+    assert record.id == sent.message_id and record.raw.endswith(raw)
+    assert client.list_drafts() == []
+
+
+def test_vanished_draft_without_sent_copy_is_a_conflict(client: ApiGmailClient,
+                                                        emulator: GmailEmulator,
+                                                        user: User) -> None:
+    ref = client.create_draft(message())
+    emulator.inject(500, method="drafts.send")
+    emulator.inject(404, method="drafts.get", skip=1)   # deleted elsewhere after our first read
+    with pytest.raises(ConflictError):
+        client.send_draft(ref.draft_id)
+    assert emulator.sent(user.email) == []
+
+
+def test_unconfirmed_outcome_is_never_resent(client: ApiGmailClient, emulator: GmailEmulator,
+                                             user: User) -> None:
+    ref = client.create_draft(message())
+    emulator.inject(500, method="drafts.send", after_commit=True)
+    emulator.inject(503, method="drafts.get", skip=1, times=20)
+    with pytest.raises(GmailTransientError) as err:
+        client.send_draft(ref.draft_id)
+    assert err.value.detail == NOT_CONFIRMED
+    assert len(emulator.sent(user.email)) == 1
+    assert len([r for r in emulator.requests("drafts.send") if r.user == user.email]) == 1
+
+
+def test_draft_sent_from_another_window_counts_as_sent(client: ApiGmailClient,
+                                                       emulator: GmailEmulator,
+                                                       user: User) -> None:
+    ref = client.create_draft(message())
+    emulator.inject(500, method="drafts.send", after_commit=True, times=5)
+    first = client.send_draft(ref.draft_id)
+    with pytest.raises(GmailClientError) as err:    # a second send of the same draft: 404
+        client.send_draft(ref.draft_id)
+    assert err.value.http_status == 404
+    assert [s.id for s in emulator.sent(user.email)] == [first.message_id]
+
+
+def test_send_refused_by_gmail_is_a_client_error(client: ApiGmailClient,
+                                                 emulator: GmailEmulator, user: User) -> None:
+    ref = client.create_draft(b"Subject: nobody to send to\r\n\r\nx\r\n")
+    with pytest.raises(GmailClientError) as err:
+        client.send_draft(ref.draft_id)
+    assert err.value.http_status == 400 and emulator.sent(user.email) == []
