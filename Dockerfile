@@ -1,0 +1,36 @@
+# SendGuard service image for Cloud Run (deploy/deploy.sh builds it with Cloud Build).
+# Two stages: the build stage installs the package and its dependencies into a virtualenv;
+# the runtime stage copies only that virtualenv, so no compiler, pip cache or source tree
+# ships. No secret is ever baked in: configuration arrives as environment variables and
+# Secret Manager references when the service is deployed.
+
+FROM python:3.11-slim AS build
+ENV PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PYTHONDONTWRITEBYTECODE=1
+RUN python -m venv /opt/venv
+ENV PATH=/opt/venv/bin:$PATH
+WORKDIR /src
+COPY pyproject.toml README.md ./
+COPY service ./service
+# The runtime dependencies only: no test or development extras.
+RUN pip install --no-compile . && pip uninstall --yes pip setuptools
+
+FROM python:3.11-slim
+ENV PATH=/opt/venv/bin:$PATH \
+    PYTHONUNBUFFERED=1 \
+    PYTHONDONTWRITEBYTECODE=1 \
+    SENDGUARD_VAR_DIR=/tmp/sendguard \
+    PORT=8080
+RUN groupadd --system --gid 10001 sendguard \
+ && useradd --system --uid 10001 --gid sendguard --no-create-home \
+      --home-dir /nonexistent --shell /usr/sbin/nologin sendguard
+COPY --from=build /opt/venv /opt/venv
+COPY deploy/gunicorn.conf.py /app/gunicorn.conf.py
+WORKDIR /app
+USER 10001:10001
+EXPOSE 8080
+# Gunicorn is PID 1 (exec form), so Cloud Run's SIGTERM reaches it and in-flight requests
+# finish within its graceful timeout. The migration job runs this image with
+# `sendguard db upgrade` instead; instances never migrate at start.
+CMD ["gunicorn", "--config", "/app/gunicorn.conf.py", "service.app:create_app()"]

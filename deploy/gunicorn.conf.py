@@ -1,0 +1,48 @@
+"""Gunicorn settings shared by the container (Cloud Run) and App Engine's entrypoint.
+
+Sizing: one instance serves ``workers x threads`` requests at once, which is what Cloud
+Run's ``--concurrency`` is set to (deploy.sh); each worker holds at most
+``SENDGUARD_DB_POOL_SIZE`` database connections (the pool has no overflow), so Cloud SQL
+sees at most ``max instances x workers x pool size`` connections.
+
+Shutdown: Cloud Run sends SIGTERM and kills the container 10 s later. Gunicorn stops
+accepting, lets in-flight requests (a draft being sent, a key being released) finish for
+``graceful_timeout`` seconds, then exits; nothing new starts half-way.
+
+No access log: request URLs of the key page carry link tokens. The platform's own request
+log and SendGuard's redacted JSON lines say what happened.
+"""
+
+import os
+
+bind = f"0.0.0.0:{os.environ.get('PORT', '8080')}"
+workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
+threads = int(os.environ.get("GUNICORN_THREADS", "20"))
+worker_class = "gthread"
+timeout = 0                      # Cloud Run enforces the request timeout itself
+graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "8"))
+keepalive = 5
+accesslog = None
+errorlog = "-"
+worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None  # noqa: S108 - in memory
+control_socket_disable = True   # gunicorn >= 25: no socket under a home the image lacks
+
+# Gunicorn's own lines go through the root logger, so they come out as the same redacted
+# JSON as the application's (configured in on_starting, before workers fork).
+logconfig_dict = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "root": {"level": "INFO", "handlers": []},
+    "loggers": {
+        "gunicorn.error": {"level": "INFO", "handlers": [], "propagate": True},
+        "gunicorn.access": {"level": "WARNING", "handlers": [], "propagate": False},
+    },
+}
+
+
+def on_starting(server: object) -> None:
+    from service.config import Config
+    from service.logs import configure_logging
+
+    production = os.environ.get("SENDGUARD_ENV", "").strip().lower() == "production"
+    configure_logging(Config(), json_lines=production)
