@@ -40,6 +40,9 @@ def _boundary(content_type: str) -> str:
 
 
 def _split_part(part: bytes) -> tuple[dict[str, str], bytes]:
+    for eol in (b"\r\n", b"\n"):
+        if part.startswith(eol):             # a part without headers
+            return {}, part[len(eol):]
     m = re.search(rb"\r?\n\r?\n", part)
     if m is None:
         raise UploadError("multipart part without a blank line after its headers")
