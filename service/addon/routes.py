@@ -65,8 +65,11 @@ def _verified(*, is_action: bool) -> tuple[Any, AddonEvent]:
     """Verify the request, then parse its event. Raises AuthError (-> 401, no card)."""
     body = request.get_json(silent=True)
     raw = body if isinstance(body, dict) else {}
+    # A user token may be missing only from a well-formed event (the user has not granted
+    # consent yet: we ask for it); anything else must pass the full check or fail it.
+    consent_pending = isinstance(raw.get("authorizationEventObject"), dict)
     caller = services().verifier.verify_request(request.headers.get("Authorization"), raw,
-                                                require_user=False)
+                                                require_user=not consent_pending)
     event = parse_event(raw)
     g.addon_verified = True
     g.addon_event = event

@@ -143,7 +143,7 @@ def start_stack(*, host: str = "127.0.0.1", port: int = 8080, user: str = DEV_US
         app.extensions[CONTEXT] = ctx
         server: BaseWSGIServer = make_server(host, port, app, threaded=True)
         thread = threading.Thread(target=server.serve_forever, name="sendguard-dev",
-                                  daemon=True)
+                                  kwargs={"poll_interval": 0.1}, daemon=True)
         thread.start()
         stops.append(lambda: _stop_server(server))
     except BaseException:

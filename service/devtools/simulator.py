@@ -14,7 +14,7 @@ import base64
 import binascii
 import logging
 from email.message import EmailMessage
-from email.policy import SMTPUTF8
+from email.policy import default as mail_policy
 from typing import Any
 
 from flask import Blueprint, Flask, abort, current_app, jsonify, render_template, request
@@ -69,7 +69,7 @@ def _entries(value: Any) -> list[str]:
 
 def build_mime(sender: str, data: dict[str, Any]) -> bytes:
     """The compose window as Gmail saves it: headers, a text body, attachments."""
-    msg = EmailMessage(policy=SMTPUTF8)
+    msg = EmailMessage(policy=mail_policy.clone(cte_type="7bit"))
     msg["From"] = sender
     for name in ("to", "cc", "bcc"):
         entries = _entries(data.get(name))

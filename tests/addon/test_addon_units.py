@@ -1,0 +1,214 @@
+"""Unit tables for the add-on's pure parts: Bcc fixes, event parsing, ledger, card builders."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+import pytest
+
+from service.addon import cards, markup
+from service.addon.analysis import analyze, classifier
+from service.addon.confirm import TICK_EACH_LIMIT, decide, expect
+from service.addon.event import parse_event
+from service.addon.fixes import move_everyone, move_external
+from service.addon.ledger import SendLedger
+from service.errors import ConflictError
+from service.policy.addresses import parse_field
+from service.policy.config import parse_policy
+from service.policy.model import Draft
+
+from .support import INTERNAL, POLICY, SENDER, check_cards, members, texts
+
+ME = SENDER
+
+
+def entries(to: list[str] = (), cc: list[str] = (), bcc: list[str] = ()) -> list[Any]:  # type: ignore[assignment]
+    return [*parse_field(to, "to"), *parse_field(cc, "cc"), *parse_field(bcc, "bcc")]
+
+
+def internal(domain: str) -> bool:
+    return domain == INTERNAL or domain.endswith("." + INTERNAL)
+
+
+FIX_CASES = {
+    "externals in To go to Bcc, To gets the sender": (
+        dict(to=["a@gmail.com", "b@client.co.jp"]),
+        ([ME], [], ["a@gmail.com", "b@client.co.jp"]),
+        ([ME], [], ["a@gmail.com", "b@client.co.jp"])),
+    "internal To stays, external Cc moves": (
+        dict(to=[f"boss@{INTERNAL}"], cc=["a@gmail.com", f"x@sub.{INTERNAL}"]),
+        ([f"boss@{INTERNAL}"], [f"x@sub.{INTERNAL}"], ["a@gmail.com"]),
+        ([ME], [], [f"boss@{INTERNAL}", "a@gmail.com", f"x@sub.{INTERNAL}"])),
+    "already in Bcc is not doubled": (
+        dict(to=["a@gmail.com"], bcc=["a@gmail.com", "c@client.co.jp"]),
+        ([ME], [], ["a@gmail.com", "c@client.co.jp"]),
+        ([ME], [], ["a@gmail.com", "c@client.co.jp"])),
+    "display names are dropped, case folded": (
+        dict(to=["山田 太郎 <Taro.Yamada@Gmail.com>"]),
+        ([ME], [], ["taro.yamada@gmail.com"]), ([ME], [], ["taro.yamada@gmail.com"])),
+    "invalid entries stay where typed": (
+        dict(to=["a@gmail.com b@gmail.com", "c@client.co.jp"], cc=["d＠gmail.com"]),
+        (["a@gmail.com b@gmail.com"], ["d＠gmail.com"], ["c@client.co.jp"]),
+        ([ME, "a@gmail.com b@gmail.com"], ["d＠gmail.com"], ["c@client.co.jp"])),
+    "the sender in Bcc is dropped when everyone moves": (
+        dict(to=["a@gmail.com"], bcc=[ME]),
+        ([ME], [], ["a@gmail.com"]), ([ME], [], ["a@gmail.com"])),
+    "nothing to move": (
+        dict(to=[f"a@{INTERNAL}"]),
+        ([f"a@{INTERNAL}"], [], []), ([ME], [], [f"a@{INTERNAL}"])),
+    "empty draft": (dict(), ([ME], [], []), ([ME], [], [])),
+}
+
+
+@pytest.mark.parametrize("case", list(FIX_CASES), ids=list(FIX_CASES))
+def test_fixes(case: str) -> None:
+    fields, want_external, want_everyone = FIX_CASES[case]
+    got = move_external(entries(**fields), ME, internal)
+    assert (got.to, got.cc, got.bcc) == want_external
+    got = move_everyone(entries(**fields), ME)
+    assert (got.to, got.cc, got.bcc) == want_everyone
+
+
+def test_fix_of_944_counts_the_moves() -> None:
+    got = move_everyone(entries(to=members(944)), ME)
+    assert got.moved == 944 and got.to == [ME] and len(got.bcc) == 944
+
+
+EVENT_CASES: dict[str, tuple[Any, dict[str, Any]]] = {
+    "not an object": ([1, 2], {"locale": "en", "to": ()}),
+    "japanese locale": ({"commonEventObject": {"userLocale": "ja-JP"}}, {"locale": "ja"}),
+    "french falls back to english": ({"commonEventObject": {"userLocale": "fr"}},
+                                     {"locale": "en"}),
+    "locale of wrong type": ({"commonEventObject": {"userLocale": ["ja"]}}, {"locale": "en"}),
+    "recipients not a list": ({"gmail": {"toRecipients": "a@b.jp"}}, {"to": ()}),
+    "non-string recipients skipped": ({"gmail": {"toRecipients": ["a@b.jp", 3, None]}},
+                                      {"to": ("a@b.jp",)}),
+    "form inputs of odd shape": ({"commonEventObject": {"formInputs": {
+        "ok": {"stringInputs": {"value": ["x", 1]}}, "bad": "nope", "worse": {"stringInputs": 3}}}},
+        {"form_inputs": {"ok": ("x",), "bad": (), "worse": ()}}),
+    "parameters keep strings only": ({"commonEventObject": {"parameters": {"a": "1", "b": 2}}},
+                                     {"parameters": {"a": "1"}}),
+    "scopes absent vs given": ({"authorizationEventObject": {"authorizedScopes": ["s1", 5]}},
+                               {"authorized_scopes": ("s1",)}),
+    "no scopes key": ({"authorizationEventObject": {}}, {"authorized_scopes": None}),
+    "oversized values are cut": ({"gmail": {"subject": "x" * 50_000}}, {"subject": "x" * 2000}),
+}
+
+
+@pytest.mark.parametrize("case", list(EVENT_CASES), ids=list(EVENT_CASES))
+def test_parse_event_never_raises(case: str) -> None:
+    body, want = EVENT_CASES[case]
+    ev = parse_event(body)
+    for name, value in want.items():
+        assert getattr(ev, name) == value, name
+
+
+def test_ledger_serialises_one_key_and_remembers_sends() -> None:
+    ledger = SendLedger(ttl=60)
+    order: list[str] = []
+
+    def hold(tag: str) -> None:
+        with ledger.hold("k"):
+            order.append(tag + "+")
+            time.sleep(0.05)
+            order.append(tag + "-")
+
+    threads = [threading.Thread(target=hold, args=(t,)) for t in "ab"]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert order in (["a+", "a-", "b+", "b-"], ["b+", "b-", "a+", "a-"])
+    assert ledger.sent("k") is None
+    ledger.mark_sent("k", 3)
+    assert ledger.sent("k") == 3
+
+
+def test_ledger_forgets_after_ttl_and_times_out_when_busy() -> None:
+    now = [0.0]
+    ledger = SendLedger(ttl=10, clock=lambda: now[0])
+    ledger.mark_sent("k", 1)
+    now[0] = 11
+    assert ledger.sent("k") is None
+    with ledger.hold("busy"), pytest.raises(ConflictError), ledger.hold("busy", wait=0.01):
+        pass
+
+
+def _report(to: list[str], policy_text: str = POLICY, **kw: Any) -> Any:
+    policy = parse_policy(policy_text)
+    return policy, analyze(Draft(sender=ME, to=tuple(to), **kw), policy, "en", content=True)
+
+
+def _act(name: str, **params: str) -> dict[str, Any]:
+    return markup.action(f"https://sendguard.example.jp/addon/action/{name}", params)
+
+
+@pytest.mark.parametrize("n,grouped", [(TICK_EACH_LIMIT, False), (TICK_EACH_LIMIT + 1, True),
+                                       (944, True)], ids=["100 each", "101 grouped", "944"])
+def test_confirmation_ticks_each_recipient_or_each_domain(n: int, grouped: bool) -> None:
+    policy, report = _report(members(n))
+    exp = expect(report, policy, classifier(policy))
+    assert exp.grouped is grouped
+    card = cards.confirmation_card(exp, report, "件名", "r1", "ja", _act)
+    check_cards({"card": card})
+    values = [i["value"] for s in card["sections"] for w in s["widgets"]
+              if "selectionInput" in w and w["selectionInput"]["name"].startswith("rcpt")
+              for i in w["selectionInput"]["items"]]
+    assert len(values) == (len({a.split("@")[1] for a in members(n)}) if grouped else n)
+    assert "送信前に必ず直すこと" in texts(card)
+
+
+def test_decide_needs_every_tick_and_reason() -> None:
+    policy, report = _report(members(12, ("a-corp.co.jp",)),
+                             POLICY + '[confirm]\nallow_override = ["many_visible_recipients"]\n')
+    exp = expect(report, policy, classifier(policy))
+    (key,) = exp.overrides
+    ticks = [f"r:{a}" for a in members(12, ("a-corp.co.jp",))]
+    base = {"commonEventObject": {"formInputs": {
+        "rcpt_ext": {"stringInputs": {"value": ticks}},
+        f"override.{key}": {"stringInputs": {"value": [" 同じ委員会の構成員で共有済み "]}}}}}
+    assert decide(exp, parse_event(base)).ok
+    missing = {"commonEventObject": {"formInputs": {
+        "rcpt_ext": {"stringInputs": {"value": ticks[:-1]}},
+        f"override.{key}": {"stringInputs": {"value": ["同じ委員会の構成員で連絡先は共有済み"]}}}}}
+    d = decide(exp, parse_event(missing))
+    assert not d.ok and d.missing_ticks == 1
+    short = {"commonEventObject": {"formInputs": {
+        "rcpt_ext": {"stringInputs": {"value": ticks}},
+        f"override.{key}": {"stringInputs": {"value": ["急ぎ"]}}}}}
+    d = decide(exp, parse_event(short))
+    assert not d.ok and d.missing_reasons == 1
+
+
+def test_card_limits_are_enforced_by_the_builder() -> None:
+    with pytest.raises(ValueError, match="100 widgets"):
+        markup.card("t", [markup.section([markup.text("x")] * 101)])
+    with pytest.raises(ValueError, match="100 sections"):
+        markup.card("t", [markup.section([markup.text("x")])] * 101)
+    with pytest.raises(ValueError, match="100 items"):
+        markup.checkboxes("n", "l", [("a", "b")] * 101)
+
+
+def test_markup_escapes_html() -> None:
+    w = markup.decorated("<script>x</script>", top="<b>", bottom="a & b")
+    assert w["decoratedText"]["text"] == "&lt;script&gt;x&lt;/script&gt;"
+    assert w["decoratedText"]["topLabel"] == "&lt;b&gt;"
+    assert w["decoratedText"]["bottomLabel"] == "a &amp; b"
+
+
+@pytest.mark.parametrize("locale", ["en", "ja"])
+def test_every_static_card_parses(locale: str) -> None:
+    policy = parse_policy(POLICY + '[recipients]\nrequired_bcc_external = ["archive@'
+                          + INTERNAL + '"]\n[confirm]\nallow_override = ["blocked_recipient"]\n')
+    built = [
+        cards.homepage_card(policy, locale),
+        cards.sent_card(3, locale), cards.sent_card(3, locale, again=True),
+        cards.not_saved_card(locale, _act),
+        cards.pick_draft_card([("r1", "件名", ["a@b.jp"]), ("r2", "", [])], locale, _act),
+        cards.error_card("x", locale, retry=_act("check_send")),
+        cards.error_card("x", locale, nothing_sent=False),
+    ]
+    check_cards({"cards": [{"card": c} for c in built]})
+    assert all(c["sections"] for c in built)
