@@ -8,6 +8,8 @@ bounded pool with pre-ping (Cloud SQL drops idle connections).
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
@@ -66,7 +68,10 @@ def _sqlite_engine(url: URL, pool_size: int) -> Engine:
                                   pool_timeout=30, pool_recycle=-1,
                                   connect_args={"check_same_thread": False})
     else:
-        Path(url.database or "").expanduser().parent.mkdir(parents=True, exist_ok=True)
+        try:
+            Path(url.database or "").expanduser().parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(f"cannot create the SQLite database's directory: {exc}") from None
         engine = sa.create_engine(url, pool_size=pool_size, max_overflow=pool_size,
                                   pool_pre_ping=True,
                                   connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000,
@@ -79,7 +84,7 @@ def _sqlite_engine(url: URL, pool_size: int) -> Engine:
         cur.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
         cur.execute("PRAGMA foreign_keys = ON")
         if not memory:
-            cur.execute("PRAGMA journal_mode = WAL")
+            _use_wal(cur)
             cur.execute("PRAGMA synchronous = NORMAL")
         cur.close()
 
@@ -89,3 +94,18 @@ def _sqlite_engine(url: URL, pool_size: int) -> Engine:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
+
+
+def _use_wal(cur: sqlite3.Cursor) -> None:
+    """Switch a database file to WAL (a setting kept in the file). The switch needs a
+    lock for which SQLite does not wait, so a new file opened by several processes at once
+    retries here until one of them has made it."""
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+    while cur.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+        try:
+            cur.execute("PRAGMA journal_mode = WAL")
+            return  # switched, or this file system cannot do WAL: carry on either way
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)

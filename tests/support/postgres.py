@@ -11,9 +11,10 @@ Use from any conftest::
     from tests.support.postgres import postgres_cluster, postgres_url  # noqa: F401
 
 ``postgres_cluster`` (session) is the running cluster, ``postgres_url`` (session) the URL of
-one database made for the session; ``cluster.create_database()`` makes more, e.g. one per
-test. Without PostgreSQL installed the fixtures skip, except under ``CI=true`` where they
-fail (a missing real part must never pass silently in CI).
+one database made for the session; ``cluster.create_database()`` makes more and
+``cluster.create_schema()`` makes a fresh schema (faster) for one test. Without PostgreSQL
+installed the fixtures skip, except under ``CI=true`` where they fail (a missing real part
+must never pass silently in CI).
 """
 
 from __future__ import annotations
@@ -71,6 +72,7 @@ class PostgresCluster:
         self.root: Path | None = None
         self._as_root = os.geteuid() == 0
         self._counter = 0
+        self._databases: set[str] = set()
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -141,13 +143,30 @@ class PostgresCluster:
         if name is None:
             self._counter += 1
             name = f"t{self._counter}_{secrets.token_hex(4)}"
-        if not name.replace("_", "").isalnum():
+        if not name or not name.replace("_", "").isalnum() or not name.isascii():
             raise ValueError(f"bad database name {name!r}")
         with psycopg.connect(host="127.0.0.1", port=self.port, user=SUPERUSER,
                              password=self.password, dbname="postgres",
                              autocommit=True) as conn:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        self._databases.add(name)
         return self.url(name)
+
+    def create_schema(self, database: str = "schemas") -> str:
+        """A new empty schema, first on the search path of the returned URL: as good as a
+        fresh database for code that uses unqualified names, and ~5x faster to make."""
+        import psycopg
+        from psycopg import sql
+
+        if database not in self._databases:
+            self.create_database(database)
+        self._counter += 1
+        name = f"s{self._counter}_{secrets.token_hex(4)}"
+        with psycopg.connect(host="127.0.0.1", port=self.port, user=SUPERUSER,
+                             password=self.password, dbname=database,
+                             autocommit=True) as conn:
+            conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(name)))
+        return f"{self.url(database)}?options=-csearch_path%3D{name}"
 
     # -- helpers -------------------------------------------------------------------------
 
