@@ -28,8 +28,10 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
 from service.gmail import discovery
+from service.gmail.control import PREFIX, control
 from service.gmail.discovery import ApiMethod
 from service.gmail.faults import Fault, FaultPlan
+from service.gmail.handlers import HANDLERS, Call
 from service.gmail.headers import addresses, header, header_values, normalise_message_id
 from service.gmail.mailbox import (
     MAX_MESSAGE_BYTES,
@@ -44,14 +46,12 @@ from service.gmail.validate import (
     ApiError,
     check_body,
     check_query,
-    decode_bytes,
     error_response,
     json_body,
 )
 
 log = logging.getLogger(__name__)
 
-CONTROL = "/__emulator__"
 MAX_BODY = MAX_MESSAGE_BYTES * 4 // 3 + (2 << 20)   # a 35 MB message as base64 JSON, plus slack
 _FAULT_TEXT = {429: "Too many concurrent requests for user.", 500: "Backend Error",
                503: "The service is currently unavailable."}
@@ -59,7 +59,6 @@ _NO_CREDENTIAL = ("Request is missing required authentication credential. Expect
                   "access token, login cookie or other valid authentication credential.")
 _BAD_CREDENTIAL = ("Request had invalid authentication credentials. Expected OAuth 2 access "
                    "token, login cookie or other valid authentication credential.")
-_FORMATS = ("full", "metadata", "minimal", "raw")
 
 
 def _json(data: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
@@ -101,16 +100,6 @@ class SentMessage:
         return out
 
 
-@dataclass
-class _Call:
-    method: ApiMethod
-    mailbox: Mailbox
-    path: dict[str, str]
-    query: dict[str, Any]
-    metadata: dict[str, Any] | None = None
-    media: bytes | None = None
-
-
 class GmailEmulator:
     """WSGI application and control API; every public method is thread-safe."""
 
@@ -148,6 +137,10 @@ class GmailEmulator:
 
     def faults(self) -> list[Fault]:
         return self._faults.pending()
+
+    def users(self) -> list[str]:
+        with self._lock:
+            return sorted(self._mailboxes)
 
     def sent(self, user: str | None = None) -> list[SentMessage]:
         with self._lock:
@@ -198,8 +191,8 @@ class GmailEmulator:
     # ---- WSGI --------------------------------------------------------------------------
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         request = Request(environ)
-        if request.path == CONTROL or request.path.startswith(CONTROL + "/"):
-            response = self._control(request)
+        if request.path == PREFIX or request.path.startswith(PREFIX + "/"):
+            response = control(self, request)
         else:
             response = self._api(request, environ)
         return response(environ, start_response)
@@ -258,7 +251,7 @@ class GmailEmulator:
                               headers)
 
     # ---- routing and validation ------------------------------------------------------
-    def _route(self, request: Request) -> tuple[_Call, str | None]:
+    def _route(self, request: Request) -> tuple[Call, str | None]:
         path = request.path
         upload = path.startswith("/upload/")
         session_id = request.args.get("upload_id") if upload else None
@@ -269,7 +262,7 @@ class GmailEmulator:
             box = self._authenticate(request, "me")
             if box.email != session.user:
                 raise ApiError(403, "The upload session belongs to another user.")
-            return _Call(session.method, box, session.path_params, session.query), session_id
+            return Call(session.method, box, session.path_params, session.query), session_id
         api_path = path.removeprefix("/upload/") if upload else path.lstrip("/")
         found = discovery.find_method(request.method, api_path)
         if found is None or (upload and found[0].max_upload is None):
@@ -277,7 +270,7 @@ class GmailEmulator:
         method, params = found
         box = self._authenticate(request, params.get("userId", "me"))
         query = check_query(method, request.args, upload)
-        return _Call(method, box, params, query), None
+        return Call(method, box, params, query), None
 
     def _authenticate(self, request: Request, user_id: str) -> Mailbox:
         auth = request.headers.get("Authorization", "")
@@ -295,7 +288,7 @@ class GmailEmulator:
         return self._mailbox(email)
 
     # ---- bodies ------------------------------------------------------------------------
-    def _handle(self, request: Request, call: _Call, session_id: str | None) -> Response:
+    def _handle(self, request: Request, call: Call, session_id: str | None) -> Response:
         method = call.method
         length = request.content_length or 0
         if length > MAX_BODY:
@@ -330,13 +323,15 @@ class GmailEmulator:
         if method.max_upload is not None and len(media) > method.max_upload:
             raise ApiError(413, f"Media larger than the limit: {method.max_upload} bytes.")
 
-    def _start_session(self, request: Request, call: _Call, body: bytes) -> Response:
+    def _start_session(self, request: Request, call: Call, body: bytes) -> Response:
         metadata = json_body(body) if body.strip() else None
         if metadata is not None and call.method.request_schema:
             check_body(call.method.request_schema, metadata)
         media_type = request.headers.get("X-Upload-Content-Type", "message/rfc822")
-        total = request.headers.get("X-Upload-Content-Length")
-        if total is not None and call.method.max_upload and int(total) > call.method.max_upload:
+        total = request.headers.get("X-Upload-Content-Length", "0")
+        if not total.isdigit():
+            raise ApiError(400, "X-Upload-Content-Length must be a number of bytes.")
+        if call.method.max_upload and int(total) > call.method.max_upload:
             raise ApiError(413, f"Media larger than the limit: {call.method.max_upload} bytes.")
         session = self._sessions.start(method=call.method, user=call.mailbox.email,
                                        path_params=call.path, query=call.query,
@@ -344,7 +339,7 @@ class GmailEmulator:
         location = request.base_url + "?" + request.query_string.decode("latin-1")
         return Response(status=200, headers={"Location": f"{location}&upload_id={session.id}"})
 
-    def _resume(self, request: Request, call: _Call, session_id: str, body: bytes) -> Response:
+    def _resume(self, request: Request, call: Call, session_id: str, body: bytes) -> Response:
         session = self._sessions.get(session_id)
         assert session is not None  # checked in _route
         with self._lock:
@@ -365,203 +360,21 @@ class GmailEmulator:
             self._check_media(call.method, session.media_type, bytes(session.data))
             call.metadata, call.media = session.metadata, bytes(session.data)
             session.result = self._dispatch(call)
+            session.data = bytearray()          # keep the answer, not the 35 MB
             status, data = session.result
         return Response(status=204) if data is None else _json(data, status)
 
     # ---- the methods -------------------------------------------------------------------
-    def _dispatch(self, call: _Call) -> tuple[int, dict[str, Any] | None]:
-        handler = _HANDLERS.get(call.method.id)
+    def _dispatch(self, call: Call) -> tuple[int, dict[str, Any] | None]:
+        handler = HANDLERS.get(call.method.id)
         if handler is None:
             raise ApiError(501, f"The emulator does not implement {call.method.id}.")
         with self._lock:
             before = len(call.mailbox.sent)
-            result = handler(self, call)
+            result = handler(call)
             for msg in call.mailbox.sent[before:]:
                 self._sent.append(_sent_record(call.mailbox.email, msg))
             return 200, result
-
-    def _profile(self, call: _Call) -> dict[str, Any]:
-        box = call.mailbox
-        return {"emailAddress": box.email, "messagesTotal": len(box.messages),
-                "threadsTotal": len({m.thread_id for m in box.messages.values()}),
-                "historyId": str(box.history_id)}
-
-    def _drafts_list(self, call: _Call) -> dict[str, Any]:
-        found = call.mailbox.list_drafts(call.query.get("q"))
-        page, token = _page(found, call.query)
-        out: dict[str, Any] = {"resultSizeEstimate": len(page)}
-        if page:
-            out["drafts"] = [{"id": d, "message": {"id": m.id, "threadId": m.thread_id}}
-                             for d, m in page]
-        if token:
-            out["nextPageToken"] = token
-        return out
-
-    def _drafts_get(self, call: _Call) -> dict[str, Any]:
-        draft_id = call.path["id"]
-        msg = call.mailbox.draft(draft_id)
-        return {"id": draft_id, "message": _render(msg, call.query.get("format", "full"), None)}
-
-    def _drafts_create(self, call: _Call) -> dict[str, Any]:
-        raw, thread_id = _message_of(call, required=True)
-        assert raw is not None
-        draft_id, msg = call.mailbox.create_draft(raw, thread_id)
-        return _draft_ref(draft_id, msg)
-
-    def _drafts_update(self, call: _Call) -> dict[str, Any]:
-        draft_id = call.path["id"]
-        raw, thread_id = _message_of(call, required=True)
-        assert raw is not None
-        msg = call.mailbox.update_draft(draft_id, raw, thread_id)
-        return _draft_ref(draft_id, msg)
-
-    def _drafts_delete(self, call: _Call) -> None:
-        call.mailbox.delete_draft(call.path["id"])
-
-    def _drafts_send(self, call: _Call) -> dict[str, Any]:
-        draft_id = (call.metadata or {}).get("id")
-        if not draft_id:
-            raise ApiError(400, "Invalid draft: the request must name the draft id.")
-        raw, thread_id = _message_of(call, required=False)
-        msg = call.mailbox.send_draft(draft_id, raw, thread_id)
-        return {"id": msg.id, "threadId": msg.thread_id, "labelIds": list(msg.label_ids)}
-
-    def _messages_get(self, call: _Call) -> dict[str, Any]:
-        msg = call.mailbox.message(call.path["id"])
-        return _render(msg, call.query.get("format", "full"), call.query.get("metadataHeaders"))
-
-    def _messages_list(self, call: _Call) -> dict[str, Any]:
-        found = call.mailbox.list_messages(call.query.get("q"), call.query.get("labelIds", ()),
-                                           bool(call.query.get("includeSpamTrash")))
-        page, token = _page(found, call.query)
-        out: dict[str, Any] = {"resultSizeEstimate": len(page)}
-        if page:
-            out["messages"] = [{"id": m.id, "threadId": m.thread_id} for m in page]
-        if token:
-            out["nextPageToken"] = token
-        return out
-
-    def _messages_send(self, call: _Call) -> dict[str, Any]:
-        raw, thread_id = _message_of(call, required=True)
-        assert raw is not None
-        msg = call.mailbox.send_message(raw, thread_id)
-        return {"id": msg.id, "threadId": msg.thread_id, "labelIds": list(msg.label_ids)}
-
-    def _attachment(self, call: _Call) -> dict[str, Any]:
-        data = call.mailbox.attachment(call.path["messageId"], call.path["id"])
-        return {"attachmentId": call.path["id"], "size": len(data), "data": b64url(data)}
-
-    # ---- HTTP control ------------------------------------------------------------------
-    def _control(self, request: Request) -> Response:
-        route = request.path.removeprefix(CONTROL).strip("/")
-        try:
-            body = json_body(request.get_data()) if request.method == "POST" else {}
-            if (request.method, route) == ("GET", ""):
-                with self._lock:
-                    users = sorted(self._mailboxes)
-                return _json({"users": users, "faults": [f.to_json() for f in self.faults()],
-                              "sent": len(self.sent())})
-            if (request.method, route) == ("POST", "users"):
-                self.add_user(str(body.get("email", "")), str(body.get("token", "")))
-                return Response(status=204)
-            if (request.method, route) == ("POST", "faults"):
-                fault = self.inject(**_fault_args(body))
-                return _json(fault.to_json(), 201)
-            if (request.method, route) == ("GET", "faults"):
-                return _json({"faults": [f.to_json() for f in self.faults()]})
-            if (request.method, route) == ("DELETE", "faults"):
-                self.clear_faults()
-                return Response(status=204)
-            if (request.method, route) == ("GET", "sent"):
-                with_raw = request.args.get("raw") in ("1", "true")
-                return _json({"sent": [s.to_json(with_raw)
-                                       for s in self.sent(request.args.get("user"))]})
-            if (request.method, route) == ("GET", "requests"):
-                return _json({"requests": [r.__dict__ for r in
-                                           self.requests(request.args.get("method"))]})
-            if (request.method, route) == ("POST", "reset"):
-                self.reset()
-                return Response(status=204)
-        except (ApiError, ValueError, TypeError) as exc:
-            return error_response(400, str(exc))
-        return error_response(404, f"No emulator control endpoint {request.method} /{route}")
-
-
-_HANDLERS: dict[str, Callable[[GmailEmulator, _Call], Any]] = {
-    "gmail.users.getProfile": GmailEmulator._profile,
-    "gmail.users.drafts.list": GmailEmulator._drafts_list,
-    "gmail.users.drafts.get": GmailEmulator._drafts_get,
-    "gmail.users.drafts.create": GmailEmulator._drafts_create,
-    "gmail.users.drafts.update": GmailEmulator._drafts_update,
-    "gmail.users.drafts.delete": GmailEmulator._drafts_delete,
-    "gmail.users.drafts.send": GmailEmulator._drafts_send,
-    "gmail.users.messages.get": GmailEmulator._messages_get,
-    "gmail.users.messages.list": GmailEmulator._messages_list,
-    "gmail.users.messages.send": GmailEmulator._messages_send,
-    "gmail.users.messages.attachments.get": GmailEmulator._attachment,
-}
-_FAULT_KEYS = {"status", "times", "method", "delay", "after_commit", "drop", "retry_after",
-               "skip"}
-
-
-def _fault_args(body: Mapping[str, Any]) -> dict[str, Any]:
-    unknown = set(body) - _FAULT_KEYS
-    if unknown:
-        raise ValueError(f"unknown fault fields: {', '.join(sorted(unknown))}")
-    return dict(body)
-
-
-def _message_of(call: _Call, *, required: bool) -> tuple[bytes | None, str | None]:
-    """The raw message and thread of a Draft or Message body, media winning over ``raw``."""
-    body = call.metadata or {}
-    message = body.get("message") or {} if call.method.request_schema == "Draft" else body
-    thread_id = message.get("threadId") or None
-    if call.media is not None:
-        return call.media, thread_id
-    raw = message.get("raw")
-    if raw:
-        data = decode_bytes(raw, "raw")
-        if len(data) > MAX_MESSAGE_BYTES:
-            raise MailboxError(400, f"Request payload size exceeds the limit: "
-                                    f"{MAX_MESSAGE_BYTES} bytes.")
-        return data, thread_id
-    if required:
-        raise ApiError(400, "'raw' RFC822 payload message string or uploading message via "
-                            "/upload/* URL required")
-    return None, thread_id
-
-
-def _draft_ref(draft_id: str, msg: StoredMessage) -> dict[str, Any]:
-    return {"id": draft_id,
-            "message": {"id": msg.id, "threadId": msg.thread_id, "labelIds": list(msg.label_ids)}}
-
-
-def _render(msg: StoredMessage, fmt: str, wanted: list[str] | None) -> dict[str, Any]:
-    if fmt not in _FORMATS:
-        raise ApiError(400, f"Invalid format {fmt!r}")
-    out = msg.meta()
-    if fmt == "raw":
-        out["raw"] = b64url(msg.raw)
-    elif fmt == "full":
-        out["payload"] = msg.view().payload
-    elif fmt == "metadata":
-        names = {w.lower() for w in wanted or ()}
-        headers = [{"name": k, "value": v} for k, v in msg.headers
-                   if not names or k.lower() in names]
-        out["payload"] = {"mimeType": msg.view().payload["mimeType"], "headers": headers}
-    return out
-
-
-def _page(items: list[Any], query: Mapping[str, Any]) -> tuple[list[Any], str | None]:
-    size = min(int(query.get("maxResults", 100)), 500)
-    token = query.get("pageToken")
-    try:
-        start = int(token) if token else 0
-    except ValueError:
-        raise ApiError(400, "Invalid pageToken") from None
-    end = start + max(size, 1)
-    return items[start:end], (str(end) if end < len(items) else None)
-
 
 def _sent_record(user: str, msg: StoredMessage) -> SentMessage:
     mid = header(msg.headers, "Message-ID")

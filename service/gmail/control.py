@@ -1,0 +1,74 @@
+"""The emulator's control API over HTTP, under ``/__emulator__/``, for browser-driven tests
+and ``make run``; each endpoint maps to a public ``GmailEmulator`` method.
+
+    GET    /__emulator__/            users, pending faults, number sent
+    POST   /__emulator__/users       {"email", "token"}
+    POST   /__emulator__/faults      {"status", "times", "method", "delay", "after_commit",
+                                      "drop", "retry_after", "skip"}  (see faults.Fault)
+    GET    /__emulator__/faults      pending faults
+    DELETE /__emulator__/faults      clear them
+    GET    /__emulator__/sent        ?user=…&raw=1: what was sent, oldest first
+    GET    /__emulator__/requests    ?method=drafts.send: requests seen, with status
+    POST   /__emulator__/reset       forget mail, faults, logs (tokens stay)
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from typing import TYPE_CHECKING, Any
+
+from werkzeug.wrappers import Request, Response
+
+from service.gmail.validate import ApiError, error_response, json_body
+
+if TYPE_CHECKING:
+    from service.gmail.emulator import GmailEmulator
+
+PREFIX = "/__emulator__"
+_FAULT_KEYS = {"status", "times", "method", "delay", "after_commit", "drop", "retry_after",
+               "skip"}
+
+
+def _json(data: Any, status: int = 200) -> Response:
+    return Response(json.dumps(data), status=status, content_type="application/json")
+
+
+def _fault_args(body: dict[str, Any]) -> dict[str, Any]:
+    unknown = set(body) - _FAULT_KEYS
+    if unknown:
+        raise ValueError(f"unknown fault fields: {', '.join(sorted(unknown))}")
+    return body
+
+
+def control(emulator: GmailEmulator, request: Request) -> Response:
+    route = (request.method, request.path.removeprefix(PREFIX).strip("/"))
+    try:
+        body = json_body(request.get_data()) if request.method == "POST" else {}
+        if route == ("GET", ""):
+            return _json({"users": emulator.users(),
+                          "faults": [f.to_json() for f in emulator.faults()],
+                          "sent": len(emulator.sent())})
+        if route == ("POST", "users"):
+            emulator.add_user(str(body.get("email", "")), str(body.get("token", "")))
+            return Response(status=204)
+        if route == ("POST", "faults"):
+            return _json(emulator.inject(**_fault_args(body)).to_json(), 201)
+        if route == ("GET", "faults"):
+            return _json({"faults": [f.to_json() for f in emulator.faults()]})
+        if route == ("DELETE", "faults"):
+            emulator.clear_faults()
+            return Response(status=204)
+        if route == ("GET", "sent"):
+            with_raw = request.args.get("raw") in ("1", "true")
+            return _json({"sent": [s.to_json(with_raw)
+                                   for s in emulator.sent(request.args.get("user"))]})
+        if route == ("GET", "requests"):
+            return _json({"requests": [asdict(r)
+                                       for r in emulator.requests(request.args.get("method"))]})
+        if route == ("POST", "reset"):
+            emulator.reset()
+            return Response(status=204)
+    except (ApiError, ValueError, TypeError) as exc:
+        return error_response(400, str(exc))
+    return error_response(404, f"No emulator control endpoint {route[0]} /{route[1]}")
