@@ -38,17 +38,31 @@ def test_bad_database_names_are_refused(postgres_cluster: PostgresCluster, name:
         postgres_cluster.create_database(name)
 
 
-def test_stop_removes_the_cluster() -> None:
+@pytest.mark.parametrize("ending", ["stop", "test-process-gone"])
+def test_the_cluster_is_removed_at_the_end(ending: str) -> None:
+    """``stop()``, or the watchdog when the test process dies without calling it."""
     try:
         cluster = PostgresCluster()
     except FileNotFoundError:
         if os.environ.get("CI", "").lower() == "true":
             raise
         pytest.skip("PostgreSQL not installed")
-    with cluster:
-        root = cluster.root
+    cluster.start()
+    root, port = cluster.root, cluster.port
+    try:
         assert root is not None and (root / "data" / "PG_VERSION").exists()
         with psycopg.connect(cluster.create_database().replace("+psycopg", "")) as conn:
             assert conn.execute("SELECT 1").fetchone() == (1,)
-    assert not root.exists()
-    cluster.stop()  # stopping twice is harmless
+        if ending == "test-process-gone":
+            watchdog = cluster._watchdog
+            assert watchdog is not None and watchdog.stdin is not None
+            watchdog.stdin.close()  # what the kernel does when this process is killed
+            watchdog.wait(timeout=30)
+        else:
+            cluster.stop()
+        assert not root.exists()
+        with pytest.raises(psycopg.OperationalError):
+            psycopg.connect(host="127.0.0.1", port=port, user="sendguard",
+                            password=cluster.password, dbname="postgres", connect_timeout=5)
+    finally:
+        cluster.stop()  # stopping again is harmless

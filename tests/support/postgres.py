@@ -10,15 +10,16 @@ Use from any conftest::
 
     from tests.support.postgres import postgres_cluster, postgres_url  # noqa: F401
 
-``postgres_cluster`` (session) is the running cluster, ``postgres_url`` (session) the URL of
-one database made for the session; ``cluster.create_database()`` makes more and
-``cluster.create_schema()`` makes a fresh schema (faster) for one test. Without PostgreSQL
-installed the fixtures skip, except under ``CI=true`` where they fail (a missing real part
-must never pass silently in CI).
+``postgres_cluster`` (session) is the running cluster, one per test process however many
+suites import it; ``postgres_url`` (session) the URL of one database made for the run.
+``cluster.create_database()`` makes more databases and ``cluster.create_schema()`` a fresh
+schema (faster) for one test. Without PostgreSQL installed the fixtures skip, except under
+``CI=true`` where they fail (a missing real part must never pass silently in CI).
 """
 
 from __future__ import annotations
 
+import atexit
 import glob
 import os
 import pwd
@@ -26,8 +27,8 @@ import secrets
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import NoReturn
 
@@ -36,6 +37,16 @@ import pytest
 SERVER_USER = "nobody"
 SUPERUSER = "sendguard"
 START_TIMEOUT_S = 30
+WATCHDOG = """
+import os, shutil, subprocess, sys
+sys.stdin.buffer.read()  # returns at EOF: the test process closed the pipe or died
+root, pg_ctl, *prefix = sys.argv[1:]
+data = os.path.join(root, "data")
+if os.path.exists(os.path.join(data, "postmaster.pid")):
+    subprocess.run([*prefix, pg_ctl, "-D", data, "-m", "immediate", "-w", "stop"],
+                   capture_output=True, check=False)
+shutil.rmtree(root, ignore_errors=True)
+"""
 
 
 def find_bindir() -> Path | None:
@@ -73,6 +84,7 @@ class PostgresCluster:
         self._as_root = os.geteuid() == 0
         self._counter = 0
         self._databases: set[str] = set()
+        self._watchdog: subprocess.Popen[bytes] | None = None
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -94,6 +106,7 @@ class PostgresCluster:
                        "-E", "UTF8", "--locale=C.UTF-8", "--no-sync", "--no-instructions"])
             pwfile.unlink()
             self._start_server(root)
+            self._start_watchdog(root)
         except BaseException:
             self.stop()
             raise
@@ -114,14 +127,27 @@ class PostgresCluster:
             last = proc.stdout + proc.stderr + self._log_tail()
         raise RuntimeError(f"PostgreSQL did not start: {last}")
 
+    def _start_watchdog(self, root: Path) -> None:
+        """A helper that stops the server and removes its files when our pipe to it
+        closes: also when this process is killed and never reaches ``stop()``."""
+        prefix = ["runuser", "-u", SERVER_USER, "--"] if self._as_root else []
+        self._watchdog = subprocess.Popen(
+            [sys.executable, "-c", WATCHDOG, str(root), str(self.bindir / "pg_ctl"), *prefix],
+            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            start_new_session=True)
+
     def stop(self) -> None:
         root, self.root = self.root, None
-        if root is None:
-            return
-        if (root / "data" / "postmaster.pid").exists():
-            self._run([str(self.bindir / "pg_ctl"), "-D", str(root / "data"),
-                       "-m", "immediate", "-w", "stop"], check=False)
-        shutil.rmtree(root, ignore_errors=True)
+        if root is not None:
+            if (root / "data" / "postmaster.pid").exists():
+                self._run([str(self.bindir / "pg_ctl"), "-D", str(root / "data"),
+                           "-m", "immediate", "-w", "stop"], check=False)
+            shutil.rmtree(root, ignore_errors=True)
+        watchdog, self._watchdog = self._watchdog, None
+        if watchdog is not None:
+            assert watchdog.stdin is not None
+            watchdog.stdin.close()
+            watchdog.wait(timeout=30)
 
     def __enter__(self) -> PostgresCluster:
         return self.start()
@@ -152,14 +178,17 @@ class PostgresCluster:
         self._databases.add(name)
         return self.url(name)
 
+    def ensure_database(self, name: str) -> str:
+        """The URL of database ``name``, made on first request."""
+        return self.url(name) if name in self._databases else self.create_database(name)
+
     def create_schema(self, database: str = "schemas") -> str:
         """A new empty schema, first on the search path of the returned URL: as good as a
         fresh database for code that uses unqualified names, and ~5x faster to make."""
         import psycopg
         from psycopg import sql
 
-        if database not in self._databases:
-            self.create_database(database)
+        self.ensure_database(database)
         self._counter += 1
         name = f"s{self._counter}_{secrets.token_hex(4)}"
         with psycopg.connect(host="127.0.0.1", port=self.port, user=SUPERUSER,
@@ -189,6 +218,21 @@ class PostgresCluster:
             return ""
 
 
+_shared: PostgresCluster | None = None
+
+
+def shared_cluster() -> PostgresCluster:
+    """One running cluster per test process, whichever suites ask for it; stopped at exit.
+    Raises FileNotFoundError when PostgreSQL is not installed."""
+    global _shared
+    if _shared is None:
+        cluster = PostgresCluster()
+        cluster.start()
+        atexit.register(cluster.stop)
+        _shared = cluster
+    return _shared
+
+
 def _unavailable(reason: str) -> NoReturn:
     """Skip outside CI; in CI a missing real part is a failure."""
     if os.environ.get("CI", "").lower() == "true":
@@ -197,20 +241,15 @@ def _unavailable(reason: str) -> NoReturn:
 
 
 @pytest.fixture(scope="session")
-def postgres_cluster() -> Iterator[PostgresCluster]:
-    """A running throw-away cluster for the whole test session."""
+def postgres_cluster() -> PostgresCluster:
+    """The running throw-away cluster (shared by every suite of this test run)."""
     try:
-        cluster = PostgresCluster()
+        return shared_cluster()
     except FileNotFoundError as exc:
         _unavailable(str(exc))
-    cluster.start()
-    try:
-        yield cluster
-    finally:
-        cluster.stop()
 
 
 @pytest.fixture(scope="session")
 def postgres_url(postgres_cluster: PostgresCluster) -> str:
-    """``postgresql+psycopg://`` URL of one empty database made for the session."""
-    return postgres_cluster.create_database("session")
+    """``postgresql+psycopg://`` URL of the database ``session``, made once per run."""
+    return postgres_cluster.ensure_database("session")
