@@ -35,7 +35,8 @@ Act = Callable[..., Json]       # act(name, **params) -> an action calling /addo
 FINDINGS_SHOWN = 25             # per severity section
 DOMAINS_SHOWN = 25
 CANDIDATES_SHOWN = 10
-ICON = {Severity.BLOCK: "⛔", Severity.WARN: "⚠️", Severity.INFO: "ℹ️"}
+# Text glyphs, not emoji: they render without an emoji font (the simulator, screenshots).
+ICON = {Severity.BLOCK: "⊘", Severity.WARN: "⚠", Severity.INFO: "ℹ"}
 SEVERITY_SECTION = {Severity.BLOCK: "addon.section.block", Severity.WARN: "addon.section.warn",
                     Severity.INFO: "addon.section.info"}
 
@@ -148,7 +149,8 @@ def compose_card(report: Report, cls: DomainClassifier, locale: str, act: Act) -
     else:
         summary = t("addon.compose.summary", locale, block=counts[Severity.BLOCK],
                     warn=counts[Severity.WARN])
-    sections = [m.section([m.text(summary)])]
+    sections = [] if counts[Severity.BLOCK] or counts[Severity.WARN] else [
+        m.section([m.text(summary)])]
     sections += finding_sections(findings, locale)
     groups = domain_groups(report.recipients, cls)
     if any(e.address and e.field in ("to", "cc") and not cls.is_internal(e.domain or "")

@@ -9,7 +9,7 @@ from service.addon import cards, markup
 from service.addon.analysis import analyze, classifier, draft_from_event
 from service.addon.event import AddonEvent
 from service.addon.fixes import move_everyone, move_external
-from service.policy.model import FIELDS, Severity
+from service.policy.model import FIELDS
 from service.services import services
 
 log = logging.getLogger(__name__)
@@ -35,11 +35,10 @@ def shown(findings: Any) -> list[dict[str, Any]]:
 def compose_card(caller: Any, event: AddonEvent, act: Any) -> dict[str, Any]:
     sv = services()
     policy = sv.policy
+    # A live preview, redrawn on every open and re-check: not audited (the confirmation
+    # card of Check & send is, with everything the sender decided there).
     report = analyze(draft_from_event(event, caller.user_email), policy, event.locale,
                      content=False)
-    if any(f.severity is not Severity.INFO for f in report.findings):
-        audit(caller.user_email, "addon.checked",
-              data={"recipients": len(report.recipients), "findings": shown(report.findings)})
     return cards.compose_card(report, classifier(policy), event.locale, act)
 
 

@@ -1,0 +1,100 @@
+"""The compose simulator in Debian's Chromium: type, open the add-on, fix in one click, send.
+
+Drives the real dev stack (Gmail emulator, local certificates, service on loopback) with
+Python Playwright and ``/usr/bin/chromium`` (never a downloaded browser). Saves the README
+screenshot to ``docs/screenshots/compose.png``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from service.config import Config
+from service.devtools.devserver import DevStack, start_stack
+from service.i18n import t
+
+from .support import members
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"]
+SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshots" / "compose.png"
+LOCALE = "ja"
+
+
+def _require_chromium() -> None:
+    if not os.path.exists(CHROMIUM):
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{CHROMIUM} is missing (Debian package chromium)")
+        pytest.skip(f"{CHROMIUM} is missing; install Debian's chromium to run browser tests")
+
+
+@pytest.fixture
+def stack(tmp_path: Path) -> Iterator[DevStack]:
+    base = Config(env="development", var_dir=tmp_path / "var",
+                  database_url=f"sqlite:///{tmp_path}/dev.db")
+    s = start_stack(port=0, var_dir=tmp_path / "var", base=base)
+    yield s
+    s.stop()
+
+
+def _entries(value: str) -> list[str]:
+    return [e.strip() for e in value.replace("\n", ",").split(",") if e.strip()]
+
+
+def test_compose_fix_and_send_in_chromium(stack: DevStack) -> None:
+    _require_chromium()
+    from playwright.sync_api import expect, sync_playwright
+
+    externals = members(12, ("kiyose-np.or.jp", "hoikuen-himawari.jp", "gmail.com"))
+    me = stack.context.user_email
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 1150}, locale="ja-JP")
+            errors: list[str] = []
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            page.goto(f"{stack.url}/dev/?hl={LOCALE}")
+            expect(page.locator("#panel[data-card=home]")).to_be_visible()
+
+            page.fill("#to", ", ".join(externals))
+            page.fill("#subject", "東京清瀬市みつばちプロジェクト終了のお知らせ")
+            page.fill("#body", "会員のみなさま\nプロジェクト終了のお知らせです。")
+            page.click("#open-addon")
+            panel = page.locator("#panel[data-card=compose]")
+            expect(panel).to_be_visible()
+            expect(panel).to_contain_text(t("addon.section.block", LOCALE, n=1))
+            expect(panel).to_contain_text("12")
+            page.screenshot(path=str(SCREENSHOT.with_suffix(".tmp.png")))
+
+            page.get_by_role("button", name=t("addon.button.fix_external", LOCALE)).click()
+            expect(page.locator("#bcc")).not_to_have_value("")
+            assert _entries(page.input_value("#to")) == [me]
+            assert sorted(_entries(page.input_value("#bcc"))) == sorted(externals)
+
+            page.get_by_role("button", name=t("addon.button.check_send", LOCALE)).click()
+            confirm = page.locator("#panel[data-card=confirm]")
+            expect(confirm).to_be_visible()
+            boxes = confirm.locator("input[type=checkbox]")
+            assert boxes.count() == 13                       # 12 externals + the sender
+            for i in range(boxes.count()):
+                boxes.nth(i).check()
+            confirm.locator(".footer button", has_text=t("addon.button.send", LOCALE)).click()
+            expect(page.locator("#panel[data-card=sent]")).to_be_visible()
+            row = page.locator("#sent-list tbody tr")
+            expect(row).to_have_count(1)
+            expect(row).to_contain_text("12: ")
+            assert errors == []
+        finally:
+            browser.close()
+    sent = stack.context.emulator.sent(me)
+    assert len(sent) == 1
+    assert sent[0].recipients == frozenset([me, *externals])
+    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+    SCREENSHOT.with_suffix(".tmp.png").replace(SCREENSHOT)
