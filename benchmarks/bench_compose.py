@@ -52,7 +52,7 @@ def event(issuer: LocalIssuer, user: int) -> tuple[dict[str, str], dict[str, obj
             "systemIdToken": system,
             "userIdToken": issuer.user_token(audience=CLIENT_ID, email=email),
             "userOAuthToken": "ya29.bench"},
-        "gmail": {"toRecipients": to, "ccRecipients": [f"kacho@example.co.jp"],
+        "gmail": {"toRecipients": to, "ccRecipients": ["kacho@example.co.jp"],
                   "bccRecipients": ["archive@example.co.jp"]},
     }
     return {"Authorization": f"Bearer {system}"}, body
@@ -124,7 +124,7 @@ def run(port: int, total: int, clients: int, requests_: list[bytes]) -> tuple[li
 
 def pct(values: list[float], p: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 def main() -> int:
@@ -142,8 +142,10 @@ def main() -> int:
                                      encoding="utf-8")
     port = free_port()
     env = {**os.environ, "SENDGUARD_ENV": "development", "SENDGUARD_VAR_DIR": str(tmp),
-           "DATABASE_URL": f"sqlite:///{tmp}/bench.db", "SENDGUARD_POLICY": str(tmp / "policy.toml"),
-           "SENDGUARD_ADDON_AUDIENCE": AUDIENCE, "SENDGUARD_ADDON_SERVICE_ACCOUNT": SERVICE_ACCOUNT,
+           "DATABASE_URL": f"sqlite:///{tmp}/bench.db",
+           "SENDGUARD_POLICY": str(tmp / "policy.toml"),
+           "SENDGUARD_ADDON_AUDIENCE": AUDIENCE,
+           "SENDGUARD_ADDON_SERVICE_ACCOUNT": SERVICE_ACCOUNT,
            "SENDGUARD_OAUTH_CLIENT_ID": CLIENT_ID, "SENDGUARD_GOOGLE_CERTS_URL": certs_url,
            "SENDGUARD_BASE_URL": f"http://127.0.0.1:{port}"}
     gunicorn = str(Path(sys.executable).with_name("gunicorn"))
