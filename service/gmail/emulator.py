@@ -415,13 +415,16 @@ def emulator_url(server: BaseWSGIServer) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """``python -m service.gmail.emulator --port 8081 --user me@example.com=TOKEN``."""
+    """``python -m service.gmail.emulator --port 8081 --user me@example.com=TOKEN``.
+
+    With ``--user`` only those tokens are accepted; without, any token is user@example.com.
+    """
     parser = argparse.ArgumentParser(description="Local Gmail REST v1 emulator")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8081)
     parser.add_argument("--user", action="append", default=[], metavar="EMAIL=TOKEN")
     args = parser.parse_args(argv)
-    emulator = GmailEmulator()
+    emulator = GmailEmulator(default_user=None if args.user else "user@example.com")
     for item in args.user:
         email, _, token = item.partition("=")
         emulator.add_user(email, token)

@@ -147,12 +147,12 @@ def test_bad_draft_ids(draft_id: str, client: ApiGmailClient) -> None:
 
 def test_slow_answer_times_out_and_is_retried(user: User, url: str, emulator: GmailEmulator,
                                               sleeps: Sleeps) -> None:
-    with ApiGmailClient(user.token, url, sleep=sleeps, timeout=0.3) as slow:
+    with ApiGmailClient(user.token, url, sleep=sleeps, timeout=0.5) as slow:
         ref = slow.create_draft(message())
-        emulator.inject(method="drafts.get", delay=1.0)
+        emulator.inject(method="drafts.get", delay=1.5)
         started = time.monotonic()
         assert slow.draft_info(ref.draft_id).draft_id == ref.draft_id
-        assert time.monotonic() - started < 1.0
+        assert time.monotonic() - started < 1.5
     assert len(sleeps) == 1
 
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import base64
 import json
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -205,3 +207,24 @@ def test_reset_forgets_mail_but_keeps_tokens() -> None:
     assert app.post("/__emulator__/reset").status_code == 204
     assert emulator.sent() == [] and emulator.faults() == [] and emulator.requests() == []
     assert app.get(f"/{ME}/profile", headers=auth).json["messagesTotal"] == 0
+
+
+def test_runs_as_a_program() -> None:
+    proc = subprocess.Popen([sys.executable, "-m", "service.gmail.emulator", "--port", "0",
+                             "--user", "frank@example.com=frank-token"],
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        assert line.startswith("Gmail emulator on http://127.0.0.1:")
+        base = line.split(" on ", 1)[1].strip()
+        resp = requests.get(f"{base}{ME}/profile", timeout=10,
+                            headers={"Authorization": "Bearer frank-token"})
+        assert resp.json()["emailAddress"] == "frank@example.com"
+        assert requests.get(f"{base}{ME}/profile", timeout=10,
+                            headers={"Authorization": "Bearer other"}).status_code == 401
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        if proc.stdout is not None:
+            proc.stdout.close()

@@ -20,7 +20,7 @@ SEND_FAULTS = [
     ("503-after-send-twice", {"status": 503, "after_commit": True, "times": 2}, 1),
     ("drop-after-send", {"drop": True, "after_commit": True}, 2),   # httplib2 repeats it
     ("drop-before-work", {"drop": True}, 2),
-    ("timeout-after-send", {"delay": 1.0, "after_commit": True}, 1),
+    ("timeout-after-send", {"delay": 2.0, "after_commit": True}, 1),
 ]
 
 
@@ -28,7 +28,7 @@ SEND_FAULTS = [
 def test_send_draft_sends_exactly_once(fault: dict[str, object], user: User, url: str,
                                        emulator: GmailEmulator, sleeps: Sleeps) -> None:
     expected_calls = dict((repr(f[1]), f[2]) for f in SEND_FAULTS)[repr(fault)]
-    with ApiGmailClient(user.token, url, sleep=sleeps, timeout=0.5) as client:
+    with ApiGmailClient(user.token, url, sleep=sleeps, timeout=1.0) as client:
         ref = client.create_draft(message(subject="once"))
         emulator.inject(method="drafts.send", **fault)  # type: ignore[arg-type]
         sent = client.send_draft(ref.draft_id)
