@@ -1,11 +1,14 @@
 """p50/p99 of ``POST /addon/compose`` (recipients only) at 50 concurrent clients, loopback.
 
-SPEC section 9: p99 <= 100 ms. The service runs under gunicorn exactly as in production
-(``gunicorn -w 2 --threads 8 'service.app:create_app()'``) with SQLite for the audit log;
-every request carries real RS256 ID tokens (system and user) from a local issuer whose
-certificates the service fetches, once, from a loopback certificate server, and verifies
-both tokens on every request. Each event names ~20 recipients over several external
-domains, so the card has findings (and an audit row is written), like a real bad draft.
+SPEC section 9: p99 <= 100 ms. The service runs under gunicorn as in production
+(``gunicorn -w 2 --threads 8 -k gthread 'service.app:create_app()'``); every request
+carries real RS256 ID tokens (system and user) from a local issuer whose certificates the
+service fetches once from a loopback certificate server and verifies both tokens on every
+request. Each event names ~20 recipients over six external domains, so the card has a
+block, warnings and the domain summary, like a real bad draft. The clients are 50
+closed-loop keep-alive connections (asyncio, requests pre-encoded, so the load generator
+costs little of the CPU it shares with the server): each sends its next request as soon as
+the previous answer arrived, so this measures latency at saturation.
 
     .venv/bin/python benchmarks/bench_compose.py [--requests 2000] [--clients 50]
 """
