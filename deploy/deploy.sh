@@ -103,6 +103,7 @@ done
 render_descriptor() {
   local template rendered
   template="$(cat "$ADDON_TEMPLATE")"
+  # shellcheck disable=SC2016  # the placeholder is the literal text ${SERVICE_URL}
   rendered="${template//'${SERVICE_URL}'/$1}"
   [[ "$rendered" != "$template" ]] || die "$ADDON_TEMPLATE has no \${SERVICE_URL} placeholder"
   if [[ "$rendered" =~ \$\{[A-Za-z_][A-Za-z0-9_]*\} ]]; then

@@ -1,12 +1,15 @@
-"""Runs gcloud commands through the real Google Cloud CLI's parser, offline.
+"""Asks the installed Google Cloud SDK's own code about deploy files, offline.
 
-Executed with the Cloud SDK's own Python (not pytest's): it loads the gcloud CLI once and
-feeds it each command from a dry run, with an empty configuration and no account. A
-command gcloud understands gets as far as needing credentials (exit 1, "no active
-account"); a wrong flag, value or command stops in the parser first (exit 2) with the
-reason. Prints one JSON object per command: its argv, exit code and first error line.
+Executed with the Cloud SDK's Python (not pytest's), one mode per call, JSON on stdout:
 
-Usage: python gcloud_parse.py SDK_ROOT < commands (one shell-quoted command per line)
+``commands``  gcloud commands (one shell-quoted per line on stdin) go through the real
+              CLI's parser with an empty configuration and no account. One gcloud
+              understands gets as far as needing credentials (exit 1, "no active
+              account"); a wrong flag, value or command stops in the parser (exit 2).
+``upload DIR IGNORE_FILE``  the files ``gcloud builds submit DIR --ignore-file`` uploads.
+``app-yaml FILE``  app.yaml as ``gcloud app deploy`` parses and validates it.
+
+Usage: python gcloud_parse.py SDK_ROOT MODE [ARGS]
 """
 
 import contextlib
@@ -18,12 +21,39 @@ import tempfile
 
 
 def main() -> None:
-    root = sys.argv[1]
+    root, mode, args = sys.argv[1], sys.argv[2], sys.argv[3:]
     sys.path[:0] = [os.path.join(root, "lib"), os.path.join(root, "lib", "third_party")]
+    if mode == "commands":
+        parse_commands()
+    elif mode == "upload":
+        from googlecloudsdk.command_lib.util import gcloudignore  # type: ignore[import-not-found]
+
+        chooser = gcloudignore.GetFileChooserForDir(args[0], ignore_file=args[1],
+                                                    write_on_disk=False)
+        files = sorted(chooser.GetIncludedFiles(args[0], include_dirs=False))
+        print(json.dumps(files))
+    elif mode == "app-yaml":
+        from googlecloudsdk.api_lib.app import yaml_parsing  # type: ignore[import-not-found]
+
+        info = yaml_parsing.ServiceYamlInfo.FromFile(args[0])
+        parsed = info.parsed
+        print(json.dumps({
+            "runtime": info.runtime, "env": str(info.env), "entrypoint": parsed.entrypoint,
+            "service_account": parsed.service_account,
+            "instance_class": parsed.instance_class,
+            "env_variables": dict(parsed.env_variables or {}),
+            "max_concurrent_requests": parsed.automatic_scaling.max_concurrent_requests,
+            "handlers": [{"url": h.url, "secure": h.secure, "script": h.script}
+                         for h in parsed.handlers],
+        }))
+    else:
+        raise SystemExit(f"unknown mode {mode}")
+
+
+def parse_commands() -> None:
     from googlecloudsdk import gcloud_main  # type: ignore[import-not-found]
 
     cli = gcloud_main.CreateCLI([])
-    out = sys.stdout
     for line in sys.stdin.read().splitlines():
         argv = shlex.split(line, comments=True)
         if not argv or argv[0] != "gcloud":
@@ -40,9 +70,8 @@ def main() -> None:
                 os.close(saved)
             err.seek(0)
             lines = [x for x in err.read().splitlines() if x.strip()]
-        out.write(json.dumps({"argv": argv, "code": code,
-                              "error": lines[0] if lines else ""}) + "\n")
-        out.flush()
+        print(json.dumps({"argv": argv, "code": code, "error": lines[0] if lines else ""}),
+              flush=True)
 
 
 def run(cli: object, args: list[str]) -> int:

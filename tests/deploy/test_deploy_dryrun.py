@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -23,6 +25,8 @@ from deploy_support import (
     write_template,
 )
 from fake_gcloud import resource_key, split
+
+from service.config import Config
 
 KMS = "projects/sample-proj/locations/asia-northeast1/keyRings/sendguard/cryptoKeys/wrap"
 RUN_SA = "sendguard-run@sample-proj.iam.gserviceaccount.com"
@@ -307,3 +311,37 @@ def test_repository_template_renders_when_present(tmp_path: Path) -> None:
     result = run_deploy(["--dry-run", "--project", "sample-proj", "--out-dir",
                          str(tmp_path / "out")], tool_dir(tmp_path))
     assert result.code == 0, result.stderr
+
+
+@pytest.mark.parametrize("extra", [
+    pytest.param([], id="master-key"),
+    pytest.param(["--kms-key", KMS, "--mailer", "smtps://relay@smtp.example.co.jp:465",
+                  "--smtp-password-file", "/dev/null"], id="kms-and-smtp-user"),
+])
+def test_service_settings_satisfy_production_config(tmp_path: Path, extra: list[str]) -> None:
+    """What Cloud Run will hand the container is what Config.check_production demands."""
+    result = run_deploy(["--dry-run", *base_args(write_template(tmp_path), tmp_path / "out",
+                                                 *extra)], tool_dir(tmp_path))
+    assert result.code == 0, result.stderr
+    argv = result.commands[first_index(result.commands, r"^gcloud run deploy sendguard ")]
+    env = env_vars(argv, "update-env-vars")
+    secret_values = {"DATABASE_URL": "postgresql://sendguard:pw@/sendguard?host=/cloudsql/x",
+                     "SENDGUARD_MASTER_KEY": "ab" * 32, "SENDGUARD_SMTP_PASSWORD": "pw"}
+    for name in env_vars(argv, "set-secrets"):
+        env[name] = secret_values[name]
+    config = Config.from_env(env)
+    assert config.production
+    assert config.db_pool_size == 5
+    assert bool(config.kms_key) == ("--kms-key" in extra)
+    assert bool(config.master_key) != bool(config.kms_key)
+
+
+def test_script_is_shellcheck_clean() -> None:
+    shellcheck = shutil.which("shellcheck")
+    if shellcheck is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("shellcheck is missing (Debian package shellcheck)")
+        pytest.skip("shellcheck is not installed (Debian package shellcheck)")
+    proc = subprocess.run([shellcheck, "--severity=info", str(ROOT / "deploy" / "deploy.sh")],
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert proc.returncode == 0, proc.stdout

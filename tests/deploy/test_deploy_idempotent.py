@@ -189,26 +189,41 @@ def test_first_deploy_needs_a_mailer(tmp_path: Path) -> None:
     assert find(calls, "run deploy") == []
 
 
-def test_smtp_password_secret_then_update(tmp_path: Path) -> None:
+def test_smtp_password_and_policy_secrets_then_updates(tmp_path: Path) -> None:
     d = Deployer(tmp_path)
     pw_file = tmp_path / "smtp-password"
     pw_file.write_text("relay-secret-pw")
+    policy = tmp_path / "policy.toml"
+    policy.write_text('internal_domains = ["example.co.jp"]\n')
     mailer = "smtps://sendguard@smtp.example.co.jp:465"
-    result, calls = d.run("--mailer", mailer, "--smtp-password-file", str(pw_file))
+    result, calls = d.run("--mailer", mailer, "--smtp-password-file", str(pw_file),
+                          "--policy", str(policy))
     assert result.code == 0, result.stderr
-    create = find(calls, "secrets create sendguard-smtp-password")
-    assert len(create) == 1 and f"--data-file={pw_file}" in create[0]["argv"]
+    for secret, source in (("sendguard-smtp-password", pw_file), ("sendguard-policy", policy)):
+        create = find(calls, f"secrets create {secret}")
+        assert len(create) == 1 and f"--data-file={source}" in create[0]["argv"]
+        assert find(calls, f"secrets add-iam-policy-binding {secret}")
     deploy = find(calls, "run deploy")[0]["argv"]
-    assert env_vars(deploy, "set-secrets")["SENDGUARD_SMTP_PASSWORD"] == (
-        "sendguard-smtp-password:latest")
-    assert env_vars(deploy, "update-env-vars")["SENDGUARD_MAILER"] == mailer
-    assert find(calls, "secrets add-iam-policy-binding sendguard-smtp-password")
+    assert env_vars(deploy, "set-secrets") == {
+        "DATABASE_URL": "sendguard-database-url:latest",
+        "SENDGUARD_MASTER_KEY": "sendguard-master-key:latest",
+        "SENDGUARD_SMTP_PASSWORD": "sendguard-smtp-password:latest",
+        "/etc/sendguard/policy.toml": "sendguard-policy:latest"}
+    env = env_vars(deploy, "update-env-vars")
+    assert env["SENDGUARD_MAILER"] == mailer
+    assert env["SENDGUARD_POLICY"] == "/etc/sendguard/policy.toml"
     assert "relay-secret-pw" not in result.stdout + result.stderr
 
+    # Later: a new SMTP password is a new version; the policy, not given, stays mounted.
     again, calls2 = d.run("--mailer", mailer, "--smtp-password-file", str(pw_file))
     assert again.code == 0, again.stderr
     assert find(calls2, "secrets create") == []
     assert len(find(calls2, "secrets versions add sendguard-smtp-password")) == 1
+    assert find(calls2, "secrets versions add sendguard-policy") == []
+    deploy2 = find(calls2, "run deploy")[0]["argv"]
+    assert "/etc/sendguard/policy.toml" in env_vars(deploy2, "set-secrets")
+    assert env_vars(deploy2, "update-env-vars")["SENDGUARD_POLICY"] == (
+        "/etc/sendguard/policy.toml")
 
 
 def test_smtp_user_without_password_stops(tmp_path: Path) -> None:
@@ -217,25 +232,6 @@ def test_smtp_user_without_password_stops(tmp_path: Path) -> None:
     assert result.code == 2
     assert "--smtp-password-file" in result.stderr
     assert find(calls, "run deploy") == []
-
-
-def test_policy_stays_mounted_on_later_runs(tmp_path: Path) -> None:
-    d = Deployer(tmp_path)
-    policy = tmp_path / "policy.toml"
-    policy.write_text('internal_domains = ["example.co.jp"]\n')
-    result, calls = d.run("--mailer", MAILER, "--policy", str(policy))
-    assert result.code == 0, result.stderr
-    assert find(calls, "secrets create sendguard-policy")
-    deploy = find(calls, "run deploy")[0]["argv"]
-    assert env_vars(deploy, "set-secrets")["/etc/sendguard/policy.toml"] == (
-        "sendguard-policy:latest")
-    assert env_vars(deploy, "update-env-vars")["SENDGUARD_POLICY"] == "/etc/sendguard/policy.toml"
-
-    again, calls2 = d.run()
-    assert again.code == 0, again.stderr
-    deploy2 = find(calls2, "run deploy")[0]["argv"]
-    assert "/etc/sendguard/policy.toml" in env_vars(deploy2, "set-secrets")
-    assert find(calls2, "secrets versions add sendguard-policy") == []
 
 
 def test_missing_kms_key_stops_before_the_database(tmp_path: Path) -> None:

@@ -1,0 +1,317 @@
+"""The container: Dockerfile rules, the build context, the package it installs, gunicorn.
+
+Docker cannot build here (no daemon), so the image is checked in parts that can run:
+the Dockerfile's instructions are read and held to the rules (slim Python 3.11, non-root,
+exec-form gunicorn, no secrets, no dev extras); the build context is computed from
+.dockerignore with Docker's matching rules and the package is really built from exactly
+that context; and gunicorn really runs with deploy/gunicorn.conf.py, logs JSON and shuts
+down gracefully on SIGTERM with a request in flight.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import tomllib
+import urllib.request
+import zipfile
+from pathlib import Path
+
+import pytest
+from deploy_support import ROOT
+
+DOCKERFILE = ROOT / "Dockerfile"
+DOCKERIGNORE = ROOT / ".dockerignore"
+
+
+# --- Dockerfile ---------------------------------------------------------------------------
+
+def instructions(text: str) -> list[tuple[str, str]]:
+    """(KEYWORD, arguments) per instruction, continuation lines joined, comments dropped."""
+    logical: list[str] = []
+    current = ""
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not current and (not line or line.startswith("#")):
+            continue
+        if line.startswith("#"):
+            continue
+        if line.endswith("\\"):
+            current += line[:-1] + " "
+            continue
+        logical.append(current + line)
+        current = ""
+    out = []
+    for line in logical:
+        keyword, _, args = line.partition(" ")
+        out.append((keyword.upper(), args.strip()))
+    return out
+
+
+def stages() -> list[list[tuple[str, str]]]:
+    result: list[list[tuple[str, str]]] = []
+    for keyword, args in instructions(DOCKERFILE.read_text()):
+        if keyword == "FROM":
+            result.append([])
+        result[-1].append((keyword, args))
+    return result
+
+
+def test_every_stage_is_slim_python_matching_the_project() -> None:
+    requires = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["requires-python"]
+    minimum = tuple(int(x) for x in re.fullmatch(r">=(\d+)\.(\d+)", requires).groups())  # type: ignore[union-attr]
+    all_stages = stages()
+    assert len(all_stages) >= 1
+    for stage in all_stages:
+        image = stage[0][1].split()[0]
+        match = re.fullmatch(r"python:(\d+)\.(\d+)-slim(-[a-z]+)?", image)
+        assert match, image
+        assert (int(match.group(1)), int(match.group(2))) >= minimum
+
+
+def test_runtime_stage_runs_as_a_numeric_non_root_user() -> None:
+    final = stages()[-1]
+    users = [args for keyword, args in final if keyword == "USER"]
+    assert users, "the runtime stage must switch user"
+    uid = users[-1].split(":")[0]
+    assert uid.isdigit() and int(uid) >= 1000, users[-1]
+    keywords = [k for k, _ in final]
+    assert keywords.index("USER") < keywords.index("CMD")
+    assert any(keyword == "RUN" and f"--uid {uid}" in args for keyword, args in final)
+
+
+def test_cmd_is_exec_form_gunicorn_with_the_shared_settings() -> None:
+    final = stages()[-1]
+    cmd = json.loads(next(args for keyword, args in final if keyword == "CMD"))
+    assert cmd[0] == "gunicorn"
+    config = cmd[cmd.index("--config") + 1]
+    copies = [args for keyword, args in final if keyword == "COPY"]
+    assert f"deploy/gunicorn.conf.py {config}" in copies
+    module, _, factory = cmd[-1].partition(":")
+    assert factory == "create_app()"
+    source = (ROOT / Path(*module.split("."))).with_suffix(".py").read_text()
+    assert "def create_app(" in source
+    assert not any(k == "ENTRYPOINT" for k, _ in final), "PID 1 must be gunicorn itself"
+
+
+def test_no_secret_and_no_development_extras_in_the_image() -> None:
+    for keyword, args in instructions(DOCKERFILE.read_text()):
+        if keyword in ("ENV", "ARG", "LABEL"):
+            assert not re.search(r"(?i)(key|password|secret|token|database_url|mailer)\b",
+                                 args), args
+        if keyword == "RUN" and "pip install" in args:
+            assert "[" not in args and " -e " not in args, args
+        if keyword == "ADD":
+            assert "://" not in args, "no downloads at build time"
+        if keyword == "COPY":
+            assert not re.search(r"(^|\s)(var|\.venv|tests|\.git)(/|\s|$)", args), args
+
+
+# --- build context (.dockerignore, Docker's matching rules) ------------------------------
+
+def _pattern_regex(pattern: str) -> re.Pattern[str]:
+    out, i = "", 0
+    while i < len(pattern):
+        c = pattern[i]
+        if pattern.startswith("**", i):
+            i += 2
+            if pattern.startswith("/", i):
+                i += 1
+                out += "(?:.*/)?"
+            else:
+                out += ".*"
+            continue
+        if c == "*":
+            out += "[^/]*"
+        elif c == "?":
+            out += "[^/]"
+        elif c == "[":
+            end = pattern.index("]", i)
+            out += "[" + pattern[i + 1:end].replace("\\", "\\\\") + "]"
+            i = end
+        elif c == "\\" and i + 1 < len(pattern):
+            i += 1
+            out += re.escape(pattern[i])
+        else:
+            out += re.escape(c)
+        i += 1
+    return re.compile(f"^{out}$")
+
+
+def dockerignore_rules(text: str) -> list[tuple[bool, re.Pattern[str]]]:
+    rules = []
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        negate = line.startswith("!")
+        body = os.path.normpath(line[1:].strip() if negate else line).lstrip("/")
+        rules.append((negate, _pattern_regex(body)))
+    return rules
+
+
+def in_context(path: str, rules: list[tuple[bool, re.Pattern[str]]]) -> bool:
+    """Docker's rule: the last pattern matching the path or one of its parents decides."""
+    parts = path.split("/")
+    candidates = ["/".join(parts[:n]) for n in range(1, len(parts) + 1)]
+    included = True
+    for negate, regex in rules:
+        if any(regex.match(c) for c in candidates):
+            included = negate
+    return included
+
+
+RULES = dockerignore_rules(DOCKERIGNORE.read_text())
+
+
+@pytest.mark.parametrize(("path", "included"), [
+    pytest.param("pyproject.toml", True, id="pyproject"),
+    pytest.param("README.md", True, id="readme"),
+    pytest.param("service/__init__.py", True, id="package"),
+    pytest.param("service/storage/migrations/script.py.mako", True, id="package-data"),
+    pytest.param("deploy/gunicorn.conf.py", True, id="gunicorn-settings"),
+    pytest.param("var/sendguard.db", False, id="dev-database"),
+    pytest.param("var/master.key", False, id="dev-master-key"),
+    pytest.param(".env", False, id="dotenv"),
+    pytest.param(".venv/bin/python", False, id="virtualenv"),
+    pytest.param(".git/config", False, id="git"),
+    pytest.param("tests/test_logs.py", False, id="tests"),
+    pytest.param("deploy/deploy.sh", False, id="deploy-script"),
+    pytest.param("deploy/out/deployment.json", False, id="generated-files"),
+    pytest.param("service/__pycache__/app.cpython-311.pyc", False, id="bytecode-dir"),
+    pytest.param("service/policy/rules.pyc", False, id="bytecode-file"),
+    pytest.param("examples/policy.toml", False, id="examples"),
+])
+def test_dockerignore_allows_only_the_package(path: str, included: bool) -> None:
+    assert in_context(path, RULES) is included
+
+
+def context_files() -> list[str]:
+    files = []
+    for path in ROOT.rglob("*"):
+        rel = path.relative_to(ROOT).as_posix()
+        if rel.startswith((".git/", ".venv/")) or not path.is_file():
+            continue
+        if in_context(rel, RULES):
+            files.append(rel)
+    return sorted(files)
+
+
+def test_everything_the_dockerfile_copies_is_in_the_context() -> None:
+    files = set(context_files())
+    for keyword, args in instructions(DOCKERFILE.read_text()):
+        if keyword != "COPY" or args.startswith("--from"):
+            continue
+        *sources, _dest = args.split()
+        for source in sources:
+            if (ROOT / source).is_dir():
+                inside = [f for f in files if f.startswith(source.rstrip("/") + "/")]
+                assert inside, f"{source} is empty in the build context"
+            else:
+                assert source in files, f"{source} is not in the build context"
+
+
+@pytest.mark.slow
+def test_the_context_builds_the_whole_package(tmp_path: Path) -> None:
+    """pip builds the wheel from exactly the files Docker would send, as the image does."""
+    context = tmp_path / "context"
+    files = context_files()
+    for rel in files:
+        target = context / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / rel, target)
+    proc = subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps",
+                           "--wheel-dir", str(tmp_path / "wheel"), str(context)],
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    wheel = next((tmp_path / "wheel").glob("sendguard-*.whl"))
+    names = set(zipfile.ZipFile(wheel).namelist())
+    shipped = [f for f in files if f.startswith("service/") and not f.endswith(".md")]
+    missing = [f for f in shipped if f not in names]
+    assert not missing, f"in the source but not installed in the image: {missing}"
+    entry_points = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
+    assert "sendguard = service.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
+
+
+# --- gunicorn with deploy/gunicorn.conf.py ------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_for(predicate: object, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():  # type: ignore[operator]
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_gunicorn_logs_json_and_finishes_in_flight_requests_on_sigterm(tmp_path: Path) -> None:
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    port = free_port()
+    out_path = tmp_path / "stdout.log"
+    env = {**os.environ, "PORT": str(port), "SENDGUARD_ENV": "production",
+           "GOOGLE_CLOUD_PROJECT": "sample-proj", "SLOW_SECONDS": "2",
+           "GUNICORN_WORKERS": "1", "GUNICORN_THREADS": "4", "HOME": str(tmp_path),
+           "PYTHONPATH": os.pathsep.join([str(Path(__file__).parent), str(ROOT)])}
+    with open(out_path, "w") as out:
+        server = subprocess.Popen(
+            [str(gunicorn), "--config", str(ROOT / "deploy" / "gunicorn.conf.py"),
+             "slow_app:create()"], stdout=out, stderr=subprocess.STDOUT, env=env, cwd=tmp_path)
+    try:
+        assert wait_for(lambda: "Booting worker" in out_path.read_text(), 20), out_path.read_text()
+        base = f"http://127.0.0.1:{port}"
+        assert wait_for(lambda: _get(base + "/fast") == "ok", 20)
+        answer: dict[str, str] = {}
+
+        def slow_request() -> None:
+            req = urllib.request.Request(base + "/slow", headers={
+                "X-Cloud-Trace-Context": "105445aa7843bc8bf206b12000100000/1;o=1"})
+            with urllib.request.urlopen(req, timeout=20) as resp:
+                answer["body"] = resp.read().decode()
+
+        client = threading.Thread(target=slow_request)
+        client.start()
+        assert wait_for(lambda: "send started" in out_path.read_text(), 10)
+        server.send_signal(signal.SIGTERM)
+        assert wait_for(lambda: _get(base + "/fast") is None, 5), "still accepting new work"
+        client.join(timeout=20)
+        assert answer.get("body") == "sent", "the in-flight request was cut off"
+        assert server.wait(timeout=15) == 0
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
+    lines = [line for line in out_path.read_text().splitlines() if line.strip()]
+    entries = [json.loads(line) for line in lines]        # every line is JSON
+    messages = [e["message"] for e in entries]
+    assert "send finished" in messages
+    started = next(e for e in entries if e["message"].startswith("send started"))
+    assert started["message"] == "send started, code [redacted] for /k/[redacted]"
+    assert started["logging.googleapis.com/trace"] == (
+        "projects/sample-proj/traces/105445aa7843bc8bf206b12000100000")
+    assert any(e["logger"] == "gunicorn.error" and "signal: term" in e["message"].lower()
+               for e in entries)
+    text = out_path.read_text()
+    assert "12345678" not in text and "c2VjcmV0LWxpbmstdG9rZW4" not in text
+    assert "GET /slow" not in text, "no access log: key-page URLs carry tokens"
+
+
+def _get(url: str) -> str | None:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as resp:
+            return str(resp.read().decode())
+    except OSError:
+        return None
