@@ -21,6 +21,7 @@ from werkzeug.exceptions import HTTPException
 
 from service.errors import (
     AuthError,
+    ConfigError,
     ConflictError,
     GmailClientError,
     GmailError,
@@ -73,8 +74,12 @@ def _card_response(message: str, *, retry: bool, nothing_sent: bool = True) -> A
 def _sendguard_error(exc: SendGuardError) -> ResponseReturnValue:
     if not _on_addon():
         if request.blueprint == ADDON_BLUEPRINT:   # failed before verification finished
-            log.warning("refused %s %s: %s before verification", request.method,
-                        request.path, type(exc).__name__)
+            if isinstance(exc, ConfigError):          # fail closed, but tell the operator
+                log.error("refused %s %s: service misconfigured: %s", request.method,
+                          request.path, exc.public_message)
+            else:
+                log.warning("refused %s %s: %s before verification", request.method,
+                            request.path, type(exc).__name__)
             return unauthorized()
         return jsonify(error=exc.public_message or type(exc).__name__), exc.status
     locale = _locale()

@@ -66,3 +66,12 @@ def test_get_on_an_addon_route_is_405_not_a_card(api: ClientApi) -> None:
     resp = api.client.get("/addon/compose")
     assert resp.status_code == 405
     assert b"sections" not in resp.data
+
+
+def test_misconfigured_verification_fails_closed_and_says_why(
+        make_app: Callable[..., Any], events: Events, caplog: pytest.LogCaptureFixture) -> None:
+    api = ClientApi(make_app(oauth_client_id=""))
+    with caplog.at_level(logging.ERROR):
+        status, data = api.post("/addon/compose", *events.make(to=["a@gmail.com"]))
+    assert status == 401 and data == {"error": "unauthorized"}
+    assert any("SENDGUARD_OAUTH_CLIENT_ID" in r.getMessage() for r in caplog.records)

@@ -64,6 +64,13 @@ def test_autosave_creates_updates_and_notices_a_sent_draft(stack: DevStack) -> N
     assert len(sent) == 1 and sent[0]["bcc"] == ["b@gmail.com"]
 
 
+def test_autosave_takes_attachments_beyond_the_api_body_limit(stack: DevStack) -> None:
+    big = base64.b64encode(bytes(range(256)) * 12_000).decode()      # 3 MB, 4 MB as base64
+    resp = requests.post(stack.url + "/dev/api/draft", timeout=30, json={
+        "to": ["a@gmail.com"], "attachments": [{"name": "big.bin", "data": big}]})
+    assert resp.status_code == 200 and resp.json()["draftId"]
+
+
 @pytest.mark.parametrize("body", [[], "x", {"attachments": [{"name": "a", "data": "!!"}]}],
                          ids=["list", "string", "bad base64"])
 def test_autosave_refuses_bad_input(stack: DevStack, body: object) -> None:
