@@ -4,7 +4,9 @@ before anything reaches the database."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import UTC, datetime
+from typing import Any
 
 from service.errors import InputError
 
@@ -34,12 +36,17 @@ def address(value: str, name: str = "address") -> str:
     return addr
 
 
+def sequence(values: object, name: str) -> list[Any]:
+    """A list from any iterable but a string (whose characters are no list of names)."""
+    if isinstance(values, str | bytes) or not isinstance(values, Iterable):
+        raise InputError(f"{name} must be a list")
+    return list(values)
+
+
 def addresses(values: object, name: str) -> list[str]:
     """Distinct addresses in their first order; at least one."""
-    if isinstance(values, str | bytes) or not isinstance(values, list | tuple):
-        raise InputError(f"{name} must be a list of addresses")
     out: list[str] = []
-    for value in values:
+    for value in sequence(values, name):
         addr = address(value, name)
         if addr not in out:
             out.append(addr)

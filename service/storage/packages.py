@@ -58,9 +58,16 @@ def lock_package(conn: Connection, package_id: str) -> Package:
 
 
 def _names(values: object, name: str) -> list[str]:
-    if isinstance(values, str | bytes) or not isinstance(values, list | tuple) or not values:
+    names = checks.sequence(values, name)
+    if not names:
         raise InputError(f"{name} must be a non-empty list of file names")
-    return [str(checks.text(v, name, max_len=255)) for v in values]
+    return [str(checks.text(v, name, max_len=255)) for v in names]
+
+
+def _grant_pair(item: object) -> tuple[str, bytes]:
+    if not isinstance(item, tuple | list) or len(item) != 2:
+        raise InputError("grants must be (address, token_hash) pairs")
+    return checks.address(item[0], "grant address"), checks.digest(item[1], "token_hash")
 
 
 class PackageStore(Database):
@@ -80,8 +87,8 @@ class PackageStore(Database):
         """
         now = checks.aware(now, "now")
         sender = checks.address(sender, "sender")
-        rcpts = checks.addresses(list(recipients), "recipients")
-        names = _names(list(file_names), "file_names")
+        rcpts = checks.addresses(recipients, "recipients")
+        names = _names(file_names, "file_names")
         zip_name = str(checks.text(zip_filename, "zip_filename", max_len=255))
         if not isinstance(wrapped_password, bytes) or not wrapped_password:
             raise InputError("wrapped_password must be non-empty bytes")
@@ -103,8 +110,7 @@ class PackageStore(Database):
         checks.positive(reveal_limit, "reveal_limit", at_most=1000)
         if subject_hash is not None:
             checks.digest(subject_hash, "subject_hash")
-        pairs = [(checks.address(a, "grant address"), checks.digest(h, "token_hash"))
-                 for a, h in grants]
+        pairs = [_grant_pair(item) for item in checks.sequence(grants, "grants")]
         allowed = {sender} if release_mode == "sender_only" else set(rcpts)
         for addr, _ in pairs:
             if addr not in allowed:

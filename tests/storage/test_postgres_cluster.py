@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import psycopg
@@ -36,6 +38,30 @@ def test_a_wrong_password_is_refused(postgres_cluster: PostgresCluster) -> None:
 def test_bad_database_names_are_refused(postgres_cluster: PostgresCluster, name: str) -> None:
     with pytest.raises(ValueError, match="bad database name"):
         postgres_cluster.create_database(name)
+
+
+PROBE = """
+from tests.support.postgres import postgres_url
+
+def test_probe(postgres_url):
+    assert postgres_url
+"""
+
+
+@pytest.mark.parametrize(("ci", "outcome"), [
+    pytest.param("false", "1 skipped", id="skip-outside-ci"),
+    pytest.param("true", "1 error", id="fail-in-ci"),
+])
+def test_missing_postgresql_skips_outside_ci_and_fails_in_ci(
+        tmp_path: Path, ci: str, outcome: str) -> None:
+    (tmp_path / "test_probe.py").write_text(PROBE)
+    env = {**os.environ, "CI": ci, "SENDGUARD_TEST_PG_BINDIR": str(tmp_path / "none"),
+           "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                           "--rootdir", str(tmp_path), str(tmp_path)],
+                          capture_output=True, text=True, env=env, timeout=120, check=False)
+    assert outcome in proc.stdout, proc.stdout + proc.stderr
+    assert ("PostgreSQL is required in CI" in proc.stdout) == (ci == "true")
 
 
 @pytest.mark.parametrize("ending", ["stop", "test-process-gone"])

@@ -66,6 +66,8 @@ BAD_CREATE: list[Any] = [
     pytest.param({"recipients": ["a@b.example\nBcc: x@evil.example"]}, InputError,
                  id="recipient-newline"),
     pytest.param({"file_names": []}, InputError, id="no-files"),
+    pytest.param({"file_names": "名簿.xlsx"}, InputError, id="file-names-a-string"),
+    pytest.param({"grants": ("a@b.example", b"x")}, InputError, id="grants-not-pairs"),
     pytest.param({"file_names": ["a\nb.txt"]}, InputError, id="file-name-control-char"),
     pytest.param({"zip_filename": ""}, InputError, id="empty-zip-name"),
     pytest.param({"wrapped_password": b""}, InputError, id="empty-wrapped-password"),

@@ -50,7 +50,11 @@ shutil.rmtree(root, ignore_errors=True)
 
 
 def find_bindir() -> Path | None:
-    """The newest installed PostgreSQL's bin directory, or None."""
+    """The newest installed PostgreSQL's bin directory, or None. ``SENDGUARD_TEST_PG_BINDIR``
+    names another one (a non-Debian install), or a wrong one to try the missing case."""
+    forced = os.environ.get("SENDGUARD_TEST_PG_BINDIR")
+    if forced is not None:
+        return Path(forced) if (Path(forced) / "initdb").exists() else None
     found = glob.glob("/usr/lib/postgresql/*/bin/initdb")
     if found:
         best = max(found, key=lambda p: _version_key(Path(p).parent.parent.name))
@@ -219,15 +223,23 @@ class PostgresCluster:
 
 
 _shared: PostgresCluster | None = None
+_failed: BaseException | None = None
 
 
 def shared_cluster() -> PostgresCluster:
     """One running cluster per test process, whichever suites ask for it; stopped at exit.
-    Raises FileNotFoundError when PostgreSQL is not installed."""
-    global _shared
+    Raises FileNotFoundError when PostgreSQL is not installed; a failed start is not
+    retried by every later test."""
+    global _shared, _failed
+    if _failed is not None:
+        raise _failed
     if _shared is None:
-        cluster = PostgresCluster()
-        cluster.start()
+        try:
+            cluster = PostgresCluster()
+            cluster.start()
+        except BaseException as exc:
+            _failed = exc
+            raise
         atexit.register(cluster.stop)
         _shared = cluster
     return _shared
@@ -240,9 +252,8 @@ def _unavailable(reason: str) -> NoReturn:
     pytest.skip(f"PostgreSQL not available: {reason}")
 
 
-@pytest.fixture(scope="session")
-def postgres_cluster() -> PostgresCluster:
-    """The running throw-away cluster (shared by every suite of this test run)."""
+def cluster_or_skip() -> PostgresCluster:
+    """The shared cluster; skips the test without PostgreSQL (fails it when CI=true)."""
     try:
         return shared_cluster()
     except FileNotFoundError as exc:
@@ -250,6 +261,13 @@ def postgres_cluster() -> PostgresCluster:
 
 
 @pytest.fixture(scope="session")
-def postgres_url(postgres_cluster: PostgresCluster) -> str:
-    """``postgresql+psycopg://`` URL of the database ``session``, made once per run."""
-    return postgres_cluster.ensure_database("session")
+def postgres_cluster() -> PostgresCluster:
+    """The running throw-away cluster (shared by every suite of this test run)."""
+    return cluster_or_skip()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    """``postgresql+psycopg://`` URL of the database ``session``, made once per run.
+    Importing this fixture alone is enough."""
+    return cluster_or_skip().ensure_database("session")
