@@ -5,6 +5,10 @@ There is no update or delete here, and the database refuses them (migration trig
 ``data`` is checked before it is written: keys that name secrets or bodies (token,
 password, secret, body, link, url, ...) and long strings are refused, and values under
 ``code``/``codes`` must be finding codes, so a one-time code cannot slip in as one.
+
+For ``search_audit(code=...)`` each event keeps the finding codes in its data: values
+under those keys, and any string shaped like a finding code (``snake_case`` with an
+underscore, as every SPEC code is) wherever it appears, e.g. in ``acknowledged`` lists.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ FORBIDDEN_WORDS = frozenset({
     "cookie", "authorization", "key", "keys",
 })
 _CODE = re.compile(r"^[a-z][a-z0-9_.-]{0,63}$")
+_CODE_SHAPED = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)+$")
 _CAMEL = re.compile(r"([a-z0-9])([A-Z])")
 
 
@@ -67,6 +72,8 @@ def scan_data(data: Mapping[str, Any]) -> list[str]:
         elif isinstance(value, str):
             if len(value) > MAX_STRING:
                 raise InputError(f"audit data strings are limited to {MAX_STRING} characters")
+            if len(value) <= 64 and _CODE_SHAPED.match(value) and value not in codes:
+                codes.append(value)
         elif value is not None and not isinstance(value, bool | int | float):
             raise InputError(f"audit data cannot hold {type(value).__name__}")
 

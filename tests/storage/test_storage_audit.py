@@ -14,11 +14,14 @@ from tests.storage.helpers import NOW, make_package
 
 HOUR = timedelta(hours=1)
 
-CHECKED = {
-    "recipients": {"to": ["a@x.example"], "cc": [], "bcc": ["b@y.example"]},
+CHECKED = {  # shaped like the add-on's records
+    "draft": "r-5081",
+    "recipients": 944,
     "findings": [
-        {"code": "visible_external_recipients", "severity": "block", "count": 944},
-        {"code": "confidential_keyword", "severity": "warn", "where": "subject"},
+        {"code": "many_visible_recipients", "severity": "block", "where": "to",
+         "addresses": 944},
+        {"code": "confidential_keyword", "severity": "warn", "where": "subject",
+         "addresses": 0},
     ],
 }
 
@@ -32,10 +35,11 @@ def seed(store: Store) -> dict[str, int]:
     ids["sato-override"] = store.append_audit(
         "sato@corp.example", "finding.overridden", now=NOW + HOUR,
         message_id="<m1@corp.example>",
-        data={"code": "visible_external_recipients", "reason": "社内回覧のため問題なし"}).id
+        data={"overrides": [{"code": "many_visible_recipients",
+                             "reason": "社内回覧のため問題なし"}]}).id
     ids["ito-confirmed"] = store.append_audit(
         "ito@corp.example", "send.confirmed", now=NOW + 24 * HOUR,
-        data={"acknowledged": {"codes": ["look_alike_domain"]}, "ticked": ["c@z.example"]}).id
+        data={"acknowledged": ["lookalike_domain"], "ticked": ["c@z.example"]}).id
     ids["system"] = store.append_audit("system", "notice.sent", now=NOW + 48 * HOUR,
                                        package_id="pkg-1", data={"address": "c@z.example"}).id
     return ids
@@ -59,12 +63,14 @@ def test_append_returns_the_stored_event(store: Store) -> None:
     pytest.param({"until": NOW + HOUR}, ["sato-checked"], id="until-exclusive"),
     pytest.param({"since": NOW + HOUR, "until": NOW + 25 * HOUR},
                  ["sato-override", "ito-confirmed"], id="range"),
-    pytest.param({"code": "visible_external_recipients"}, ["sato-checked", "sato-override"],
+    pytest.param({"code": "many_visible_recipients"}, ["sato-checked", "sato-override"],
                  id="code-in-findings-and-override"),
-    pytest.param({"code": "look_alike_domain"}, ["ito-confirmed"], id="code-in-nested-list"),
-    pytest.param({"code": "look_alike"}, [], id="code-prefix-no-match"),
+    pytest.param({"code": "lookalike_domain"}, ["ito-confirmed"], id="code-acknowledged"),
+    pytest.param({"code": "lookalike"}, [], id="code-prefix-no-match"),
     pytest.param({"code": "confidential_keyword"}, ["sato-checked"], id="code-warn"),
-    pytest.param({"code": "visible_external_recipient_"}, [], id="underscore-not-wildcard"),
+    pytest.param({"code": "many_visible_recipient_"}, [], id="underscore-not-wildcard"),
+    pytest.param({"code": "many_visible_recipientsx"}, [], id="no-substring-match"),
+    pytest.param({"code": "block"}, [], id="severity-is-not-a-code"),
     pytest.param({"package_id": "pkg-1"}, ["system"], id="package"),
     pytest.param({"message_id": "<m1@corp.example>"}, ["sato-checked", "sato-override"],
                  id="message"),
