@@ -1,15 +1,14 @@
 """The add-on endpoints: ``POST /addon/homepage``, ``/addon/compose``, ``/addon/action/<name>``.
 
-Every request is verified first (system ID token, then the user's ID token); a request that
-fails gets 401 and no card (``service.addon.errors``). Only then is the body read as an
-event. Card buttons call ``/addon/action/<name>``: the HTTP runtime names URLs where Apps
-Script names functions.
+Every request is verified first (the system ID token, its echo in the body, then the user's
+ID token); a request that fails gets 401 and no card (``service.addon.errors``). Only then
+is the event read and acted on. Card buttons call ``/addon/action/<name>``: the HTTP runtime
+names URLs where Apps Script names functions.
 """
 
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -21,8 +20,6 @@ from service.addon.event import AddonEvent, parse_event
 from service.addon.ledger import SendLedger
 from service.errors import NotFoundError
 from service.services import services
-
-log = logging.getLogger(__name__)
 
 bp = Blueprint("addon", __name__, url_prefix="/addon")
 
@@ -88,7 +85,8 @@ def _verified(*, is_action: bool) -> tuple[Any, AddonEvent]:
 
 
 def _missing(event: AddonEvent, needed: tuple[str, ...], *, token: bool) -> list[str]:
-    """Scopes to ask for: none granted list means Google did not say (then trust the token)."""
+    """Scopes to ask for. No ``authorizedScopes`` in the event: Google did not say, so the
+    OAuth token (when needed) is trusted and a refusal from Gmail reports itself."""
     if token and not event.user_oauth_token:
         return list(needed)
     if event.authorized_scopes is None:
