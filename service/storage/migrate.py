@@ -3,6 +3,10 @@
 ``upgrade`` runs every pending migration in one transaction. On PostgreSQL it first takes
 an advisory lock, so two deploy steps (or dev instances) starting together migrate once;
 on SQLite ``BEGIN IMMEDIATE`` serialises them.
+
+A new revision after changing ``schema.py``: migrate a scratch database to head, then
+``alembic.command.revision(alembic_config(url=URL), autogenerate=True, message=...)`` and
+edit the generated script (``tests/storage`` fails while the two disagree).
 """
 
 from __future__ import annotations
