@@ -212,19 +212,18 @@ def confirmation_card(exp: Expectation, report: Report, subject: str, draft_id: 
     if not exp.recipient_count:
         intro.append(m.text(t("addon.confirm.no_recipients", locale)))
     sections = [m.section(intro)]
-    blocks: list[Json] = []
-    for f in exp.blocked:
-        blocks.append(finding_widget(f, locale))
-    for key, f in exp.overrides.items():
-        blocks.append(finding_widget(f, locale))
-        blocks.append(m.text_input(OVERRIDE_INPUT + key,
-                                   t("addon.confirm.override", locale, n=MIN_REASON)))
+    n_blocks = len(exp.blocked) + sum(len(fs) for fs in exp.overrides.values())
     if exp.blocked:
+        blocks = _capped([finding_widget(f, locale) for f in exp.blocked], FINDINGS_SHOWN,
+                         locale)
         blocks.append(m.paragraph("<b>" + m.esc(t("addon.confirm.blocked", locale)) + "</b>"))
-    if blocks:
-        sections.append(m.section(blocks[:m.MAX_WIDGETS],
-                                  t("addon.section.block", locale,
-                                    n=len(exp.blocked) + len(exp.overrides))))
+        sections.append(m.section(blocks, t("addon.section.block", locale, n=n_blocks)))
+    for code, found in exp.overrides.items():
+        widgets = _capped([finding_widget(f, locale) for f in found], FINDINGS_SHOWN, locale)
+        widgets.append(m.text_input(OVERRIDE_INPUT + code,
+                                    t("addon.confirm.override", locale, n=MIN_REASON)))
+        header = None if exp.blocked else t("addon.section.block", locale, n=n_blocks)
+        sections.append(m.section(widgets, header))
     if exp.acks:
         items = [(f.message, key) for key, f in exp.acks.items()]
         lists = [m.checkboxes(f"{ACK_INPUT}_{i // m.MAX_ITEMS}", t("addon.confirm.warn", locale),

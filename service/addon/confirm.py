@@ -1,7 +1,8 @@
 """What a sender must tick before "Send", recomputed on the server from the draft itself.
 
 The confirmation card shows one checkbox per recipient (per domain when there are more than
-:data:`TICK_EACH_LIMIT`), one per warning and a reason field per overridable block. On
+:data:`TICK_EACH_LIMIT`), one per warning and a reason field per overridable finding code
+(``[confirm] allow_override`` names codes, so one reason covers that code's findings). On
 "Send" the draft is read and analysed again and the form is checked against *that* result,
 never against what the client says it was shown: a recipient added meanwhile has no tick,
 so nothing goes out unconfirmed.
@@ -46,7 +47,7 @@ class Expectation:
     grouped: bool                                   # one tick per domain, not per address
     ticks: dict[str, str] = field(default_factory=dict)          # value -> shown address
     acks: dict[str, Finding] = field(default_factory=dict)       # key -> warning
-    overrides: dict[str, Finding] = field(default_factory=dict)  # key -> overridable block
+    overrides: dict[str, list[Finding]] = field(default_factory=dict)  # code -> its blocks
     blocked: list[Finding] = field(default_factory=list)         # cannot be sent as is
 
     @property
@@ -72,8 +73,8 @@ def expect(report: Report, policy: Policy, cls: DomainClassifier) -> Expectation
         if f.severity is Severity.WARN:
             exp.acks[finding_key(f)] = f
         elif f.severity is Severity.BLOCK:
-            if f.code in policy.allow_override:
-                exp.overrides[finding_key(f)] = f
+            if f.code in policy.allow_override:          # one reason per overridden code
+                exp.overrides.setdefault(f.code, []).append(f)
             else:
                 exp.blocked.append(f)
     return exp
@@ -98,10 +99,10 @@ def decide(exp: Expectation, event: AddonEvent) -> Decision:
     missing_acks = [k for k in exp.acks if k not in acked]
     reasons: dict[str, str] = {}
     missing_reasons = 0
-    for key, f in exp.overrides.items():
-        reason = " ".join(event.text_input(OVERRIDE_INPUT + key).split())
+    for code in exp.overrides:
+        reason = " ".join(event.text_input(OVERRIDE_INPUT + code).split())
         if len(reason) >= MIN_REASON:
-            reasons[f.code] = reason[:500]
+            reasons[code] = reason[:500]
         else:
             missing_reasons += 1
     ok = (exp.sendable and not missing_ticks and not missing_acks and not missing_reasons)

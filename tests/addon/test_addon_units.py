@@ -164,7 +164,8 @@ def test_decide_needs_every_tick_and_reason() -> None:
     policy, report = _report(members(12, ("a-corp.co.jp",)),
                              POLICY + '[confirm]\nallow_override = ["many_visible_recipients"]\n')
     exp = expect(report, policy, classifier(policy))
-    (key,) = exp.overrides
+    (code,) = exp.overrides
+    key = code
     ticks = [f"r:{a}" for a in members(12, ("a-corp.co.jp",))]
     base = {"commonEventObject": {"formInputs": {
         "rcpt_ext": {"stringInputs": {"value": ticks}},
@@ -212,3 +213,17 @@ def test_every_static_card_parses(locale: str) -> None:
     ]
     check_cards({"cards": [{"card": c} for c in built]})
     assert all(c["sections"] for c in built)
+
+
+@pytest.mark.parametrize("override", [False, True], ids=["blocked", "overridable"])
+def test_confirmation_of_600_invalid_entries_stays_within_limits(override: bool) -> None:
+    extra = '[confirm]\nallow_override = ["invalid_address"]\n' if override else ""
+    policy, report = _report([f"bad{i}@" for i in range(600)], POLICY + extra)
+    exp = expect(report, policy, classifier(policy))
+    card = cards.confirmation_card(exp, report, "件名", "r1", "en", _act)
+    check_cards({"card": card})
+    inputs = [w["textInput"]["name"] for s in card["sections"] for w in s["widgets"]
+              if "textInput" in w]
+    assert inputs == (["override.invalid_address"] if override else [])
+    assert "… and 575 more" in texts(card)
+    assert ("Send" in str(card["fixedFooter"]["primaryButton"]["text"])) is False  # no recipients
