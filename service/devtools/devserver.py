@@ -163,8 +163,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8080")))
     parser.add_argument("--user", default=DEV_USER, help="the simulated Gmail user")
     parser.add_argument("--policy", default=None, help="policy TOML (default: a dev policy)")
+    if argv and argv[0] == "--":          # `sendguard dev -- --port 9000`
+        argv = argv[1:]
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     stack = start_stack(host=args.host, port=args.port, user=args.user,
                         policy_path=args.policy)
     print(f"SendGuard is running. Open {stack.url}/dev/ to compose as {stack.context.user_email}.",
