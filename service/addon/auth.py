@@ -264,7 +264,7 @@ def _number(claims: Mapping[str, Any], name: str) -> float:
     return float(value)
 
 
-def _google_claims(token: object, certs: CertificateCache, audience: str,
+def _google_claims(token: object, certs: CertificateCache, audience: str | tuple[str, ...],
                    now: float, leeway: int) -> Mapping[str, Any]:
     """Signature, algorithm, key id, time, issuer and audience of a Google ID token."""
     if not isinstance(token, str) or not token:
@@ -291,8 +291,10 @@ def _google_claims(token: object, certs: CertificateCache, audience: str,
     if pem is None:
         _reject("unknown key id")
     try:
-        claims = google.auth.jwt.decode(token, certs={kid: pem}, verify=True,
-                                        audience=audience, clock_skew_in_seconds=leeway)
+        claims = google.auth.jwt.decode(
+            token, certs={kid: pem}, verify=True,
+            audience=list(audience) if isinstance(audience, tuple) else audience,
+            clock_skew_in_seconds=leeway)
     except Exception as exc:
         raise _Rejected(_google_auth_reason(exc)) from None
     if not isinstance(claims, Mapping):
@@ -300,7 +302,8 @@ def _google_claims(token: object, certs: CertificateCache, audience: str,
     iss = claims.get("iss")
     if not isinstance(iss, str) or iss not in GOOGLE_ISSUERS:
         _reject(f"issuer {_shown(iss)} is not Google")
-    if claims.get("aud") != audience:
+    allowed = audience if isinstance(audience, tuple) else (audience,)
+    if claims.get("aud") not in allowed:
         _reject(f"audience {_shown(claims.get('aud'))} is not the configured one")
     exp, iat = _number(claims, "exp"), _number(claims, "iat")
     if now > exp + leeway:
@@ -398,33 +401,42 @@ class RequestVerifier:
         self._clock = clock
         self._leeway = leeway
 
-    def verify_system_token(self, token: str) -> Mapping[str, Any]:
-        """Claims of the add-on system service account's ID token."""
-        return _guarded("system token", lambda: self._system_claims(token))
+    def verify_system_token(self, token: str, *, endpoint_url: str | None = None
+                            ) -> Mapping[str, Any]:
+        """Claims of the add-on system service account's ID token.
+
+        Google sets the audience to the configured audience or to the URL of the endpoint
+        called (each card action has its own URL); ``endpoint_url`` must be built from
+        ``SENDGUARD_BASE_URL``, never from the request's Host header.
+        """
+        return _guarded("system token", lambda: self._system_claims(token, endpoint_url))
 
     def verify_user_token(self, token: str) -> Caller:
         """The user named by a user ID token issued to the add-on's OAuth client."""
         return _guarded("user token", lambda: self._caller(token))
 
     def verify_request(self, authorization_header: str | None, event: Mapping[str, Any],
-                       *, require_user: bool = True) -> Caller:
+                       *, require_user: bool = True, endpoint_url: str | None = None
+                       ) -> Caller:
         """Verify a whole add-on request: Bearer system token, body echo, user token."""
         token = _guarded("add-on request", lambda: _bearer(authorization_header))
-        self.verify_system_token(token)
+        self.verify_system_token(token, endpoint_url=endpoint_url)
         auth = _guarded("add-on request", lambda: _auth_object(event, require_user))
         echoed = auth.get("systemIdToken")
         if echoed is not None and not (
                 isinstance(echoed, str)
                 and hmac.compare_digest(echoed.encode("utf-8"), token.encode("utf-8"))):
-            self.verify_system_token(echoed)  # a different echo must stand on its own
+            # a different echo must stand on its own
+            self.verify_system_token(echoed, endpoint_url=endpoint_url)
         user_token = auth.get("userIdToken")
         if user_token is None and not require_user:
             return Caller(user_email="", user_id="")
         return self.verify_user_token(user_token if isinstance(user_token, str) else "")
 
-    def _system_claims(self, token: object) -> Mapping[str, Any]:
-        claims = _google_claims(token, self._certs, self._audience, self._clock(),
-                                self._leeway)
+    def _system_claims(self, token: object, endpoint_url: str | None = None
+                       ) -> Mapping[str, Any]:
+        audiences = (self._audience, endpoint_url) if endpoint_url else (self._audience,)
+        claims = _google_claims(token, self._certs, audiences, self._clock(), self._leeway)
         email = _verified_email(claims)
         if not _same_account(email, self._service_account):
             _reject(f"{_account_for_log(email)} is not the add-on service account")

@@ -75,8 +75,10 @@ def _verified(*, is_action: bool) -> tuple[Any, AddonEvent]:
     # A user token may be missing only from a well-formed event (the user has not granted
     # consent yet: we ask for it); anything else must pass the full check or fail it.
     consent_pending = isinstance(raw.get("authorizationEventObject"), dict)
-    caller = services().verifier.verify_request(request.headers.get("Authorization"), raw,
-                                                require_user=not consent_pending)
+    base = services().config.base_url
+    caller = services().verifier.verify_request(
+        request.headers.get("Authorization"), raw, require_user=not consent_pending,
+        endpoint_url=base + request.path if base else None)
     event = parse_event(raw)
     g.addon_verified = True
     g.addon_event = event

@@ -134,3 +134,26 @@ def test_the_sender_is_the_verified_user_not_the_body(api: Api, events: Events) 
     to = data["renderActions"]["hostAppAction"]["gmailAction"]["updateDraftActionMarkup"][
         "updateToRecipients"]["toRecipients"]
     assert to == [{"email": "other.user@mitsubachi-kiyose.jp"}]
+
+
+BASE = "https://sendguard.example.run.app"
+ENDPOINT_AUDIENCE = [
+    ("this endpoint's URL", "/addon/compose", BASE + "/addon/compose", 200),
+    ("action URL", "/addon/action/fix_everyone", BASE + "/addon/action/fix_everyone", 200),
+    ("another endpoint's URL", "/addon/compose", BASE + "/addon/homepage", 401),
+    ("same path on another host", "/addon/compose", "https://evil.example/addon/compose", 401),
+]
+
+
+@pytest.mark.parametrize("path,aud,status", [c[1:] for c in ENDPOINT_AUDIENCE],
+                         ids=[c[0] for c in ENDPOINT_AUDIENCE])
+def test_endpoint_url_audience_is_built_from_base_url(make_app: Any, events: Events, path: str,
+                                                      aud: str, status: int) -> None:
+    """Google may set the system token's audience to the URL of the endpoint it calls."""
+    from .apis import ClientApi
+
+    api = ClientApi(make_app(base_url=BASE))
+    headers, body = events.make(to=["a@gmail.com"], system=events.system(audience=aud))
+    headers["Host"] = "evil.example"   # the Host header must never widen the audience
+    got, _ = api.post(path, headers, body)
+    assert got == status
