@@ -22,7 +22,10 @@ EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra and not getattr(args, "passthrough", False):
+        parser.error("unrecognized arguments: " + " ".join(extra))
+    args.extra = extra
     locale = locale_from_env()
     handler: Callable[[argparse.Namespace, str], int] | None = getattr(args, "handler", None)
     if handler is None:

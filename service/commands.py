@@ -15,9 +15,9 @@ def register(sub: Any) -> None:
     s.add_argument("--threads", type=int, default=int(os.environ.get("SENDGUARD_THREADS", "8")))
     s.set_defaults(handler=cmd_serve)
 
-    d = sub.add_parser("dev", help="run everything locally: emulator, simulator, service")
-    d.add_argument("args", nargs=argparse.REMAINDER)
-    d.set_defaults(handler=cmd_dev)
+    d = sub.add_parser("dev", help="run everything locally: emulator, simulator, service",
+                       add_help=False)
+    d.set_defaults(handler=cmd_dev, passthrough=True)
 
     db = sub.add_parser("db", help="database maintenance")
     dbs = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
@@ -57,9 +57,10 @@ def cmd_serve(args: argparse.Namespace, locale: str) -> int:
 
 
 def cmd_dev(args: argparse.Namespace, locale: str) -> int:
+    """Options are the dev server's own (``sendguard dev --help``)."""
     from service.devtools.devserver import main
 
-    return main(args.args)
+    return main(list(args.extra))
 
 
 def cmd_db_upgrade(args: argparse.Namespace, locale: str) -> int:
