@@ -15,7 +15,7 @@ def create_app(config: Config | None = None, *, services: Services | None = None
     (services or Services(config)).init_app(app)
 
     from service import health
-    from service.addon import errors as addon_errors
+    import service.addon.errors as addon_errors
     from service.addon.routes import bp as addon_bp
 
     app.register_blueprint(health.bp)
