@@ -438,9 +438,11 @@ fi
 
 # ------------------------------------------------------------------------------ scheduler
 step "9. Cloud Scheduler: release due keys every minute"
+# The token's audience is the target URL (Scheduler's own default), which is what the
+# service checks: SENDGUARD_BASE_URL + /tasks/release-due.
 SCHED_FLAGS=(--location="$REGION" --schedule="* * * * *" --uri="$SERVICE_URL/tasks/release-due"
              --http-method=POST --oidc-service-account-email="$SCHED_SA"
-             --oidc-token-audience="$SERVICE_URL" --attempt-deadline=120s
+             --oidc-token-audience="$SERVICE_URL/tasks/release-due" --attempt-deadline=120s
              --time-zone=Asia/Tokyo "${P[@]}")
 if exists gcloud scheduler jobs describe "$SCHED_JOB" --location="$REGION" "${P[@]}"; then
   run gcloud scheduler jobs update http "$SCHED_JOB" "${SCHED_FLAGS[@]}"

@@ -163,7 +163,7 @@ def test_scheduler_calls_release_due_with_an_oidc_token(dry: Result) -> None:
     assert f"--uri={base}/tasks/release-due" in argv
     assert "--http-method=POST" in argv
     assert f"--oidc-service-account-email={SCHED_SA}" in argv
-    assert f"--oidc-token-audience={base}" in argv
+    assert f"--oidc-token-audience={base}/tasks/release-due" in argv
     assert "--schedule=* * * * *" in argv
 
 
