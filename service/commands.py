@@ -24,6 +24,10 @@ def register(sub: Any) -> None:
     up = dbs.add_parser("upgrade", help="apply migrations (once per deploy)")
     up.set_defaults(handler=cmd_db_upgrade)
 
+    from service import audit_cli
+
+    audit_cli.register(sub)
+
 
 def cmd_serve(args: argparse.Namespace, locale: str) -> int:
     from gunicorn.app.base import BaseApplication
