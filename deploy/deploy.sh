@@ -17,7 +17,8 @@ Usage: deploy/deploy.sh --project PROJECT_ID [options]
   --project ID           Google Cloud project to deploy into (required)
   --region REGION        Cloud Run, Cloud SQL and Scheduler region (default asia-northeast1)
   --service NAME         Cloud Run service name, prefix of every resource (default sendguard)
-  --mailer URL           SENDGUARD_MAILER: smtp://host:port or smtps://user@host:465
+  --mailer URL           SENDGUARD_MAILER: smtp://host:port, smtp+starttls://user@host:587
+                         or smtps://user@host:465 (an @ in the user is written %40)
                          (required on the first deploy; kept when omitted later)
   --smtp-password-file F store F's content as the SMTP password secret (mailer with a user)
   --mail-from ADDRESS    SENDGUARD_MAIL_FROM, e.g. 'SendGuard <no-reply@example.co.jp>'
@@ -84,8 +85,8 @@ if [[ -n "$KMS_KEY" ]]; then
     || bad_usage "--kms-key must be projects/P/locations/L/keyRings/R/cryptoKeys/K"
 fi
 if [[ -n "$MAILER" ]]; then
-  [[ "$MAILER" =~ ^smtps?://([^:@/]+@)?[A-Za-z0-9.-]+(:[0-9]+)?/?$ ]] \
-    || bad_usage "--mailer must be smtp://host:port or smtps://user@host:port (no password: use --smtp-password-file)"
+  [[ "$MAILER" =~ ^smtp(s|\+starttls)?://([^:@/]+@)?[A-Za-z0-9.-]+(:[0-9]+)?/?$ ]] \
+    || bad_usage "--mailer must be smtp://host:port, smtp+starttls://user@host:587 or smtps://user@host:465 (no password: use --smtp-password-file)"
 fi
 if [[ -n "$IMAGE" ]]; then
   [[ "$IMAGE" =~ ^[a-z0-9.-]+(:[0-9]+)?/[A-Za-z0-9._/-]+([:@][A-Za-z0-9._:-]+)?$ ]] \

@@ -226,9 +226,14 @@ def test_smtp_password_and_policy_secrets_then_updates(tmp_path: Path) -> None:
         "/etc/sendguard/policy.toml")
 
 
-def test_smtp_user_without_password_stops(tmp_path: Path) -> None:
+@pytest.mark.parametrize("mailer", [
+    pytest.param("smtps://sendguard@smtp.example.co.jp:465", id="smtps"),
+    pytest.param("smtp+starttls://sendguard%40example.co.jp@smtp-relay.gmail.com:587",
+                 id="starttls-encoded-user"),
+])
+def test_smtp_user_without_password_stops(tmp_path: Path, mailer: str) -> None:
     d = Deployer(tmp_path)
-    result, calls = d.run("--mailer", "smtps://sendguard@smtp.example.co.jp:465")
+    result, calls = d.run("--mailer", mailer)
     assert result.code == 2
     assert "--smtp-password-file" in result.stderr
     assert find(calls, "run deploy") == []
