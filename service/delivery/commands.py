@@ -1,0 +1,338 @@
+"""``sendguard protect``, ``sendguard keys list|show|revoke|release`` and ``sendguard
+worker`` (SPEC section 4). ``register(sub)`` adds them to the CLI's sub-parsers.
+
+They run on ``Config.from_env()``: in development an SQLite database, a generated master
+key and a mail sink under ``./var``. Expected failures raise ``SendGuardError`` subclasses,
+which ``service.cli`` prints as one line with exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import getpass
+import json
+import logging
+import os
+import signal
+import sys
+import tempfile
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from service.config import Config
+from service.errors import AttachmentError, InputError, MessageError
+from service.i18n import t
+from service.storage import Grant, Package, Store
+
+log = logging.getLogger(__name__)
+
+LIST_LOOKBACK_DAYS = 90
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("protect", help="encrypt a message's attachments into one AES-256 ZIP")
+    p.add_argument("message", help="RFC 822 message file (.eml); never modified")
+    p.add_argument("-o", "--output", required=True, help="where to write the protected message")
+    p.add_argument("--policy", help="policy TOML (default: $SENDGUARD_POLICY or built-in)")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.add_argument("--reveal-password", action="store_true",
+                   help="also print the ZIP password (it is stored wrapped either way)")
+    p.add_argument("--key-to", action="append", default=[], metavar="ADDR",
+                   help="a recipient of the message who gets the key link (repeatable)")
+    p.set_defaults(handler=cmd_protect)
+
+    k = sub.add_parser("keys", help="key records: list, show, revoke, release")
+    ks = k.add_subparsers(dest="keys_command", metavar="ACTION", required=True)
+    kl = ks.add_parser("list", help="recent key records, newest first")
+    kl.add_argument("--sender", help="only this sender's records")
+    kl.add_argument("--limit", type=int, default=20)
+    kl.add_argument("--json", action="store_true")
+    kl.set_defaults(handler=cmd_keys_list)
+    kshow = ks.add_parser("show", help="one key record and who gets its key")
+    kshow.add_argument("package_id")
+    kshow.add_argument("--json", action="store_true")
+    kshow.set_defaults(handler=cmd_keys_show)
+    kr = ks.add_parser("revoke", help="withdraw a key: no code or password works afterwards")
+    kr.add_argument("package_id")
+    kr.set_defaults(handler=cmd_keys_revoke)
+    krel = ks.add_parser("release", help="release a held key now and send its notices")
+    krel.add_argument("package_id")
+    krel.set_defaults(handler=cmd_keys_release)
+
+    w = sub.add_parser("worker", help="release due keys and send notices, in a loop")
+    w.add_argument("--once", action="store_true", help="one round, then exit")
+    w.add_argument("--interval", type=float, default=30.0, help="seconds between rounds")
+    w.set_defaults(handler=cmd_worker)
+
+
+# ---------------------------------------------------------------------------- helpers
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _actor() -> str:
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = str(os.getuid())
+    return "cli:" + ("".join(ch for ch in user if ch.isalnum() or ch in "._-") or "user")
+
+
+@contextlib.contextmanager
+def _store(config: Config) -> Iterator[Store]:
+    if config.database_url.startswith("sqlite"):
+        config.var_dir.mkdir(parents=True, exist_ok=True)
+    store = Store.from_url(config.database_url, pool_size=config.db_pool_size)
+    try:
+        if not config.production:
+            store.upgrade()
+        yield store
+    finally:
+        store.close()
+
+
+def _policy(path: str | None) -> Any:
+    from service.policy.config import load_policy
+
+    return load_policy(path or os.environ.get("SENDGUARD_POLICY") or None)
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        if b.exists() and a.exists():
+            return os.path.samefile(a, b)
+    except OSError:
+        pass
+    return a.resolve() == b.resolve()
+
+
+def write_atomically(path: Path, data: bytes, locale: str) -> None:
+    """Write ``path`` through a temporary file in the same directory and a rename."""
+    directory = path.parent if str(path.parent) else Path(".")
+    tmp: str | None = None
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+        tmp = None
+    except OSError as exc:
+        raise InputError(t("delivery.cli.cannot_write", locale, path=str(path),
+                           reason=exc.strerror or type(exc).__name__)) from None
+    finally:
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _short(value: datetime | None, locale: str) -> str:
+    return f"{value:%Y-%m-%d %H:%M}" if value is not None else t("delivery.cli.none", locale)
+
+
+def package_json(package: Package, grants: list[Grant] | None = None) -> dict[str, Any]:
+    """A key record as JSON, without its wrapped password or any hash."""
+    data: dict[str, Any] = {
+        "package_id": package.id, "sender": package.sender, "state": package.state,
+        "release_mode": package.release_mode, "recipients": list(package.recipients),
+        "zip_filename": package.zip_filename, "files": list(package.file_names),
+        "message_id": package.message_id, "gmail_message_id": package.gmail_message_id,
+        "created_at": _iso(package.created_at), "release_at": _iso(package.release_at),
+        "released_at": _iso(package.released_at), "expires_at": _iso(package.expires_at),
+        "revoked_at": _iso(package.revoked_at),
+        "first_retrieved_at": _iso(package.first_retrieved_at),
+        "reveal_count": package.reveal_count, "reveal_limit": package.reveal_limit,
+    }
+    if grants is not None:
+        data["key_recipients"] = [{
+            "address": g.address, "notice_sent_at": _iso(g.notice_sent_at),
+            "codes_sent": g.code_sent_count, "revealed": g.revealed_count,
+            "last_revealed_at": _iso(g.last_revealed_at)} for g in grants]
+    return data
+
+
+def _print_json(data: Any) -> None:
+    json.dump(data, sys.stdout, ensure_ascii=False, indent=2)
+    sys.stdout.write("\n")
+
+
+# ---------------------------------------------------------------------------- protect
+
+def cmd_protect(args: argparse.Namespace, locale: str) -> int:
+    from service.cli import read_message
+    from service.delivery.packages import message_sender, protect_raw
+    from service.protect.keywrap import wrapper_from_config
+
+    source, target = Path(args.message), Path(args.output)
+    if _same_file(source, target):
+        raise InputError(t("delivery.cli.same_file", locale, path=args.output))
+    raw = read_message(args.message)
+    policy = _policy(args.policy)
+    config = Config.from_env()
+    now = _now()
+    with _store(config) as store:
+        try:
+            done = protect_raw(raw, store=store, keywrapper=wrapper_from_config(config),
+                               policy=policy, now=now, key_recipients=args.key_to,
+                               sender=message_sender(raw, f"{_actor()[4:]}@localhost"),
+                               locale=locale)
+        except (MessageError, AttachmentError) as exc:
+            raise type(exc)(f"{args.message}: {exc.public_message}") from None
+        try:
+            write_atomically(target, done.result.message, locale)
+        except InputError:
+            store.revoke(done.package.id, _actor(), now)
+            raise
+    package = done.package
+    if args.json:
+        out: dict[str, Any] = {"package_id": package.id, "zip_filename": package.zip_filename,
+                               "files": list(done.result.files)}
+        if args.reveal_password:
+            out["password"] = done.password
+        _print_json(out)
+    else:
+        print(t("cli.protect_done", locale, out=args.output, n=len(done.result.files),
+                zip=package.zip_filename, package_id=package.id))
+        if args.reveal_password:
+            print(t("cli.protect_password", locale, password=done.password))
+    if package.release_mode == "manual" and package.message_id is None:
+        print(t("delivery.cli.no_message_id", locale, package_id=package.id), file=sys.stderr)
+    return 0
+
+
+# ---------------------------------------------------------------------------- keys
+
+def _recent(store: Store, limit: int) -> list[Package]:
+    """Newest packages of every sender, found through their audit events."""
+    from datetime import timedelta
+
+    from service.errors import NotFoundError
+
+    events = store.search_audit(action="package.created",
+                                since=_now() - timedelta(days=LIST_LOOKBACK_DAYS),
+                                limit=100_000)
+    found: list[Package] = []
+    for event in reversed(events):
+        if len(found) >= limit or event.package_id is None:
+            break
+        with contextlib.suppress(NotFoundError):
+            found.append(store.get_package(event.package_id))
+    return found
+
+
+def cmd_keys_list(args: argparse.Namespace, locale: str) -> int:
+    if args.limit < 1:
+        raise InputError("--limit must be at least 1")
+    config = Config.from_env()
+    with _store(config) as store:
+        packages = (store.list_packages(args.sender, args.limit) if args.sender
+                    else _recent(store, args.limit))
+    if args.json:
+        _print_json({"packages": [package_json(p) for p in packages]})
+        return 0
+    if not packages:
+        print(t("delivery.cli.list_empty", locale))
+        return 0
+    print(t("delivery.cli.list_header", locale))
+    for p in packages:
+        print(f"{p.id:<23} {p.state:<17} {_short(p.created_at, locale):<17} "
+              f"{p.reveal_count:>2}/{p.reveal_limit:<5} {p.sender}")
+    return 0
+
+
+def cmd_keys_show(args: argparse.Namespace, locale: str) -> int:
+    config = Config.from_env()
+    with _store(config) as store:
+        package = store.get_package(args.package_id)
+        grants = store.list_grants(package.id)
+    if args.json:
+        _print_json(package_json(package, grants))
+        return 0
+    print(t("delivery.cli.show", locale, package_id=package.id, state=package.state,
+            mode=package.release_mode, sender=package.sender,
+            recipients=", ".join(package.recipients), zip_name=package.zip_filename,
+            count=len(package.file_names), created=_short(package.created_at, locale),
+            release_at=_short(package.release_at, locale),
+            released_at=_short(package.released_at, locale),
+            expires=_short(package.expires_at, locale), reveals=package.reveal_count,
+            limit=package.reveal_limit))
+    for g in grants:
+        notice = (t("delivery.cli.notice_sent", locale, at=_short(g.notice_sent_at, locale))
+                  if g.notice_sent_at else t("delivery.cli.notice_pending", locale))
+        print(t("delivery.cli.show_grant", locale, address=g.address, notice=notice,
+                reveals=g.revealed_count))
+    return 0
+
+
+def cmd_keys_revoke(args: argparse.Namespace, locale: str) -> int:
+    config = Config.from_env()
+    with _store(config) as store:
+        package = store.revoke(args.package_id, _actor(), _now())
+    print(t("delivery.cli.revoked", locale, package_id=package.id))
+    return 0
+
+
+def cmd_keys_release(args: argparse.Namespace, locale: str) -> int:
+    from service.delivery.mailer import mailer_from_config
+    from service.delivery.release import release_package
+    from service.protect.keywrap import wrapper_from_config
+
+    config = Config.from_env()
+    with _store(config) as store:
+        package, sent = release_package(store, mailer_from_config(config), config,
+                                        wrapper_from_config(config), args.package_id,
+                                        _actor(), _now())
+    print(t("delivery.cli.released", locale, package_id=package.id, sent=sent))
+    return 0
+
+
+# ---------------------------------------------------------------------------- worker
+
+def cmd_worker(args: argparse.Namespace, locale: str) -> int:
+    from service.delivery.mailer import mailer_from_config
+    from service.delivery.release import release_tick
+    from service.protect.keywrap import wrapper_from_config
+
+    if not args.interval > 0:
+        raise InputError("--interval must be more than 0 seconds")
+    config = Config.from_env()
+    mailer = mailer_from_config(config)
+    keywrapper = wrapper_from_config(config)
+    stop = threading.Event()
+
+    def _stop(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    if not args.once:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, _stop)
+        print(t("delivery.cli.worker_start", locale, interval=f"{args.interval:g}"),
+              file=sys.stderr)
+    with _store(config) as store:
+        while True:
+            try:
+                report = release_tick(store, mailer, config, keywrapper, _now())
+            except Exception:
+                if args.once:
+                    raise
+                log.exception("worker: release round failed; retrying after the interval")
+                if stop.wait(args.interval):
+                    return 0
+                continue
+            if args.once or report.released or report.sent or report.failed or report.expired:
+                print(t("delivery.cli.worker_tick", locale, released=len(report.released),
+                        sent=report.sent, failed=report.failed, expired=len(report.expired)),
+                      flush=True)
+            if args.once or stop.wait(args.interval):
+                return 0

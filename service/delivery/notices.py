@@ -1,0 +1,101 @@
+"""The mails key delivery sends, each a new message from the service's own address.
+
+None is a reply: no ``In-Reply-To``/``References``, so no client threads a key notice
+with the message it unlocks. Subjects are fixed catalog texts; the only values from
+outside are bare addresses (checked and set through ``email.headerregistry.Address``)
+and, in bodies, the ZIP's neutral name and a file count (never file names: they may be
+sensitive). Bodies hold Japanese then English.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import datetime
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from typing import Any
+
+from service.config import Config
+from service.delivery.mailer import sender_address
+from service.errors import InputError
+from service.i18n import t
+from service.storage import Package
+
+CODE_MINUTES = 10
+_SPACES = re.compile(r"\s+")
+LOCALES = ("ja", "en")
+
+
+def clean_display_name(name: str, limit: int = 64) -> str:
+    """A display name without control or format characters (CR, LF, NUL, bidi...)."""
+    kept = "".join(" " if unicodedata.category(ch)[0] in "CZ" else ch for ch in name)
+    return _SPACES.sub(" ", kept).strip()[:limit]
+
+
+def address(addr: str, display_name: str = "") -> Address:
+    """One checked address with a cleaned display name; InputError when malformed."""
+    if not isinstance(addr, str) or any(unicodedata.category(ch)[0] == "C" for ch in addr):
+        raise InputError("an address holds control characters")
+    local, at, domain = addr.strip().rpartition("@")
+    if not at or not local or not domain or any(ch.isspace() or ch in "<>,;\"" for ch in addr):
+        raise InputError("not a single e-mail address")
+    try:
+        return Address(display_name=clean_display_name(display_name),
+                       username=local, domain=domain)
+    except (ValueError, IndexError):
+        raise InputError("not a single e-mail address") from None
+
+
+def when(value: datetime) -> str:
+    return f"{value:%Y-%m-%d %H:%M} UTC"
+
+
+def _both(key: str, **params: Any) -> str:
+    sep = t("delivery.mail.separator", "en")
+    parts = [t(key, loc, **params) + "\n\n" + t("delivery.mail.signature", loc)
+             for loc in LOCALES]
+    return f"\n\n{sep}\n\n".join(parts) + "\n"
+
+
+def _subject(key: str) -> str:
+    return f"{t(key, 'ja')} / {t(key, 'en')}"
+
+
+def new_mail(config: Config, to: str, subject_key: str, body: str, now: datetime,
+             to_name: str = "") -> EmailMessage:
+    """A fresh automatic message from ``SENDGUARD_MAIL_FROM`` to one address."""
+    sender = sender_address(config)
+    msg = EmailMessage()
+    msg["From"] = sender
+    msg["To"] = address(to, to_name)
+    msg["Subject"] = _subject(subject_key)
+    msg["Date"] = format_datetime(now)
+    msg["Message-ID"] = make_msgid(domain=sender.domain or "sendguard.invalid")
+    msg["Auto-Submitted"] = "auto-generated"
+    msg["X-Auto-Response-Suppress"] = "All"
+    msg.set_content(body, charset="utf-8")
+    return msg
+
+
+def key_notice(config: Config, package: Package, to: str, link: str,
+               now: datetime) -> EmailMessage:
+    """The notice holding only the link to the key page (never the password)."""
+    body = _both("delivery.mail.notice_body", sender=package.sender,
+                 zip_name=package.zip_filename, count=len(package.file_names), link=link,
+                 expires=when(package.expires_at))
+    return new_mail(config, to, "delivery.mail.notice_subject", body, now)
+
+
+def code_mail(config: Config, to: str, code: str, now: datetime) -> EmailMessage:
+    body = _both("delivery.mail.code_body", code=code, minutes=CODE_MINUTES)
+    return new_mail(config, to, "delivery.mail.code_subject", body, now)
+
+
+def retrieved_mail(config: Config, package: Package, by: str, now: datetime) -> EmailMessage:
+    """Tells the sender who retrieved the key first, so a wrong person shows up at once."""
+    body = _both("delivery.mail.retrieved_body", zip_name=package.zip_filename,
+                 count=len(package.file_names), package_id=package.id, address=by,
+                 at=when(now))
+    return new_mail(config, package.sender, "delivery.mail.retrieved_subject", body, now)
