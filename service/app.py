@@ -14,10 +14,11 @@ def create_app(config: Config | None = None, *, services: Services | None = None
     app.config.update(MAX_CONTENT_LENGTH=2 * 1024 * 1024, JSON_SORT_KEYS=False)
     (services or Services(config)).init_app(app)
 
-    from service import health
     import service.addon.errors as addon_errors
+    from service import health, logs
     from service.addon.routes import bp as addon_bp
 
+    logs.init_app(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(addon_bp)
     addon_errors.init_app(app)

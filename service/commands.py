@@ -11,8 +11,9 @@ def register(sub: Any) -> None:
     s = sub.add_parser("serve", help="run the service (gunicorn; PORT from the environment)")
     s.add_argument("--host", default=os.environ.get("HOST", "0.0.0.0"))  # noqa: S104 - Cloud Run
     s.add_argument("--port", type=int, default=None, help="default: $PORT or 8080")
-    s.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "1")))
-    s.add_argument("--threads", type=int, default=int(os.environ.get("SENDGUARD_THREADS", "8")))
+    s.add_argument("--workers", type=int, default=int(os.environ.get("GUNICORN_WORKERS", "2")))
+    s.add_argument("--threads", type=int,
+                   default=int(os.environ.get("GUNICORN_THREADS", "20")))
     s.set_defaults(handler=cmd_serve)
 
     d = sub.add_parser("dev", help="run everything locally: emulator, simulator, service",
@@ -34,8 +35,10 @@ def cmd_serve(args: argparse.Namespace, locale: str) -> int:
 
     from service.app import create_app
     from service.config import Config
+    from service.logs import configure_logging
 
     config = Config.from_env()
+    configure_logging(config)
     app = create_app(config)
     port = args.port or config.port
     options = {
@@ -44,8 +47,9 @@ def cmd_serve(args: argparse.Namespace, locale: str) -> int:
         "threads": args.threads,
         "worker_class": "gthread",
         "timeout": 0,              # Cloud Run enforces request timeouts itself
-        "graceful_timeout": 25,    # Cloud Run sends SIGTERM, then SIGKILL after 10+ s
-        "accesslog": None,
+        "graceful_timeout": int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "8")),
+        "keepalive": 5,
+        "accesslog": None,         # key-page URLs carry link tokens: no access log
     }
 
     class _Server(BaseApplication):
