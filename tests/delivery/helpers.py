@@ -23,7 +23,6 @@ BASE_URL = "https://keys.example.jp"
 FILES = {"見積書 2026年度.xlsx": b"PK\x03\x04" + os.urandom(3000),
          "顧客一覧.csv": "名前,電話\n佐藤,03-1234-5678\n".encode() * 200,
          "photo.jpg": b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + os.urandom(5000)}
-LINK = re.compile(re.escape(BASE_URL) + r"/k/([A-Za-z0-9_-]{43})")
 CODE = re.compile(r"(?<!\d)(\d{8})(?!\d)")
 
 
@@ -80,8 +79,8 @@ def zip_of(raw: bytes) -> tuple[str, bytes]:
     return str(parts[0].get_filename()), data
 
 
-def link_token(text: str) -> str:
-    m = LINK.search(text)
+def link_token(text: str, base_url: str = BASE_URL) -> str:
+    m = re.search(re.escape(base_url) + r"/k/([A-Za-z0-9_-]{43})(?![A-Za-z0-9_-])", text)
     assert m, "no key link in the notice"
     return m.group(1)
 

@@ -1,0 +1,133 @@
+"""The whole route in Debian's Chromium (Playwright): encrypt & send, hold, release, the
+notice at a real SMTP server, the link opened twice (GET consumes nothing), a code
+requested and received, entered, the password revealed, and 7-Zip opening the ZIP with it."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from werkzeug.serving import make_server
+
+from service.app import create_app
+from service.config import Config
+from service.delivery.mailer import SmtpMailer
+from service.delivery.release import release_tick
+from service.gmail.memory import InMemoryGmailClient
+from service.protect.keywrap import LocalKeyWrapper
+from service.services import Services
+from service.storage import Store
+from tests.support.smtp import SmtpServer
+
+from .conftest import SendDraft
+from .helpers import FILES, PARTNER, SENDER, Clock, code_in, link_token, open_zip, sevenzip, zip_of
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"]
+
+
+def _unavailable(reason: str) -> None:
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"the browser test needs {reason} in CI")
+    pytest.skip(f"browser test skipped: {reason}")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not os.path.exists(CHROMIUM):
+        _unavailable("Debian's Chromium at /usr/bin/chromium")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _unavailable("Python Playwright")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+class _Late:
+    """A WSGI app set after the server has its port (the base URL needs the port)."""
+
+    app: Any = None
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        return self.app(environ, start_response)
+
+
+@pytest.fixture
+def served(config: Config, store: Store, keywrapper: LocalKeyWrapper, mailer: SmtpMailer,
+           clock: Clock) -> Iterator[Config]:
+    late = _Late()
+    server = make_server("127.0.0.1", 0, late, threaded=True)
+    cfg = config.with_(base_url=f"http://127.0.0.1:{server.server_port}")
+    late.app = create_app(cfg, services=Services(cfg, clock=clock, _store=store,
+                                                 _keywrapper=keywrapper, _mailer=mailer))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield cfg
+    server.shutdown()
+    thread.join(5)
+
+
+def test_encrypt_send_release_and_reveal_in_chromium(
+        browser: Any, served: Config, send_draft: SendDraft, gmail: InMemoryGmailClient,
+        store: Store, keywrapper: LocalKeyWrapper, mailer: SmtpMailer, clock: Clock,
+        smtp: SmtpServer, tmp_path: Path) -> None:
+    package = send_draft((PARTNER,))
+    assert release_tick(store, mailer, served, keywrapper,
+                        clock.now + timedelta(seconds=299)).released == []   # held
+    clock.advance(300)
+    assert release_tick(store, mailer, served, keywrapper, clock.now).sent == 1
+    [notice] = smtp.wait_for(1)
+    assert notice.rcpt_tos == (PARTNER,)
+    url = f"{served.base_url}/k/{link_token(notice.text(), served.base_url)}"
+
+    context = browser.new_context(locale="ja-JP",
+                                  permissions=["clipboard-read", "clipboard-write"])
+    violations: list[str] = []
+    tab = context.new_page()
+    tab.on("console", lambda msg: violations.append(msg.text)
+           if "Content Security Policy" in msg.text else None)
+    grants_before = store.list_grants(package.id)
+    for _ in range(2):                                    # pre-fetch, then the person
+        resp = tab.goto(url)
+        assert resp is not None and resp.status == 200
+        assert resp.headers["referrer-policy"] == "no-referrer"
+    assert store.list_grants(package.id) == grants_before and len(smtp.messages) == 1
+    assert tab.locator("#send-code").inner_text() == "確認コードを送る"
+    bg = tab.evaluate("getComputedStyle(document.querySelector('main')).backgroundColor")
+    assert bg == "rgb(255, 255, 255)"                     # the nonce'd style applied
+
+    tab.click("#lang-toggle")                             # English, still consuming nothing
+    assert tab.locator("#send-code").inner_text() == "Send me a code"
+    tab.click("#send-code")
+    assert "t***@partner.example.com" in tab.locator("#code-sent").inner_text()
+    code = code_in(smtp.wait_for(2)[1].text())
+    tab.fill("#code", code)
+    tab.click("#reveal")
+    password = tab.locator("#password").inner_text().strip()
+    tab.click("#copy")
+    tab.wait_for_function("document.getElementById('copy').textContent === 'Copied'")
+    assert tab.evaluate("navigator.clipboard.readText()") == password
+    assert violations == []
+    tab.screenshot(path=str(tmp_path / "revealed.png"))
+    if os.environ.get("SENDGUARD_SCREENSHOT"):
+        tab.screenshot(path=os.environ["SENDGUARD_SCREENSHOT"])
+
+    [sent] = gmail.sent()
+    _, data = zip_of(sent.raw)
+    assert open_zip(sevenzip(), data, password, tmp_path) == FILES
+    retrieved = smtp.wait_for(3)[2]
+    assert retrieved.rcpt_tos == (SENDER,)
+    assert tab.goto(url).status == 200                   # the link page again, nothing used
+    context.close()
+    assert store.get_package(package.id).reveal_count == 1
