@@ -28,6 +28,7 @@ def register(sub: Any) -> None:
     from service import audit_cli
 
     audit_cli.register(sub)
+    from service.delivery import commands as delivery_commands; delivery_commands.register(sub)  # noqa: E702, I001
 
 
 def cmd_serve(args: argparse.Namespace, locale: str) -> int:
