@@ -361,3 +361,21 @@ def test_audit_has_every_step_and_no_secret(client: FlaskClient, link: Link,
     dump = json.dumps([e.data for e in events], ensure_ascii=False)
     for secret in (code, link.token, password.group(1), csrf):
         assert secret not in dump
+
+
+def test_mail_server_down(client: FlaskClient, link: Link, smtp: SmtpServer,
+                          store: Store) -> None:
+    code = request_code(client, link.token, smtp)
+    csrf = csrf_of(page(client, link.token))
+    smtp.reject_with = "451 4.3.0 try again later"
+    resp = post(client, link.token, "send_code", csrf)        # no code can go out: say so
+    assert resp.status_code == 503 and 'id="unavailable"' in resp.get_data(as_text=True)
+    resp = post(client, link.token, "reveal", csrf, code)     # the older code died with it
+    assert resp.status_code == 403
+    smtp.reject_with = None
+    code = request_code(client, link.token, smtp)
+    smtp.reject_with = "451 4.3.0 try again later"
+    resp = post(client, link.token, "reveal", csrf, code)     # the sender's notice fails,
+    assert resp.status_code == 200                            # the reveal does not
+    actions = [e.action for e in store.search_audit(package_id=link.package.id)]
+    assert "sender_notice.failed" in actions and "sender_notice.sent" not in actions
