@@ -269,9 +269,17 @@ def test_worker_once_releases_due_keys(env: Path, run: Run, smtp: SmtpServer) ->
     assert json.loads(run("keys", "show", package_id, "--json")[1])["state"] == "released"
 
 
-def test_protect_without_message_id_waits_for_explicit_release(env: Path, run: Run) -> None:
+def test_protect_without_message_id_waits_for_explicit_release(env: Path, run: Run,
+                                                              smtp: SmtpServer) -> None:
     (env / "noid.eml").write_bytes(message(message_id=False))
-    code, out, err = run("protect", "noid.eml", "-o", "out.eml", "--json", "--key-to", PARTNER)
+    (env / "now.toml").write_text('[delivery]\nrelease_delay = "0s"\n')
+    code, out, err = run("protect", "noid.eml", "-o", "out.eml", "--json", "--key-to", PARTNER,
+                         "--policy", "now.toml")
     assert code == 0 and "keys release" in err
-    record = json.loads(run("keys", "show", json.loads(out)["package_id"], "--json")[1])
-    assert record["state"] == "awaiting_release"
+    package_id = json.loads(out)["package_id"]
+    code, out, _ = run("worker", "--once")      # due, but not known to be sent: no notice
+    assert out.strip() == "released 1, notices sent 0, failed 0, expired 0"
+    assert smtp.messages == []
+    code, out, _ = run("keys", "release", package_id)
+    assert code == 0 and "1 notice(s) sent" in out
+    assert smtp.wait_for(1)[0].rcpt_tos == (PARTNER,)

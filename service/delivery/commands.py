@@ -206,7 +206,7 @@ def cmd_protect(args: argparse.Namespace, locale: str) -> int:
                 zip=package.zip_filename, package_id=package.id))
         if args.reveal_password:
             print(t("cli.protect_password", locale, password=done.password))
-    if package.release_mode == "manual" and package.message_id is None:
+    if package.message_id is None and (args.key_to or package.release_mode == "sender_only"):
         print(t("delivery.cli.no_message_id", locale, package_id=package.id), file=sys.stderr)
     return 0
 

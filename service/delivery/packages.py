@@ -132,8 +132,8 @@ def protect_raw(raw: bytes, *, store: Store, keywrapper: KeyWrapper, policy: Pol
     """``sendguard protect``: the add-on's transformation on a file, key record included.
 
     The caller sends the result itself, so its Message-ID marks it as sent and the key is
-    held per policy; without a Message-ID, or with nobody to give the key to, it waits
-    for an explicit ``keys release``.
+    held per policy; with nobody to give the key to it waits in manual mode, and without
+    a Message-ID it waits for an explicit ``keys release`` after the delay.
     """
     rcpts = message_recipients(raw)
     key_grants(policy.release_mode, sender, rcpts, key_recipients, locale, required=False)
@@ -143,7 +143,7 @@ def protect_raw(raw: bytes, *, store: Store, keywrapper: KeyWrapper, policy: Pol
     rfc_id = header(parse_headers(raw), "Message-ID")
     message_id = normalise_message_id(rfc_id) if rfc_id else None
     shared = bool(key_recipients) or policy.release_mode == "sender_only"
-    mode = policy.release_mode if message_id and shared else "manual"
+    mode = policy.release_mode if shared else "manual"
     package = create_package_for(
         store, keywrapper, sender=sender, recipients=rcpts or [sender],
         key_recipients=key_recipients, zip_filename=result.zip_filename,
