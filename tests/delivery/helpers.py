@@ -41,7 +41,8 @@ class Clock:
 
 
 def draft_bytes(files: dict[str, bytes] | None = None, *, to: str = PARTNER,
-                cc: str = OTHER, bcc: str | None = BCC, message_id: bool = True) -> bytes:
+                cc: str = OTHER, bcc: str | None = BCC, message_id: bool = True,
+                cte: str | None = None) -> bytes:
     msg = EmailMessage(policy=email_policy.SMTP)
     msg["From"] = "佐藤 花子 <sato@corp.example.jp>"
     msg["To"] = to
@@ -52,7 +53,7 @@ def draft_bytes(files: dict[str, bytes] | None = None, *, to: str = PARTNER,
     msg["Subject"] = "【社外秘】見積書の送付について"
     if message_id:
         msg["Message-ID"] = "<draft-1@corp.example.jp>"
-    msg.set_content("田中様\n\n見積書をお送りします。\n")
+    msg.set_content("田中様\n\n見積書をお送りします。\n", cte=cte)
     for name, data in (FILES if files is None else files).items():
         if name.endswith(".jpg"):
             msg.add_attachment(data, maintype="image", subtype="jpeg", filename=name)
