@@ -283,3 +283,24 @@ def test_protect_without_message_id_waits_for_explicit_release(env: Path, run: R
     code, out, _ = run("keys", "release", package_id)
     assert code == 0 and "1 notice(s) sent" in out
     assert smtp.wait_for(1)[0].rcpt_tos == (PARTNER,)
+
+
+def test_worker_loop_stops_on_sigterm(env: Path) -> None:
+    """``sendguard worker`` runs rounds until Cloud Run (or Ctrl-C) stops it, then exits 0."""
+    import signal
+    import time
+
+    exe = Path(sys.executable).with_name("sendguard")
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "service"]
+    with subprocess.Popen([*cmd, "worker", "--interval", "0.2"], cwd=env, text=True,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE) as proc:
+        try:
+            assert proc.stderr is not None and proc.stdout is not None
+            assert proc.stderr.readline().startswith("worker: releasing due keys every 0.2 s")
+            time.sleep(0.5)                              # a few rounds
+            proc.send_signal(signal.SIGTERM)
+            assert proc.wait(timeout=10) == 0
+            assert proc.stdout.read() == ""              # idle rounds print nothing
+        finally:
+            if proc.poll() is None:
+                proc.kill()
