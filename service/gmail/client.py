@@ -116,8 +116,15 @@ class ApiGmailClient:
             self._backoff.wait(operation, attempt, failure)
             attempt += 1
 
+    @staticmethod
+    def _resumable(raw: bytes) -> bool:
+        """Large bodies, and 8-bit ones: googleapiclient's multipart upload re-encodes the
+        body with the stdlib generator, which fails on 8-bit bytes; a resumable upload sends
+        them as they are."""
+        return len(raw) > RESUMABLE_ABOVE or not raw.isascii()
+
     def _media(self, raw: bytes) -> Callable[[], MediaIoBaseUpload]:
-        if len(raw) > RESUMABLE_ABOVE:
+        if self._resumable(raw):
             upload = MediaIoBaseUpload(io.BytesIO(raw), mimetype="message/rfc822",
                                        chunksize=CHUNK, resumable=True)
             return lambda: upload          # one session, resumed across tries
@@ -126,7 +133,7 @@ class ApiGmailClient:
     def _reusable(self, make: Callable[[], HttpRequest], raw: bytes) -> Callable[[], HttpRequest]:
         """Resumable uploads keep one request (one session) across tries; built lazily so a
         refusal at build time (too large) goes through the same error path."""
-        if len(raw) <= RESUMABLE_ABOVE:
+        if not self._resumable(raw):
             return make
         made: list[HttpRequest] = []
 
@@ -187,7 +194,7 @@ class ApiGmailClient:
                 return DraftRef(resp["id"], resp["message"]["id"], resp["message"]["threadId"])
             if not failure.transient:
                 raise client_error(failure, "drafts.create")
-            if failure.ambiguous and len(raw) <= RESUMABLE_ABOVE:
+            if failure.ambiguous and not self._resumable(raw):
                 found = self.list_drafts(f"rfc822msgid:{mid}", max_results=1)
                 if found:
                     return found[0]

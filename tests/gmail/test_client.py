@@ -189,3 +189,22 @@ def test_no_token_or_content_in_logs_or_repr(client: ApiGmailClient, emulator: G
     logged = caplog.text + repr(client)
     for secret in (user.token, "secret.person", "極秘", "body-secret-text"):
         assert secret not in logged
+
+
+EIGHT_BIT = ("From: taro@example.co.jp\r\nTo: bob@example.org\r\nSubject: 8bit\r\n"
+             "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n"
+             "Content-Transfer-Encoding: 8bit\r\n\r\nお見積りをお送りします。\r\n").encode()
+
+
+@pytest.mark.parametrize("op", ["create", "update"])
+def test_eight_bit_drafts_upload_unchanged(client: ApiGmailClient, emulator: GmailEmulator,
+                                           op: str) -> None:
+    """googleapiclient's multipart upload cannot carry 8-bit bodies; the client must."""
+    if op == "create":
+        ref = client.create_draft(EIGHT_BIT)
+    else:
+        ref = client.create_draft(message(subject="ascii first"))
+        client.update_draft(ref.draft_id, EIGHT_BIT, None)
+    got = client.get_draft(ref.draft_id).raw
+    assert got.endswith(EIGHT_BIT.split(b"\r\n\r\n", 1)[1])
+    assert "お見積り".encode() in got
