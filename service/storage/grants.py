@@ -107,10 +107,14 @@ class GrantStore(Database):
 
     def unsent_notices(self, released_before: datetime, limit: int = 100) -> list[Grant]:
         """Grants of packages released before ``released_before`` whose notice was never
-        recorded as sent: what a worker that died mid-way left behind."""
+        recorded as sent: what a worker that died mid-way left behind. Packages whose
+        message is not yet recorded as sent (no message id) are left out: they wait for
+        that, and must not fill ``limit`` ahead of notices that can go now."""
         cutoff = checks.aware(released_before, "released_before")
-        query = (sa.select(grants).join(packages, packages.c.id == grants.c.package_id)
-                 .where(packages.c.state == "released", packages.c.released_at < cutoff,
+        p = packages.c
+        query = (sa.select(grants).join(packages, p.id == grants.c.package_id)
+                 .where(p.state == "released", p.released_at < cutoff,
+                        sa.or_(p.message_id.is_not(None), p.gmail_message_id.is_not(None)),
                         grants.c.notice_sent_at.is_(None))
                  .order_by(grants.c.id).limit(checks.positive(limit, "limit", at_most=1000)))
         with self._read() as conn:

@@ -6,6 +6,7 @@ matter how many workers or instances race for it.
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Iterable
 from datetime import datetime
@@ -22,6 +23,7 @@ from service.storage.database import Database
 from service.storage.records import (
     ACTIVE_STATES,
     RELEASE_MODES,
+    STATES,
     SYSTEM_ACTOR,
     Package,
     PackageState,
@@ -30,12 +32,25 @@ from service.storage.records import (
 from service.storage.schema import packages
 
 PACKAGE_ID_BYTES = 16        # 128 bits, 22 URL-safe characters
+MIN_PACKAGE_ID_CHARS = 16    # 96 bits of base64url at the least
 DEFAULT_REVEAL_LIMIT = 5
 MAX_CLAIM = 1000
+_PACKAGE_ID = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
 def new_package_id() -> str:
+    """A fresh random id; callers that bind a key blob to the id make it first."""
     return secrets.token_urlsafe(PACKAGE_ID_BYTES)
+
+
+def check_package_id(value: object) -> str:
+    """A caller-chosen id: URL-safe base64 characters, 96 bits (16 characters) or more,
+    at most the column's 64. Its randomness is the caller's duty (``new_package_id``)."""
+    if (not isinstance(value, str) or not _PACKAGE_ID.match(value)
+            or not MIN_PACKAGE_ID_CHARS <= len(value) <= 64):
+        raise InputError(f"package_id must be {MIN_PACKAGE_ID_CHARS} to 64 URL-safe "
+                         "characters (A-Z, a-z, 0-9, '-', '_')")
+    return value
 
 
 def to_package(row: Row[Any]) -> Package:
@@ -78,8 +93,12 @@ class PackageStore(Database):
                        reveal_limit: int = DEFAULT_REVEAL_LIMIT,
                        message_id: str | None = None, gmail_message_id: str | None = None,
                        subject_hash: bytes | None = None,
-                       grants: Iterable[tuple[str, bytes]] = ()) -> Package:
+                       grants: Iterable[tuple[str, bytes]] = (),
+                       package_id: str | None = None) -> Package:
         """Store a key record and its grants (address, SHA-256 of link token) atomically.
+
+        ``package_id`` lets the caller bind the wrapped key to the id before the record
+        exists (``new_package_id()``); an id already taken is a ``ConflictError``.
 
         ``manual`` waits in ``awaiting_release`` (``release_at`` must be None); ``delay``
         and ``sender_only`` are ``held`` until ``release_at``. Grants go only to actual
@@ -117,7 +136,7 @@ class PackageStore(Database):
                 raise InputError("a key can only go to an actual recipient of the message"
                                  if release_mode != "sender_only"
                                  else "this package's key goes to the sender only")
-        package_id = new_package_id()
+        package_id = new_package_id() if package_id is None else check_package_id(package_id)
         msg_id = checks.text(message_id, "message_id", max_len=998, required=False)
         values = dict(
             id=package_id, sender=sender, message_id=msg_id,
@@ -130,6 +149,9 @@ class PackageStore(Database):
         )
         try:
             with self._write() as conn:
+                if conn.execute(sa.select(packages.c.id)
+                                .where(packages.c.id == package_id)).first() is not None:
+                    raise ConflictError("a package with this id already exists")
                 conn.execute(sa.insert(packages).values(**values))
                 for addr, token_hash in pairs:
                     conn.execute(sa.insert(schema.grants).values(
@@ -145,7 +167,8 @@ class PackageStore(Database):
                                    "reveal_limit": reveal_limit})
                 return lock_package(conn, package_id)
         except IntegrityError:
-            raise ConflictError("a grant for this address or token already exists") from None
+            raise ConflictError("the package id, or a grant's address or token, is "
+                                "already taken") from None
 
     def get_package(self, package_id: str) -> Package:
         with self._read() as conn:
@@ -155,10 +178,24 @@ class PackageStore(Database):
             raise NotFoundError("package not found")
         return to_package(row)
 
-    def list_packages(self, sender: str, limit: int = 20) -> list[Package]:
+    def list_packages(self, sender: str, limit: int = 20,
+                      state: PackageState | None = None) -> list[Package]:
         """The sender's packages, newest first (for the homepage card, ``keys list``)."""
-        query = (sa.select(packages).where(packages.c.sender == checks.address(sender, "sender"))
-                 .order_by(packages.c.created_at.desc(), packages.c.id)
+        return self._newest(limit, state, packages.c.sender == checks.address(sender, "sender"))
+
+    def list_recent_packages(self, limit: int = 20,
+                             state: PackageState | None = None) -> list[Package]:
+        """Every sender's packages, newest first (``keys list`` for an administrator)."""
+        return self._newest(limit, state)
+
+    def _newest(self, limit: int, state: PackageState | None,
+                *where: sa.ColumnElement[bool]) -> list[Package]:
+        query = sa.select(packages).where(*where)
+        if state is not None:
+            if state not in STATES:
+                raise InputError(f"state must be one of {', '.join(STATES)}")
+            query = query.where(packages.c.state == state)
+        query = (query.order_by(packages.c.created_at.desc(), packages.c.id)
                  .limit(checks.positive(limit, "limit", at_most=1000)))
         with self._read() as conn:
             return [to_package(row) for row in conn.execute(query)]

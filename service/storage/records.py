@@ -20,10 +20,10 @@ ACTIVE_STATES: Final = ("held", "awaiting_release", "released")
 
 # Actions the store itself appends, in the same transaction as the change they record.
 STORE_ACTIONS: Final = ("package.created", "package.released", "package.revoked",
-                        "package.expired", "key.revealed")
+                        "package.expired", "package.purged", "key.revealed")
 # Actions callers append with ``Store.append_audit``.
 CALLER_ACTIONS: Final = ("compose.checked", "send.confirmed", "finding.overridden",
-                         "notice.sent", "code.sent", "code.failed")
+                         "notice.sent", "code.sent", "code.failed", "keys.rewrapped")
 
 SYSTEM_ACTOR: Final = "system"
 
@@ -35,7 +35,10 @@ def recipient_actor(address: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Package:
-    """A key record: one encrypted ZIP sent in one message."""
+    """A key record: one encrypted ZIP sent in one message.
+
+    After retention (``Store.purge_key_material``) the row stays as evidence but its
+    ``wrapped_password`` is empty and ``purged_at`` says when it was erased."""
 
     id: str
     sender: str
@@ -56,6 +59,8 @@ class Package:
     first_retrieved_at: datetime | None
     released_at: datetime | None
     revoked_at: datetime | None
+    # Set once the key material is erased (``wrapped_password`` is then empty).
+    purged_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,6 +27,12 @@ def _in(column: str, values: tuple[str, ...]) -> str:
     return f"{column} IN ({', '.join(repr(v) for v in values)})"
 
 
+# A key record holds its wrapped key until retention erases it, and only an ended
+# (revoked or expired) record can be erased. (Migration 0002.)
+PURGED_CHECK = ("(purged_at IS NULL AND length(wrapped_password) > 0) OR "
+                "(purged_at IS NOT NULL AND length(wrapped_password) = 0 "
+                "AND state IN ('revoked', 'expired'))")
+
 packages = sa.Table(
     "packages", metadata,
     sa.Column("id", sa.String(64), primary_key=True),
@@ -48,11 +54,14 @@ packages = sa.Table(
     sa.Column("first_retrieved_at", UTCDateTime()),
     sa.Column("released_at", UTCDateTime()),
     sa.Column("revoked_at", UTCDateTime()),
+    sa.Column("purged_at", UTCDateTime()),
     sa.CheckConstraint(_in("state", STATES), name="state"),
     sa.CheckConstraint(_in("release_mode", RELEASE_MODES), name="release_mode"),
     sa.CheckConstraint("reveal_limit >= 1", name="reveal_limit"),
     sa.CheckConstraint("reveal_count >= 0", name="reveal_count"),
+    sa.CheckConstraint(PURGED_CHECK, name="purged"),
     sa.Index(None, "sender", "created_at"),
+    sa.Index(None, "created_at"),
     sa.Index(None, "state", "release_at"),
     sa.Index(None, "state", "expires_at"),
 )

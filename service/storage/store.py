@@ -1,8 +1,8 @@
 """``Store``: the one object the rest of SendGuard talks to for persistence.
 
-Its methods are grouped by subject in ``packages``, ``grants``, ``audit`` and
-``ratelimit``; this module adds construction, migrations and health. Every method opens
-and finishes its own short transaction, and every clock is passed in (``now``).
+Its methods are grouped by subject in ``packages``, ``grants``, ``audit``, ``ratelimit``
+and ``retention``; this module adds construction, migrations and health. Every method
+opens and finishes its own short transaction, and every clock is passed in (``now``).
 """
 
 from __future__ import annotations
@@ -18,9 +18,10 @@ from service.storage.engine import create_engine
 from service.storage.grants import GrantStore
 from service.storage.packages import PackageStore
 from service.storage.ratelimit import RateLimitStore
+from service.storage.retention import RetentionStore
 
 
-class Store(PackageStore, GrantStore, AuditStore, RateLimitStore):
+class Store(PackageStore, GrantStore, AuditStore, RateLimitStore, RetentionStore):
     @classmethod
     def from_url(cls, url: str, *, pool_size: int = 5) -> Store:
         """``sqlite:///path``, ``sqlite://`` (memory) or ``postgresql[+psycopg]://...``.
