@@ -11,7 +11,7 @@ import json
 import re
 from pathlib import Path
 
-from deploy_support import (
+from .deploy_support import (
     ROOT,
     base_args,
     env_vars,

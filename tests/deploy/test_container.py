@@ -26,7 +26,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from deploy_support import ROOT
+from .deploy_support import ROOT
 
 DOCKERFILE = ROOT / "Dockerfile"
 DOCKERIGNORE = ROOT / ".dockerignore"

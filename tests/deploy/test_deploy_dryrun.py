@@ -13,7 +13,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from deploy_support import (
+from .deploy_support import (
     ROOT,
     Result,
     base_args,
@@ -24,7 +24,7 @@ from deploy_support import (
     tool_dir,
     write_template,
 )
-from fake_gcloud import resource_key, split
+from .fake_gcloud import resource_key, split
 
 from service.config import Config
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from deploy_support import (
+from .deploy_support import (
     FakeCloud,
     Result,
     base_args,
@@ -28,7 +28,7 @@ from deploy_support import (
     tool_dir,
     write_template,
 )
-from fake_gcloud import SERVICE_URL, split
+from .fake_gcloud import SERVICE_URL, split
 
 MAILER = "smtp://smtp-relay.gmail.com:587"
 URL_SHAPE = re.compile(r"^postgresql://sendguard:([0-9a-f]{48})@/sendguard"

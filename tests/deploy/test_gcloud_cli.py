@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from deploy_support import (
+from .deploy_support import (
     ROOT,
     base_args,
     run_deploy,

@@ -6,7 +6,7 @@ import os
 import shutil
 
 import pytest
-from protect_helpers import SevenZip
+from .protect_helpers import SevenZip
 
 
 @pytest.fixture(scope="session")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from protect_helpers import JPEG, PNG, SevenZip
+from .protect_helpers import JPEG, PNG, SevenZip
 
 from service.protect.archive import (
     ArchiveFile,

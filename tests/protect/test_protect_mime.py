@@ -11,7 +11,7 @@ from email.parser import BytesParser
 from pathlib import Path
 
 import pytest
-from protect_helpers import JPEG, PNG, SevenZip, build_message
+from .protect_helpers import JPEG, PNG, SevenZip, build_message
 
 from service.errors import AttachmentError, MessageError
 from service.protect.mime import protect_message
