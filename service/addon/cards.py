@@ -57,7 +57,7 @@ def _where(f: Finding, locale: str) -> str:
     return f.where
 
 
-def _fields(fields: Sequence[str], locale: str) -> str:
+def field_names(fields: Sequence[str], locale: str) -> str:
     return ", ".join(t("field." + f, locale) for f in fields)
 
 
@@ -69,7 +69,7 @@ def finding_widget(f: Finding, locale: str) -> Json:
     return m.decorated(f.message, top=top, bottom=_hint(f.code, locale))
 
 
-def _capped(widgets: list[Json], shown: int, locale: str) -> list[Json]:
+def capped(widgets: list[Json], shown: int, locale: str) -> list[Json]:
     if len(widgets) <= shown:
         return widgets
     return [*widgets[:shown], m.text(t("addon.more", locale, n=len(widgets) - shown))]
@@ -81,7 +81,7 @@ def finding_sections(findings: Sequence[Finding], locale: str) -> list[Json]:
         group = [f for f in findings if f.severity is sev]
         if group:
             out.append(m.section(
-                _capped([finding_widget(f, locale) for f in group], FINDINGS_SHOWN, locale),
+                capped([finding_widget(f, locale) for f in group], FINDINGS_SHOWN, locale),
                 t(SEVERITY_SECTION[sev], locale, n=len(group))))
     return out
 
@@ -92,7 +92,7 @@ def domains_section(groups: Sequence[DomainGroup], locale: str) -> Json | None:
         return None
     total = sum(g.count for g in external)
     widgets = [m.decorated(t("addon.domain.count", locale, n=g.count,
-                             fields=_fields(g.field_list(), locale)),
+                             fields=field_names(g.field_list(), locale)),
                            top=g.domain or "?") for g in external[:DOMAINS_SHOWN]]
     rest = external[DOMAINS_SHOWN:]
     if rest:
@@ -110,7 +110,9 @@ def _footer(act: Act, locale: str, **params: str) -> Json:
 # --------------------------------------------------------------------------- cards
 
 
-def homepage_card(policy: Policy, locale: str) -> Json:
+def homepage_card(policy: Policy, locale: str, extra: Sequence[Json] = ()) -> Json:
+    """What SendGuard checks and the policy in brief; ``extra`` sections go first (the
+    user's recent encrypted attachments)."""
     yes, no = t("addon.home.yes", locale), t("addon.home.no", locale)
     internal = (join_list(list(policy.internal_domains), locale, limit=10)
                 if policy.internal_domains else t("addon.home.policy.none", locale))
@@ -131,6 +133,7 @@ def homepage_card(policy: Policy, locale: str) -> Json:
     checks = [m.text("• " + t(f"addon.home.check.{k}", locale))
               for k in ("visible", "recipients", "content", "attachments")]
     return m.card(t("addon.name", locale), [
+        *extra,
         m.section(checks, t("addon.home.checks", locale)),
         m.section(lines, t("addon.home.policy", locale)),
         m.section([m.paragraph(t("addon.home.howto.text", locale))],
@@ -173,7 +176,7 @@ def _recipient_sections(exp: Expectation, locale: str) -> list[Json]:
         for g in exp.groups:
             key = "addon.confirm.group.external" if g.external else "addon.confirm.group"
             items.append((t(key, locale, domain=g.domain, n=g.count,
-                            fields=_fields(g.field_list(), locale)), group_value(g.domain)))
+                            fields=field_names(g.field_list(), locale)), group_value(g.domain)))
         lists = [m.checkboxes(f"{RECIPIENT_INPUT}_g{i // m.MAX_ITEMS}", "",
                               items[i:i + m.MAX_ITEMS])
                  for i in range(0, len(items), m.MAX_ITEMS)]
@@ -186,7 +189,7 @@ def _recipient_sections(exp: Expectation, locale: str) -> list[Json]:
             if g.external != external:
                 continue
             for a in g.addresses:
-                fields = _fields(g.field_list(), locale)
+                fields = field_names(g.field_list(), locale)
                 if external:
                     label = t("addon.confirm.recipient.external", locale, address=a,
                               field=fields, domain=g.domain)
@@ -202,24 +205,62 @@ def _recipient_sections(exp: Expectation, locale: str) -> list[Json]:
     return out
 
 
+def _attachments_widgets(exp: Expectation, encrypt: Expectation | None,
+                         attachments: Sequence[str], locale: str) -> list[Json]:
+    if not attachments:
+        return []
+    out = [m.decorated(join_list(list(attachments), locale, limit=10),
+                       top=t("addon.confirm.attachments", locale, n=len(attachments)))]
+    if encrypt is not None and encrypt.sendable:
+        out.append(m.text(t("addon.confirm.encrypt_offer", locale)))
+    return out
+
+
+def _send_footer(exp: Expectation, encrypt: Expectation | None, draft_id: str, locale: str,
+                 act: Act) -> tuple[Json, Json | None]:
+    """Footer (primary, secondary) and, when both sends are offered, "Check again" to
+    show elsewhere (a footer holds two buttons)."""
+    again = m.button(t("addon.button.recheck", locale), act("check_send", draft_id=draft_id))
+    send = m.button(t("addon.button.send", locale),
+                    act("confirm_send", draft_id=draft_id, fp=exp.fingerprint))
+    if encrypt is not None and encrypt.sendable:
+        enc = m.button(t("addon.button.encrypt_send", locale),
+                       act("encrypt_review", draft_id=draft_id, fp=encrypt.fingerprint))
+        if exp.sendable:
+            return m.footer(enc, send), again
+        return m.footer(enc, again), None
+    if exp.sendable:
+        return m.footer(send, again), None
+    return m.footer(again), None
+
+
 def confirmation_card(exp: Expectation, report: Report, subject: str, draft_id: str,
-                      locale: str, act: Act, *, notice: str | None = None) -> Json:
-    """Tick every recipient and warning; give reasons for overrides; then Send."""
+                      locale: str, act: Act, *, notice: str | None = None,
+                      encrypt: Expectation | None = None,
+                      attachments: Sequence[str] = ()) -> Json:
+    """Tick every recipient and warning; give reasons for overrides; then Send (or, with
+    attachments, Encrypt & send: ``encrypt`` is what that path must confirm)."""
     intro = [m.decorated(subject or t("addon.confirm.no_subject", locale),
                          top=t("addon.confirm.subject", locale, subject="").strip())]
     if notice:
         intro.append(m.paragraph("<b>" + m.esc(notice) + "</b>"))
     if not exp.recipient_count:
         intro.append(m.text(t("addon.confirm.no_recipients", locale)))
+    intro += _attachments_widgets(exp, encrypt, attachments, locale)
+    foot, extra = _send_footer(exp, encrypt, draft_id, locale, act)
+    if extra is not None:
+        intro.append(m.buttons(extra))
     sections = [m.section(intro)]
     n_blocks = len(exp.blocked) + sum(len(fs) for fs in exp.overrides.values())
     if exp.blocked:
-        blocks = _capped([finding_widget(f, locale) for f in exp.blocked], FINDINGS_SHOWN,
+        blocks = capped([finding_widget(f, locale) for f in exp.blocked], FINDINGS_SHOWN,
                          locale)
-        blocks.append(m.paragraph("<b>" + m.esc(t("addon.confirm.blocked", locale)) + "</b>"))
+        only_encryption = encrypt is not None and not encrypt.blocked
+        key = "addon.confirm.encrypt_only" if only_encryption else "addon.confirm.blocked"
+        blocks.append(m.paragraph("<b>" + m.esc(t(key, locale)) + "</b>"))
         sections.append(m.section(blocks, t("addon.section.block", locale, n=n_blocks)))
     for code, found in exp.overrides.items():
-        widgets = _capped([finding_widget(f, locale) for f in found], FINDINGS_SHOWN, locale)
+        widgets = capped([finding_widget(f, locale) for f in found], FINDINGS_SHOWN, locale)
         widgets.append(m.text_input(OVERRIDE_INPUT + code,
                                     t("addon.confirm.override", locale, n=MIN_REASON)))
         header = None if exp.blocked else t("addon.section.block", locale, n=n_blocks)
@@ -232,15 +273,8 @@ def confirmation_card(exp: Expectation, report: Report, subject: str, draft_id: 
         sections.append(m.section(lists, t("addon.section.warn", locale, n=len(items))))
     sections += _recipient_sections(exp, locale)
     if report.notes:
-        sections.append(m.section(_capped([m.text(n) for n in report.notes], 20, locale),
+        sections.append(m.section(capped([m.text(n) for n in report.notes], 20, locale),
                                   t("addon.confirm.notes", locale)))
-    again = m.button(t("addon.button.recheck", locale), act("check_send", draft_id=draft_id))
-    if exp.sendable:
-        foot = m.footer(m.button(t("addon.button.send", locale),
-                                 act("confirm_send", draft_id=draft_id, fp=exp.fingerprint)),
-                        again)
-    else:
-        foot = m.footer(again)
     return m.card(t("addon.confirm.title", locale), sections, footer=foot, name="confirm")
 
 

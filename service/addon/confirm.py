@@ -6,6 +6,10 @@ The confirmation card shows one checkbox per recipient (per domain when there ar
 "Send" the draft is read and analysed again and the form is checked against *that* result,
 never against what the client says it was shown: a recipient added meanwhile has no tick,
 so nothing goes out unconfirmed.
+
+"Encrypt & send" asks for the same ticks minus what encryption settles: the
+``unencrypted_attachment`` findings (a warning, or a block under
+``require_encryption_external``) do not apply to a message whose attachments are encrypted.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ MIN_REASON = 8            # characters of an override reason (Japanese is dense)
 RECIPIENT_INPUT = "rcpt"  # prefix of every recipient checkbox list
 ACK_INPUT = "ack"
 OVERRIDE_INPUT = "override."
+SETTLED_BY_ENCRYPTION = frozenset({"unencrypted_attachment"})
 
 
 def recipient_value(address: str) -> str:
@@ -59,7 +64,9 @@ class Expectation:
         return not self.blocked and self.recipient_count > 0
 
 
-def expect(report: Report, policy: Policy, cls: DomainClassifier) -> Expectation:
+def expect(report: Report, policy: Policy, cls: DomainClassifier, *,
+           encrypting: bool = False) -> Expectation:
+    """What must be confirmed; ``encrypting``: for "Encrypt & send" (see module doc)."""
     groups = domain_groups(report.recipients, cls)
     count = len(valid_recipients(report.recipients))
     exp = Expectation(fingerprint(report), groups, grouped=count > TICK_EACH_LIMIT)
@@ -70,6 +77,8 @@ def expect(report: Report, policy: Policy, cls: DomainClassifier) -> Expectation
             for a in g.addresses:
                 exp.ticks[recipient_value(a)] = a
     for f in report.findings:
+        if encrypting and f.code in SETTLED_BY_ENCRYPTION:
+            continue
         if f.severity is Severity.WARN:
             exp.acks[finding_key(f)] = f
         elif f.severity is Severity.BLOCK:

@@ -101,8 +101,9 @@ def _sendguard_error(exc: SendGuardError) -> ResponseReturnValue:
         log.warning("gmail error on %s: %s", request.path, type(exc).__name__)
         return _card_response(t("addon.error.transient", locale), retry=True)
     if isinstance(exc, NotFoundError):
-        return _card_response(t("addon.error.not_found", locale), retry=True,
-                              nothing_sent=False)
+        package = g.get("addon_not_found")     # a package (missing or another's), not a draft
+        return _card_response(t(package or "addon.error.not_found", locale),
+                              retry=not package, nothing_sent=False)
     if isinstance(exc, ConflictError):
         return _card_response(t("addon.error.conflict", locale), retry=True,
                               nothing_sent=False)

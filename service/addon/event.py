@@ -16,6 +16,7 @@ from service.i18n import negotiate
 MAX_RECIPIENTS = 20_000         # per field; Gmail caps a message far below this
 MAX_TEXT = 10_000               # one form value or parameter
 MAX_VALUES = 20_000             # values of one form input
+MAX_OFFSET_MS = 14 * 3600 * 1000
 
 
 def _obj(value: Any) -> Mapping[str, Any]:
@@ -48,6 +49,8 @@ class AddonEvent:
     message_id: str = ""
     user_oauth_token: str = ""
     authorized_scopes: tuple[str, ...] | None = None   # None: Google did not say
+    time_zone: str = ""             # the user's IANA zone id, e.g. "Asia/Tokyo"
+    tz_offset_ms: int = 0           # its offset from UTC, when the id is unknown here
 
     @property
     def recipients(self) -> tuple[str, ...]:
@@ -75,6 +78,7 @@ def parse_event(body: Any) -> AddonEvent:
     params = {k[:200]: _str(v) for k, v in list(_obj(common.get("parameters")).items())[:100]
               if isinstance(k, str) and isinstance(v, str)}
     scopes = auth.get("authorizedScopes")
+    zone = _obj(common.get("timeZone"))
     return AddonEvent(
         locale=negotiate(_str(common.get("userLocale"), 64) or None),
         host_app=_str(common.get("hostApp"), 32),
@@ -88,7 +92,17 @@ def parse_event(body: Any) -> AddonEvent:
         message_id=_str(gmail.get("messageId"), 200),
         user_oauth_token=_str(auth.get("userOAuthToken"), 8192),
         authorized_scopes=_strings(scopes, 100) if isinstance(scopes, list) else None,
+        time_zone=_str(zone.get("id"), 64),
+        tz_offset_ms=_offset(zone.get("offset")),
     )
+
+
+def _offset(value: Any) -> int:
+    """A UTC offset in milliseconds, within the +-14 hours real zones use (else 0)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return 0
+    ms = int(value)
+    return ms if abs(ms) <= MAX_OFFSET_MS else 0
 
 
 def _form_inputs(value: Any) -> dict[str, tuple[str, ...]]:

@@ -26,7 +26,7 @@ class SendLedger:
         self._clock = clock
         self._lock = threading.Lock()
         self._locks: dict[str, tuple[threading.Lock, int]] = {}
-        self._sent: dict[str, tuple[float, int]] = {}
+        self._sent: dict[str, tuple[float, int, str | None]] = {}
 
     @contextmanager
     def hold(self, key: str, *, wait: float = LOCK_WAIT) -> Iterator[None]:
@@ -53,11 +53,17 @@ class SendLedger:
         """How many recipients ``key`` was sent to, if it was sent within the TTL."""
         now = self._clock()
         with self._lock:
-            for k in [k for k, (at, _) in self._sent.items() if now - at > self._ttl]:
+            for k in [k for k, (at, _, _) in self._sent.items() if now - at > self._ttl]:
                 del self._sent[k]
             entry = self._sent.get(key)
         return entry[1] if entry else None
 
-    def mark_sent(self, key: str, recipients: int) -> None:
+    def package(self, key: str) -> str | None:
+        """The key package of an encrypted send of ``key`` (after ``sent`` said it was)."""
         with self._lock:
-            self._sent[key] = (self._clock(), recipients)
+            entry = self._sent.get(key)
+        return entry[2] if entry else None
+
+    def mark_sent(self, key: str, recipients: int, package_id: str | None = None) -> None:
+        with self._lock:
+            self._sent[key] = (self._clock(), recipients, package_id)

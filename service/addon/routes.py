@@ -15,7 +15,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, g, request, url_for
 from flask.typing import ResponseReturnValue
 
-from service.addon import cards, markup
+from service.addon import markup
 from service.addon.event import AddonEvent, parse_event
 from service.addon.ledger import SendLedger
 from service.errors import NotFoundError
@@ -33,6 +33,8 @@ ALL_SCOPES = (SCOPE + "gmail.addons.execute",
               SCOPE + "gmail.compose",
               SCOPE + "userinfo.email")
 LEDGER = "sendguard.addon.ledger"
+SEND_ACTIONS = ("confirm_send", "encrypt_review", "encrypt_send")   # retried by re-checking
+PACKAGE_ACTIONS = ("revoke_package", "release_package")
 
 Handler = Callable[[Any, AddonEvent], Any]
 
@@ -111,7 +113,9 @@ def homepage() -> ResponseReturnValue:
     ask = _scopes_or_none(caller, event, ())
     if ask:
         return jsonify(ask)
-    return jsonify(markup.push_card(cards.homepage_card(services().policy, event.locale)))
+    from service.addon import packages
+
+    return jsonify(markup.push_card(packages.homepage(caller, event, act)))
 
 
 @bp.post("/compose")
@@ -130,7 +134,7 @@ def compose() -> ResponseReturnValue:
 def action(name: str) -> ResponseReturnValue:
     caller, event = _verified(is_action=True)
     from service.addon import compose as flow
-    from service.addon import sending
+    from service.addon import encrypting, packages, sending
 
     handlers: dict[str, tuple[Handler, tuple[str, ...], bool]] = {
         "recheck": (lambda c, e: markup.update_card(flow.compose_card(c, e, act)),
@@ -140,9 +144,19 @@ def action(name: str) -> ResponseReturnValue:
         "check_send": (lambda c, e: sending.check_send(c, e, act), SEND_SCOPES, True),
         "confirm_send": (lambda c, e: sending.confirm_send(c, e, act, ledger()),
                          SEND_SCOPES, True),
+        "encrypt_review": (lambda c, e: encrypting.encrypt_review(c, e, act, ledger()),
+                           SEND_SCOPES, True),
+        "encrypt_send": (lambda c, e: encrypting.encrypt_send(c, e, act, ledger()),
+                         SEND_SCOPES, True),
+        "revoke_package": (lambda c, e: packages.revoke(c, e, act), (), False),
+        "release_package": (lambda c, e: packages.release(c, e, act), (), False),
     }
-    retry_as = "check_send" if name == "confirm_send" else name
-    g.addon_retry = act(retry_as, draft_id=event.param("draft_id"))
+    if name in PACKAGE_ACTIONS:
+        g.addon_retry = act(name, package_id=event.param("package_id"),
+                            view=event.param("view"))
+    else:
+        retry_as = "check_send" if name in SEND_ACTIONS else name
+        g.addon_retry = act(retry_as, draft_id=event.param("draft_id"))
     if name not in handlers:
         g.addon_retry = None
         raise NotFoundError(f"unknown add-on action {name[:60]!r}")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -38,8 +39,23 @@ log = logging.getLogger(__name__)
 SENT_LOOKBACK = timedelta(days=1)
 
 
+@dataclass(frozen=True)
+class Reading:
+    """A draft read in full: its message, analysis and what each send path must confirm."""
+
+    message: Any
+    report: Any
+    exp: Expectation
+    encrypt: Expectation | None        # "Encrypt & send"; None: nothing to encrypt
+    attachments: tuple[str, ...]       # file names
+
+    @property
+    def fingerprint(self) -> str:
+        return self.exp.fingerprint
+
+
 @contextmanager
-def _client(event: AddonEvent) -> Iterator[Any]:
+def gmail_client(event: AddonEvent) -> Iterator[Any]:
     """The user's Gmail client, closed (its connections released) after the request."""
     client = services().gmail(event.user_oauth_token)
     try:
@@ -50,7 +66,7 @@ def _client(event: AddonEvent) -> Iterator[Any]:
             close()
 
 
-def _draft_exists(client: Any, draft_id: str) -> bool | None:
+def draft_exists(client: Any, draft_id: str) -> bool | None:
     """After a failed send: is the draft still there (so nothing went out)? None: unknown."""
     try:
         client.draft_info(draft_id)
@@ -61,26 +77,36 @@ def _draft_exists(client: Any, draft_id: str) -> bool | None:
         return None
 
 
-def _read(client: Any, draft_id: str, locale: str) -> tuple[Any, Any, Expectation]:
-    """The draft's message, its full analysis and what must be confirmed."""
+def read_draft(client: Any, draft_id: str, locale: str) -> Reading:
+    """Read and analyse the draft in full; a draft that is gone is ``NotFoundError``."""
     from service.policy import draft_from_bytes
 
     sv = services()
-    message = client.get_draft(draft_id)
-    report = analyze(draft_from_bytes(message.raw), sv.policy, locale, content=True)
-    return message, report, expect(report, sv.policy, classifier(sv.policy))
+    try:
+        message = client.get_draft(draft_id)
+    except GmailClientError as exc:
+        if exc.http_status == 404:
+            raise NotFoundError("draft not found") from None
+        raise
+    draft = draft_from_bytes(message.raw)
+    report = analyze(draft, sv.policy, locale, content=True)
+    cls = classifier(sv.policy)
+    names = tuple(a.filename for a in draft.attachments)
+    return Reading(message, report, expect(report, sv.policy, cls),
+                   expect(report, sv.policy, cls, encrypting=True) if names else None, names)
 
 
-def _confirmation(event: AddonEvent, draft_id: str, message: Any, report: Any,
-                  exp: Expectation, act: Any, notice: str | None = None) -> dict[str, Any]:
-    card = cards.confirmation_card(exp, report, message.subject, draft_id, event.locale, act,
-                                   notice=notice)
+def confirmation(event: AddonEvent, draft_id: str, reading: Reading, act: Any,
+                 notice: str | None = None) -> dict[str, Any]:
+    card = cards.confirmation_card(reading.exp, reading.report, reading.message.subject,
+                                   draft_id, event.locale, act, notice=notice,
+                                   encrypt=reading.encrypt, attachments=reading.attachments)
     return markup.update_card(card)
 
 
 def check_send(caller: Any, event: AddonEvent, act: Any) -> dict[str, Any]:
     """Find the draft (or ask which), analyse it fully, show the confirmation card."""
-    with _client(event) as client:
+    with gmail_client(event) as client:
         return _check_send(client, caller, event, act)
 
 
@@ -100,15 +126,27 @@ def _check_send(client: Any, caller: Any, event: AddonEvent, act: Any) -> dict[s
         if not isinstance(match, Found):
             return markup.update_card(cards.not_saved_card(event.locale, act))
         draft_id = match.draft.draft_id
-    message, report, exp = _read(client, draft_id, event.locale)
-    audit(caller.user_email, "addon.confirm_shown", message_id=message.message_id,
-          data={"draft": draft_id, "recipients": exp.recipient_count,
-                "findings": shown(report.findings)})
-    return _confirmation(event, draft_id, message, report, exp, act)
+    reading = read_draft(client, draft_id, event.locale)
+    audit(caller.user_email, "addon.confirm_shown", message_id=reading.message.message_id,
+          data={"draft": draft_id, "recipients": reading.exp.recipient_count,
+                "findings": shown(reading.report.findings),
+                "attachments": len(reading.attachments),
+                "encrypt_offered": reading.encrypt is not None})
+    return confirmation(event, draft_id, reading, act)
 
 
-def _sent_before(user: str, draft_id: str) -> int | None:
-    """Recipients of an earlier send of ``draft_id`` by ``user`` found in the audit log."""
+@dataclass(frozen=True)
+class EarlierSend:
+    recipients: int
+    package_id: str | None = None
+
+
+def sent_before(user: str, draft_id: str, key: str, ledger: SendLedger) -> EarlierSend | None:
+    """Was ``draft_id`` sent by ``user`` already: just now in this process (the ledger),
+    or recently by any instance (the audit log)? Call with the ledger's hold on ``key``."""
+    done = ledger.sent(key)
+    if done is not None:
+        return EarlierSend(done, ledger.package(key))
     sv = services()
     try:
         events = sv.store.search_audit(user=user, action="addon.sent",
@@ -118,8 +156,13 @@ def _sent_before(user: str, draft_id: str) -> int | None:
         return None
     for ev in reversed(events):
         if ev.data.get("draft") == draft_id:
-            return int(ev.data.get("recipients", 0))
+            return EarlierSend(int(ev.data.get("recipients", 0)), ev.package_id)
     return None
+
+
+def send_key(user: str, draft_id: str) -> str:
+    """The ledger key of one user's draft: Send and Encrypt & send share it."""
+    return f"{user}\x00{draft_id}"
 
 
 def confirm_send(caller: Any, event: AddonEvent, act: Any, ledger: SendLedger) -> dict[str, Any]:
@@ -128,45 +171,46 @@ def confirm_send(caller: Any, event: AddonEvent, act: Any, ledger: SendLedger) -
     if not draft_id:
         raise InputError("no draft to send")
     user = caller.user_email
-    key = f"{user}\x00{draft_id}"
+    key = send_key(user, draft_id)
     with ledger.hold(key):
-        done = ledger.sent(key)
-        if done is None:
-            done = _sent_before(user, draft_id)
+        done = sent_before(user, draft_id, key, ledger)
         if done is not None:
-            return markup.update_card(cards.sent_card(done, event.locale, again=True))
-        with _client(event) as client:
+            return already_sent(user, event, act, done)
+        with gmail_client(event) as client:
             return _confirm_send(client, user, key, draft_id, event, act, ledger)
+
+
+def already_sent(user: str, event: AddonEvent, act: Any, done: EarlierSend) -> dict[str, Any]:
+    """The answer to a second click: what the first one did, nothing sent again."""
+    if done.package_id:
+        from service.addon.packages import result_card
+
+        return markup.update_card(result_card(user, done.package_id, event, act,
+                                              notice=t("addon.already_sent", event.locale)))
+    return markup.update_card(cards.sent_card(done.recipients, event.locale, again=True))
 
 
 def _confirm_send(client: Any, user: str, key: str, draft_id: str, event: AddonEvent,
                   act: Any, ledger: SendLedger) -> dict[str, Any]:
-    try:
-        message, report, exp = _read(client, draft_id, event.locale)
-    except GmailClientError as exc:
-        if exc.http_status == 404:
-            raise NotFoundError("draft not found") from None
-        raise
+    reading = read_draft(client, draft_id, event.locale)
+    message, report, exp = reading.message, reading.report, reading.exp
     if exp.fingerprint != event.param("fp"):
         audit(user, "addon.confirm_changed", message_id=message.message_id,
               data={"draft": draft_id, "findings": shown(report.findings)})
-        return _confirmation(event, draft_id, message, report, exp, act,
-                             t("addon.confirm.changed", event.locale))
+        return confirmation(event, draft_id, reading, act,
+                            t("addon.confirm.changed", event.locale))
     decision = decide(exp, event)
     if not decision.ok:
         audit(user, "addon.send_refused", message_id=message.message_id,
-              data={"draft": draft_id, "missing_ticks": decision.missing_ticks,
-                    "missing_acks": decision.missing_acks,
-                    "missing_reasons": decision.missing_reasons,
-                    "blocked": [f.code for f in exp.blocked]})
-        return _confirmation(event, draft_id, message, report, exp, act,
-                             t("addon.confirm.refused", event.locale))
+              data=refused(draft_id, exp, decision))
+        return confirmation(event, draft_id, reading, act,
+                            t("addon.confirm.refused", event.locale))
     audit(user, "addon.send_confirmed", required=True, message_id=message.message_id,
-          data=_decided(draft_id, exp, report, decision))
+          data=decided(draft_id, exp, report, decision))
     try:
         sent = client.send_draft(draft_id)
     except (GmailError, ConflictError):
-        if _draft_exists(client, draft_id) is not True:
+        if draft_exists(client, draft_id) is not True:
             g.addon_send_uncertain = True    # may have gone out: never say "nothing sent"
         raise
     ledger.mark_sent(key, exp.recipient_count)
@@ -176,7 +220,13 @@ def _confirm_send(client: Any, user: str, key: str, draft_id: str, event: AddonE
     return markup.update_card(cards.sent_card(exp.recipient_count, event.locale))
 
 
-def _decided(draft_id: str, exp: Expectation, report: Any, d: Decision) -> dict[str, Any]:
+def refused(draft_id: str, exp: Expectation, d: Decision) -> dict[str, Any]:
+    return {"draft": draft_id, "missing_ticks": d.missing_ticks,
+            "missing_acks": d.missing_acks, "missing_reasons": d.missing_reasons,
+            "blocked": [f.code for f in exp.blocked]}
+
+
+def decided(draft_id: str, exp: Expectation, report: Any, d: Decision) -> dict[str, Any]:
     return {
         "draft": draft_id,
         "recipients": exp.recipient_count,

@@ -48,7 +48,8 @@ EN: dict[str, str] = {
     "addon.home.howto.text": (
         "Open SendGuard while you write a message. It checks the recipients as you go; "
         "use <b>Check & send</b> instead of Gmail's Send button to check the whole message, "
-        "attachments included, and send it."),
+        "attachments included, and send it. With attachments, <b>Encrypt & send</b> puts them "
+        "in an encrypted ZIP and sends the password separately to the recipients you choose."),
     # compose
     "addon.compose.title": "Check before sending",
     "addon.compose.ok": "No problems found in the recipients.",
@@ -124,6 +125,72 @@ EN: dict[str, str] = {
         "your Sent folder before trying again."),
     "addon.error.input": "The request could not be handled: {message}",
     "addon.error.unexpected": "An unexpected error occurred. It has been logged.",
+    # encrypt & send
+    "addon.button.encrypt_send": "Encrypt & send",
+    "addon.button.revoke": "Revoke password",
+    "addon.button.release": "Release now",
+    "addon.confirm.attachments": "Attachments ({n})",
+    "addon.confirm.encrypt_offer": (
+        "Encrypt & send puts them in one AES-256 ZIP. Next you choose who gets the "
+        "password; it goes by a separate e-mail, never with your message."),
+    "addon.confirm.encrypt_only": (
+        "Sending these attachments unencrypted is not allowed: use Encrypt & send."),
+    "addon.confirm.nothing_to_encrypt": "This draft has no attachments to encrypt.",
+    "addon.keys.title": "Who gets the password?",
+    "addon.keys.intro": (
+        "Tick each recipient who should get the password. Each gets a separate e-mail "
+        "from SendGuard with a link; the password never travels with your message."),
+    "addon.keys.label": "Send the password to",
+    "addon.keys.files": "Files to encrypt ({n})",
+    "addon.keys.mode.title": "When the password goes out",
+    "addon.keys.mode.delay": (
+        "After sending, the password is held for {delay}: until then you can revoke it. "
+        "Then each ticked recipient gets the link."),
+    "addon.keys.mode.manual": (
+        "After sending, the password waits until you release it (here or on "
+        "SendGuard's home card)."),
+    "addon.keys.mode.sender_only": (
+        "Your organisation's policy sends the password to you only ({sender}), after "
+        "{delay}. Pass it on by another route, such as by phone."),
+    "addon.keys.refused.none": "Not sent: tick at least one recipient to get the password.",
+    "addon.keys.refused.forged": (
+        "Not sent: {address} is not a recipient of this draft. The password can only go "
+        "to a recipient."),
+    "addon.keys.not_confirmed": (
+        "Not sent: confirm the recipients and warnings first, then choose Encrypt & send."),
+    "addon.encrypted.title": "Encrypted and sent",
+    "addon.encrypted.text": (
+        "Your message went to {n} recipient(s) with its attachments in one encrypted "
+        "ZIP: {zip_name} ({files} file(s))."),
+    "addon.package.line": "{zip_name} · {n} recipient(s)",
+    "addon.package.created": "{state} · sent {at}",
+    "addon.package.key_to": "Password to: {addresses}",
+    "addon.package.key_to_none": "Password to: nobody yet",
+    "addon.package.state.held": "Password held until {at}",
+    "addon.package.state.held_sender": "Password goes to you only at {at}",
+    "addon.package.state.unconfirmed": (
+        "Held: the message was not confirmed sent. Release or revoke it."),
+    "addon.package.state.awaiting_release": "Password awaiting your release",
+    "addon.package.state.released": "Password released at {at}",
+    "addon.package.state.released_sender": "Password sent to you only at {at}",
+    "addon.package.state.revoked": "Revoked: no code or password works now",
+    "addon.package.state.expired": "Expired",
+    "addon.package.state_name.held": "held",
+    "addon.package.state_name.awaiting_release": "awaiting release",
+    "addon.package.state_name.released": "released",
+    "addon.package.state_name.revoked": "revoked",
+    "addon.package.state_name.expired": "expired",
+    "addon.package.held_help": (
+        "Until then you can revoke it here or on SendGuard's home card."),
+    "addon.package.revoked_notice": "Revoked: no code or password works now.",
+    "addon.package.released_notice": "Released: {n} e-mail(s) with the link sent.",
+    "addon.package.release_retry": (
+        "Released, but the e-mails with the link could not be sent yet; they are retried "
+        "automatically."),
+    "addon.package.unchanged": "Nothing changed: the password is already {state}.",
+    "addon.home.packages": "Your encrypted attachments (recent {n})",
+    "addon.home.packages.unavailable": "Your recent encrypted attachments could not be loaded.",
+    "addon.error.package_not_found": "This encrypted attachment was not found.",
     # hints: what to do, per finding code
     "hint.external_recipients": "Make sure every outside recipient is meant to get this.",
     "hint.many_visible_recipients": (
@@ -141,7 +208,9 @@ EN: dict[str, str] = {
     "hint.missing_required_bcc": "Add the required address to Bcc.",
     "hint.confidential_keyword": "Make sure confidential material may go to these outsiders.",
     "hint.personal_data": "Personal data should not go to outsiders unprotected.",
-    "hint.unencrypted_attachment": "Encrypt the attachment or share it another way.",
+    "hint.unencrypted_attachment": (
+        "Use Encrypt & send: the attachments go in one AES-256 ZIP and the password goes "
+        "separately, only to the recipients you choose."),
     "hint.blocked_attachment": "Remove the attachment; this file type may not be sent.",
     "hint.default": "Review this before sending.",
 }
@@ -185,7 +254,9 @@ JA: dict[str, str] = {
     "addon.home.howto": "使い方",
     "addon.home.howto.text": (
         "メールを書くときにSendGuardを開くと、宛先をその場で確認します。Gmailの送信ボタンの"
-        "代わりに<b>確認して送信</b>を使うと、添付ファイルを含むメール全体を確認してから送信します。"),
+        "代わりに<b>確認して送信</b>を使うと、添付ファイルを含むメール全体を確認してから送信します。"
+        "添付ファイルがあるときは<b>暗号化して送信</b>で暗号化したZIPにまとめ、パスワードは選んだ宛先に"
+        "別に送ります。"),
     # compose
     "addon.compose.title": "送信前の確認",
     "addon.compose.ok": "宛先に問題は見つかりませんでした。",
@@ -265,6 +336,71 @@ JA: dict[str, str] = {
         "送信済みフォルダを確認してください。"),
     "addon.error.input": "要求を処理できませんでした: {message}",
     "addon.error.unexpected": "予期しないエラーが発生しました。記録済みです。",
+    # encrypt & send
+    "addon.button.encrypt_send": "暗号化して送信",
+    "addon.button.revoke": "パスワードを取り消す",
+    "addon.button.release": "今すぐ解放",
+    "addon.confirm.attachments": "添付ファイル（{n}件）",
+    "addon.confirm.encrypt_offer": (
+        "「暗号化して送信」では、添付ファイルを1つのAES-256 ZIPにまとめます。次に、パスワードを"
+        "受け取る人を選びます。パスワードはメールとは別の通知で届き、メールには含まれません。"),
+    "addon.confirm.encrypt_only": (
+        "この添付ファイルは暗号化せずに送信できません。「暗号化して送信」を使ってください。"),
+    "addon.confirm.nothing_to_encrypt": "この下書きには暗号化する添付ファイルがありません。",
+    "addon.keys.title": "パスワードを受け取る人",
+    "addon.keys.intro": (
+        "パスワードを受け取る宛先にチェックを入れてください。それぞれにSendGuardからリンク付きの"
+        "別のメールが届きます。パスワードがメールと一緒に送られることはありません。"),
+    "addon.keys.label": "パスワードを送る相手",
+    "addon.keys.files": "暗号化するファイル（{n}件）",
+    "addon.keys.mode.title": "パスワードを送るタイミング",
+    "addon.keys.mode.delay": (
+        "送信後、パスワードは{delay}保留されます。その間は取り消せます。その後、チェックした"
+        "宛先にリンクが届きます。"),
+    "addon.keys.mode.manual": (
+        "送信後、パスワードはあなたが解放するまで送られません（この画面またはSendGuardの"
+        "ホーム画面から解放）。"),
+    "addon.keys.mode.sender_only": (
+        "組織のポリシーにより、パスワードは{delay}後にあなた（{sender}）だけに届きます。"
+        "電話など別の方法で相手に伝えてください。"),
+    "addon.keys.refused.none": (
+        "送信していません: パスワードを受け取る宛先を1件以上選んでください。"),
+    "addon.keys.refused.forged": (
+        "送信していません: {address} はこの下書きの宛先ではありません。パスワードは宛先にしか"
+        "送れません。"),
+    "addon.keys.not_confirmed": (
+        "送信していません: 先に宛先と警告を確認してから「暗号化して送信」を選んでください。"),
+    "addon.encrypted.title": "暗号化して送信しました",
+    "addon.encrypted.text": (
+        "{n}件の宛先にメールを送信しました。添付ファイルは暗号化したZIP 1つにまとめてあります: "
+        "{zip_name}（{files}件のファイル）。"),
+    "addon.package.line": "{zip_name} · 宛先{n}件",
+    "addon.package.created": "{state} · {at} 送信",
+    "addon.package.key_to": "パスワードの送付先: {addresses}",
+    "addon.package.key_to_none": "パスワードの送付先: なし",
+    "addon.package.state.held": "パスワードは{at}まで保留中",
+    "addon.package.state.held_sender": "パスワードは{at}にあなただけに届きます",
+    "addon.package.state.unconfirmed": (
+        "保留中: メールの送信を確認できませんでした。解放するか取り消してください。"),
+    "addon.package.state.awaiting_release": "パスワードはあなたの解放待ち",
+    "addon.package.state.released": "パスワードは{at}に解放済み",
+    "addon.package.state.released_sender": "パスワードは{at}にあなただけに送付済み",
+    "addon.package.state.revoked": "取り消し済み: 確認コードもパスワードも使えません",
+    "addon.package.state.expired": "期限切れ",
+    "addon.package.state_name.held": "保留中",
+    "addon.package.state_name.awaiting_release": "解放待ち",
+    "addon.package.state_name.released": "解放済み",
+    "addon.package.state_name.revoked": "取り消し済み",
+    "addon.package.state_name.expired": "期限切れ",
+    "addon.package.held_help": "それまでは、この画面またはSendGuardのホーム画面から取り消せます。",
+    "addon.package.revoked_notice": "取り消しました。確認コードもパスワードも使えなくなりました。",
+    "addon.package.released_notice": "解放しました。リンク付きのメールを{n}件送りました。",
+    "addon.package.release_retry": (
+        "解放しましたが、リンク付きのメールをまだ送れていません。自動的に再送します。"),
+    "addon.package.unchanged": "変更はありません。パスワードはすでに{state}です。",
+    "addon.home.packages": "最近の暗号化した添付ファイル（{n}件）",
+    "addon.home.packages.unavailable": "最近の暗号化した添付ファイルを読み込めませんでした。",
+    "addon.error.package_not_found": "この暗号化した添付ファイルは見つかりません。",
     # hints
     "hint.external_recipients": "社外の宛先がすべて送るべき相手か確認してください。",
     "hint.many_visible_recipients": (
@@ -282,7 +418,9 @@ JA: dict[str, str] = {
     "hint.missing_required_bcc": "必要なアドレスをBccに追加してください。",
     "hint.confidential_keyword": "機密の資料をこの社外の相手に送ってよいか確認してください。",
     "hint.personal_data": "個人情報を保護せずに社外へ送るべきではありません。",
-    "hint.unencrypted_attachment": "添付ファイルを暗号化するか、別の方法で共有してください。",
+    "hint.unencrypted_attachment": (
+        "「暗号化して送信」を使ってください。添付ファイルはAES-256のZIPにまとめられ、"
+        "パスワードは選んだ宛先にだけ別に届きます。"),
     "hint.blocked_attachment": "添付ファイルを外してください。この形式は送信できません。",
     "hint.default": "送信前に確認してください。",
 }

@@ -19,6 +19,7 @@ from service.devtools.tokens import LocalIssuer, serve_certs
 from service.gmail.client import ApiGmailClient
 from service.gmail.emulator import GmailEmulator, emulator_url, serve_emulator
 from service.services import Services
+from tests.support.smtp import smtp, smtp_server
 
 from .apis import Api, ClientApi, HttpApi
 from .support import (
@@ -30,6 +31,8 @@ from .support import (
     SERVICE_ACCOUNT,
     Events,
 )
+
+__all__ = ["smtp", "smtp_server"]
 
 
 @pytest.fixture(scope="session")

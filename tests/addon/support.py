@@ -82,6 +82,7 @@ class Events:
              oauth: str | None = OAUTH, thread_id: str | None = None,
              scopes: Sequence[str] | None = None, system: str | None = None,
              user_token: str | None = None, with_user: bool = True,
+             time_zone: tuple[str, int] | None = None,
              ) -> tuple[dict[str, str], dict[str, Any]]:
         sys_token = system if system is not None else self.system()
         auth: dict[str, Any] = {"systemIdToken": sys_token}
@@ -97,13 +98,16 @@ class Events:
             gmail["subject"] = subject
         if thread_id:
             gmail["threadId"] = thread_id
+        common: dict[str, Any] = {
+            "hostApp": "GMAIL", "platform": "WEB", "userLocale": locale,
+            "parameters": dict(params or {}),
+            "formInputs": {k: {"stringInputs": {"value": list(v)}}
+                           for k, v in (form or {}).items()},
+        }
+        if time_zone is not None:
+            common["timeZone"] = {"id": time_zone[0], "offset": time_zone[1]}
         body = {
-            "commonEventObject": {
-                "hostApp": "GMAIL", "platform": "WEB", "userLocale": locale,
-                "parameters": dict(params or {}),
-                "formInputs": {k: {"stringInputs": {"value": list(v)}}
-                               for k, v in (form or {}).items()},
-            },
+            "commonEventObject": common,
             "authorizationEventObject": auth,
             "gmail": gmail,
         }

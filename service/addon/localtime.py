@@ -1,0 +1,43 @@
+"""Times on cards in the user's own time zone (Gmail sends it with every event).
+
+A held key is released "at 14:35": that only helps in the sender's zone. The zone id is
+used when this machine knows it, else the offset Gmail sends; nothing valid means UTC.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from service.addon.event import AddonEvent
+
+
+def user_zone(event: AddonEvent) -> tzinfo:
+    if event.time_zone:
+        try:
+            return ZoneInfo(event.time_zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            pass
+    if event.tz_offset_ms:
+        return timezone(timedelta(milliseconds=event.tz_offset_ms))
+    return UTC
+
+
+def local_time(value: datetime, zone: tzinfo, now: datetime) -> str:
+    """``14:35 JST`` today, ``11-24 14:35 JST`` on another day (in ``zone``)."""
+    local = value.astimezone(zone)
+    label = local.tzname() or "UTC"
+    if local.date() == now.astimezone(zone).date():
+        return f"{local:%H:%M} {label}"
+    return f"{local:%m-%d %H:%M} {label}"
+
+
+def duration(seconds: int, locale: str) -> str:
+    """A policy delay in words: ``30 seconds``, ``5 minutes``, ``2 hours`` (or Japanese)."""
+    units = ((86400, "日", "day"), (3600, "時間", "hour"), (60, "分", "minute"),
+             (1, "秒", "second"))
+    for size, ja, en in units:
+        if seconds >= size and seconds % size == 0:
+            n = seconds // size
+            return f"{n}{ja}" if locale == "ja" else f"{n} {en}{'' if n == 1 else 's'}"
+    return "0秒" if locale == "ja" else "0 seconds"

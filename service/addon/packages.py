@@ -1,0 +1,108 @@
+"""The sender's encrypted packages in the add-on: the home card's list, Revoke, Release now.
+
+A package is acted on only by its sender: any other caller gets exactly the card a
+missing package gets, so package ids reveal nothing. Revoking and releasing are written to
+the audit log by the store itself (``package.revoked``/``package.released`` with the
+sender as actor); a click on a package that has moved on meanwhile changes nothing and
+says so.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import g
+
+from service.addon import cards, keycards, markup
+from service.addon.event import AddonEvent
+from service.addon.localtime import user_zone
+from service.errors import ConflictError, NotFoundError
+from service.i18n import t
+from service.services import services
+
+log = logging.getLogger(__name__)
+
+NOT_FOUND = "addon.error.package_not_found"
+
+
+def owned(user: str, package_id: str) -> Any:
+    """The caller's package; ``NotFoundError`` alike for a missing one and another's."""
+    g.addon_not_found = NOT_FOUND
+    if not package_id or len(package_id) > 64:
+        raise NotFoundError("package not found")
+    package = services().store.get_package(package_id)
+    if package.sender.lower() != user.strip().lower():
+        log.warning("refused a package action by someone other than its sender")
+        raise NotFoundError("package not found")
+    return package
+
+
+def homepage(caller: Any, event: AddonEvent, act: Any, notice: str | None = None) -> Any:
+    """The home card, topped by the caller's recent packages (if any)."""
+    sv = services()
+    extra = []
+    try:
+        recent = sv.store.list_packages(caller.user_email, keycards.HOME_PACKAGES)
+    except Exception:          # the checks and policy still show; the list says it failed
+        log.exception("recent packages not loaded")
+        extra.append(markup.section([markup.text(t("addon.home.packages.unavailable",
+                                                   event.locale))]))
+    else:
+        if recent or notice:
+            extra.append(keycards.packages_section(recent, user_zone(event), sv.clock(),
+                                                   event.locale, act, notice=notice))
+    return cards.homepage_card(sv.policy, event.locale, extra)
+
+
+def result_card(user: str, package_id: str, event: AddonEvent, act: Any,
+                notice: str | None = None) -> Any:
+    sv = services()
+    package = owned(user, package_id)
+    grants = [gr.address for gr in sv.store.list_grants(package.id)]
+    return keycards.result_card(package, grants, user_zone(event), sv.clock(), event.locale,
+                                act, notice=notice)
+
+
+def _answer(caller: Any, event: AddonEvent, act: Any, package_id: str,
+            notice: str) -> dict[str, Any]:
+    if event.param("view") == "home":
+        return markup.update_card(homepage(caller, event, act, notice))
+    return markup.update_card(result_card(caller.user_email, package_id, event, act, notice))
+
+
+def _unchanged(package_id: str, locale: str) -> str:
+    sv = services()
+    package = sv.store.get_package(package_id)
+    return t("addon.package.unchanged", locale,
+             state=keycards.state_name(package, sv.clock(), locale))
+
+
+def revoke(caller: Any, event: AddonEvent, act: Any) -> dict[str, Any]:
+    """The misdelivery brake: no code or password works afterwards."""
+    sv = services()
+    package = owned(caller.user_email, event.param("package_id"))
+    try:
+        sv.store.revoke(package.id, caller.user_email, sv.clock())
+        notice = t("addon.package.revoked_notice", event.locale)
+    except ConflictError:
+        notice = _unchanged(package.id, event.locale)
+    return _answer(caller, event, act, package.id, notice)
+
+
+def release(caller: Any, event: AddonEvent, act: Any) -> dict[str, Any]:
+    """Release a held (or awaiting) password now: its notices go out at once."""
+    from service.delivery.mailer import MailerError
+    from service.delivery.release import release_package
+
+    sv = services()
+    package = owned(caller.user_email, event.param("package_id"))
+    try:
+        _, sent = release_package(sv.store, sv.mailer, sv.config, sv.keywrapper, package.id,
+                                  caller.user_email, sv.clock())
+        notice = t("addon.package.released_notice", event.locale, n=sent)
+    except MailerError:
+        notice = t("addon.package.release_retry", event.locale)
+    except ConflictError:
+        notice = _unchanged(package.id, event.locale)
+    return _answer(caller, event, act, package.id, notice)
