@@ -5,7 +5,13 @@ issuer, and the service itself (a threaded werkzeug server) with the compose sim
 ``/dev/``. The service verifies every add-on request exactly as in production: the
 simulator gets its ID tokens from the local issuer, whose certificates the service fetches
 from ``SENDGUARD_GOOGLE_CERTS_URL``. Embedded defaults: SQLite and the development master
-key under ``./var``, a development policy whose internal domain is the dev user's.
+key under ``./var``, a development policy whose internal domain is the dev user's and
+whose held passwords are released after 30 seconds (so a newcomer sees a release).
+
+Key delivery works end to end too: ``SENDGUARD_BASE_URL`` is the dev server's own URL
+(the ``/k/`` links in notices open locally), mail goes to the file sink under
+``var/mail`` (listed on the simulator page), and a background loop does what Cloud
+Scheduler does in production: a release round every few seconds.
 """
 
 from __future__ import annotations
@@ -31,10 +37,16 @@ DEV_AUDIENCE = "https://sendguard.dev.invalid/addon"
 DEV_SERVICE_ACCOUNT = "service-000000000000@gcp-sa-gsuiteaddons.iam.gserviceaccount.com"
 DEV_CLIENT_ID = "000000000000-sendguard-dev.apps.googleusercontent.com"
 CONTEXT = "sendguard.dev"
+RELEASE_EVERY = "sendguard.dev.release_interval"
+RELEASE_INTERVAL = 5.0          # seconds between release rounds (Scheduler's job locally)
 DEV_POLICY = """\
 # Written by `sendguard dev` because SENDGUARD_POLICY is not set. Edit freely.
 [organization]
 internal_domains = ["{domain}"]
+
+[delivery]
+# Short, so you see a held password released while you watch (production default: 5m).
+release_delay = "30s"
 """
 
 
@@ -91,9 +103,57 @@ def _stop_server(server: BaseWSGIServer) -> None:
     server.server_close()
 
 
+class _LateApp:
+    """The WSGI app, set once the server has its port (the base URL needs the port)."""
+
+    app: Flask | None = None
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        if self.app is None:
+            start_response("503 Service Unavailable", [("Content-Type", "text/plain")])
+            return [b"starting"]
+        return self.app(environ, start_response)
+
+
+def _url(host: str, port: int) -> str:
+    """How a browser on this machine reaches the server (not the wildcard it binds)."""
+    if host in ("", "0.0.0.0"):  # noqa: S104 - compared, not bound
+        host = "127.0.0.1"
+    elif host == "::":
+        host = "::1"
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def release_loop(app: Flask, stop: threading.Event, interval: float) -> None:
+    """Release rounds until ``stop`` is set: due passwords out, notices retried."""
+    from service.delivery.release import release_tick
+
+    sv = app.extensions["sendguard"]
+    while True:
+        try:
+            release_tick(sv.store, sv.mailer, sv.config, sv.keywrapper, sv.clock())
+        except Exception:   # keep releasing: a failed round is retried by the next
+            log.exception("dev release round failed")
+        if stop.wait(interval):
+            return
+
+
+def _start_release_loop(app: Flask, interval: float) -> Any:
+    stop = threading.Event()
+    thread = threading.Thread(target=release_loop, args=(app, stop, interval),
+                              name="sendguard-dev-release", daemon=True)
+    thread.start()
+
+    def halt() -> None:
+        stop.set()
+        thread.join(10)
+    return halt
+
+
 def _dev_config(base: Config, *, var_dir: Path, certs_url: str, gmail_url: str,
-                policy_path: str | None) -> Config:
+                policy_path: str | None, url: str) -> Config:
     return base.with_(
+        base_url=base.base_url or url,
         var_dir=var_dir,
         google_certs_url=certs_url,
         gmail_api_endpoint=gmail_url,
@@ -113,8 +173,11 @@ def _policy_file(var_dir: Path, user: str) -> str:
 
 def start_stack(*, host: str = "127.0.0.1", port: int = 8080, user: str = DEV_USER,
                 var_dir: Path | None = None, policy_path: str | None = None,
-                base: Config | None = None) -> DevStack:
-    """Start everything; port 0 picks a free port. Refuses production configurations."""
+                base: Config | None = None,
+                release_interval: float | None = RELEASE_INTERVAL) -> DevStack:
+    """Start everything; port 0 picks a free port; ``release_interval`` None: no release
+    loop. ``SENDGUARD_BASE_URL`` becomes the server's URL unless the environment sets it.
+    Refuses production configurations."""
     from service.app import create_app
     from service.devtools.tokens import LocalIssuer, refuse_in_production, serve_certs
     from service.gmail.emulator import GmailEmulator, emulator_url, serve_emulator
@@ -133,24 +196,29 @@ def start_stack(*, host: str = "127.0.0.1", port: int = 8080, user: str = DEV_US
         emulator.add_user(user, oauth_token)
         gmail_server, _ = serve_emulator(host, 0, emulator=emulator)
         stops.append(lambda: _stop_server(gmail_server))
-        config = _dev_config(base, var_dir=var, certs_url=certs_url,
-                             gmail_url=emulator_url(gmail_server),
-                             policy_path=policy_path or base.policy_path
-                             or _policy_file(var, user))
-        app = create_app(config)
-        ctx = DevContext(issuer, user.lower(), oauth_token,
-                         gmail_endpoint=config.gmail_api_endpoint, emulator=emulator)
-        app.extensions[CONTEXT] = ctx
-        server: BaseWSGIServer = make_server(host, port, app, threaded=True)
+        late = _LateApp()
+        server: BaseWSGIServer = make_server(host, port, late, threaded=True)
         thread = threading.Thread(target=server.serve_forever, name="sendguard-dev",
                                   kwargs={"poll_interval": 0.1}, daemon=True)
         thread.start()
         stops.append(lambda: _stop_server(server))
+        url = _url(host, server.server_port)
+        config = _dev_config(base, var_dir=var, certs_url=certs_url,
+                             gmail_url=emulator_url(gmail_server),
+                             policy_path=policy_path or base.policy_path
+                             or _policy_file(var, user), url=url)
+        app = create_app(config)
+        ctx = DevContext(issuer, user.lower(), oauth_token,
+                         gmail_endpoint=config.gmail_api_endpoint, emulator=emulator)
+        app.extensions[CONTEXT] = ctx
+        app.extensions[RELEASE_EVERY] = release_interval
+        late.app = app
+        if release_interval:
+            stops.append(_start_release_loop(app, release_interval))
     except BaseException:
         for stop in reversed(stops):
             stop()
         raise
-    url = f"http://{host}:{server.server_port}"
     return DevStack(app, config, ctx, url, stops)
 
 
@@ -174,6 +242,8 @@ def main(argv: list[str] | None = None) -> int:
           flush=True)
     print("Gmail emulator: " + stack.context.gmail_endpoint + "  (Ctrl-C stops everything)",
           flush=True)
+    print(f"Key links use {stack.config.base_url}; mail goes to "
+          f"{stack.config.var_dir / 'mail'} (listed on the simulator page).", flush=True)
     try:
         threading.Event().wait()
     except KeyboardInterrupt:

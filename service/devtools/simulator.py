@@ -6,6 +6,11 @@ renders the add-on's card JSON and runs its buttons. The page acts as Gmail does
 of ``sendguard dev``), applies ``updateDraftActionMarkup`` to the compose fields, and
 autosaves the compose window as a real MIME draft in the local Gmail emulator, so "Check &
 send" finds it and really sends it there. ``init_app`` registers nothing in production.
+
+The page's "Mail sink" panel lists what the service mailed (key notices, one-time codes,
+retrieval notices: the ``.eml`` files of the development sink under ``var/mail``) and shows
+each as text with its links clickable, so the whole key route runs in one browser:
+notice, ``/k/`` page, code, password.
 """
 
 from __future__ import annotations
@@ -13,20 +18,31 @@ from __future__ import annotations
 import base64
 import binascii
 import logging
+import re
+from email import message_from_bytes
 from email.message import EmailMessage
 from email.policy import default as mail_policy
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, Flask, abort, current_app, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 
-from service.devtools.devserver import DevContext, context
+from service.addon.localtime import duration
+from service.devtools.devserver import RELEASE_EVERY, DevContext, context
 from service.errors import GmailClientError, GmailError
+from service.services import services
+
+if TYPE_CHECKING:
+    from service.policy.config import Policy
 
 log = logging.getLogger(__name__)
 
 MAX_DRAFT_REQUEST = 48 * 1024 * 1024     # 35 MB of attachments as base64 JSON
 MAX_ATTACHMENTS = 50
+MAILS_LISTED = 50
+SINK_NAME = re.compile(r"^\d{8}T\d{12}-[0-9a-f]{8}\.eml$")   # SinkMailer's file names
+LINK = re.compile(r"https?://[^\s<>\"']+")
 
 bp = Blueprint("devsim", __name__, url_prefix="/dev", template_folder="templates",
                static_folder="static", static_url_path="/static")
@@ -50,8 +66,25 @@ def _ctx() -> DevContext:
 @bp.get("/")
 def page() -> ResponseReturnValue:
     ctx = context(current_app)
-    return render_template("simulator.html", ready=ctx is not None,
-                           user=ctx.user_email if ctx else "")
+    if ctx is None:
+        return render_template("simulator.html", ready=False, user="")
+    info = release_info(services().policy, current_app.extensions.get(RELEASE_EVERY))
+    return render_template("simulator.html", ready=True, user=ctx.user_email,
+                           release_info=info, sink=_sink_dir())
+
+
+def release_info(policy: Policy, interval: float | None) -> str:
+    """One sentence on when passwords go out here, so a newcomer knows what to wait for."""
+    if policy.release_mode == "manual":
+        text = "Passwords wait for the sender's release (Release now, on the add-on's cards)."
+    else:
+        to = ", to the sender only" if policy.release_mode == "sender_only" else ""
+        text = (f"Held passwords are released {duration(policy.release_delay, 'en')} after "
+                f"sending{to} (policy: {policy.source or 'built-in defaults'}).")
+    if interval:
+        return (f"{text} A background loop releases due ones every {interval:g} s, as "
+                "Cloud Scheduler does in production.")
+    return f"{text} No background release loop is running."
 
 
 @bp.get("/api/session")
@@ -131,5 +164,85 @@ def save_draft() -> ResponseReturnValue:
 def sent() -> ResponseReturnValue:
     """What the emulator has sent for the dev user, newest first (bodies left out)."""
     ctx = _ctx()
-    items = [s.to_json() for s in ctx.emulator.sent(ctx.user_email)] if ctx.emulator else []
+    sent_mail = ctx.emulator.sent(ctx.user_email) if ctx.emulator else []
+    items = [{**s.to_json(), "attachments": _attachment_names(s.raw)} for s in sent_mail]
     return jsonify(sent=list(reversed(items)))
+
+
+def _attachment_names(raw: bytes) -> list[str]:
+    msg = message_from_bytes(raw, policy=mail_policy)
+    if not isinstance(msg, EmailMessage):
+        return []
+    return [str(p.get_filename() or "?") for p in msg.iter_attachments()]
+
+
+# ----------------------------------------------------------------------------- mail sink
+
+
+def _sink_dir() -> Path | None:
+    """Where the development mailer writes, or None when mail goes elsewhere (SMTP)."""
+    from service.delivery.mailer import SinkMailer
+
+    mailer = services().mailer
+    return mailer.directory if isinstance(mailer, SinkMailer) else None
+
+
+def _read_mail(path: Path, headers_only: bool = True) -> EmailMessage:
+    with path.open("rb") as f:
+        data = f.read(64 * 1024 if headers_only else 10 * 1024 * 1024)
+    return message_from_bytes(data, policy=mail_policy)
+
+
+def _mail_file(name: str) -> Path:
+    sink = _sink_dir()
+    if sink is None or not SINK_NAME.match(name):
+        abort(404)
+    path = sink / name
+    if not path.is_file():
+        abort(404)
+    return path
+
+
+@bp.get("/api/mail")
+def mails() -> ResponseReturnValue:
+    """The sink's mails, newest first: subject, recipient and time (no bodies)."""
+    _ctx()
+    sink = _sink_dir()
+    if sink is None:
+        return jsonify(sink=None, mails=[]), 200, {"Cache-Control": "no-store"}
+    names = sorted((p.name for p in sink.glob("*.eml") if SINK_NAME.match(p.name)),
+                   reverse=True)[:MAILS_LISTED]
+    items = []
+    for name in names:
+        try:
+            msg = _read_mail(sink / name)
+        except OSError:
+            continue
+        items.append({"id": name, "subject": str(msg.get("Subject", "")),
+                      "to": str(msg.get("To", "")), "date": str(msg.get("Date", ""))})
+    return jsonify(sink=str(sink), mails=items), 200, {"Cache-Control": "no-store"}
+
+
+def linked(text: str) -> list[tuple[str, bool]]:
+    """``text`` cut into (piece, is_link) so the template can make links clickable."""
+    out: list[tuple[str, bool]] = []
+    last = 0
+    for m in LINK.finditer(text):
+        url = m.group(0).rstrip(".,;:)")
+        out.append((text[last:m.start()], False))
+        out.append((url, True))
+        last = m.start() + len(url)
+    out.append((text[last:], False))
+    return [(piece, is_link) for piece, is_link in out if piece]
+
+
+@bp.get("/mail/<name>")
+def mail(name: str) -> ResponseReturnValue:
+    """One sink mail as text, links clickable (development only: it shows links and codes)."""
+    _ctx()
+    msg = _read_mail(_mail_file(name), headers_only=False)
+    part = msg.get_body(preferencelist=("plain",))
+    body = part.get_content() if isinstance(part, EmailMessage) else ""
+    headers = [(h, str(msg.get(h, ""))) for h in ("From", "To", "Subject", "Date")]
+    return render_template("mail.html", name=name, headers=headers,
+                           pieces=linked(str(body))), 200, {"Cache-Control": "no-store"}

@@ -1,11 +1,15 @@
 // SendGuard compose simulator: plays Gmail's part for the add-on, locally.
 // It renders the card JSON subset SendGuard produces, calls the add-on endpoints with an
 // event object and fresh ID tokens, applies updateDraftActionMarkup to the compose fields
-// and autosaves the compose window as a draft in the local Gmail emulator.
+// and autosaves the compose window as a draft in the local Gmail emulator. The mail sink
+// panel lists what the service mailed (key notices, one-time codes), refreshed every few
+// seconds, so a released password's notice shows up by itself.
 "use strict";
 
 const $ = (id) => document.getElementById(id);
 const FIELDS = ["to", "cc", "bcc"];
+const SENT_CARDS = new Set(["sent", "encrypted"]);   // the draft has left
+const MAIL_EVERY_MS = 3000;
 const state = {
   cards: [],            // the side panel's card stack (last = shown)
   draftId: null,
@@ -145,8 +149,9 @@ async function handle(data) {
   }
   render();
   const top = state.cards[state.cards.length - 1];
-  if (top && top.name === "sent") markSent();
+  if (top && SENT_CARDS.has(top.name)) markSent();
   refreshSent();
+  refreshMail();
 }
 
 function applyDraftUpdate(markup) {
@@ -352,6 +357,35 @@ async function refreshSent() {
     tr.dataset.id = m.id;
     tr.appendChild(el("td", "", m.subject || "(no subject)"));
     for (const f of FIELDS) tr.appendChild(el("td", f, cell(m[f])));
+    tr.appendChild(el("td", "attachments", (m.attachments || []).join(", ")));
+    tbody.appendChild(tr);
+  }
+}
+
+// ---- mail sink (development only) --------------------------------------------------------
+
+async function refreshMail() {
+  const table = $("mail-list");
+  if (!table) return;
+  const resp = await fetch("api/mail", { cache: "no-store" }).catch(() => null);
+  if (!resp || !resp.ok) return;
+  const { mails } = await resp.json();
+  const tbody = table.querySelector("tbody");
+  if (tbody.dataset.ids === mails.map((m) => m.id).join(",")) return;   // unchanged
+  tbody.dataset.ids = mails.map((m) => m.id).join(",");
+  tbody.textContent = "";
+  for (const m of mails) {
+    const tr = el("tr");
+    tr.dataset.id = m.id;
+    const when = new Date(m.date);
+    tr.appendChild(el("td", "", isNaN(when) ? m.date : when.toLocaleTimeString()));
+    tr.appendChild(el("td", "", m.to));
+    tr.appendChild(el("td", "subject", m.subject));
+    const link = el("a", "view", "view");
+    link.href = "mail/" + encodeURIComponent(m.id);
+    link.target = "_blank";
+    link.rel = "noopener noreferrer";
+    tr.appendChild(el("td")).appendChild(link);
     tbody.appendChild(tr);
   }
 }
@@ -389,6 +423,9 @@ function init() {
   });
   $("new-message").addEventListener("click", newMessage);
   $("refresh-sent").addEventListener("click", refreshSent);
+  if ($("refresh-mail")) $("refresh-mail").addEventListener("click", refreshMail);
+  refreshMail();
+  setInterval(refreshMail, MAIL_EVERY_MS);
   $("locale").addEventListener("change", () => call("/addon/homepage").then(() => state.cards.splice(0, state.cards.length - 1)).then(render));
   call("/addon/homepage");
 }
