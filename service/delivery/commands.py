@@ -1,5 +1,6 @@
-"""``sendguard protect``, ``sendguard keys list|show|revoke|release`` and ``sendguard
-worker`` (SPEC section 4). ``register(sub)`` adds them to the CLI's sub-parsers.
+"""``sendguard protect``, ``sendguard keys list|show|revoke|release|purge|rewrap`` and
+``sendguard worker`` (SPEC section 4). ``register(sub)`` adds them to the CLI's
+sub-parsers.
 
 They run on ``Config.from_env()``: in development an SQLite database, a generated master
 key and a mail sink under ``./var``. Expected failures raise ``SendGuardError`` subclasses,
@@ -18,8 +19,9 @@ import signal
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -27,11 +29,11 @@ from typing import Any
 from service.config import Config
 from service.errors import AttachmentError, InputError, MessageError
 from service.i18n import t
-from service.storage import Grant, Package, Store
+from service.storage import STATES, Grant, Package, Store
 
 log = logging.getLogger(__name__)
 
-LIST_LOOKBACK_DAYS = 90
+PROGRESS_EVERY_S = 2.0
 
 
 def register(sub: Any) -> None:
@@ -50,6 +52,7 @@ def register(sub: Any) -> None:
     ks = k.add_subparsers(dest="keys_command", metavar="ACTION", required=True)
     kl = ks.add_parser("list", help="recent key records, newest first")
     kl.add_argument("--sender", help="only this sender's records")
+    kl.add_argument("--state", choices=STATES, help="only records in this state")
     kl.add_argument("--limit", type=int, default=20)
     kl.add_argument("--json", action="store_true")
     kl.set_defaults(handler=cmd_keys_list)
@@ -63,10 +66,26 @@ def register(sub: Any) -> None:
     krel = ks.add_parser("release", help="release a held key now and send its notices")
     krel.add_argument("package_id")
     krel.set_defaults(handler=cmd_keys_release)
+    kp = ks.add_parser("purge", help="erase the keys of packages revoked or expired long ago "
+                                     "(records and audit log are kept)")
+    kp.add_argument("--older-than", default="30d", metavar="AGE",
+                    help="ended at least this long ago: 30d (default), 36h, 90m")
+    kp.add_argument("--dry-run", action="store_true", help="only count them")
+    kp.add_argument("--json", action="store_true")
+    kp.set_defaults(handler=cmd_keys_purge)
+    kw = ks.add_parser("rewrap", help="re-wrap every stored key under the first master key "
+                                      "(or Cloud KMS) after a rotation")
+    kw.add_argument("--dry-run", action="store_true",
+                    help="check and count, change nothing")
+    kw.add_argument("--json", action="store_true")
+    kw.set_defaults(handler=cmd_keys_rewrap)
 
     w = sub.add_parser("worker", help="release due keys and send notices, in a loop")
     w.add_argument("--once", action="store_true", help="one round, then exit")
     w.add_argument("--interval", type=float, default=30.0, help="seconds between rounds")
+    w.add_argument("--purge-older-than", default="30d", metavar="AGE",
+                   help="hourly, erase the keys of packages ended this long ago "
+                        "(default 30d; 'off' never)")
     w.set_defaults(handler=cmd_worker)
 
 
@@ -152,6 +171,7 @@ def package_json(package: Package, grants: list[Grant] | None = None) -> dict[st
         "released_at": _iso(package.released_at), "expires_at": _iso(package.expires_at),
         "revoked_at": _iso(package.revoked_at),
         "first_retrieved_at": _iso(package.first_retrieved_at),
+        "purged_at": _iso(package.purged_at),
         "reveal_count": package.reveal_count, "reveal_limit": package.reveal_limit,
     }
     if grants is not None:
@@ -213,31 +233,13 @@ def cmd_protect(args: argparse.Namespace, locale: str) -> int:
 
 # ---------------------------------------------------------------------------- keys
 
-def _recent(store: Store, limit: int) -> list[Package]:
-    """Newest packages of every sender, found through their audit events."""
-    from datetime import timedelta
-
-    from service.errors import NotFoundError
-
-    events = store.search_audit(action="package.created",
-                                since=_now() - timedelta(days=LIST_LOOKBACK_DAYS),
-                                limit=100_000)
-    found: list[Package] = []
-    for event in reversed(events):
-        if len(found) >= limit or event.package_id is None:
-            break
-        with contextlib.suppress(NotFoundError):
-            found.append(store.get_package(event.package_id))
-    return found
-
-
 def cmd_keys_list(args: argparse.Namespace, locale: str) -> int:
     if args.limit < 1:
         raise InputError("--limit must be at least 1")
     config = Config.from_env()
     with _store(config) as store:
-        packages = (store.list_packages(args.sender, args.limit) if args.sender
-                    else _recent(store, args.limit))
+        packages = (store.list_packages(args.sender, args.limit, args.state) if args.sender
+                    else store.list_recent_packages(args.limit, args.state))
     if args.json:
         _print_json({"packages": [package_json(p) for p in packages]})
         return 0
@@ -267,6 +269,8 @@ def cmd_keys_show(args: argparse.Namespace, locale: str) -> int:
             released_at=_short(package.released_at, locale),
             expires=_short(package.expires_at, locale), reveals=package.reveal_count,
             limit=package.reveal_limit))
+    if package.purged_at is not None:
+        print(t("delivery.cli.show_purged", locale, at=_short(package.purged_at, locale)))
     for g in grants:
         notice = (t("delivery.cli.notice_sent", locale, at=_short(g.notice_sent_at, locale))
                   if g.notice_sent_at else t("delivery.cli.notice_pending", locale))
@@ -297,15 +301,75 @@ def cmd_keys_release(args: argparse.Namespace, locale: str) -> int:
     return 0
 
 
+def cmd_keys_purge(args: argparse.Namespace, locale: str) -> int:
+    from service.delivery.retention import parse_duration, purge_ended
+
+    older_than = parse_duration(args.older_than)
+    config = Config.from_env()
+    now = _now()
+    with _store(config) as store:
+        if args.dry_run:
+            count = store.count_purgeable(now, older_than)
+        else:
+            count = len(purge_ended(store, now, older_than, actor=_actor()))
+    if args.json:
+        _print_json({"purged" if not args.dry_run else "would_purge": count,
+                     "older_than_days": older_than / timedelta(days=1),
+                     "dry_run": args.dry_run})
+    else:
+        print(t("delivery.cli.purge_dry_run" if args.dry_run else "delivery.cli.purged",
+                locale, n=count, older_than=args.older_than.strip()))
+    return 0
+
+
+def cmd_keys_rewrap(args: argparse.Namespace, locale: str) -> int:
+    from service.delivery.rewrap import RewrapReport, current_header, rewrap_all, target_name
+    from service.protect.keywrap import wrapper_from_config
+
+    config = Config.from_env()
+    wrapper = wrapper_from_config(config)
+    target = target_name(current_header(wrapper))
+    last = time.monotonic()
+
+    def progress(report: RewrapReport) -> None:
+        nonlocal last
+        if time.monotonic() - last >= PROGRESS_EVERY_S:
+            last = time.monotonic()
+            print(t("delivery.cli.rewrap_progress", locale, **report.to_json()),
+                  file=sys.stderr, flush=True)
+
+    with _store(config) as store:
+        report = rewrap_all(store, wrapper, dry_run=args.dry_run, progress=progress)
+        if not args.dry_run:
+            store.append_audit(_actor(), "keys.rewrapped", now=_now(),
+                               data={**report.to_json(), "target": target,
+                                     "failed_packages": report.failed[:100]})
+    counts = report.to_json()
+    if args.json:
+        _print_json({**counts, "target": target, "dry_run": args.dry_run,
+                     "failed_packages": report.failed})
+    else:
+        print(t("delivery.cli.rewrap_dry_run" if args.dry_run else "delivery.cli.rewrap_done",
+                locale, target=target, **counts))
+    if report.failed:
+        print(t("delivery.cli.rewrap_failed", locale, ids=", ".join(report.failed)),
+              file=sys.stderr)
+        return 1
+    return 0
+
+
 # ---------------------------------------------------------------------------- worker
 
 def cmd_worker(args: argparse.Namespace, locale: str) -> int:
     from service.delivery.mailer import mailer_from_config
     from service.delivery.release import release_tick
+    from service.delivery.retention import parse_duration
     from service.protect.keywrap import wrapper_from_config
 
     if not args.interval > 0:
         raise InputError("--interval must be more than 0 seconds")
+    retention = (None if args.purge_older_than.strip().lower() == "off"
+                 else parse_duration(args.purge_older_than, "--purge-older-than"))
     config = Config.from_env()
     mailer = mailer_from_config(config)
     keywrapper = wrapper_from_config(config)
@@ -322,7 +386,8 @@ def cmd_worker(args: argparse.Namespace, locale: str) -> int:
     with _store(config) as store:
         while True:
             try:
-                report = release_tick(store, mailer, config, keywrapper, _now())
+                report = release_tick(store, mailer, config, keywrapper, _now(),
+                                      retention=retention)
             except Exception:
                 if args.once:
                     raise
@@ -334,5 +399,7 @@ def cmd_worker(args: argparse.Namespace, locale: str) -> int:
                 print(t("delivery.cli.worker_tick", locale, released=len(report.released),
                         sent=report.sent, failed=report.failed, expired=len(report.expired)),
                       flush=True)
+            if report.purged:
+                print(t("delivery.cli.worker_purged", locale, n=report.purged), flush=True)
             if args.once or stop.wait(args.interval):
                 return 0

@@ -7,11 +7,11 @@ goes out later, from whichever worker releases the package. So the tokens are de
 (holding the master key or KMS access) can mint or re-mint a token, and a grant row put
 into the database by hand opens nothing: its token would not match the derived one.
 
-Binding: ``Store.create_package`` assigns the package id itself, after the blob must
-exist, so the blob's AAD binds it to the record's immutable fields instead (sender,
-recipients, archive and file names, creation and expiry times, release mode, reveal
-limit): a blob copied onto another record, or a record whose recipients were edited,
-does not open.
+Binding: the caller picks the package id before the record exists
+(``new_package_id()``, handed to ``Store.create_package``), so the blob's AAD names the
+id together with the record's immutable fields (sender, recipients, archive and file
+names, creation and expiry times, release mode, reveal limit): a blob copied onto another
+record, or a record whose recipients were edited, does not open.
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ def _iso(value: datetime) -> str:
     return value.astimezone(UTC).isoformat(timespec="microseconds")
 
 
-def binding(*, sender: str, recipients: Sequence[str], zip_filename: str,
+def binding(*, package_id: str, sender: str, recipients: Sequence[str], zip_filename: str,
             file_names: Sequence[str], created_at: datetime, expires_at: datetime,
             release_mode: str, reveal_limit: int) -> bytes:
     """The AAD of a package's blob, from fields normalised as the store keeps them."""
@@ -72,15 +72,15 @@ def binding(*, sender: str, recipients: Sequence[str], zip_filename: str,
         low = addr.strip().lower()
         if low not in rcpts:
             rcpts.append(low)
-    doc = {"sender": sender.strip().lower(), "recipients": rcpts, "zip": zip_filename,
-           "files": list(file_names), "created": _iso(created_at),
+    doc = {"id": package_id, "sender": sender.strip().lower(), "recipients": rcpts,
+           "zip": zip_filename, "files": list(file_names), "created": _iso(created_at),
            "expires": _iso(expires_at), "mode": release_mode, "limit": reveal_limit}
-    return b"sendguard-package/v1\0" + json.dumps(doc, ensure_ascii=False,
+    return b"sendguard-package/v2\0" + json.dumps(doc, ensure_ascii=False,
                                                   sort_keys=True).encode("utf-8")
 
 
 def package_binding(package: Package) -> bytes:
-    return binding(sender=package.sender, recipients=package.recipients,
+    return binding(package_id=package.id, sender=package.sender, recipients=package.recipients,
                    zip_filename=package.zip_filename, file_names=package.file_names,
                    created_at=package.created_at, expires_at=package.expires_at,
                    release_mode=package.release_mode, reveal_limit=package.reveal_limit)
@@ -92,7 +92,8 @@ def seal(wrapper: KeyWrapper, material: KeyMaterial, aad: bytes) -> bytes:
 
 
 def open_package(wrapper: KeyWrapper, package: Package) -> KeyMaterial:
-    """Unwrap a package's blob; ``SecretError`` when it does not open for this record."""
+    """Unwrap a package's blob; ``SecretError`` when it does not open for this record
+    (or its key was purged: the blob is then empty)."""
     plain = wrapper.unwrap(package.wrapped_password, package_binding(package))
     head = len(MAGIC) + SEED_BYTES
     if len(plain) <= head or not plain.startswith(MAGIC):

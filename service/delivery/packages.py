@@ -44,6 +44,7 @@ from service.protect.keywrap import KeyWrapper
 from service.protect.mime import ProtectResult, protect_message
 from service.protect.password import generate_password
 from service.storage import Package, Store, hash_token
+from service.storage.packages import new_package_id
 from service.storage.records import ReleaseMode
 
 log = logging.getLogger(__name__)
@@ -74,7 +75,8 @@ def create_package_for(store: Store, keywrapper: KeyWrapper, *, sender: str,
                        policy: Policy, now: datetime, release_mode: str | None = None,
                        message_id: str | None = None, gmail_message_id: str | None = None,
                        locale: str = "en", require_grant: bool = True) -> Package:
-    """Store the key: password and link seed wrapped, tokens hashed, held per policy.
+    """Store the key: password and link seed wrapped (bound to the package id chosen
+    here first), tokens hashed, held per policy.
 
     The blob is opened once right away, so a record that could not give its key back is
     withdrawn before anything depends on it.
@@ -85,9 +87,10 @@ def create_package_for(store: Store, keywrapper: KeyWrapper, *, sender: str,
     material = KeyMaterial.new(password)
     expires = now + timedelta(seconds=policy.key_expiry)
     release_at = None if mode == "manual" else now + timedelta(seconds=policy.release_delay)
-    aad = binding(sender=sender, recipients=recipients, zip_filename=zip_filename,
-                  file_names=file_names, created_at=now, expires_at=expires,
-                  release_mode=mode, reveal_limit=policy.reveal_limit)
+    package_id = new_package_id()
+    aad = binding(package_id=package_id, sender=sender, recipients=recipients,
+                  zip_filename=zip_filename, file_names=file_names, created_at=now,
+                  expires_at=expires, release_mode=mode, reveal_limit=policy.reveal_limit)
     typed_mode: ReleaseMode = mode  # type: ignore[assignment]  # checked by the store
     package = store.create_package(
         sender=sender, recipients=recipients, zip_filename=zip_filename,
@@ -95,7 +98,8 @@ def create_package_for(store: Store, keywrapper: KeyWrapper, *, sender: str,
         release_mode=typed_mode, now=now, expires_at=expires, release_at=release_at,
         reveal_limit=policy.reveal_limit, message_id=message_id,
         gmail_message_id=gmail_message_id,
-        grants=[(a, hash_token(material.link_token(a))) for a in grants])
+        grants=[(a, hash_token(material.link_token(a))) for a in grants],
+        package_id=package_id)
     try:
         opened = open_package(keywrapper, package)
     except SecretError:

@@ -3,9 +3,10 @@
 ``release_tick`` is what ``POST /tasks/release-due`` (Cloud Scheduler) and ``sendguard
 worker`` run: expire what is due, claim due held packages (``Store.claim_due_releases``
 hands each to exactly one caller, across workers and instances), send their notices, and
-retry notices an earlier run could not send. A package is released automatically only
-once its message is recorded as sent (it has a message id); ``release_package`` is the
-sender's explicit release and sends regardless.
+retry notices an earlier run could not send; once an hour it also erases the keys of
+packages that ended past the retention (``retention.purge_if_due``). A package is
+released automatically only once its message is recorded as sent (it has a message id);
+``release_package`` is the sender's explicit release and sends regardless.
 
 A notice is sent, then marked sent: a crash in between sends it again later (same link),
 never not at all. Two workers retrying the same notice are kept apart by a short lease
@@ -24,6 +25,7 @@ from service.config import Config
 from service.delivery.mailer import Mailer, MailerError
 from service.delivery.material import open_package
 from service.delivery.notices import key_notice
+from service.delivery.retention import DEFAULT_RETENTION, purge_if_due
 from service.errors import ConfigError, ConflictError, SendGuardError
 from service.protect.keywrap import KeyWrapper
 from service.storage import SYSTEM_ACTOR, Grant, Package, Store, hash_token
@@ -42,11 +44,12 @@ class ReleaseReport:
     sent: int = 0
     failed: int = 0
     waiting: int = 0          # released, but the message is not recorded as sent yet
+    purged: int = 0           # keys erased after the retention
 
     def to_json(self) -> dict[str, int]:
         return {"released": len(self.released), "expired": len(self.expired),
                 "notices_sent": self.sent, "notices_failed": self.failed,
-                "waiting": self.waiting}
+                "waiting": self.waiting, "purged": self.purged}
 
 
 def base_url(config: Config) -> str:
@@ -119,8 +122,10 @@ def _notify_safely(store: Store, mailer: Mailer, config: Config, keywrapper: Key
 
 
 def release_tick(store: Store, mailer: Mailer, config: Config, keywrapper: KeyWrapper,
-                 now: datetime, limit: int = BATCH) -> ReleaseReport:
-    """One round of expiry, due releases and notice retries."""
+                 now: datetime, limit: int = BATCH,
+                 retention: timedelta | None = DEFAULT_RETENTION) -> ReleaseReport:
+    """One round of expiry, due releases and notice retries (and, hourly, the retention
+    purge; ``retention=None`` leaves it out)."""
     report = ReleaseReport()
     report.expired = store.expire_due(now)
     for package in store.claim_due_releases(now, limit):
@@ -138,8 +143,9 @@ def release_tick(store: Store, mailer: Mailer, config: Config, keywrapper: KeyWr
             continue
         if message_sent(package):
             _notify_safely(store, mailer, config, keywrapper, package, now, report, grants)
+    report.purged = purge_if_due(store, now, retention)
     store.prune_rate_counters(now)
-    if report.released or report.sent or report.failed or report.expired:
+    if report.released or report.sent or report.failed or report.expired or report.purged:
         log.info("release: %s", report.to_json())
     return report
 

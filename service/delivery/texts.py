@@ -89,6 +89,26 @@ EN: dict[str, str] = {
     "delivery.cli.worker_tick": (
         "released {released}, notices sent {sent}, failed {failed}, expired {expired}"),
     "delivery.cli.worker_start": "worker: releasing due keys every {interval} s (Ctrl-C stops)",
+    "delivery.cli.worker_purged": "erased the keys of {n} package(s) that ended long ago",
+    "delivery.cli.show_purged": "  key erased:   {at} (retention; the record is kept)",
+    "delivery.cli.purge_dry_run": (
+        "{n} package(s) ended more than {older_than} ago; their keys would be erased "
+        "(dry run: nothing changed)."),
+    "delivery.cli.purged": (
+        "Erased the keys of {n} package(s) that ended more than {older_than} ago; the "
+        "records and the audit log are kept."),
+    "delivery.cli.rewrap_progress": (
+        "rewrap: {seen}/{total} checked, {rewrapped} re-wrapped, {current} already "
+        "current, {failed} failed"),
+    "delivery.cli.rewrap_done": (
+        "Re-wrapped {rewrapped} of {total} key(s) under {target}; {current} were already "
+        "current, {changed} changed meanwhile, {failed} failed."),
+    "delivery.cli.rewrap_dry_run": (
+        "{rewrapped} of {total} key(s) would be re-wrapped under {target}; {current} are "
+        "already current, {failed} do not open (dry run: nothing changed)."),
+    "delivery.cli.rewrap_failed": (
+        "the keys of these packages do not open with the configured keys; keep the old "
+        "master key until they have expired: {ids}"),
     # -- errors raised by this package ---------------------------------------------------
     "delivery.error.no_key_recipient": "choose at least one recipient to receive the key",
     "delivery.error.not_recipient": (
@@ -179,6 +199,26 @@ JA: dict[str, str] = {
         "解放 {released}件、案内送信 {sent}件、送信失敗 {failed}件、期限切れ {expired}件"),
     "delivery.cli.worker_start": (
         "worker: {interval}秒ごとに期限の来た鍵を解放します（Ctrl-C で停止）"),
+    "delivery.cli.worker_purged": "終了から保存期間を過ぎたパッケージ {n}件の鍵を消去しました",
+    "delivery.cli.show_purged": "  鍵の消去:     {at}（保存期間の経過。記録は残ります）",
+    "delivery.cli.purge_dry_run": (
+        "終了から {older_than} を過ぎたパッケージが {n}件あります。これらの鍵が消去されます"
+        "（ドライラン: 何も変更していません）。"),
+    "delivery.cli.purged": (
+        "終了から {older_than} を過ぎたパッケージ {n}件の鍵を消去しました。記録と監査ログは"
+        "残ります。"),
+    "delivery.cli.rewrap_progress": (
+        "rewrap: {seen}/{total}件を確認、再ラップ {rewrapped}件、現行の鍵 {current}件、"
+        "失敗 {failed}件"),
+    "delivery.cli.rewrap_done": (
+        "{total}件中 {rewrapped}件の鍵を {target} で再ラップしました。現行の鍵 {current}件、"
+        "処理中に変更 {changed}件、失敗 {failed}件。"),
+    "delivery.cli.rewrap_dry_run": (
+        "{total}件中 {rewrapped}件の鍵が {target} で再ラップされます。現行の鍵 {current}件、"
+        "開けない鍵 {failed}件（ドライラン: 何も変更していません）。"),
+    "delivery.cli.rewrap_failed": (
+        "次のパッケージの鍵は設定中のどの鍵でも開けません。期限が切れるまで古いマスター"
+        "キーを残してください: {ids}"),
     "delivery.error.no_key_recipient": "鍵を受け取る宛先を1件以上選んでください",
     "delivery.error.not_recipient": (
         "{address} はこのメッセージの宛先ではありません。鍵は宛先にしか送れません"),

@@ -65,6 +65,12 @@ def pg_url(postgres_cluster: PostgresCluster) -> str:
     return url
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def backend_url(request: pytest.FixtureRequest, db_url: str) -> str:
+    """A migrated database on each backend in turn: SQLite, then real PostgreSQL."""
+    return db_url if request.param == "sqlite" else str(request.getfixturevalue("pg_url"))
+
+
 @pytest.fixture
 def clock() -> Clock:
     return Clock()

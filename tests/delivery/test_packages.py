@@ -191,7 +191,8 @@ def test_wrapped_key_is_bound_to_its_record(send_draft: SendDraft, clock: Clock,
     swapped = dataclasses.replace(first, wrapped_password=second.wrapped_password)
     edited = dataclasses.replace(first, recipients=(*first.recipients, "evil@attacker.example"))
     later = dataclasses.replace(first, expires_at=first.expires_at + timedelta(days=30))
-    for tampered in (swapped, edited, later):
+    renamed = dataclasses.replace(first, id=second.id)   # the AAD names the package id
+    for tampered in (swapped, edited, later, renamed):
         with pytest.raises(SecretError):
             open_package(keywrapper, tampered)
     other_key = LocalKeyWrapper("ab" * 32)

@@ -68,7 +68,7 @@ def test_valid_scheduler_token_releases_due_keys(task_client: Callable[..., Flas
                        headers={"Authorization": f"Bearer {_token(issuer)}"})
     assert resp.status_code == 200, resp.get_data(as_text=True)
     assert resp.get_json() == {"released": 1, "expired": 0, "notices_sent": 1,
-                               "notices_failed": 0, "waiting": 0}
+                               "notices_failed": 0, "waiting": 0, "purged": 0}
     assert smtp.wait_for(1)[0].rcpt_tos == (PARTNER,)
     assert store.get_package(package.id).state == "released"
 

@@ -1,0 +1,73 @@
+"""Key retention: erase the wrapped passwords of packages that ended long ago.
+
+A revoked or expired package can never give its password out again, yet its wrapped
+blob would still open with the master key; a stolen database plus a stolen key would
+unwrap it. So ``purge_ended`` erases the blob (password and link seed) once the package
+ended ``older_than`` ago (30 days by default), keeping the record and the audit log as
+evidence (``package.purged``).
+
+``release_tick`` (the worker loop and ``POST /tasks/release-due``) calls ``purge_if_due``:
+a lease taken with ``Store.hit_rate_limit`` lets one caller per hour, across every
+instance, run one bounded purge, so a tick stays cheap.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import datetime, timedelta
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from service.errors import InputError
+from service.storage import SYSTEM_ACTOR, Store
+
+log = logging.getLogger(__name__)
+
+DEFAULT_RETENTION = timedelta(days=30)
+LEASE_S = 3600              # at most one automatic purge per hour, across instances
+TICK_BATCHES = 5            # an automatic purge erases at most this many batches
+BATCH = 200
+_DURATION = re.compile(r"^\s*(\d{1,5})\s*([dhm]?)\s*$")
+_UNITS = {"d": timedelta(days=1), "": timedelta(days=1), "h": timedelta(hours=1),
+          "m": timedelta(minutes=1)}
+
+
+def parse_duration(text: str, option: str = "--older-than") -> timedelta:
+    """``30d``, ``36h``, ``90m`` or a bare number of days."""
+    m = _DURATION.match(text or "")
+    if not m:
+        raise InputError(f"{option} must look like 30d, 36h or 90m, not {text!r}")
+    return int(m.group(1)) * _UNITS[m.group(2)]
+
+
+def purge_ended(store: Store, now: datetime, older_than: timedelta = DEFAULT_RETENTION, *,
+                actor: str = SYSTEM_ACTOR, max_batches: int | None = None) -> list[str]:
+    """Erase the keys of every package that ended ``older_than`` before ``now`` (or of
+    ``max_batches`` batches of them); returns the purged package ids."""
+    purged: list[str] = []
+    batches = 0
+    while max_batches is None or batches < max_batches:
+        ids = store.purge_key_material(now, older_than, actor=actor, limit=BATCH)
+        purged += ids
+        batches += 1
+        if len(ids) < BATCH:
+            break
+    if purged:
+        log.info("retention: erased the keys of %d ended package(s)", len(purged))
+    return purged
+
+
+def purge_if_due(store: Store, now: datetime,
+                 older_than: timedelta | None = DEFAULT_RETENTION) -> int:
+    """The automatic purge of a release round: once an hour across instances, bounded.
+    ``None`` turns it off. A failure is logged and left for the next hour."""
+    if older_than is None:
+        return 0
+    if store.hit_rate_limit("purge-lease", 1, LEASE_S, now):
+        return 0
+    try:
+        return len(purge_ended(store, now, older_than, max_batches=TICK_BATCHES))
+    except SQLAlchemyError as exc:
+        log.error("retention: purge failed (%s); retried next hour", type(exc).__name__)
+        return 0
