@@ -28,7 +28,7 @@ SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshots" / "com
 LOCALE = "ja"
 
 
-def _require_chromium() -> None:
+def require_chromium() -> None:
     if not os.path.exists(CHROMIUM):
         if os.environ.get("CI") == "true":
             pytest.fail(f"{CHROMIUM} is missing (Debian package chromium)")
@@ -49,7 +49,7 @@ def _entries(value: str) -> list[str]:
 
 
 def test_compose_fix_and_send_in_chromium(stack: DevStack) -> None:
-    _require_chromium()
+    require_chromium()
     from playwright.sync_api import expect, sync_playwright
 
     externals = members(12, ("kiyose-np.or.jp", "hoikuen-himawari.jp", "gmail.com"))

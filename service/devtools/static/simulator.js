@@ -86,6 +86,12 @@ async function save() {
 
 // ---- talking to the add-on like Gmail ------------------------------------------------------
 
+function timeZone() {
+  // As Gmail sends it: the user's zone id and its current offset from UTC in ms.
+  const id = Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
+  return { id, offset: -new Date().getTimezoneOffset() * 60000 };
+}
+
 async function event(extra) {
   const session = await (await fetch("api/session", { cache: "no-store" })).json();
   return {
@@ -93,7 +99,7 @@ async function event(extra) {
     body: {
       commonEventObject: {
         hostApp: "GMAIL", platform: "WEB", userLocale: locale(),
-        timeZone: { id: "Asia/Tokyo", offset: 32400000 },
+        timeZone: timeZone(),
         formInputs: extra.formInputs || {}, parameters: extra.parameters || {},
       },
       authorizationEventObject: {
