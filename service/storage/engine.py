@@ -4,10 +4,20 @@ SQLite (development, tests): WAL, foreign keys, a busy timeout, and transactions
 begin ourselves so a write can take the database lock up front (``BEGIN IMMEDIATE``)
 instead of failing half-way when two writers meet. PostgreSQL (production): psycopg 3, a
 bounded pool with pre-ping (Cloud SQL drops idle connections).
+
+Pool sizing for Cloud Run: a gunicorn worker runs 20 request threads over a pool of
+``SENDGUARD_DB_POOL_SIZE`` (5) connections and no overflow, so Cloud SQL never sees more
+than instances x workers x 5. That is enough because every ``Store`` method holds its
+connection for one short transaction only, never across a mail, Gmail or KMS call, so a
+thread waiting for a connection gets one within milliseconds. ``pool_timeout`` bounds the
+wait for when the database itself is stuck: the request then fails with an error at once
+instead of hanging until the platform's request timeout. A connection inherited over a
+``fork`` (a pool created before gunicorn forks its workers) is never reused by the child.
 """
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import time
 from pathlib import Path
@@ -16,7 +26,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import URL, Connection, Engine, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, DisconnectionError
 from sqlalchemy.pool import QueuePool
 
 from service.errors import ConfigError
@@ -24,6 +34,7 @@ from service.errors import ConfigError
 IMMEDIATE = "sendguard_immediate"   # execution option: take SQLite's write lock at BEGIN
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 PG_CONNECT_TIMEOUT_S = 10
+POOL_TIMEOUT_S = 10.0       # the longest a request waits for a free pooled connection
 
 
 def normalize_url(url: str) -> URL:
@@ -44,28 +55,49 @@ def _is_memory(url: URL) -> bool:
     return url.database in (None, "", ":memory:") or url.query.get("mode") == "memory"
 
 
-def create_engine(url: str, *, pool_size: int = 5) -> Engine:
+def create_engine(url: str, *, pool_size: int = 5,
+                  pool_timeout: float = POOL_TIMEOUT_S) -> Engine:
     if pool_size < 1:
         raise ConfigError("the database pool size must be at least 1")
+    if not pool_timeout > 0:
+        raise ConfigError("the database pool timeout must be more than 0 seconds")
     parsed = normalize_url(url)
     if parsed.drivername.startswith("sqlite"):
-        return _sqlite_engine(parsed, pool_size)
-    connect_args: dict[str, Any] = {}
-    if "connect_timeout" not in parsed.query:
-        connect_args["connect_timeout"] = PG_CONNECT_TIMEOUT_S
-    # max_overflow=0: instances x pool_size is the real ceiling on Cloud SQL connections.
-    return sa.create_engine(parsed, pool_size=pool_size, max_overflow=0, pool_timeout=30,
-                            pool_pre_ping=True, pool_recycle=1800,
-                            connect_args=connect_args)
+        engine = _sqlite_engine(parsed, pool_size, pool_timeout)
+    else:
+        connect_args: dict[str, Any] = {}
+        if "connect_timeout" not in parsed.query:
+            connect_args["connect_timeout"] = PG_CONNECT_TIMEOUT_S
+        # max_overflow=0: instances x pool_size is the real ceiling on Cloud SQL connections.
+        engine = sa.create_engine(parsed, pool_size=pool_size, max_overflow=0,
+                                  pool_timeout=pool_timeout, pool_pre_ping=True,
+                                  pool_recycle=1800, connect_args=connect_args)
+    _guard_fork(engine)
+    return engine
 
 
-def _sqlite_engine(url: URL, pool_size: int) -> Engine:
+def _guard_fork(engine: Engine) -> None:
+    """SQLAlchemy's recipe: a pooled connection checked out in another process than the
+    one that opened it is dropped (not closed: the parent still owns the socket)."""
+
+    @event.listens_for(engine, "connect")
+    def _remember_pid(dbapi_conn: Any, record: Any) -> None:
+        record.info["pid"] = os.getpid()
+
+    @event.listens_for(engine, "checkout")
+    def _check_pid(dbapi_conn: Any, record: Any, proxy: Any) -> None:
+        if record.info.get("pid", os.getpid()) != os.getpid():
+            record.dbapi_connection = proxy.dbapi_connection = None
+            raise DisconnectionError("connection opened by another process")
+
+
+def _sqlite_engine(url: URL, pool_size: int, pool_timeout: float) -> Engine:
     memory = _is_memory(url)
     if memory:
         # One connection for ever (each new one would be a new empty database), handed to
         # one thread at a time: a pool of exactly one.
         engine = sa.create_engine(url, poolclass=QueuePool, pool_size=1, max_overflow=0,
-                                  pool_timeout=30, pool_recycle=-1,
+                                  pool_timeout=max(pool_timeout, 30), pool_recycle=-1,
                                   connect_args={"check_same_thread": False})
     else:
         try:
@@ -73,7 +105,7 @@ def _sqlite_engine(url: URL, pool_size: int) -> Engine:
         except OSError as exc:
             raise ConfigError(f"cannot create the SQLite database's directory: {exc}") from None
         engine = sa.create_engine(url, pool_size=pool_size, max_overflow=pool_size,
-                                  pool_pre_ping=True,
+                                  pool_timeout=pool_timeout, pool_pre_ping=True,
                                   connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000,
                                                 "check_same_thread": False})
 

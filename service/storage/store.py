@@ -14,7 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from service.storage import migrate
 from service.storage.audit import AuditStore
-from service.storage.engine import create_engine
+from service.storage.engine import POOL_TIMEOUT_S, create_engine
 from service.storage.grants import GrantStore
 from service.storage.packages import PackageStore
 from service.storage.ratelimit import RateLimitStore
@@ -23,10 +23,12 @@ from service.storage.retention import RetentionStore
 
 class Store(PackageStore, GrantStore, AuditStore, RateLimitStore, RetentionStore):
     @classmethod
-    def from_url(cls, url: str, *, pool_size: int = 5) -> Store:
+    def from_url(cls, url: str, *, pool_size: int = 5,
+                 pool_timeout: float = POOL_TIMEOUT_S) -> Store:
         """``sqlite:///path``, ``sqlite://`` (memory) or ``postgresql[+psycopg]://...``.
-        Connects lazily: nothing is opened until the first use."""
-        return cls(create_engine(url, pool_size=pool_size))
+        Connects lazily: nothing is opened until the first use. ``pool_timeout``: the
+        longest a caller waits for a free connection before an error."""
+        return cls(create_engine(url, pool_size=pool_size, pool_timeout=pool_timeout))
 
     def upgrade(self, revision: str = "head") -> None:
         """Run pending Alembic migrations (``sendguard db upgrade``, dev startup)."""
