@@ -438,3 +438,12 @@ def test_homepage_lists_ten_recent_packages_with_their_buttons(
 def test_homepage_without_packages_shows_no_list(api: Api, events: Events) -> None:
     home = homepage(api, events)
     assert "Your encrypted attachments" not in texts(home)
+
+
+def test_homepage_still_shows_when_the_database_is_down(make_app: Callable[..., Any],
+                                                        events: Events, tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("not a directory")
+    api = ClientApi(make_app(database_url=f"sqlite:///{tmp_path}/a-file/x.db"))
+    home = homepage(api, events)
+    shown = texts(home)
+    assert "could not be loaded" in shown and "What SendGuard checks" in shown

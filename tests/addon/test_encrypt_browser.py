@@ -11,6 +11,7 @@ emulator's sent message carries. Saves docs/screenshots/encrypt.png and keypage.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -47,18 +48,21 @@ def stack(tmp_path: Path) -> Iterator[DevStack]:
     policy = tmp_path / "policy.toml"
     policy.write_text(POLICY.format(domain="example.co.jp"), encoding="utf-8")
     s = start_stack(port=0, var_dir=tmp_path / "var", base=base, policy_path=str(policy),
-                    release_interval=0.5)
+                    release_interval=0.2)
     yield s
     s.stop()
 
 
-def _open_mail(page: Any, context: Any, subject: str) -> Any:
-    """Wait for a sink row whose subject holds ``subject``; open it (a new tab)."""
-    from playwright.sync_api import expect
-
+def _open_mail(page: Any, context: Any, subject: str, timeout: float = 15.0) -> Any:
+    """Wait for a sink row whose subject holds ``subject`` (pressing the panel's refresh
+    rather than waiting for its timer); open it, in a new tab as a click on "view" does."""
     row = page.locator("#mail-list tbody tr", has=page.locator("td.subject",
                                                                has_text=subject)).first
-    expect(row).to_be_visible(timeout=15_000)
+    deadline = time.monotonic() + timeout
+    while not row.is_visible():
+        assert time.monotonic() < deadline, f"no mail {subject!r} in the sink panel"
+        page.click("#refresh-mail")
+        page.wait_for_timeout(200)
     with context.expect_page() as opened:
         row.locator("a.view").click()
     mail = opened.value
