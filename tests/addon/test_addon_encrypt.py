@@ -447,3 +447,30 @@ def test_homepage_still_shows_when_the_database_is_down(make_app: Callable[..., 
     home = homepage(api, events)
     shown = texts(home)
     assert "could not be loaded" in shown and "What SendGuard checks" in shown
+
+
+def test_an_8bit_draft_encrypts_and_sends(api: Api, events: Events, emulator: GmailEmulator,
+                                          tmp_path: Path) -> None:
+    """Gmail may save a UTF-8 body unencoded (8bit): the rebuilt draft still uploads."""
+    from email.message import EmailMessage
+    from email.policy import SMTP
+
+    c = draft()
+    msg = EmailMessage(policy=SMTP)
+    msg["From"], msg["To"], msg["Cc"], msg["Subject"] = SENDER, PARTNER, COLLEAGUE, c.subject
+    msg.set_content("田中様\nお見積書をお送りします。\n", cte="8bit")
+    for name, data in FILES.items():
+        msg.add_attachment(data, maintype="application", subtype="octet-stream", filename=name)
+    raw = msg.as_bytes()
+    assert not raw.isascii()
+    emulator.put_draft(SENDER, raw)
+    card = confirmation(api, events, c)
+    keys = press(api, events, buttons(card)[ENCRYPT], c, form=tick_all(card))
+    done = press(api, events, buttons(keys)[ENCRYPT], c, form=ticks(PARTNER))
+    assert done["name"] == "encrypted", texts(done)
+    [sent] = emulator.sent(SENDER)
+    assert "お見積書をお送りします。".encode() in sent.raw
+    [package] = store_of(api).list_packages(SENDER)
+    [(_, data)] = attachments_of(sent.raw)
+    password = open_package(api.app.extensions["sendguard"].keywrapper, package).password
+    assert open_zip(data, password, tmp_path) == FILES
