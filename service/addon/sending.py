@@ -5,6 +5,10 @@ confirmed every recipient and warning. On "Send" the draft is read and analysed 
 form is checked against that fresh result (``confirm.decide``), so a draft changed after
 the confirmation card was shown is confirmed again, never sent unseen. A send is recorded
 in the audit log before (what was decided) and after (what left).
+
+The reading, confirmation and once-only helpers here serve "Encrypt & send" too
+(``service.addon.encrypting``): both sends of one draft share its ledger key and its
+``addon.sent`` record, so whichever button is pressed, the draft leaves once.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from service.addon.compose import audit, shown
 from service.addon.confirm import Decision, Expectation, decide, expect
 from service.addon.event import AddonEvent
 from service.addon.ledger import SendLedger
+from service.addon.packages import result_card
 from service.errors import (
     ConflictError,
     GmailClientError,
@@ -183,8 +188,6 @@ def confirm_send(caller: Any, event: AddonEvent, act: Any, ledger: SendLedger) -
 def already_sent(user: str, event: AddonEvent, act: Any, done: EarlierSend) -> dict[str, Any]:
     """The answer to a second click: what the first one did, nothing sent again."""
     if done.package_id:
-        from service.addon.packages import result_card
-
         return markup.update_card(result_card(user, done.package_id, event, act,
                                               notice=t("addon.already_sent", event.locale)))
     return markup.update_card(cards.sent_card(done.recipients, event.locale, again=True))
