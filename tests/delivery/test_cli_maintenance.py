@@ -28,6 +28,19 @@ Run = Callable[..., tuple[int, str, str]]
 @pytest.fixture
 def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, backend_url: str,
         smtp: SmtpServer) -> str:
+    """The CLI's environment on each backend in turn."""
+    return _environment(tmp_path, monkeypatch, backend_url, smtp)
+
+
+@pytest.fixture
+def sqlite_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, db_url: str,
+               smtp: SmtpServer) -> str:
+    """For checks that never reach the database's own behaviour."""
+    return _environment(tmp_path, monkeypatch, db_url, smtp)
+
+
+def _environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, backend_url: str,
+                 smtp: SmtpServer) -> str:
     monkeypatch.chdir(tmp_path)
     for name in ("SENDGUARD_POLICY", "SENDGUARD_KMS_KEY", "SENDGUARD_ENV", "LC_ALL",
                  "LC_MESSAGES"):
@@ -108,21 +121,21 @@ def test_keys_purge_dry_run_then_purge(env: str, run: Run) -> None:
     pytest.param(["keys", "purge", "--older-than=-3d"], id="negative-duration"),
     pytest.param(["worker", "--once", "--purge-older-than", "soon"], id="bad-worker-duration"),
 ])
-def test_bad_maintenance_options_exit_2_with_one_line(env: str, run: Run,
+def test_bad_maintenance_options_exit_2_with_one_line(sqlite_env: str, run: Run,
                                                       argv: list[str]) -> None:
     code, out, err = run(*argv)
     assert code == 2 and out == "" and len(err.strip().splitlines()) == 1, err
 
 
-def test_keys_list_refuses_an_unknown_state(env: str, run: Run) -> None:
+def test_keys_list_refuses_an_unknown_state(sqlite_env: str, run: Run) -> None:
     with pytest.raises(SystemExit) as exc:      # argparse: exit 2 with its usage line
         run("keys", "list", "--state", "lost")
     assert exc.value.code == 2
 
 
-def test_keys_purge_speaks_japanese(env: str, run: Run,
+def test_keys_purge_speaks_japanese(sqlite_env: str, run: Run,
                                     monkeypatch: pytest.MonkeyPatch) -> None:
-    packages(env, 1, days_ago=40, revoke=True)
+    packages(sqlite_env, 1, days_ago=40, revoke=True)
     monkeypatch.setenv("LANG", "ja_JP.UTF-8")
     code, out, _ = run("keys", "purge")
     assert code == 0 and "1件の鍵を消去しました" in out

@@ -17,7 +17,7 @@ from service.errors import ConfigError
 from service.storage import Store, hash_token
 from tests.storage.helpers import NOW, make_package
 
-THREADS, POOL, ROUNDS = 20, 5, 15
+THREADS, POOL, ROUNDS = 20, 5, 10
 
 
 def _key_page_round(store: Store, token: str, n: int) -> None:
