@@ -454,13 +454,16 @@ class RequestVerifier:
         return Caller(user_email=email, user_id=sub)
 
 
+_BEARER = re.compile(r"[Bb][Ee][Aa][Rr][Ee][Rr] (\S+)")
+
+
 def _bearer(header: object) -> str:
     if not isinstance(header, str) or not header:
         _reject("no Authorization header")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token or any(c.isspace() for c in token):
+    m = _BEARER.fullmatch(header)
+    if m is None:
         _reject("Authorization header is not a single Bearer token")
-    return token
+    return m.group(1)
 
 
 def _auth_object(event: object, require_user: bool) -> Mapping[str, Any]:
