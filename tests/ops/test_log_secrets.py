@@ -151,8 +151,8 @@ def issuer_token_forged(deployment: Deployment) -> str:
     return f"{head}.{payload}.{secrets.token_urlsafe(256)}"
 
 
-def test_log_lines_are_refused_shapes() -> None:
-    """The checker itself: what it must reject."""
+def test_the_log_checker_refuses_bad_lines_and_finds_escaped_secrets() -> None:
+    """The checker itself: what it must reject, and secrets hidden by JSON escaping."""
     for bad in ("plain text", "[]", '{"severity": "LOUD", "message": "x"}',
                 '{"severity": "INFO", "message": 3}'):
         with pytest.raises(AssertionError):
