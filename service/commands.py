@@ -41,6 +41,9 @@ def cmd_serve(args: argparse.Namespace, locale: str) -> int:
     config = Config.from_env()
     configure_logging(config)
     app = create_app(config)
+
+    def on_starting(server: object) -> None:
+        configure_logging(config)   # again: gunicorn's logconfig_dict reset the root logger
     port = args.port or config.port
     options = {
         "bind": f"{args.host}:{port}",
@@ -51,12 +54,23 @@ def cmd_serve(args: argparse.Namespace, locale: str) -> int:
         "graceful_timeout": int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "8")),
         "keepalive": 5,
         "accesslog": None,         # key-page URLs carry link tokens: no access log
+        "control_socket_disable": True,
+        "on_starting": on_starting,   # several instances may share one home directory
+        # gunicorn's own lines go through the root logger: the same redacted JSON lines
+        "logconfig_dict": {
+            "version": 1, "disable_existing_loggers": False,
+            "root": {"level": "INFO", "handlers": []},
+            "loggers": {"gunicorn.error": {"level": "INFO", "handlers": [], "propagate": True},
+                        "gunicorn.access": {"level": "WARNING", "handlers": [],
+                                            "propagate": False}},
+        },
     }
 
     class _Server(BaseApplication):
         def load_config(self) -> None:
             for key, value in options.items():
-                self.cfg.set(key, value)
+                if key in self.cfg.settings:   # older gunicorn lacks some settings
+                    self.cfg.set(key, value)
 
         def load(self) -> Any:
             return app

@@ -11,9 +11,10 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from pathlib import Path
 
-from service.errors import ConfigError
+from service.errors import ConfigError, SendGuardError
 
 GOOGLE_CERTS_URL = "https://www.googleapis.com/oauth2/v1/certs"
 GMAIL_API_ENDPOINT = "https://gmail.googleapis.com/"
@@ -38,6 +39,7 @@ class Config:
     mailer: str = ""                # smtp://host:port, or "sink" (development)
     mail_from: str = "SendGuard <no-reply@sendguard.invalid>"
     db_pool_size: int = 5
+    key_retention: str = "30d"      # erase keys of packages ended this long ago; "off" never
     extra: dict[str, str] = field(default_factory=dict, compare=False)
 
     @property
@@ -74,7 +76,9 @@ class Config:
             mailer=e.get("SENDGUARD_MAILER", ""),
             mail_from=e.get("SENDGUARD_MAIL_FROM", cls.mail_from),
             db_pool_size=pool,
+            key_retention=e.get("SENDGUARD_KEY_RETENTION", "30d").strip() or "30d",
         )
+        cfg.retention()  # a bad value fails at start, not at the first hourly purge
         if cfg.production:
             cfg.check_production()
         return cfg
@@ -102,6 +106,17 @@ class Config:
             raise ConfigError("SENDGUARD_MAILER must be a real mailer in production")
         if self.database_url.startswith("sqlite"):
             raise ConfigError("DATABASE_URL must point at PostgreSQL in production")
+
+    def retention(self) -> timedelta | None:
+        """``SENDGUARD_KEY_RETENTION`` as a period, or None when "off"."""
+        if self.key_retention.lower() == "off":
+            return None
+        from service.delivery.retention import parse_duration
+
+        try:
+            return parse_duration(self.key_retention, "SENDGUARD_KEY_RETENTION")
+        except SendGuardError as exc:
+            raise ConfigError(exc.public_message) from None
 
     def with_(self, **changes: object) -> Config:
         return replace(self, **changes)  # type: ignore[arg-type]

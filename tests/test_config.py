@@ -106,3 +106,31 @@ def test_serve_answers_healthz_and_stops_on_sigterm(tmp_path: Path) -> None:
         proc.send_signal(signal.SIGTERM)
         out = proc.communicate(timeout=30)[0]
     assert proc.returncode == 0, out.decode(errors="replace")
+
+
+@pytest.mark.parametrize("value,days", [("30d", 30.0), ("36h", 1.5), ("off", None),
+                                        ("", 30.0)], ids=["30d", "36h", "off", "empty"])
+def test_key_retention(value: str, days: float | None) -> None:
+    period = Config.from_env({"SENDGUARD_KEY_RETENTION": value}).retention()
+    assert (period.total_seconds() / 86400 if period else None) == days
+
+
+def test_bad_key_retention_fails_at_start() -> None:
+    with pytest.raises(ConfigError, match="SENDGUARD_KEY_RETENTION"):
+        Config.from_env({"SENDGUARD_KEY_RETENTION": "a month"})
+
+
+def test_database_down_is_503_on_public_pages(tmp_path: Path) -> None:
+    from service.app import create_app
+
+    with socket.socket() as s:      # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    cfg = Config(env="test", var_dir=tmp_path,
+                 database_url=f"postgresql://nobody@127.0.0.1:{port}/none?connect_timeout=2",
+                 base_url="http://127.0.0.1:1")
+    client = create_app(cfg).test_client()
+    for path in ("/k/" + "A" * 43, "/healthz"):
+        r = client.get(path)
+        assert r.status_code == 503, (path, r.status_code)
+        assert b"Traceback" not in r.data

@@ -125,4 +125,14 @@ def _unexpected(exc: Exception) -> ResponseReturnValue:
                               retry=True, nothing_sent=not uncertain)
     if request.blueprint == ADDON_BLUEPRINT:
         return unauthorized()
+    if _database_unavailable(exc):
+        return jsonify(error="temporarily unavailable"), 503, {"Retry-After": "5"}
     return jsonify(error="internal error"), 500
+
+
+def _database_unavailable(exc: Exception) -> bool:
+    """A pool wait that timed out or a lost connection: retry later, not a server bug."""
+    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+    return isinstance(exc, PoolTimeout | OperationalError)

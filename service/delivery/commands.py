@@ -83,9 +83,9 @@ def register(sub: Any) -> None:
     w = sub.add_parser("worker", help="release due keys and send notices, in a loop")
     w.add_argument("--once", action="store_true", help="one round, then exit")
     w.add_argument("--interval", type=float, default=30.0, help="seconds between rounds")
-    w.add_argument("--purge-older-than", default="30d", metavar="AGE",
+    w.add_argument("--purge-older-than", default=None, metavar="AGE",
                    help="hourly, erase the keys of packages ended this long ago "
-                        "(default 30d; 'off' never)")
+                        "(default $SENDGUARD_KEY_RETENTION or 30d; 'off' never)")
     w.set_defaults(handler=cmd_worker)
 
 
@@ -368,9 +368,13 @@ def cmd_worker(args: argparse.Namespace, locale: str) -> int:
 
     if not args.interval > 0:
         raise InputError("--interval must be more than 0 seconds")
-    retention = (None if args.purge_older_than.strip().lower() == "off"
-                 else parse_duration(args.purge_older_than, "--purge-older-than"))
     config = Config.from_env()
+    if args.purge_older_than is None:
+        retention = config.retention()
+    elif args.purge_older_than.strip().lower() == "off":
+        retention = None
+    else:
+        retention = parse_duration(args.purge_older_than, "--purge-older-than")
     mailer = mailer_from_config(config)
     keywrapper = wrapper_from_config(config)
     stop = threading.Event()

@@ -199,5 +199,6 @@ def release_due_task() -> ResponseReturnValue:
                           service_account=config.scheduler_service_account)
     except AuthError:
         return jsonify(error="unauthorized"), 401, {"Cache-Control": "no-store"}
-    report = release_tick(sv.store, sv.mailer, config, sv.keywrapper, sv.clock())
+    report = release_tick(sv.store, sv.mailer, config, sv.keywrapper, sv.clock(),
+                          retention=config.retention())
     return jsonify(report.to_json()), 200, {"Cache-Control": "no-store"}

@@ -26,6 +26,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+
 from .deploy_support import ROOT
 
 DOCKERFILE = ROOT / "Dockerfile"

@@ -13,6 +13,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
+
+from service.config import Config
+
 from .deploy_support import (
     ROOT,
     Result,
@@ -25,8 +28,6 @@ from .deploy_support import (
     write_template,
 )
 from .fake_gcloud import resource_key, split
-
-from service.config import Config
 
 KMS = "projects/sample-proj/locations/asia-northeast1/keyRings/sendguard/cryptoKeys/wrap"
 RUN_SA = "sendguard-run@sample-proj.iam.gserviceaccount.com"

@@ -13,6 +13,7 @@ import unicodedata
 from pathlib import Path
 
 import pytest
+
 from .deploy_support import (
     ROOT,
     base_args,

@@ -19,6 +19,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from service.config import Config
+
 from .deploy_support import (
     ROOT,
     base_args,
@@ -28,8 +31,6 @@ from .deploy_support import (
     tool_dir,
     write_template,
 )
-
-from service.config import Config
 
 PARSER = Path(__file__).with_name("gcloud_parse.py")
 KMS = "projects/sample-proj/locations/asia-northeast1/keyRings/sendguard/cryptoKeys/wrap"

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from .protect_helpers import JPEG, PNG, SevenZip
 
 from service.protect.archive import (
     ArchiveFile,
@@ -21,6 +20,8 @@ from service.protect.archive import (
     safe_entry_name,
     unique_names,
 )
+
+from .protect_helpers import JPEG, PNG, SevenZip
 
 PASSWORD = "k7Qp-3mRx-ZuW9-aB4c-Hn6e-Tt"
 NOW = datetime(2026, 11, 23, 10, 30, 0)

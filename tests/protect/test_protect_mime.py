@@ -11,10 +11,11 @@ from email.parser import BytesParser
 from pathlib import Path
 
 import pytest
-from .protect_helpers import JPEG, PNG, SevenZip, build_message
 
 from service.errors import AttachmentError, MessageError
 from service.protect.mime import protect_message
+
+from .protect_helpers import JPEG, PNG, SevenZip, build_message
 
 PASSWORD = "Xk7p-Q3mR-Zu9W-aB4c-Hn6e-Tt"
 NOW = datetime(2026, 11, 23, 10, 30)
