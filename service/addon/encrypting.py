@@ -39,6 +39,7 @@ from service.addon.sending import (
     read_draft,
     refused,
     send_key,
+    send_once,
     sent_before,
 )
 from service.errors import ConflictError, GmailError, InputError
@@ -128,14 +129,8 @@ def chosen_keys(event: AddonEvent, offered: dict[str, str]) -> tuple[list[str], 
 def encrypt_send(caller: Any, event: AddonEvent, act: Any, ledger: SendLedger) -> dict[str, Any]:
     """Verify everything again, then encrypt, send exactly once and hold the key."""
     draft_id = _draft_id(event)
-    user = caller.user_email
-    key = send_key(user, draft_id)
-    with ledger.hold(key):
-        done = sent_before(user, draft_id, key, ledger)
-        if done is not None:
-            return already_sent(user, event, act, done)
-        with gmail_client(event) as client:
-            return _encrypt_send(client, user, key, draft_id, event, act, ledger)
+    return send_once(caller, event, act, ledger, draft_id, lambda client, user, key:
+                     _encrypt_send(client, user, key, draft_id, event, act, ledger))
 
 
 def _encrypt_send(client: Any, user: str, key: str, draft_id: str, event: AddonEvent,

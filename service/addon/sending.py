@@ -14,7 +14,7 @@ The reading, confirmation and once-only helpers here serve "Encrypt & send" too
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
@@ -170,11 +170,10 @@ def send_key(user: str, draft_id: str) -> str:
     return f"{user}\x00{draft_id}"
 
 
-def confirm_send(caller: Any, event: AddonEvent, act: Any, ledger: SendLedger) -> dict[str, Any]:
-    """Re-read, re-check, verify every tick server-side, then send exactly once."""
-    draft_id = event.param("draft_id")
-    if not draft_id:
-        raise InputError("no draft to send")
+def send_once(caller: Any, event: AddonEvent, act: Any, ledger: SendLedger, draft_id: str,
+              run: Callable[[Any, str, str], dict[str, Any]]) -> dict[str, Any]:
+    """The one path to a send, plain or encrypted: under the per-draft lock, answer an
+    earlier send of this draft, else ``run(client, user, key)``."""
     user = caller.user_email
     key = send_key(user, draft_id)
     with ledger.hold(key):
@@ -182,7 +181,16 @@ def confirm_send(caller: Any, event: AddonEvent, act: Any, ledger: SendLedger) -
         if done is not None:
             return already_sent(user, event, act, done)
         with gmail_client(event) as client:
-            return _confirm_send(client, user, key, draft_id, event, act, ledger)
+            return run(client, user, key)
+
+
+def confirm_send(caller: Any, event: AddonEvent, act: Any, ledger: SendLedger) -> dict[str, Any]:
+    """Re-read, re-check, verify every tick server-side, then send exactly once."""
+    draft_id = event.param("draft_id")
+    if not draft_id:
+        raise InputError("no draft to send")
+    return send_once(caller, event, act, ledger, draft_id, lambda client, user, key:
+                     _confirm_send(client, user, key, draft_id, event, act, ledger))
 
 
 def already_sent(user: str, event: AddonEvent, act: Any, done: EarlierSend) -> dict[str, Any]:
