@@ -51,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
     c = sub.add_parser("check", help="analyse a message file exactly as the add-on does")
-    c.add_argument("message", help="RFC 822 message file (.eml)")
+    c.add_argument("message", help="RFC 822 message file (.eml), or - for standard input")
     c.add_argument("--policy", help="policy TOML (default: $SENDGUARD_POLICY or built-in)")
     c.add_argument("--json", action="store_true", help="print findings as JSON")
     c.add_argument("--fail-on", choices=("warn", "block"),
@@ -78,6 +78,8 @@ def _policy(path: str | None) -> Any:
 
 
 def read_message(path: str) -> bytes:
+    if path == "-":
+        return sys.stdin.buffer.read()
     p = Path(path)
     try:
         if p.is_dir():

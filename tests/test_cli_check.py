@@ -21,7 +21,8 @@ def run(*args: str, lang: str = "en_US.UTF-8", stdin: bytes | None = None
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LC_", "SENDGUARD_"))}
     env["LANG"] = lang
     return subprocess.run([sys.executable, "-m", "service", *args], capture_output=True,
-                          text=True, env=env, timeout=60, check=False, cwd=ROOT)
+                          text=stdin is None, env=env, timeout=60, check=False, cwd=ROOT,
+                          input=stdin)
 
 
 def codes(result: subprocess.CompletedProcess[str]) -> dict[str, dict[str, object]]:
@@ -149,3 +150,13 @@ def test_python_dash_m_and_console_script_agree() -> None:
     b = run("check", str(EXAMPLES / "typos.eml"), "--json")
     assert a.returncode == b.returncode == 0
     assert json.loads(a.stdout) == json.loads(b.stdout)
+
+
+def test_message_from_standard_input() -> None:
+    raw = (EXAMPLES / "typos.eml").read_bytes()
+    r = run("check", "-", "--json", stdin=raw)
+    assert r.returncode == 0
+    data = json.loads(r.stdout)
+    assert {f["code"] for f in data["findings"]} >= {"invalid_address"}
+    empty = run("check", "-", stdin=b"")
+    assert empty.returncode == 2 and b"not an e-mail message" in empty.stderr
