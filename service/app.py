@@ -15,26 +15,15 @@ def create_app(config: Config | None = None, *, services: Services | None = None
     (services or Services(config)).init_app(app)
 
     import service.addon.errors as addon_errors
+    import service.delivery.routes as delivery_routes
+    import service.devtools.simulator as simulator
     from service import health, logs
     from service.addon.routes import bp as addon_bp
 
     logs.init_app(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(addon_bp)
+    delivery_routes.init_app(app)     # /k/<token> and /tasks/release-due
+    simulator.init_app(app)           # /dev/: registers nothing in production
     addon_errors.init_app(app)
-    _register_optional(app)
     return app
-
-
-def _register_optional(app: Flask) -> None:
-    """Blueprints of areas that may not be installed in this build yet."""
-    import importlib
-
-    for module in ("service.delivery.routes", "service.devtools.simulator"):
-        try:
-            mod = importlib.import_module(module)
-        except ModuleNotFoundError as exc:
-            if exc.name != module:
-                raise
-            continue
-        mod.init_app(app)

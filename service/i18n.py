@@ -39,26 +39,19 @@ def locale_from_env(environ: Mapping[str, str] | None = None) -> str:
     return DEFAULT
 
 
-# Modules holding ``EN`` and ``JA`` dicts; merged on first use. Each area keeps its own.
-CATALOG_MODULES = ("service.messages", "service.addon.texts", "service.delivery.texts")
 _catalogs: dict[str, dict[str, str]] = {}
 
 
 def catalogs() -> dict[str, dict[str, str]]:
+    """Each area keeps its own ``EN``/``JA`` dicts; merged once, on first use."""
     if not _catalogs:
-        import importlib
+        from service import messages
+        from service.addon import texts as addon_texts
+        from service.delivery import texts as delivery_texts
 
-        merged: dict[str, dict[str, str]] = {"en": {}, "ja": {}}
-        for name in CATALOG_MODULES:
-            try:
-                mod = importlib.import_module(name)
-            except ModuleNotFoundError as exc:
-                if exc.name != name:
-                    raise
-                continue
-            merged["en"].update(mod.EN)
-            merged["ja"].update(mod.JA)
-        _catalogs.update(merged)
+        for mod in (messages, addon_texts, delivery_texts):
+            _catalogs.setdefault("en", {}).update(mod.EN)
+            _catalogs.setdefault("ja", {}).update(mod.JA)
     return _catalogs
 
 
