@@ -39,8 +39,12 @@ _PACKAGE_ID = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
 def new_package_id() -> str:
-    """A fresh random id; callers that bind a key blob to the id make it first."""
-    return secrets.token_urlsafe(PACKAGE_ID_BYTES)
+    """A fresh random id; callers that bind a key blob to the id make it first. It never
+    starts with '-', so ``sendguard keys show ID`` cannot mistake it for an option."""
+    while True:
+        value = secrets.token_urlsafe(PACKAGE_ID_BYTES)
+        if not value.startswith("-"):
+            return value
 
 
 def check_package_id(value: object) -> str:

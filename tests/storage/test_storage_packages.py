@@ -243,3 +243,13 @@ def test_times_come_back_utc_whatever_zone_went_in(store: Store) -> None:
     assert p.created_at == NOW and p.created_at.utcoffset() == timedelta(0)
     assert store.claim_due_releases((NOW + 5 * MIN).astimezone(ZoneInfo("Asia/Tokyo")))
     assert store.get_package(p.id).released_at == datetime(2025, 4, 1, 9, 5, tzinfo=UTC)
+
+
+def test_new_package_ids_never_look_like_options() -> None:
+    """A leading '-' made ``sendguard keys show ID`` parse the id as an option (1 in 64)."""
+    from service.storage.packages import check_package_id, new_package_id
+
+    ids = {new_package_id() for _ in range(2000)}
+    assert len(ids) == 2000
+    assert not any(i.startswith("-") for i in ids)
+    assert all(check_package_id(i) == i for i in ids)
