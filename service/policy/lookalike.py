@@ -8,10 +8,10 @@ registrable domain), and one of these holds:
    1) between the registrable domains (or the recipient's whole domain, for a typo
    that leaves the PSL: ``example.co.jo``), in Unicode, is at most the reference's
    allowance: 0 when its distinctive label (the registrable domain less its public
-   suffix) has at most 3 characters, 1 for 4-7 characters, 2 for 8 or more. Short
-   labels get no allowance because nearly every 3-letter name is one edit from
-   another real company (``ibm.com``/``abc.com``, ``a.co.jp``/``b.co.jp``); one edit
-   on a 4-7 letter label and two on a longer one are what typos and typo-squats use.
+   suffix) has at most 3 characters, 1 for 4-5 characters, 2 (SPEC's "edit distance
+   <= 2") for 6 or more. Short labels get less because nearly every 3-letter name is
+   one edit from another real company (``ibm.com``/``abc.com``, ``a.co.jp``/``b.co.jp``)
+   and two edits turn one 4-5 letter word into another (``sony``/``soup``).
 2. **Other public suffix** — the same distinctive label under another public suffix
    (``jipdec.co.jp`` vs ``jipdec.or.jp``, ``example.com`` vs ``example.co.jp``). We
    *do* fire for ``example.org`` against ``example.co.jp``: a sender cannot tell a
@@ -110,7 +110,7 @@ def osa_distance(a: str, b: str, limit: int) -> int:
 def allowance(label: str) -> int:
     """Edits tolerated on a distinctive label of this length (see rule 1)."""
     n = len(label)
-    return 0 if n <= 3 else 1 if n <= 7 else 2
+    return 0 if n <= 3 else 1 if n <= 5 else 2
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,8 @@ FIRES = [
     ("r1-short-label-delete", "cor.co.jp", "corp.co.jp"),
     ("r1-transposition", "jipdce.or.jp", "jipdec.or.jp"),
     ("r1-long-two-edits", "partner-conpamy.com", "partner-company.com"),
+    ("r1-six-plus-two-edits", "sample.co.jp", "example.co.jp"),
+    ("r1-six-two-substitutions", "jibdek.or.jp", "jipdec.or.jp"),
     ("r1-long-swap", "partner-comapny.com", "partner-company.com"),
     ("r1-subdomain-of-typo", "mail.exmaple.co.jp", "example.co.jp"),
     ("r1-of-subdomain-reference", "branch-offise.co.jp", "tokyo.branch-office.co.jp"),
@@ -90,7 +92,7 @@ QUIET = [
     ("reference-inside-label", "xcorp-co-jp.evil.com"),
     ("reference-at-end-of-label", "evil.com-corp.co.jp"),
     ("similar-but-longer", "examples-and-more.co.jp"),
-    ("different-word", "sample.co.jp"),
+    ("five-letters-two-edits", "carpo.co.jp"),
     ("invalid-domain", "not a domain"),
     ("empty", ""),
     # ordinary domains people mail every day
@@ -167,7 +169,8 @@ def test_osa_distance(a: str, b: str, limit: int, expected: int) -> None:
 
 
 @pytest.mark.parametrize(("label", "edits"), [
-    ("a", 0), ("ibm", 0), ("corp", 1), ("example", 1), ("branchof", 2), ("partner-company", 2),
+    ("a", 0), ("ibm", 0), ("corp", 1), ("corps", 1), ("jipdec", 2), ("example", 2),
+    ("branchof", 2), ("partner-company", 2),
 ])
 def test_allowance(label: str, edits: int) -> None:
     assert allowance(label) == edits
