@@ -25,10 +25,10 @@ from service.errors import InputError, SecretError
 from service.policy.config import Policy
 from service.protect.keywrap import LocalKeyWrapper, MigratingKeyWrapper, key_id
 from service.storage import Package, Store
+from tests.support.kms import kms_wrapper
 from tests.support.smtp import SmtpServer
 
 from .helpers import OTHER, PARTNER, SENDER, Clock, code_in, link_token
-from .kms_server import kms_wrapper
 
 DAY = timedelta(days=1)
 OLD, NEW, LOST = "11" * 32, "22" * 32, "33" * 32

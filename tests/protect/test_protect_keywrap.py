@@ -3,19 +3,13 @@
 from __future__ import annotations
 
 import base64
-import json
-import os
 import secrets
 import stat
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 import requests
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from service.config import Config
 from service.errors import ConfigError, SecretError, SendGuardError
@@ -27,6 +21,7 @@ from service.protect.keywrap import (
     load_or_create_dev_key,
     wrapper_from_config,
 )
+from tests.support.kms import KMS_NAME, KmsStandIn, kms_stand_in
 
 OLD = secrets.token_hex(32)
 NEW = secrets.token_hex(32)
@@ -162,69 +157,24 @@ def test_config_bad_kms_key_name(name: str) -> None:
 
 # --- Cloud KMS over REST, against a loopback server speaking the same JSON ---------------
 
-KMS_NAME = "projects/p/locations/asia-northeast1/keyRings/sendguard/cryptoKeys/passwords"
-
-
-class _Kms(BaseHTTPRequestHandler):
-    key = AESGCM.generate_key(bit_length=256)
-    status: int | None = None
-    seen: list[dict[str, str]] = []  # noqa: RUF012 (class-level record of requests)
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-    def _reply(self, status: int, body: dict[str, object]) -> None:
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def do_POST(self) -> None:
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        type(self).seen.append({"path": self.path, **body})
-        if self.status is not None:
-            return self._reply(self.status, {"error": {"code": self.status}})
-        aad = base64.b64decode(body.get("additionalAuthenticatedData", ""))
-        aead = AESGCM(self.key)
-        if self.path == f"/v1/{KMS_NAME}:encrypt":
-            nonce = os.urandom(12)
-            sealed = nonce + aead.encrypt(nonce, base64.b64decode(body["plaintext"]), aad)
-            return self._reply(200, {"name": KMS_NAME,
-                                     "ciphertext": base64.b64encode(sealed).decode()})
-        if self.path == f"/v1/{KMS_NAME}:decrypt":
-            sealed = base64.b64decode(body["ciphertext"])
-            try:
-                plain = aead.decrypt(sealed[:12], sealed[12:], aad)
-            except InvalidTag:
-                return self._reply(400, {"error": {"code": 400,
-                                                   "message": "Decryption failed"}})
-            return self._reply(200, {"plaintext": base64.b64encode(plain).decode()})
-        return self._reply(404, {"error": {"code": 404}})
+@pytest.fixture
+def kms_state() -> Iterator[KmsStandIn]:
+    with kms_stand_in() as state:
+        yield state
 
 
 @pytest.fixture
-def kms() -> Iterator[KmsKeyWrapper]:
-    _Kms.status = None
-    _Kms.seen = []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Kms)
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    with requests.Session() as session:
-        yield KmsKeyWrapper(KMS_NAME, endpoint=f"http://127.0.0.1:{server.server_port}/v1/",
-                            session=session)
-    server.shutdown()
-    server.server_close()
-    thread.join()
+def kms(kms_state: KmsStandIn) -> KmsKeyWrapper:
+    return kms_state.wrapper
 
 
-def test_kms_round_trip_sends_aad(kms: KmsKeyWrapper) -> None:
+def test_kms_round_trip_sends_aad(kms: KmsKeyWrapper, kms_state: KmsStandIn) -> None:
     blob = kms.wrap(SECRET, AAD)
     assert blob[0] == 2 and SECRET not in blob
     assert kms.unwrap(blob, AAD) == SECRET
-    assert [s["path"].rsplit(":", 1)[1] for s in _Kms.seen] == ["encrypt", "decrypt"]
-    assert all(base64.b64decode(s["additionalAuthenticatedData"]) == AAD for s in _Kms.seen)
+    assert [s["path"].rsplit(":", 1)[1] for s in kms_state.seen] == ["encrypt", "decrypt"]
+    assert all(base64.b64decode(s["additionalAuthenticatedData"]) == AAD
+               for s in kms_state.seen)
 
 
 @pytest.mark.parametrize("case", ["wrong-aad", "tampered", "local-blob", "empty"])
@@ -241,9 +191,9 @@ def test_kms_bad_blob_is_a_secret_error(kms: KmsKeyWrapper, case: str) -> None:
     (401, ConfigError, "HTTP 401"),
     (503, SendGuardError, "HTTP 503"),
 ], ids=["forbidden", "unauthenticated", "unavailable"])
-def test_kms_service_failures(kms: KmsKeyWrapper, status: int, error: type[Exception],
-                              needle: str) -> None:
-    _Kms.status = status
+def test_kms_service_failures(kms: KmsKeyWrapper, kms_state: KmsStandIn, status: int,
+                              error: type[Exception], needle: str) -> None:
+    kms_state.status = status
     with pytest.raises(error, match=needle):
         kms.wrap(SECRET, AAD)
 
