@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -17,13 +16,15 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.cli import Run, run
+from tests.support.parts import sevenzip_path
+
 try:
     from tests.support.smtp import SmtpServer, smtp, smtp_server
 except ModuleNotFoundError:  # the repository root is not on sys.path under plain `pytest`
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     from tests.support.smtp import SmtpServer, smtp, smtp_server
 
-from service.cli import main
 
 __all__ = ["smtp", "smtp_server"]
 
@@ -62,27 +63,12 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, smtp: SmtpServer) -> Pa
     return tmp_path
 
 
-Run = Callable[..., tuple[int, str, str]]
-
-
-@pytest.fixture
-def run(capsys: pytest.CaptureFixture[str]) -> Run:
-    def go(*argv: str) -> tuple[int, str, str]:
-        capsys.readouterr()
-        code = main(list(argv))
-        out, err = capsys.readouterr()
-        return code, out, err
-    return go
+__all__ = ["Run", "run"]
 
 
 @pytest.fixture(scope="module")
 def sevenzip() -> str:
-    exe = shutil.which("7zz")
-    if exe is None:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail("7zz (Debian package 7zip) is required in CI")
-        pytest.skip("7zz not installed (Debian package 7zip)")
-    return exe
+    return sevenzip_path()
 
 
 def unzip(exe: str, eml: Path, password: str, dest: Path) -> dict[str, bytes]:

@@ -15,11 +15,12 @@ from flask import Flask
 
 from service.app import create_app
 from service.config import Config
-from service.devtools.tokens import LocalIssuer, serve_certs
+from service.devtools.tokens import LocalIssuer
 from service.gmail.client import ApiGmailClient
 from service.gmail.emulator import GmailEmulator, emulator_url, serve_emulator
 from service.services import Services
 from tests.support.smtp import smtp, smtp_server
+from tests.support.tokens import certs_url, issuer
 
 from .apis import Api, ClientApi, HttpApi
 from .support import (
@@ -32,19 +33,7 @@ from .support import (
     Events,
 )
 
-__all__ = ["smtp", "smtp_server"]
-
-
-@pytest.fixture(scope="session")
-def issuer() -> LocalIssuer:
-    return LocalIssuer()
-
-
-@pytest.fixture(scope="session")
-def certs_url(issuer: LocalIssuer) -> Iterator[str]:
-    url, server = serve_certs(issuer)
-    yield url
-    server.stop()
+__all__ = ["certs_url", "issuer", "smtp", "smtp_server"]
 
 
 @pytest.fixture(scope="session")

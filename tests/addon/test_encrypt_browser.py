@@ -22,8 +22,8 @@ import pytest
 from service.config import Config
 from service.devtools.devserver import DevStack, start_stack
 from service.i18n import t
+from tests.support.parts import CHROMIUM, CHROMIUM_ARGS, require_chromium
 
-from .test_simulator_browser import ARGS, CHROMIUM, require_chromium
 from .zips import attachments_of, open_zip
 
 pytestmark = pytest.mark.browser
@@ -81,7 +81,7 @@ def test_encrypt_send_release_and_reveal_in_chromium(stack: DevStack, tmp_path: 
     colleague = "suzuki@example.co.jp"
     shots = {name: tmp_path / f"{name}.png" for name in ("encrypt", "keypage")}
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         try:
             context = browser.new_context(viewport={"width": 1280, "height": 1150},
                                           locale="ja-JP", timezone_id="Asia/Tokyo")

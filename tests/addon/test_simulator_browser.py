@@ -16,25 +16,16 @@ import pytest
 from service.config import Config
 from service.devtools.devserver import DevStack, start_stack
 from service.i18n import t
+from tests.support.parts import CHROMIUM, CHROMIUM_ARGS, require_chromium
 
 from .support import members
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
 SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshots" / "compose.png"
 # The README's screenshot is refreshed only on request, so a test run leaves the tree clean.
 UPDATE_SHOTS = os.environ.get("SENDGUARD_UPDATE_SCREENSHOTS") == "1"
 LOCALE = "ja"
-
-
-def require_chromium() -> None:
-    if not os.path.exists(CHROMIUM):
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{CHROMIUM} is missing (Debian package chromium)")
-        pytest.skip(f"{CHROMIUM} is missing; install Debian's chromium to run browser tests")
 
 
 @pytest.fixture
@@ -58,7 +49,7 @@ def test_compose_fix_and_send_in_chromium(stack: DevStack, tmp_path: Path) -> No
     externals = members(12, ("kiyose-np.or.jp", "hoikuen-himawari.jp", "gmail.com"))
     me = stack.context.user_email
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 1150}, locale="ja-JP")
             errors: list[str] = []

@@ -2,24 +2,17 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 from email import message_from_bytes
 from email import policy as email_policy
 from email.message import EmailMessage
 from pathlib import Path
 
-import pytest
+from tests.support.parts import sevenzip_path
 
 
 def sevenzip() -> str:
-    exe = shutil.which("7zz")
-    if exe is None:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail("7zz (Debian package 7zip) is required in CI")
-        pytest.skip("7zz not installed (Debian package 7zip)")
-    return exe
+    return sevenzip_path()
 
 
 def attachments_of(raw: bytes) -> list[tuple[str, bytes]]:

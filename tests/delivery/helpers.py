@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -13,7 +12,7 @@ from email import policy as email_policy
 from email.message import EmailMessage
 from pathlib import Path
 
-import pytest
+from tests.support.parts import sevenzip_path
 
 SENDER = "sato@corp.example.jp"
 PARTNER = "tanaka@partner.example.com"
@@ -116,12 +115,7 @@ class SevenZip:
 
 
 def sevenzip() -> SevenZip:
-    exe = shutil.which("7zz")
-    if exe is None:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail("7zz (Debian package 7zip) is required in CI")
-        pytest.skip("7zz not installed (Debian package 7zip)")
-    return SevenZip(exe)
+    return SevenZip(sevenzip_path())
 
 
 def open_zip(seven: SevenZip, data: bytes, password: str, tmp: Path) -> dict[str, bytes]:

@@ -22,6 +22,7 @@ from service.gmail.memory import InMemoryGmailClient
 from service.protect.keywrap import LocalKeyWrapper
 from service.services import Services
 from service.storage import Store
+from tests.support.parts import CHROMIUM, CHROMIUM_ARGS, require_chromium
 from tests.support.smtp import SmtpServer
 
 from .conftest import SendDraft
@@ -29,27 +30,15 @@ from .helpers import FILES, PARTNER, SENDER, Clock, code_in, link_token, open_zi
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
-
-
-def _unavailable(reason: str) -> None:
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"the browser test needs {reason} in CI")
-    pytest.skip(f"browser test skipped: {reason}")
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    if not os.path.exists(CHROMIUM):
-        _unavailable("Debian's Chromium at /usr/bin/chromium")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _unavailable("Python Playwright")
+    require_chromium()
+    from playwright.sync_api import sync_playwright
+
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield b
         b.close()
 

@@ -4,25 +4,24 @@ entry point, on SQLite and on a real PostgreSQL server (``DATABASE_URL``)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from service.cli import main
 from service.delivery import commands
 from service.delivery.material import open_package
 from service.delivery.packages import create_package_for
 from service.policy.config import Policy
 from service.protect.keywrap import LocalKeyWrapper, key_id
 from service.storage import Package, Store
+from tests.support.cli import Run, run
 from tests.support.smtp import SmtpServer
 
 from .helpers import BASE_URL, OTHER, PARTNER, SENDER
 
 OLD, NEW, LOST = "11" * 32, "22" * 32, "33" * 32
-Run = Callable[..., tuple[int, str, str]]
+__all__ = ["Run", "run"]
 
 
 @pytest.fixture
@@ -52,16 +51,6 @@ def _environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, backend_url: s
     monkeypatch.setenv("SENDGUARD_BASE_URL", BASE_URL)
     monkeypatch.setenv("SENDGUARD_MAILER", smtp.url)
     return backend_url
-
-
-@pytest.fixture
-def run(capsys: pytest.CaptureFixture[str]) -> Run:
-    def go(*argv: str) -> tuple[int, str, str]:
-        capsys.readouterr()
-        code = main(list(argv))
-        out, err = capsys.readouterr()
-        return code, out, err
-    return go
 
 
 def packages(url: str, n: int, *, days_ago: int, revoke: bool, key: str = OLD) -> list[Package]:

@@ -5,7 +5,7 @@ for this URL, from the scheduler's service account. Anything else: 401, nothing 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -14,10 +14,11 @@ from flask.testing import FlaskClient
 
 from service.app import create_app
 from service.config import Config
-from service.devtools.tokens import LocalIssuer, serve_certs
+from service.devtools.tokens import LocalIssuer
 from service.services import Services
 from service.storage import Store
 from tests.support.smtp import SmtpServer
+from tests.support.tokens import certs_url, issuer
 
 from .conftest import SendDraft
 from .helpers import BASE_URL, PARTNER, Clock
@@ -26,16 +27,7 @@ SCHEDULER = "release-scheduler@sendguard-prod.iam.gserviceaccount.com"
 AUDIENCE = BASE_URL + "/tasks/release-due"
 
 
-@pytest.fixture(scope="module")
-def issuer() -> LocalIssuer:
-    return LocalIssuer()
-
-
-@pytest.fixture(scope="module")
-def certs_url(issuer: LocalIssuer) -> Iterator[str]:
-    url, server = serve_certs(issuer)
-    yield url
-    server.stop()
+__all__ = ["certs_url", "issuer"]
 
 
 @pytest.fixture

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.tokens import certs_url, issuer
+
 try:
     from tests.support.postgres import PostgresCluster, postgres_cluster
     from tests.support.smtp import SmtpServer, smtp, smtp_server
@@ -20,7 +22,7 @@ except ModuleNotFoundError:  # the repository root is not on sys.path under plai
     from tests.support.postgres import PostgresCluster, postgres_cluster
     from tests.support.smtp import SmtpServer, smtp, smtp_server
 
-from service.devtools.tokens import GOOGLE_ISSUER, LocalIssuer, serve_certs
+from service.devtools.tokens import GOOGLE_ISSUER, LocalIssuer
 from service.storage import Store
 
 from .support import (
@@ -32,19 +34,7 @@ from .support import (
     stop_all,
 )
 
-__all__ = ["postgres_cluster", "smtp", "smtp_server"]
-
-
-@pytest.fixture(scope="session")
-def issuer() -> LocalIssuer:
-    return LocalIssuer()
-
-
-@pytest.fixture(scope="session")
-def certs_url(issuer: LocalIssuer) -> Iterator[str]:
-    url, server = serve_certs(issuer)
-    yield url
-    server.stop()
+__all__ = ["certs_url", "issuer", "postgres_cluster", "smtp", "smtp_server"]
 
 
 @pytest.fixture(scope="session")
