@@ -18,7 +18,7 @@ from flask.typing import ResponseReturnValue
 from service.addon import markup
 from service.addon.event import AddonEvent, parse_event
 from service.addon.ledger import SendLedger
-from service.errors import NotFoundError
+from service.errors import NotFoundError, PolicyError
 from service.services import services
 
 bp = Blueprint("addon", __name__, url_prefix="/addon")
@@ -78,9 +78,15 @@ def _verified(*, is_action: bool) -> tuple[Any, AddonEvent]:
     # consent yet: we ask for it); anything else must pass the full check or fail it.
     consent_pending = isinstance(raw.get("authorizationEventObject"), dict)
     base = services().config.base_url
-    caller = services().verifier.verify_request(
-        request.headers.get("Authorization"), raw, require_user=not consent_pending,
-        endpoint_url=base + request.path if base else None)
+    try:
+        caller = services().verifier.verify_request(
+            request.headers.get("Authorization"), raw, require_user=not consent_pending,
+            endpoint_url=base + request.path if base else None)
+    except PolicyError:
+        # Both tokens verified, but the policy naming the organisation's domains is
+        # broken: refuse with the policy error card, which tells the admin what to fix.
+        g.addon_verified, g.addon_event, g.addon_is_action = True, parse_event(raw), is_action
+        raise
     event = parse_event(raw)
     g.addon_verified = True
     g.addon_event = event
@@ -164,4 +170,6 @@ def action(name: str) -> ResponseReturnValue:
     ask = _scopes_or_none(caller, event, needed, token=token)
     if ask:
         return jsonify(ask)
+    if token:   # the access token must open the verified user's own mailbox
+        services().mailboxes.require(caller, event.user_oauth_token)
     return jsonify(handler(caller, event))

@@ -28,6 +28,9 @@ class Policy:
     # [organization]
     internal_domains: tuple[str, ...] = ()
     trusted_domains: tuple[str, ...] = ()
+    # Google Workspace domains whose users may use the add-on (the ID token's ``hd``);
+    # empty: the internal domains
+    workspace_domains: tuple[str, ...] = ()
     # [recipients]
     max_visible_external: int = 10
     max_visible_external_orgs: int = 1
@@ -53,7 +56,8 @@ class Policy:
 
 # section -> key -> (field name, kind)
 SCHEMA: dict[str, dict[str, str]] = {
-    "organization": {"internal_domains": "domains", "trusted_domains": "domains"},
+    "organization": {"internal_domains": "domains", "trusted_domains": "domains",
+                     "workspace_domains": "domains"},
     "recipients": {
         "max_visible_external": "count",
         "max_visible_external_orgs": "count",

@@ -235,7 +235,7 @@ def test_caller_is_the_user_not_the_service_account(verifier: RequestVerifier,
     other = ctx.usr(email="Suzuki@Example.co.jp")
     caller = verifier.verify_request(*ctx.request(ctx.sys(), other))
     assert caller == Caller(user_email="suzuki@example.co.jp",
-                            user_id=caller.user_id)
+                            user_id=caller.user_id, hosted_domain="example.co.jp")
     assert caller.user_id != verifier.verify_user_token(ctx.usr()).user_id
 
 
