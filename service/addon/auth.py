@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, NoReturn, TypeVar
 
+import google.auth.crypt
 import google.auth.jwt
 import requests
 from cryptography import x509
@@ -204,6 +205,8 @@ class CertificateCache:
         self._snapshot: tuple[Mapping[str, str], float] = (empty, -math.inf)
         self._last_attempt = -math.inf
         self._last_failure = -math.inf
+        self._verifiers: dict[str, tuple[str, google.auth.crypt.RSAVerifier]] = {}
+        self.verified = VerifiedTokens()
 
     def get(self) -> Mapping[str, str]:
         """The current ``{kid: PEM}``; fetches when stale."""
@@ -228,6 +231,25 @@ class CertificateCache:
             if pem is None and now - self._last_attempt >= UNKNOWN_KID_REFETCH:
                 pem = self._refresh(now).get(kid)
         return pem
+
+    def verifier_for(self, kid: str) -> google.auth.crypt.RSAVerifier | None:
+        """google-auth's verifier for ``kid``, built once per published key: parsing the
+        certificate for every token cost more than checking the signature."""
+        pem = self.key_for(kid)
+        if pem is None:
+            return None
+        known = self._verifiers.get(kid)
+        if known is not None and known[0] is pem:
+            return known[1]
+        verifier = google.auth.crypt.RSAVerifier.from_string(pem)
+        with self._lock:
+            if len(self._verifiers) > 4 * max(1, len(self._snapshot[0])):
+                self._verifiers.clear()             # keys rotated away many times
+            self._verifiers[kid] = (pem, verifier)
+        return verifier
+
+    def published(self, kid: str) -> bool:
+        return kid in self.get()
 
     def close(self) -> None:
         if self._owns_session:
@@ -274,15 +296,95 @@ def _number(claims: Mapping[str, Any], name: str) -> float:
     return float(value)
 
 
+class VerifiedTokens:
+    """Tokens whose signature, issuer and audience were verified, until they expire.
+
+    Whether it saves anything depends on Google sending the same token again (a token
+    of the add-on's service account, a user's ID token, within their hour); when it does
+    not, a miss costs one SHA-256 and a dict look-up (~2 us) against ~0.15 ms for the RSA
+    check a hit saves (docs/security.md, "Token cache"). Nothing is weakened: the key is
+    the whole token's hash with the audiences it was checked for, a hit re-checks the time
+    claims on the current clock and that the signing key is still published, and a
+    failed token is never remembered. Bounded; least recently used entries go first.
+    """
+
+    def __init__(self, max_entries: int = 4096) -> None:
+        self._max = max_entries
+        self._lock = threading.Lock()
+        self._entries: OrderedDict[tuple[bytes, tuple[str, ...]],
+                                   tuple[Mapping[str, Any], str]] = OrderedDict()
+
+    @staticmethod
+    def key(token: str, audiences: tuple[str, ...]) -> tuple[bytes, tuple[str, ...]]:
+        return hashlib.sha256(token.encode("ascii")).digest(), audiences
+
+    def get(self, key: tuple[bytes, tuple[str, ...]]) -> tuple[Mapping[str, Any], str] | None:
+        with self._lock:
+            hit = self._entries.get(key)
+            if hit is not None:
+                self._entries.move_to_end(key)
+            return hit
+
+    def put(self, key: tuple[bytes, tuple[str, ...]], claims: Mapping[str, Any],
+            kid: str) -> None:
+        with self._lock:
+            self._entries[key] = (MappingProxyType(dict(claims)), kid)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self._max:
+                self._entries.popitem(last=False)
+
+    def drop(self, key: tuple[bytes, tuple[str, ...]]) -> None:
+        with self._lock:
+            self._entries.pop(key, None)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+def _check_times(claims: Mapping[str, Any], now: float, leeway: int) -> None:
+    exp, iat = _number(claims, "exp"), _number(claims, "iat")
+    if now > exp + leeway:
+        _reject("token expired")
+    if iat - leeway > now:
+        _reject("token issued in the future")
+    if "nbf" in claims and _number(claims, "nbf") - leeway > now:
+        _reject("token not yet valid (nbf)")
+    if exp - iat > MAX_TOKEN_LIFETIME or exp < iat:
+        _reject("token lifetime implausible")
+
+
+def _b64url_bytes(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
 def _google_claims(token: object, certs: CertificateCache, audience: str | tuple[str, ...],
                    now: float, leeway: int) -> Mapping[str, Any]:
-    """Signature, algorithm, key id, time, issuer and audience of a Google ID token."""
+    """Signature, algorithm, key id, time, issuer and audience of a Google ID token.
+
+    The RS256 signature is checked by google-auth's ``RSAVerifier`` (kept per key, see
+    ``CertificateCache.verifier_for``); the claims are read by ``google.auth.jwt.decode``
+    and every claim google-auth would check is checked here, on the injected clock.
+    """
     if not isinstance(token, str) or not token:
         _reject("token missing or not text")
     if len(token) > MAX_TOKEN_CHARS:
         _reject(f"token longer than {MAX_TOKEN_CHARS} characters")
     if not _JWS_SHAPE.fullmatch(token):
         _reject("token is not a compact JWS")
+    allowed = audience if isinstance(audience, tuple) else (audience,)
+    cache_key = VerifiedTokens.key(token, allowed)
+    hit = certs.verified.get(cache_key)
+    if hit is not None:
+        claims, signed_by = hit
+        try:
+            published = certs.published(signed_by)
+        except AuthError:
+            raise _Rejected("signing certificates unavailable") from None
+        if not published:
+            certs.verified.drop(cache_key)
+            _reject("signing key no longer published")
+        _check_times(claims, now, leeway)
+        return claims
     try:
         header = google.auth.jwt.decode_header(token)
     except Exception:
@@ -295,16 +397,20 @@ def _google_claims(token: object, certs: CertificateCache, audience: str | tuple
     if not isinstance(kid, str) or not kid:
         _reject("token header has no key id")
     try:
-        pem = certs.key_for(kid)
+        verifier = certs.verifier_for(kid)
     except AuthError:
         raise _Rejected("signing certificates unavailable") from None
-    if pem is None:
+    if verifier is None:
         _reject("unknown key id")
+    signed_section, _, signature = token.rpartition(".")
     try:
-        claims = google.auth.jwt.decode(
-            token, certs={kid: pem}, verify=True,
-            audience=list(audience) if isinstance(audience, tuple) else audience,
-            clock_skew_in_seconds=leeway)
+        valid = verifier.verify(signed_section.encode("ascii"), _b64url_bytes(signature))
+    except Exception:
+        valid = False
+    if not valid:
+        _reject("bad signature")
+    try:
+        claims = google.auth.jwt.decode(token, verify=False)
     except Exception as exc:
         raise _Rejected(_google_auth_reason(exc)) from None
     if not isinstance(claims, Mapping):
@@ -312,18 +418,10 @@ def _google_claims(token: object, certs: CertificateCache, audience: str | tuple
     iss = claims.get("iss")
     if not isinstance(iss, str) or iss not in GOOGLE_ISSUERS:
         _reject(f"issuer {_shown(iss)} is not Google")
-    allowed = audience if isinstance(audience, tuple) else (audience,)
     if claims.get("aud") not in allowed:
         _reject(f"audience {_shown(claims.get('aud'))} is not the configured one")
-    exp, iat = _number(claims, "exp"), _number(claims, "iat")
-    if now > exp + leeway:
-        _reject("token expired")
-    if iat - leeway > now:
-        _reject("token issued in the future")
-    if "nbf" in claims and _number(claims, "nbf") - leeway > now:
-        _reject("token not yet valid (nbf)")
-    if exp - iat > MAX_TOKEN_LIFETIME or exp < iat:
-        _reject("token lifetime implausible")
+    _check_times(claims, now, leeway)
+    certs.verified.put(cache_key, claims, kid)
     return claims
 
 

@@ -18,6 +18,7 @@ from flask.typing import ResponseReturnValue
 from service.addon import markup
 from service.addon.event import AddonEvent, parse_event
 from service.addon.ledger import SendLedger
+from service.addon.memo import CardMemo, compose_key
 from service.errors import NotFoundError, PolicyError
 from service.services import services
 
@@ -33,6 +34,7 @@ ALL_SCOPES = (SCOPE + "gmail.addons.execute",
               SCOPE + "gmail.compose",
               SCOPE + "userinfo.email")
 LEDGER = "sendguard.addon.ledger"
+CARD_MEMO = "sendguard.addon.card_memo"
 SEND_ACTIONS = ("confirm_send", "encrypt_review", "encrypt_send")   # retried by re-checking
 PACKAGE_ACTIONS = ("revoke_package", "release_package")
 
@@ -42,6 +44,7 @@ Handler = Callable[[Any, AddonEvent], Any]
 @bp.record_once
 def _setup(state: Any) -> None:
     state.app.extensions.setdefault(LEDGER, SendLedger())
+    state.app.extensions.setdefault(CARD_MEMO, CardMemo())
 
 
 def ledger() -> SendLedger:
@@ -64,10 +67,13 @@ def act(name: str, **params: str) -> dict[str, Any]:
     return markup.action(action_url(name), {k: v for k, v in params.items() if v})
 
 
+def _dumps(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+
 def jsonify(data: Any) -> Response:
     """Compact JSON, UTF-8 as is: cards for 944 recipients stay small and quick to encode."""
-    return Response(json.dumps(data, ensure_ascii=False, separators=(",", ":")),
-                    mimetype="application/json")
+    return Response(_dumps(data), mimetype="application/json")
 
 
 def _verified(*, is_action: bool) -> tuple[Any, AddonEvent]:
@@ -131,9 +137,17 @@ def compose() -> ResponseReturnValue:
     ask = _scopes_or_none(caller, event, COMPOSE_SCOPES)
     if ask:
         return jsonify(ask)
-    from service.addon import compose as flow
+    # The same recipients give the same card: served from memory (service.addon.memo).
+    policy, memo = services().policy, current_app.extensions[CARD_MEMO]
+    key = compose_key(caller.user_email, event.to, event.cc, event.bcc, event.subject,
+                      event.locale, action_url(""))
+    body = memo.get(policy, key)
+    if body is None:
+        from service.addon import compose as flow
 
-    return jsonify(markup.push_card(flow.compose_card(caller, event, act)))
+        body = _dumps(markup.push_card(flow.compose_card(caller, event, act)))
+        memo.put(policy, key, body)
+    return Response(body, mimetype="application/json")
 
 
 @bp.post("/action/<name>")

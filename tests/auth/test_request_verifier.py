@@ -85,7 +85,7 @@ REJECTED: list[tuple[str, Case, str]] = [
     ("exp_missing", lambda c: c.request(c.sys(exp=None), _ok_user(c)), "exp"),
     ("iat_missing", lambda c: c.request(c.sys(iat=None), _ok_user(c)), "iat"),
     ("exp_not_a_number",
-     lambda c: c.request(c.sys(exp=str(int(c.clock.now) + 60)), _ok_user(c)), "google-auth"),
+     lambda c: c.request(c.sys(exp=str(int(c.clock.now) + 60)), _ok_user(c)), "claim exp"),
     ("lifetime_two_days",
      lambda c: c.request(c.sys(lifetime=48 * 3600), _ok_user(c)), "lifetime"),
     ("wrong_issuer",
