@@ -233,6 +233,23 @@ def one_config(issuer: LocalIssuer, certs_url: str, tmp: Path, workers: int, thr
         server.stop()
 
 
+def sweep(issuer: LocalIssuer, certs_url: str, tmp: Path, args: argparse.Namespace,
+          head: str) -> None:
+    """Each pair once per round, rounds alternating (the machine's load drifts); medians."""
+    pairs = [tuple(int(x) for x in c.split("x")) for c in args.configs.split(",")]
+    print(f"/addon/compose sweep (gunicorn workers x threads, gthread), {head}, "
+          f"median of {args.rounds} rounds", flush=True)
+    runs: dict[tuple[int, ...], list[dict[str, Result]]] = {p: [] for p in pairs}
+    for _ in range(args.rounds):
+        for pair in pairs:
+            runs[pair].append(one_config(issuer, certs_url, tmp, pair[0], pair[1],
+                                         args.requests, args.clients))
+    for (w, t), results in runs.items():
+        for name in ("repeat", "fresh"):
+            med = {k: statistics.median(r[name][k] for r in results) for k in results[0][name]}
+            print(f"{w}x{t:<3} " + line(name, med), flush=True)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=3000, help="per workload")
@@ -242,7 +259,10 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=None,
                         help="default: as deploy/gunicorn.conf.py (GUNICORN_THREADS)")
     parser.add_argument("--sweep", action="store_true",
-                        help="measure every workers x threads pair of SWEEP")
+                        help="measure workers x threads pairs (--configs), --rounds times, "
+                             "alternating, and print each pair's median")
+    parser.add_argument("--configs", default=",".join(f"{w}x{t}" for w, t in SWEEP))
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     conf: dict[str, object] = {}
     exec((ROOT / "deploy" / "gunicorn.conf.py").read_text(), conf)  # noqa: S102 - our file
@@ -258,11 +278,7 @@ def main() -> int:
             f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     try:
         if args.sweep:
-            print(f"/addon/compose sweep (gunicorn workers x threads, gthread), {head}")
-            for w, t in SWEEP:
-                r = one_config(issuer, certs_url, tmp, w, t, args.requests, args.clients)
-                for name in ("repeat", "fresh"):
-                    print(f"{w}x{t:<3} " + line(name, r[name]), flush=True)
+            sweep(issuer, certs_url, tmp, args, head)
             return 0
         r = one_config(issuer, certs_url, tmp, workers, threads, args.requests, args.clients)
     finally:
