@@ -68,7 +68,7 @@ def draft(**kw: Any) -> Compose:
 
 
 def screen(c: Compose) -> dict[str, Any]:
-    return {"to": c.to, "cc": c.cc, "bcc": c.bcc, "subject": c.subject, "time_zone": TOKYO}
+    return {"to": c.to, "cc": c.cc, "bcc": c.bcc, "time_zone": TOKYO}
 
 
 def press(api: Api, events: Events, action: dict[str, Any], c: Compose,

@@ -93,7 +93,7 @@ EVENT_CASES: dict[str, tuple[Any, dict[str, Any]]] = {
     "scopes absent vs given": ({"authorizationEventObject": {"authorizedScopes": ["s1", 5]}},
                                {"authorized_scopes": ("s1",)}),
     "no scopes key": ({"authorizationEventObject": {}}, {"authorized_scopes": None}),
-    "oversized values are cut": ({"gmail": {"subject": "x" * 50_000}}, {"subject": "x" * 2000}),
+    "oversized values are cut": ({"gmail": {"threadId": "x" * 50_000}}, {"thread_id": ""}),
 }
 
 
@@ -207,7 +207,12 @@ def test_every_static_card_parses(locale: str) -> None:
         cards.homepage_card(policy, locale),
         cards.sent_card(3, locale), cards.sent_card(3, locale, again=True),
         cards.not_saved_card(locale, _act),
-        cards.pick_draft_card([("r1", "件名", ["a@b.jp"]), ("r2", "", [])], locale, _act),
+        cards.pick_draft_card([cards.Candidate("r1", "件名", ["a@b.jp"], [], ["c@d.jp"], "10:00"),
+                               cards.Candidate("r2", "", [], [], [], "11-02 09:00")],
+                              locale, _act),
+        cards.scopes_card(["https://www.googleapis.com/auth/gmail.compose",
+                           "https://example.com/unknown"], locale, _act("grant_scopes")),
+        cards.scopes_granted_card(locale, _act("recheck")),
         cards.error_card("x", locale, retry=_act("check_send")),
         cards.error_card("x", locale, nothing_sent=False),
     ]
