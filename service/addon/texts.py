@@ -238,6 +238,12 @@ EN: dict[str, str] = {
     "addon.fixed.moved": "Moved {n} address(es) to Bcc. The check below is of the new recipients.",
     "addon.package.line.subject": "{subject}",
     "addon.package.line.to": "To {to} · {zip_name}",
+    "addon.error.sent_unrecorded": (
+        "Your message was sent, but SendGuard could not record it just now. It will be "
+        "recorded the next time you open SendGuard; do not send it again."),
+    "addon.already_unconfirmed": (
+        "This draft already left Drafts after a send that Gmail did not confirm: it was "
+        "most likely sent. Check your Sent folder; it was not sent again."),
 }
 
 JA: dict[str, str] = {
@@ -472,4 +478,10 @@ JA: dict[str, str] = {
     "addon.fixed.moved": "{n}件のアドレスをBccに移しました。以下は新しい宛先での確認結果です。",
     "addon.package.line.subject": "{subject}",
     "addon.package.line.to": "宛先 {to} · {zip_name}",
+    "addon.error.sent_unrecorded": (
+        "メールは送信されましたが、SendGuardが今は記録できませんでした。次にSendGuardを"
+        "開いたときに記録されます。もう一度送信しないでください。"),
+    "addon.already_unconfirmed": (
+        "この下書きは、Gmailが完了を確認できなかった送信のあと下書きから消えています。"
+        "送信された可能性が高いので「送信済み」を確認してください。再送信はしていません。"),
 }
