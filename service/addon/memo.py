@@ -2,7 +2,7 @@
 
 Gmail calls the compose trigger each time the add-on opens in a compose window and the
 sender re-checks; between two calls the recipients rarely change. The card is a pure
-function of who is asking, the recipients and subject, the locale, the policy and the
+function of who is asking, the recipients, the locale, the policy and the
 action URLs, so the finished JSON is kept under exactly that key and served again
 without re-running the analysis (~0.5 ms of the ~1.5 ms a request cost).
 
@@ -71,6 +71,6 @@ class CardMemo:
 
 
 def compose_key(user_email: str, to: tuple[str, ...], cc: tuple[str, ...],
-                bcc: tuple[str, ...], subject: str, locale: str, actions: str) -> Hashable:
+                bcc: tuple[str, ...], locale: str, actions: str) -> Hashable:
     """Everything the compose card depends on besides the policy."""
-    return (user_email, to, cc, bcc, subject, locale, actions)
+    return (user_email, to, cc, bcc, locale, actions)

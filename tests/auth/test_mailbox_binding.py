@@ -40,7 +40,7 @@ def _draft(emulator: GmailEmulator, owner: str) -> Compose:
 
 
 def _check(api: ClientApi, events: Events, c: Compose, **kw: Any) -> tuple[int, Any]:
-    return api.post(CHECK_SEND, *events.make(to=c.to, bcc=c.bcc, subject=c.subject, **kw))
+    return api.post(CHECK_SEND, *events.make(to=c.to, bcc=c.bcc, **kw))
 
 
 # --- the attack: someone else's access token -------------------------------------------
