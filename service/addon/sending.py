@@ -145,6 +145,9 @@ def send_checked(client: Any, user: str, draft_id: str, raw: bytes, *,
                 settle(user, Open(intent, draft_id, package_id, out.message_id,
                                   len(out.recipients)), UNCONFIRMED)
         raise
+    except Exception:
+        g.addon_send_uncertain = True        # the request may have reached Gmail
+        raise
     g.addon_sent = True                      # from here on, never "nothing was sent"
     return sent, out, intent
 
