@@ -11,12 +11,16 @@ bytes before parsing (``_Blobs``: a one-line placeholder each, restored byte for
 wherever the text is needed), the parser is fed in chunks (``parsebytes`` would build a
 4-bytes-per-character copy), each attachment is decoded only when the archive writes it,
 and the ZIP's base64 is spliced into the serialised message instead of going through
-the ``email`` generator.
+the ``email`` generator. An attachment whose body is clean base64 is decoded straight
+from its spans in the raw bytes (``_Blobs.decode``, SIMD base64 by ``pybase64``); anything
+unusual goes through the stdlib's lenient decode, so the bytes are the same either way.
+
+With ``hide_names`` the files go into one plain inner archive and the AES-256 ZIP holds
+only that, so the names and sizes of the files need the password too (issue 9).
 """
 
 from __future__ import annotations
 
-import base64
 import io
 import mimetypes
 import re
@@ -33,8 +37,10 @@ from email.message import EmailMessage, Message
 from email.policy import EmailPolicy
 from typing import Any, cast
 
+import pybase64
+
 from service.errors import AttachmentError, MessageError
-from service.protect.archive import ArchiveFile, encrypt_files, neutral_zip_name
+from service.protect.archive import ArchiveFile, encrypt_files, neutral_zip_name, plain_archive
 from service.protect.messages import text
 
 MAX_SIZE = 35 * 1024 * 1024
@@ -45,7 +51,10 @@ _MESSAGE_HEADERS = frozenset({"from", "to", "cc", "bcc", "subject", "date", "mes
                               "in-reply-to", "references", "received", "return-path"})
 _CID = re.compile(rb"cid:([^\"'\s<>()]+)", re.IGNORECASE)
 # 32+ whole lines of base64 alphabet: an encoded body, never a header or boundary line.
-_B64_RUN = re.compile(rb"(?<=\n)(?:[A-Za-z0-9+/=]{16,}\r?\n){32,}")
+# Possessive: a line never gives characters back (-20% time, same runs as without).
+_B64_RUN = re.compile(rb"(?<=\n)(?:[A-Za-z0-9+/=]{16,}+\r?\n){32,}+")
+_B64_LITERAL = re.compile(rb"[A-Za-z0-9+/]*={0,2}")
+INNER_ARCHIVE = "attachments.zip"
 
 
 class _Blobs:
@@ -81,6 +90,46 @@ class _Blobs:
             return data
         return self._placeholder.sub(lambda m: self.raw[slice(*self.spans[int(m[1])])], data)
 
+    def decode(self, part: Message) -> bytes | None:
+        """A base64 leaf part's decoded body, straight from the raw spans.
+
+        ``None`` unless the payload is strict base64 (whole 4-character groups in each
+        run, padding only at the very end): then the stdlib's lenient decode must run.
+        """
+        if str(part.get("content-transfer-encoding", "")).strip().lower() != "base64":
+            return None
+        payload = getattr(part, "_payload", None)
+        if not isinstance(payload, str):
+            return None
+        pieces = self._placeholder.split(payload.encode("ascii", "surrogateescape"))
+        raw, view = self.raw, memoryview(self.raw)
+        out: list[bytes] = []
+        padded = False
+        for i, piece in enumerate(pieces):
+            if i % 2:   # a run: alphabet and line breaks only, by construction
+                start, end = self.spans[int(piece)]
+                pad = raw.find(b"=", start, end)
+                tail = raw[pad:end].translate(None, b"\r\n") if pad >= 0 else b""
+                data: bytes | memoryview = view[start:end]
+            else:
+                data = piece.translate(None, b"\r\n")
+                if not data:
+                    continue
+                if not _B64_LITERAL.fullmatch(data):
+                    return None
+                tail = data[len(data.rstrip(b"=")):]
+            if padded or tail.strip(b"=") or len(tail) > 2:
+                return None
+            padded = bool(tail)
+            try:   # raises unless whole 4-character groups: no counting needed
+                decoded = pybase64.b64decode(data)
+            except ValueError:
+                return None
+            if not padded and len(decoded) % 3:
+                return None
+            out.append(decoded)
+        return out[0] if len(out) == 1 else b"".join(out)
+
     def restore_part(self, part: Message) -> None:
         """Put the original text back into a leaf part's payload."""
         # The raw payload: get_payload() would decode 8-bit text by its charset.
@@ -95,12 +144,17 @@ class ProtectResult:
     message: bytes
     zip_filename: str
     files: list[str]
+    # the one entry of the AES ZIP when the names are hidden (``hide_names``)
+    inner_archive: str | None = None
 
 
 def protect_message(raw: bytes, password: str, *, blocked_extensions: Sequence[str] = (),
                     max_size: int = MAX_SIZE, now: datetime | None = None,
-                    locale: str = "en") -> ProtectResult:
+                    locale: str = "en", hide_names: bool = False) -> ProtectResult:
     """Return ``raw`` with all its attachments replaced by one AES-256 ZIP.
+
+    ``hide_names`` (policy ``delivery.hide_names``) puts the files into one inner archive
+    ``INNER_ARCHIVE`` first: without the password only that name and its size show.
 
     Raises ``MessageError`` for input that is not a message, ``AttachmentError`` when
     there is nothing to encrypt, an attachment has a blocked extension, or the result
@@ -126,13 +180,24 @@ def protect_message(raw: bytes, password: str, *, blocked_extensions: Sequence[s
     files = [ArchiveFile(name, _taker(part, out_policy, blobs), part.get_content_type())
              for name, (_, part) in zip(names, found, strict=True)]
     buf = io.BytesIO()
-    entry_names = encrypt_files(files, password, buf, now=now)
-    del files
+    if hide_names:
+        inner = io.BytesIO()
+        entry_names = plain_archive(files, inner, now=now)
+        del files
+        inner_data = inner.getvalue()
+        del inner
+        encrypt_files([ArchiveFile(INNER_ARCHIVE, inner_data, "application/zip")], password,
+                      buf, now=now)
+        del inner_data
+    else:
+        entry_names = encrypt_files(files, password, buf, now=now)
+        del files
 
     token = "SENDGUARD-ZIP-" + secrets.token_hex(16)
     _replace_parts(msg, found, _zip_part(zip_name, token))
     message = _serialise(msg, out_policy, blobs, token, buf.getbuffer(), max_size, locale)
-    return ProtectResult(message=message, zip_filename=zip_name, files=entry_names)
+    return ProtectResult(message=message, zip_filename=zip_name, files=entry_names,
+                         inner_archive=INNER_ARCHIVE if hide_names else None)
 
 
 def _check_input(raw: object, locale: str) -> None:
@@ -292,9 +357,13 @@ def _taker(part: Message, out_policy: EmailPolicy[Any], blobs: _Blobs
             BytesGenerator(out, policy=out_policy).flatten(sub)
             data = blobs.restore(out.getvalue())
         else:
-            blobs.restore_part(part)
-            payload = part.get_payload(decode=True)
-            data = payload if isinstance(payload, bytes) else b""
+            fast = blobs.decode(part)
+            if fast is not None:
+                data = fast
+            else:
+                blobs.restore_part(part)
+                payload = part.get_payload(decode=True)
+                data = payload if isinstance(payload, bytes) else b""
         part.set_payload("")
         return data
 
@@ -354,7 +423,7 @@ def _serialise(msg: Message, out_policy: EmailPolicy[Any], blobs: _Blobs, token:
     out = io.BytesIO()
     out.write(head)
     for start in range(0, len(zip_data), _B64_CHUNK):
-        lines = base64.encodebytes(zip_data[start:start + _B64_CHUNK])
+        lines = pybase64.encodebytes(zip_data[start:start + _B64_CHUNK])
         if start + _B64_CHUNK >= len(zip_data):
             lines = lines.rstrip(b"\n")
         out.write(lines if nl == b"\n" else lines.replace(b"\n", nl))
