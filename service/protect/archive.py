@@ -122,14 +122,15 @@ def unique_names(names: Sequence[str]) -> list[str]:
     return out
 
 
-def _chunks(data: bytes | Path | BinaryIO | Callable[[], bytes]) -> Iterator[bytes]:
+def _chunks(data: bytes | Path | BinaryIO | Callable[[], bytes]
+            ) -> Iterator[bytes | memoryview]:
     """``data`` in pieces of at most ``CHUNK`` bytes (views of in-memory data, no copy)."""
     if callable(data):
         data = data()
     if isinstance(data, bytes | bytearray | memoryview):
         view = memoryview(data).cast("B")
         for start in range(0, len(view), CHUNK):
-            yield view[start:start + CHUNK]  # type: ignore[misc]
+            yield view[start:start + CHUNK]
         return
     stream = data.open("rb") if isinstance(data, Path) else data
     try:
@@ -280,7 +281,7 @@ def _write_entries(files: Sequence[ArchiveFile], password: bytes | None, out: Bi
     names = unique_names([f.name for f in files])
     writer = _ZipWriter(out, password, when)
     for name, file in zip(names, files, strict=True):
-        chunks = _chunks(file.data)
+        chunks: Iterator[bytes | memoryview] = _chunks(file.data)
         head = b""
         for piece in chunks:   # the first chunk decides stored or deflated
             head = bytes(piece[:sniff.SAMPLE])
