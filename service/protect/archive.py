@@ -13,20 +13,22 @@ The container is written here (the WinZip AE-2 layout: a 0x9901 extra field, met
 salt + verifier + AES-256-CTR data + 10-byte HMAC-SHA1) rather than through pyzipper, whose
 fixed pipeline (stdlib zlib, pycryptodomex HMAC, a CRC nobody reads) cost most of the
 time (benchmarks/bench_protect.py, issue 12). The parts: deflate by ISA-L (``isal``),
-PBKDF2 and HMAC-SHA1 by OpenSSL (``hashlib``), AES-CTR by pycryptodomex because WinZip's
-counter is little-endian and OpenSSL's CTR mode counts big-endian (OpenSSL ECB over
-built counter blocks measured 64 ms against 37 ms for 16 MB). 7-Zip and pyzipper read
-every archive back in tests/protect.
+PBKDF2 and HMAC-SHA1 by OpenSSL (``hashlib``), AES by OpenSSL (``cryptography``) in
+WinZip's little-endian counter mode (``_CounterModeLE``). 7-Zip and pyzipper read every
+archive back in tests/protect, and pycryptodomex's CTR mode checks the keystream.
 """
 
 from __future__ import annotations
 
+import array
+import functools
 import hashlib
 import hmac
 import io
 import re
 import secrets
 import struct
+import sys
 import unicodedata
 import zlib
 from collections.abc import Callable, Iterator, Sequence
@@ -159,26 +161,81 @@ class _Written:
     extra: bytes
 
 
+class _CounterModeLE:
+    """AES-256 in counter mode with WinZip's counter: a 128-bit little-endian block number
+    from 1. OpenSSL's CTR mode counts big-endian, so the counter blocks are laid out here
+    (64 Ki at a time from a template) and encrypted in ECB mode, and the keystream is
+    XORed as integers. ``cryptography`` is imported anyway for the key wrap; pycryptodomex
+    (CTR with little_endian=True) cost ~50 ms of start-up through cffi for ~10 ms less work
+    on 16 MB (bench_protect.py)."""
+
+    _PAGE = 1 << 16      # counter blocks per ECB call (1 MiB of keystream); the low
+                         # 16 counter bits count within a page, so exactly 2**16
+    _XOR = 1 << 18       # bytes XORed at once
+
+    def __init__(self, key: bytes) -> None:
+        from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+        # ECB of counter blocks, each used once: this is CTR mode, not ECB of data.
+        self._ecb = Cipher(algorithms.AES(key), modes.ECB()).encryptor()  # noqa: S305
+        self._page = 0
+        self._blocks = bytearray(_counter_template(self._PAGE))
+        self._laid = bytes(8)          # the page number the blocks hold now
+        self._stream = memoryview(self._next_page())[16:]   # block 0 is never used
+
+    def _next_page(self) -> bytes:
+        # Counter bits 16..79 hold the page number; only the bytes that change are set.
+        page = self._page.to_bytes(8, "little")
+        for i, (was, byte) in enumerate(zip(self._laid, page, strict=True)):
+            if byte != was:
+                self._blocks[2 + i::16] = bytes((byte,)) * self._PAGE
+        self._laid = page
+        self._page += 1
+        keystream: bytes = self._ecb.update(self._blocks)
+        return keystream
+
+    def encrypt(self, data: bytes | memoryview) -> Iterator[bytes]:
+        """The ciphertext of ``data``, in pieces of at most 256 KiB (bounded temporaries)."""
+        view = memoryview(data)
+        pos = 0
+        while pos < len(view):
+            if not self._stream:
+                self._stream = memoryview(self._next_page())
+            take = min(len(view) - pos, len(self._stream), self._XOR)
+            keystream, self._stream = self._stream[:take], self._stream[take:]
+            yield (int.from_bytes(view[pos:pos + take], "little")
+                   ^ int.from_bytes(keystream, "little")).to_bytes(take, "little")
+            pos += take
+
+
+@functools.cache
+def _counter_template(blocks: int) -> bytes:
+    """``blocks`` zero blocks whose first two bytes count 0, 1, 2, … little-endian."""
+    low = array.array("H", range(blocks))
+    if sys.byteorder != "little":
+        low.byteswap()
+    raw = low.tobytes()
+    out = bytearray(16 * blocks)
+    out[0::16], out[1::16] = raw[0::2], raw[1::2]
+    return bytes(out)
+
+
 class _Cipher:
     """WinZip AES-256: PBKDF2-HMAC-SHA1 keys, AES-CTR (little-endian counter from 1),
     HMAC-SHA1 of the ciphertext truncated to 10 bytes."""
 
     def __init__(self, password: bytes) -> None:
-        from Cryptodome.Cipher import AES
-        from Cryptodome.Util import Counter
-
         self.salt = secrets.token_bytes(_SALT_LEN)
         keys = hashlib.pbkdf2_hmac("sha1", password, self.salt, _PBKDF2_ROUNDS,
                                    2 * _KEY_LEN + 2)
         self.verifier = keys[2 * _KEY_LEN:]
-        self._aes = AES.new(keys[:_KEY_LEN], AES.MODE_CTR,
-                            counter=Counter.new(128, little_endian=True))
+        self._aes = _CounterModeLE(keys[:_KEY_LEN])
         self._mac = hmac.new(keys[_KEY_LEN:2 * _KEY_LEN], digestmod="sha1")
 
-    def encrypt(self, data: bytes | memoryview) -> bytes:
-        out: bytes = self._aes.encrypt(data)
-        self._mac.update(out)
-        return out
+    def encrypt(self, data: bytes | memoryview) -> Iterator[bytes]:
+        for piece in self._aes.encrypt(data):
+            self._mac.update(piece)
+            yield piece
 
     def tag(self) -> bytes:
         return self._mac.digest()[:_MAC_LEN]
@@ -225,17 +282,20 @@ class _ZipWriter:
 
             compressor = isal_zlib.compressobj(COMPRESSLEVEL, isal_zlib.DEFLATED, -15)
         crc, usize = 0, 0
+        def emit(piece: bytes | memoryview) -> None:
+            if cipher is None:
+                self._write(piece)
+            else:
+                for encrypted in cipher.encrypt(piece):
+                    self._write(encrypted)
+
         for chunk in chunks:
             usize += len(chunk)
             if cipher is None:
                 crc = zlib.crc32(chunk, crc)
-            piece = compressor.compress(chunk) if compressor is not None else chunk
-            if piece:
-                self._write(cipher.encrypt(piece) if cipher is not None else piece)
+            emit(compressor.compress(chunk) if compressor is not None else chunk)
         if compressor is not None:
-            piece = compressor.flush()
-            if piece:
-                self._write(cipher.encrypt(piece) if cipher is not None else piece)
+            emit(compressor.flush())
         if cipher is not None:
             self._write(cipher.tag())
         entry.crc, entry.csize, entry.usize = crc, self.pos - start, usize  # AE-2: CRC 0

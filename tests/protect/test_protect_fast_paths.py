@@ -248,3 +248,30 @@ def test_body_parts_are_never_decoded_by_the_fast_path() -> None:
     msg = parse_message(raw, "en", blobs)
     parts: list[Message] = [p for _, p in find_attachments(msg, blobs)]
     assert all(p.get_content_type() != "text/plain" for p in parts)
+
+
+@pytest.mark.parametrize(("first_page", "pieces"), [
+    (0, [1, 15, 16, 17, 1000, 300_000, (1 << 20) + 5, 3]),
+    (0, [(1 << 20) - 16, 16, 32]),            # the end of the first page exactly
+    (255, [(1 << 20) * 2 + 7]),               # page 255 -> 256 changes two counter bytes
+    (0x1_0000_FFFF, [(1 << 20) + 1]),         # a carry into the fifth counter byte
+], ids=["odd-pieces", "page-edge", "page-255-256", "carry-byte-5"])
+def test_counter_mode_matches_pycryptodomex(first_page: int, pieces: list[int]) -> None:
+    """WinZip's little-endian CTR built on OpenSSL ECB == pycryptodomex's CTR mode."""
+    from Cryptodome.Cipher import AES
+    from Cryptodome.Util import Counter
+
+    key = bytes(range(32))
+    ours = archive._CounterModeLE(key)
+    start = 1
+    if first_page:
+        ours._page, ours._stream = first_page, memoryview(b"")
+        start = first_page << 16
+    oracle = AES.new(key, AES.MODE_CTR,
+                     counter=Counter.new(128, little_endian=True, initial_value=start))
+    data = bytes(range(251)) * (sum(pieces) // 251 + 1)
+    pos = 0
+    for size in pieces:
+        chunk = data[pos:pos + size]
+        assert b"".join(ours.encrypt(chunk)) == oracle.encrypt(chunk), (pos, size)
+        pos += size
