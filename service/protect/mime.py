@@ -53,8 +53,42 @@ _CID = re.compile(rb"cid:([^\"'\s<>()]+)", re.IGNORECASE)
 # 32+ whole lines of base64 alphabet: an encoded body, never a header or boundary line.
 # Possessive: a line never gives characters back (-20% time, same runs as without).
 _B64_RUN = re.compile(rb"(?<=\n)(?:[A-Za-z0-9+/=]{16,}+\r?\n){32,}+")
+# ``find_runs`` finds the same runs faster: the regex finds where 32 lines begin, then
+# whole blocks of equal lines are checked in C (translate, strided slices) and the regex
+# only reads the last block line by line.
+_RUN_START = re.compile(rb"(?<=\n)(?:[A-Za-z0-9+/=]{16,}+\r?\n){32}")
+_RUN_LINES = re.compile(rb"(?:[A-Za-z0-9+/=]{16,}+\r?\n)*+")
+_ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/="
+_BLOCK = 1 << 20
 _B64_LITERAL = re.compile(rb"[A-Za-z0-9+/]*={0,2}")
 INNER_ARCHIVE = "attachments.zip"
+
+
+def find_runs(raw: bytes) -> list[tuple[int, int]]:
+    """The spans ``_B64_RUN.finditer(raw)`` gives: maximal runs of 32+ lines of 16+
+    base64 characters, each line with its line break, starting after a line break."""
+    spans = []
+    pos = 0
+    while (m := _RUN_START.search(raw, pos)) is not None:
+        start, end = m.span()
+        first = raw.index(b"\n", start) + 1 - start          # the first line's width
+        eol = b"\r\n" if raw[start + first - 2:start + first] == b"\r\n" else b"\n"
+        lines = _BLOCK // first
+        while lines >= 32:   # whole blocks of lines as wide as the first; halved on a miss
+            block = raw[end:end + lines * first]
+            if (len(block) < lines * first
+                    or block.translate(None, _ALPHABET) != eol * lines
+                    or block[first - 1::first] != b"\n" * lines
+                    or (len(eol) == 2 and block[first - 2::first] != b"\r" * lines)):
+                lines //= 2
+                continue
+            end += lines * first
+        tail = _RUN_LINES.match(raw, end)
+        assert tail is not None   # matches the empty string at least
+        end = tail.end()
+        spans.append((start, end))
+        pos = end
+    return spans
 
 
 class _Blobs:
@@ -73,8 +107,7 @@ class _Blobs:
     def cut(self) -> bytes:
         pieces = []
         pos = 0
-        for match in _B64_RUN.finditer(self.raw):
-            start, end = match.span()
+        for start, end in find_runs(self.raw):
             eol = 2 if self.raw[end - 2:end] == b"\r\n" else 1
             pieces += [self.raw[pos:start], self.prefix + str(len(self.spans)).encode(),
                        self.raw[end - eol:end]]

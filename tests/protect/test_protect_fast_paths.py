@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import importlib.util
 import io
+import random
 import zipfile
 from collections.abc import Callable
 from email import policy
@@ -26,9 +27,11 @@ from service.errors import MessageError
 from service.protect import archive
 from service.protect.archive import ArchiveFile, encrypt_files, plain_archive
 from service.protect.mime import (
+    _B64_RUN,
     INNER_ARCHIVE,
     _Blobs,
     find_attachments,
+    find_runs,
     parse_message,
     protect_message,
 )
@@ -275,3 +278,51 @@ def test_counter_mode_matches_pycryptodomex(first_page: int, pieces: list[int]) 
         chunk = data[pos:pos + size]
         assert b"".join(ours.encrypt(chunk)) == oracle.encrypt(chunk), (pos, size)
         pos += size
+
+
+def _b64_line(rng: random.Random, width: int) -> bytes:
+    alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/="
+    return bytes(rng.choice(alphabet) for _ in range(width))
+
+
+def _random_text(seed: int) -> bytes:
+    """Runs of base64 lines of several widths and endings, with defects dropped in."""
+    rng = random.Random(seed)
+    out = [b"Subject: x\r\n\r\n"]
+    for _ in range(rng.randint(1, 6)):
+        width, eol = rng.choice([76, 64, 16, 15, 17, 100]), rng.choice([b"\r\n", b"\n"])
+        line = _b64_line(rng, width)
+        count = rng.choice([31, 32, 33, 200, 15_000])   # 15,000 lines: past a 1 MB block
+        body = bytearray((line + eol) * count)
+        for _ in range(rng.randint(0, 3)):              # a defect somewhere
+            at = rng.randrange(len(body))
+            body[at:at + 1] = rng.choice([b" ", b"\n", b"\r", b"-", b"=", b"\r\n", b""])
+        if rng.random() < 0.3:
+            body += _b64_line(rng, rng.randint(1, 20)) + eol   # a short last line
+        out += [bytes(body), rng.choice([b"", b"--boundary\r\n", b"text line\n", b"\n"])]
+    return b"".join(out)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_find_runs_gives_the_regexs_runs(seed: int) -> None:
+    raw = _random_text(seed)
+    assert find_runs(raw) == [m.span() for m in _B64_RUN.finditer(raw)]
+
+
+def test_find_runs_on_a_real_draft() -> None:
+    raw = _draft().as_bytes()
+    for data in (raw, raw.replace(b"\r\n", b"\n")):
+        spans = find_runs(data)
+        assert spans and spans == [m.span() for m in _B64_RUN.finditer(data)]
+
+
+@pytest.mark.parametrize("eol", [b"\r\n", b"\n"], ids=["crlf", "lf"])
+@pytest.mark.parametrize("at", [40, 5000, 14_000])
+def test_find_runs_sees_a_short_line_hidden_by_a_long_one(eol: bytes, at: int) -> None:
+    """Same length and line count as a clean block, but one line too short for a run."""
+    line = _b64_line(random.Random(1), 76)
+    lines = [line] * 15_000
+    lines[at], lines[at + 1] = line[:5], line + line[5:]
+    raw = b"Subject: x\r\n\r\n" + b"".join(x + eol for x in lines)
+    assert find_runs(raw) == [m.span() for m in _B64_RUN.finditer(raw)]
+    assert len(find_runs(raw)) == 2
