@@ -13,6 +13,8 @@ import base64
 import importlib.util
 import io
 import random
+import subprocess
+import sys
 import zipfile
 from collections.abc import Callable
 from email import policy
@@ -326,3 +328,18 @@ def test_find_runs_sees_a_short_line_hidden_by_a_long_one(eol: bytes, at: int) -
     raw = b"Subject: x\r\n\r\n" + b"".join(x + eol for x in lines)
     assert find_runs(raw) == [m.span() for m in _B64_RUN.finditer(raw)]
     assert len(find_runs(raw)) == 2
+
+
+def test_protect_loads_no_heavy_or_unused_library(tmp_path: Path) -> None:
+    """Start-up is most of a small protect: no pyzipper, pycryptodomex (cffi), database or
+    web stack behind ``protect_message``."""
+    eml = tmp_path / "d.eml"
+    eml.write_bytes(_draft().as_bytes())
+    code = ("import sys\nfrom service.protect.mime import protect_message\n"
+            f"protect_message(open({str(eml)!r}, 'rb').read(), 'pw-1234-5678')\n"
+            "print(sorted({m.split('.')[0] for m in sys.modules}))")
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True, timeout=60).stdout
+    for heavy in ("pyzipper", "Cryptodome", "cffi", "sqlalchemy", "alembic", "flask",
+                  "googleapiclient"):
+        assert f"'{heavy}'" not in loaded, heavy
