@@ -40,7 +40,13 @@ from typing import Any, cast
 import pybase64
 
 from service.errors import AttachmentError, MessageError
-from service.protect.archive import ArchiveFile, encrypt_files, neutral_zip_name, plain_archive
+from service.protect.archive import (
+    ArchiveFile,
+    Pieces,
+    encrypt_files,
+    neutral_zip_name,
+    plain_archive,
+)
 from service.protect.messages import text
 
 MAX_SIZE = 35 * 1024 * 1024
@@ -212,23 +218,21 @@ def protect_message(raw: bytes, password: str, *, blocked_extensions: Sequence[s
     zip_name = neutral_zip_name(now)
     files = [ArchiveFile(name, _taker(part, out_policy, blobs), part.get_content_type())
              for name, (_, part) in zip(names, found, strict=True)]
-    buf = io.BytesIO()
+    buf = Pieces()
     if hide_names:
-        inner = io.BytesIO()
+        inner = Pieces()
         entry_names = plain_archive(files, inner, now=now)
         del files
-        inner_data = inner.getvalue()
+        encrypt_files([ArchiveFile(INNER_ARCHIVE, inner.getvalue, "application/zip")],
+                      password, buf, now=now)
         del inner
-        encrypt_files([ArchiveFile(INNER_ARCHIVE, inner_data, "application/zip")], password,
-                      buf, now=now)
-        del inner_data
     else:
         entry_names = encrypt_files(files, password, buf, now=now)
         del files
 
     token = "SENDGUARD-ZIP-" + secrets.token_hex(16)
     _replace_parts(msg, found, _zip_part(zip_name, token))
-    message = _serialise(msg, out_policy, blobs, token, buf.getbuffer(), max_size, locale)
+    message = _serialise(msg, out_policy, blobs, token, buf, max_size, locale)
     return ProtectResult(message=message, zip_filename=zip_name, files=entry_names,
                          inner_archive=INNER_ARCHIVE if hide_names else None)
 
@@ -443,24 +447,37 @@ def _b64_length(size: int, linesep: str) -> int:
 
 
 def _serialise(msg: Message, out_policy: EmailPolicy[Any], blobs: _Blobs, token: str,
-               zip_data: memoryview, max_size: int, locale: str) -> bytes:
+               zip_data: Pieces, max_size: int, locale: str) -> bytes:
     frame = io.BytesIO()
     BytesGenerator(frame, policy=out_policy).flatten(msg)
     head, found, tail = blobs.restore(frame.getvalue()).partition(token.encode("ascii"))
     assert found and token.encode("ascii") not in tail
     nl = out_policy.linesep.encode("ascii")
-    size = len(head) + _b64_length(len(zip_data), out_policy.linesep) + len(tail)
+    size = len(head) + _b64_length(zip_data.size, out_policy.linesep) + len(tail)
     if size > max_size:
-        raise AttachmentError(text("too_large", locale, size=size, mb=size / 2**20,
-                                   limit_mb=max_size / 2**20), detail=f"{size} bytes")
-    out = io.BytesIO()
-    out.write(head)
-    for start in range(0, len(zip_data), _B64_CHUNK):
-        lines = pybase64.encodebytes(zip_data[start:start + _B64_CHUNK])
-        if start + _B64_CHUNK >= len(zip_data):
+        raise AttachmentError(
+            text("too_large", locale, size=size, mb=size / 2**20, limit_mb=max_size / 2**20),
+            detail=f"{size} bytes")
+    parts: list[bytes] = [head]
+    pieces, zip_data.pieces = zip_data.pieces, []   # encoded and dropped as we go
+    pieces.reverse()
+    pending: list[bytes | memoryview] = []
+    pending_size = 0
+    while pieces or pending:
+        if pieces and pending_size < _B64_CHUNK:
+            piece = pieces.pop()
+            pending.append(piece)
+            pending_size += len(piece)
+            continue
+        data = b"".join(pending)
+        cut = len(data) if not pieces else len(data) // 57 * 57   # whole 76-character lines
+        lines = pybase64.encodebytes(data[:cut])
+        if not pieces and cut == len(data):
             lines = lines.rstrip(b"\n")
-        out.write(lines if nl == b"\n" else lines.replace(b"\n", nl))
-    out.write(tail)
-    result = out.getvalue()
+        parts.append(lines if nl == b"\n" else lines.replace(b"\n", nl))
+        pending = [data[cut:]] if cut < len(data) else []
+        pending_size = len(data) - cut
+    parts.append(tail)
+    result = b"".join(parts)
     assert len(result) == size
     return result

@@ -343,3 +343,22 @@ def test_protect_loads_no_heavy_or_unused_library(tmp_path: Path) -> None:
     for heavy in ("pyzipper", "Cryptodome", "cffi", "sqlalchemy", "alembic", "flask",
                   "googleapiclient"):
         assert f"'{heavy}'" not in loaded, heavy
+
+
+@pytest.mark.parametrize("crlf", [True, False], ids=["crlf", "lf"])
+def test_zip_base64_is_whole_76_character_lines(crlf: bool, tmp_path: Path,
+                                                sevenzip: SevenZip) -> None:
+    """The ZIP is base64-encoded piece by piece (3 MB: several chunks, odd piece sizes)."""
+    big = random.Random(7).randbytes(3 * 1024 * 1024 + 11)
+    raw = build_message(attachments=[("big.bin", "application/octet-stream", big),
+                                     ("社員名簿.csv", "text/csv", FILES[0][1])],
+                        crlf=crlf).as_bytes()
+    result = protect_message(raw, PASSWORD)
+    nl = b"\r\n" if crlf else b"\n"
+    body = result.message.split(b"Content-Transfer-Encoding: base64" + nl + nl)[-1]
+    lines = body.split(nl)
+    encoded = lines[:next(i for i, line in enumerate(lines) if line.startswith(b"--"))]
+    assert {len(line) for line in encoded[:-1]} == {76} and 0 < len(encoded[-1]) <= 76
+    assert b"".join(encoded) == base64.b64encode(_zip_bytes(result.message))
+    (tmp_path / "a.zip").write_bytes(_zip_bytes(result.message))
+    assert sevenzip.extract(tmp_path / "a.zip", PASSWORD, tmp_path / "x")["big.bin"] == big
