@@ -12,11 +12,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import queue
+import signal
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TextIO
 
 HERE = Path(__file__).resolve().parent
 PREFIX = "BENCH "
@@ -35,38 +39,51 @@ def run_one(path: Path, timeout: float) -> Outcome:
     out = Outcome(path.name)
     start = time.monotonic()
     env = dict(os.environ, PYTHONUNBUFFERED="1")
-    proc = subprocess.Popen([sys.executable, str(path)], cwd=HERE.parent, env=env,
+    proc = subprocess.Popen([sys.executable, str(path)], cwd=path.parent.parent, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            encoding="utf-8", errors="replace")
+                            encoding="utf-8", errors="replace", start_new_session=True)
     assert proc.stdout is not None
-    deadline = start + timeout
+    lines: queue.Queue[str | None] = queue.Queue()
+    reader = threading.Thread(target=_pump, args=(proc.stdout, lines), daemon=True)
+    reader.start()
     tail: list[str] = []
-    try:
-        for line in proc.stdout:   # shown as it comes: a long benchmark is not silent
-            if time.monotonic() > deadline:
-                raise subprocess.TimeoutExpired(proc.args, timeout)
-            if line.startswith(PREFIX):
-                try:
-                    out.results.append(json.loads(line[len(PREFIX):]))
-                except json.JSONDecodeError:
-                    out.note = f"unreadable result line: {line.strip()[:80]}"
-            print(f"  {line}", end="", flush=True)
+    deadline = start + timeout
+    while True:   # shown as it comes: a long benchmark is not silent
+        try:
+            line = lines.get(timeout=max(0.0, deadline - time.monotonic()))
+        except queue.Empty:
+            os.killpg(proc.pid, signal.SIGKILL)   # the script and whatever it started
+            proc.wait()
+            out.status, out.note = "timeout", f"stopped after {timeout:.0f} s"
+            out.seconds = time.monotonic() - start
+            return out
+        if line is None:
+            break
+        if line.startswith(PREFIX):
+            try:
+                out.results.append(json.loads(line[len(PREFIX):]))
+            except json.JSONDecodeError:
+                out.note = f"unreadable result line: {line.strip()[:80]}"
+        print(f"  {line}", end="", flush=True)
+        if line.strip():
             tail = [*tail, line.strip()][-3:]
-        code = proc.wait(timeout=max(1.0, deadline - time.monotonic()))
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-        out.status, out.note = "timeout", f"stopped after {timeout:.0f} s"
-        out.seconds = time.monotonic() - start
-        return out
+    code = proc.wait()
     out.seconds = time.monotonic() - start
     missed = any(not r.get("ok") for r in out.results)
     if code not in (0, 1) or (code == 1 and not missed) or not out.results:
         out.status = "failed"
-        out.note = out.note or (f"exit {code}; " + " | ".join(tail))[:160]
+        last = tail[-1] if tail else "no output"
+        out.note = out.note or (f"exit {code}: {last}" if out.results or code else
+                                f"no result line; last output: {last}")[:160]
     elif missed or code == 1:
         out.status = "missed"
     return out
+
+
+def _pump(stream: TextIO, lines: queue.Queue[str | None]) -> None:
+    for line in stream:
+        lines.put(line)
+    lines.put(None)
 
 
 def _fmt(value: object, unit: object) -> str:
@@ -99,11 +116,12 @@ def table(outcomes: list[Outcome]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("only", nargs="*", help="run only scripts whose name contains one of these")
+    parser.add_argument("--dir", type=Path, default=HERE, help=argparse.SUPPRESS)
     parser.add_argument("--timeout", type=float,
                         default=float(os.environ.get("BENCH_TIMEOUT", "900")),
                         help="deadline per script in seconds (default 900, $BENCH_TIMEOUT)")
     args = parser.parse_args(argv)
-    scripts = sorted(HERE.glob("bench_*.py"))
+    scripts = sorted(args.dir.glob("bench_*.py"))
     if args.only:
         scripts = [s for s in scripts if any(part in s.name for part in args.only)]
     if not scripts:
