@@ -135,7 +135,8 @@ class _Blobs:
         ``None`` unless the payload is strict base64 (whole 4-character groups in each
         run, padding only at the very end): then the stdlib's lenient decode must run.
         """
-        if str(part.get("content-transfer-encoding", "")).strip().lower() != "base64":
+        # The stdlib's own test (get_payload): anything else it does not base64-decode.
+        if str(part.get("content-transfer-encoding", "")).lower() != "base64":
             return None
         payload = getattr(part, "_payload", None)
         if not isinstance(payload, str):
