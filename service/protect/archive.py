@@ -165,13 +165,14 @@ class _Written:
 class _CounterModeLE:
     """AES-256 in counter mode with WinZip's counter: a 128-bit little-endian block number
     from 1. OpenSSL's CTR mode counts big-endian, so the counter blocks are laid out here
-    (64 Ki at a time from a template) and encrypted in ECB mode, and the keystream is
+    (from a template of 64 Ki blocks) and encrypted in ECB mode, and the keystream is
     XORed as integers. ``cryptography`` is imported anyway for the key wrap; pycryptodomex
     (CTR with little_endian=True) cost ~50 ms of start-up through cffi for ~10 ms less work
     on 16 MB (bench_protect.py)."""
 
-    _PAGE = 1 << 16      # counter blocks per ECB call (1 MiB of keystream); the low
-                         # 16 counter bits count within a page, so exactly 2**16
+    _PAGE = 1 << 16      # counter blocks laid out at once (1 MiB); the low 16 counter
+                         # bits count within a page, so exactly 2**16
+    _MIN = 1 << 16       # keystream bytes made at least at once (a small file needs few)
     _XOR = 1 << 18       # bytes XORed at once
 
     def __init__(self, key: bytes) -> None:
@@ -179,21 +180,25 @@ class _CounterModeLE:
 
         # ECB of counter blocks, each used once: this is CTR mode, not ECB of data.
         self._ecb = Cipher(algorithms.AES(key), modes.ECB()).encryptor()  # noqa: S305
-        self._page = 0
         self._blocks = bytearray(_counter_template(self._PAGE))
         self._laid = bytes(8)          # the page number the blocks hold now
-        self._stream = memoryview(self._next_page())[16:]   # block 0 is never used
+        self._page = 0
+        self._at = 16                  # next unused block of the page: block 0 never is
+        self._stream = memoryview(b"")
 
-    def _next_page(self) -> bytes:
-        # Counter bits 16..79 hold the page number; only the bytes that change are set.
+    def _more(self, need: int) -> memoryview:
+        """At least ``need`` bytes of keystream, or the rest of the page."""
+        if self._at == len(self._blocks):
+            self._page, self._at = self._page + 1, 0
         page = self._page.to_bytes(8, "little")
         for i, (was, byte) in enumerate(zip(self._laid, page, strict=True)):
-            if byte != was:
+            if byte != was:   # counter bits 16..79 hold the page number
                 self._blocks[2 + i::16] = bytes((byte,)) * self._PAGE
         self._laid = page
-        self._page += 1
-        keystream: bytes = self._ecb.update(self._blocks)
-        return keystream
+        size = min(len(self._blocks) - self._at, max(-(-need // 16) * 16, self._MIN))
+        keystream: bytes = self._ecb.update(memoryview(self._blocks)[self._at:self._at + size])
+        self._at += size
+        return memoryview(keystream)
 
     def encrypt(self, data: bytes | memoryview) -> Iterator[bytes]:
         """The ciphertext of ``data``, in pieces of at most 256 KiB (bounded temporaries)."""
@@ -201,7 +206,7 @@ class _CounterModeLE:
         pos = 0
         while pos < len(view):
             if not self._stream:
-                self._stream = memoryview(self._next_page())
+                self._stream = self._more(len(view) - pos)
             take = min(len(view) - pos, len(self._stream), self._XOR)
             keystream, self._stream = self._stream[:take], self._stream[take:]
             yield (int.from_bytes(view[pos:pos + take], "little")

@@ -258,9 +258,10 @@ def test_body_parts_are_never_decoded_by_the_fast_path() -> None:
 @pytest.mark.parametrize(("first_page", "pieces"), [
     (0, [1, 15, 16, 17, 1000, 300_000, (1 << 20) + 5, 3]),
     (0, [(1 << 20) - 16, 16, 32]),            # the end of the first page exactly
+    (0, [100, 70_000, 1 << 16, 5]),           # keystream made in small and odd steps
     (255, [(1 << 20) * 2 + 7]),               # page 255 -> 256 changes two counter bytes
     (0x1_0000_FFFF, [(1 << 20) + 1]),         # a carry into the fifth counter byte
-], ids=["odd-pieces", "page-edge", "page-255-256", "carry-byte-5"])
+], ids=["odd-pieces", "page-edge", "small-steps", "page-255-256", "carry-byte-5"])
 def test_counter_mode_matches_pycryptodomex(first_page: int, pieces: list[int]) -> None:
     """WinZip's little-endian CTR built on OpenSSL ECB == pycryptodomex's CTR mode."""
     from Cryptodome.Cipher import AES
@@ -270,7 +271,7 @@ def test_counter_mode_matches_pycryptodomex(first_page: int, pieces: list[int]) 
     ours = archive._CounterModeLE(key)
     start = 1
     if first_page:
-        ours._page, ours._stream = first_page, memoryview(b"")
+        ours._page, ours._at = first_page, 0
         start = first_page << 16
     oracle = AES.new(key, AES.MODE_CTR,
                      counter=Counter.new(128, little_endian=True, initial_value=start))
@@ -362,3 +363,20 @@ def test_zip_base64_is_whole_76_character_lines(crlf: bool, tmp_path: Path,
     assert b"".join(encoded) == base64.b64encode(_zip_bytes(result.message))
     (tmp_path / "a.zip").write_bytes(_zip_bytes(result.message))
     assert sevenzip.extract(tmp_path / "a.zip", PASSWORD, tmp_path / "x")["big.bin"] == big
+
+
+def test_parsed_headers_are_shared_but_long_ones_are_not_kept() -> None:
+    """The read policy reuses header objects (same answers as policy.default) and keeps
+    no huge value (a 5 MB To header) in its cache."""
+    from service.protect import mime
+
+    raw = _draft().as_bytes()
+    names = [(p.get_content_type(), p.get_filename()) for p in
+             BytesParser(policy=policy.default).parsebytes(raw).walk()]
+    msg = parse_message(raw)
+    assert [(p.get_content_type(), p.get_filename()) for p in msg.walk()] == names
+    assert msg["Content-Type"] is msg["Content-Type"]    # parsed once, then shared
+    huge = ", ".join(f"user{i}@example.jp" for i in range(300))
+    before = mime._parsed_header.cache_info().currsize
+    assert str(mime.READ_POLICY.header_fetch_parse("To", huge)).startswith("user0@")
+    assert mime._parsed_header.cache_info().currsize == before
