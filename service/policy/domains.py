@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from email_validator import EmailNotValidError
 from email_validator.syntax import validate_email_domain_name
 
-from service.policy.providers import PERSONAL_PROVIDERS, WITH_SUBDOMAINS
+from service.policy.providers import WITH_SUBDOMAINS
 
 if TYPE_CHECKING:
     from publicsuffixlist import PublicSuffixList
@@ -102,6 +102,13 @@ def parents(domain: str) -> Iterator[str]:
 
 
 @cache
+def _providers() -> frozenset[str]:
+    from service.policy.providers import all_providers
+
+    return all_providers()
+
+
+@cache
 def _psl() -> PublicSuffixList:
     """The PSL shipped inside the ``publicsuffixlist`` package, parsed once on first use."""
     from publicsuffixlist import PublicSuffixList
@@ -172,7 +179,7 @@ class DomainClassifier:
         self._caution = PatternList(caution)
         self.internal = self._internal.domains
         self.trusted = self._trusted.domains
-        self._personal_exact = frozenset(PERSONAL_PROVIDERS)
+        self._personal_exact = _providers()
         self._personal_tree = _Tree(WITH_SUBDOMAINS)
         self._references = self.internal + tuple(t for t in self.trusted
                                                  if not self._internal.matches_domain(t))

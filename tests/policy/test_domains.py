@@ -233,7 +233,8 @@ def test_blocked_entry_that_is_no_domain_is_an_error() -> None:
 
 
 LOOKALIKE = [
-    ("typo-of-internal", "corp-co.co.jp", None),
+    ("brand-plus-word", "corp-co.co.jp", "corp.co.jp"),
+    ("brand-plus-other-word", "corp-cafe.co.jp", None),
     ("transposition", "copr.co.jp", "corp.co.jp"),
     ("other-suffix-of-trusted", "partner.com", "partner.co.jp"),
     ("embedded", "corp.co.jp.evil.com", "corp.co.jp"),

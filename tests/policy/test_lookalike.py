@@ -58,6 +58,24 @@ FIRES = [
     ("r4-short-reference", "a.co.jp.attacker.example", "a.co.jp"),
     ("r4-subdomain-reference", "tokyo.branch-office.co.jp.x.com",
      "tokyo.branch-office.co.jp"),
+    # rule 3 from Unicode's TR39 data: letters a hand-made map used to miss
+    ("tr39-cyrillic-byelorussian-i", "jіpdec.or.jp", "jipdec.or.jp"),
+    ("tr39-cyrillic-ka", "exaмple.co.jp", "example.co.jp"),
+    ("tr39-cyrillic-em", "сорр.co.jp".replace("р", "r", 1), "corp.co.jp"),
+    ("tr39-cyrillic-te", "partner-companу.com", "partner-company.com"),
+    ("tr39-cyrillic-komi-sje", "sendԍuard.jp", "sendguard.jp"),
+    ("tr39-cyrillic-izhitsa", "sendguarԁ.jp", "sendguard.jp"),
+    ("tr39-all-cyrillic", "јірdес.or.jp", "jipdec.or.jp"),
+    ("tr39-all-cyrillic-punycode", "xn--d-jtb5ag5hl.or.jp", "jipdec.or.jp"),
+    ("cl-for-d", "jipclec.or.jp", "jipdec.or.jp"),
+    # rule 5: brand plus a lure word, as whole hyphen parts
+    ("r5-login", "jipdec-login.com", "jipdec.or.jp"),
+    ("r5-secure-jp", "jipdec-secure.jp", "jipdec.or.jp"),
+    ("r5-word-first", "secure-jipdec.jp", "jipdec.or.jp"),
+    ("r5-in-subdomain", "jipdec-support.evil.com", "jipdec.or.jp"),
+    ("r5-homoglyph-brand", "jіpdec-verify.net", "jipdec.or.jp"),
+    ("r5-hyphenated-reference", "partner-company-billing.com", "partner-company.com"),
+    ("r5-four-letters", "corp-login.net", "corp.co.jp"),
 ]
 
 
@@ -88,6 +106,13 @@ QUIET = [
     ("two-edits-on-short-label", "carb.co.jp"),
     ("three-edits-on-long-label", "partner-cmopnya.com"),
     ("label-boundary-dash-before", "evil-corp.co.jp"),
+    ("r5-not-a-lure-word", "jipdec-research.com"),
+    ("mathematical-letters-are-the-domain-itself", "𝐣𝐢𝐩𝐝𝐞𝐜.or.jp"),
+    ("r5-glued-word", "jipdeclogin.com"),
+    ("r5-brand-inside-a-part", "myjipdec-login.com"),
+    ("r5-short-brand", "ibm-login.com"),
+    ("r5-dictionary-word-brand", "example-filestore.de"),
+    ("cyrillic-word-unrelated", "пример.рф"),
     ("label-glued-before", "mycorp.co.jp.evil.com"),
     ("reference-inside-label", "xcorp-co-jp.evil.com"),
     ("reference-at-end-of-label", "evil.com-corp.co.jp"),
@@ -185,6 +210,11 @@ SKELETON = [
     ("accent", "éxample", "example"),
     ("fullwidth", "ＥＸＡＭＰＬＥ", "example"),
     ("armenian-o", "gօօgle", "google"),
+    ("cyrillic-ka-em-te", "кмт", "kmt"),
+    ("cyrillic-soft-sign", "ьank", "bank"),
+    ("cyrillic-komi-sje-izhitsa", "ԍѵ", "gv"),
+    ("all-cyrillic", "тоуота", "toyota"),
+    ("vv", "vvidget", "widget"),
 ]
 
 
@@ -197,3 +227,13 @@ def test_skeleton(text: str, same_as: str) -> None:
 def test_skeleton_keeps_different_words_apart() -> None:
     assert skeleton("example") != skeleton("sample")
     assert skeleton("corp") != skeleton("carp")
+    assert skeleton("日本語") != skeleton("日本")
+
+
+def test_confusables_data_is_unicode_tr39_with_its_version() -> None:
+    from importlib.resources import files
+
+    head = files("service.policy.data").joinpath("confusables.txt").read_text(
+        encoding="utf-8-sig")[:400]
+    assert "Unicode Security Mechanisms for UTS #39" in head
+    assert "# Version: 17.0.0" in head
