@@ -106,9 +106,9 @@ def _table() -> dict[int, str]:
         v = final(c)
         if v != c:
             table[ord(c)] = v
-    for c, v in list(table.items()):
+    for code, v in list(table.items()):
         if any(ord(ch) in table for ch in v):
-            table[c] = "".join(table.get(ord(ch), ch) for ch in v)
+            table[code] = "".join(table.get(ord(ch), ch) for ch in v)
     return table
 
 
