@@ -322,7 +322,7 @@ def _check_addr(addr: str) -> tuple[str | None, str | None, str | None]:
 # --- splitting ------------------------------------------------------------------------
 
 _FOLD = re.compile(r"\r?\n(?=[ \t])")
-_SLOW_SPLIT = re.compile(r'["(:\\]')
+_SLOW_SPLIT = re.compile(r'["(:\\]|=\?')
 _ANGLE = re.compile(r"<[^<>]*>")
 _SEP = re.compile(r"[,;]")
 
@@ -356,7 +356,8 @@ def split_header(value: str) -> list[str]:
 
 
 # One entry up to its separator: quoted strings, <angles> and flat comments are opaque.
-_PIECE = re.compile(r'((?:"(?:[^"\\]|\\.)*"|<[^<>]*>|\([^()\\]*\)|[^,;"(<:])*)(?:[,;]|\Z)', re.S)
+_PIECE = re.compile(r'((?:"(?:[^"\\]|\\.)*"|<[^<>]*>|\([^()\\]*\)'
+                    r'|=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=|[^,;"(<:])*)(?:[,;]|\Z)', re.S)
 
 
 def _split_quoted(v: str) -> list[str] | None:
@@ -484,36 +485,60 @@ def _decode_word(m: re.Match[str]) -> str:
         return m.group(0)
 
 
+_SPECIALS = re.compile(r'[()<>\[\]:;@\\,."\uff20\ufe6b]')
+
+
 def _quote(name: str) -> str:
+    """A decoded display name as header text: quoted when it holds anything that could
+    be read as structure (``@``, ``,``, ``;``, ``<``…), as it is."""
     name = _LINE_BREAKS.sub(" ", name).strip(_BLANKS)
+    if not _SPECIALS.search(name):
+        return name
     return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def _decode_entry(entry: str) -> str:
     """Encoded words of one entry, decoded by its structure.
 
-    In ``phrase <addr-spec>`` only the phrase is decoded, and it comes back quoted: a
+    In ``phrase <addr-spec>`` the phrase is decoded as a name and comes back quoted: a
     display name is never re-read as an address (``=?ISO-2022-JP?B?…?= <yamada@x.jp>``
-    whose name is ``山田@営業部`` stays one valid address). An entry with no angle
-    address is decoded whole, since then the encoded text is all the address there is
-    (a client may encode a full-width ＠ into the address itself).
+    whose name is ``山田@営業部`` stays one valid address). Words inside the angle
+    brackets, or an entry with no angle address, are decoded in place, since then the
+    encoded text is the address as typed (a client may encode a full-width ＠ into it).
+    Encoded words are opaque while the structure is read: a ``;`` inside one is text.
     """
-    if "=?" not in entry:
+    if "=?" not in entry or "\x01" in entry:
         return entry
-    toks = _scan(entry)
+    words: list[str] = []
+
+    def hide(m: re.Match[str]) -> str:
+        words.append(m.group())
+        return f"\x01{len(words) - 1}\x02"
+
+    masked = _WORD.sub(hide, entry)
+
+    def show(text: str) -> str:
+        return _HIDDEN.sub(lambda m: words[int(m.group(1))], text)
+
+    toks = _scan(masked)
     angles = [i for i, t in enumerate(toks) if t.kind == "a"]
     if not angles:
         decoded = decode_words(entry)
         return decoded if len(split_header(decoded)) == 1 else entry
     first = angles[0]
-    if len(angles) > 1 or "=?" in toks[first].text or not all(t.closed for t in toks) \
+    if len(angles) > 1 or not all(t.closed for t in toks) \
             or any(t.kind in "sk" for t in toks[:first]):
         return entry
-    phrase = "".join(t.text if t.kind == "q" else t.raw for t in toks[:first])
+    phrase = show("".join(t.text if t.kind == "q" else t.raw for t in toks[:first]))
+    rest = show("".join(t.raw for t in toks[first:]))
+    if "=?" in rest.split(">", 1)[0]:
+        rest = decode_words(rest)
     if "=?" not in phrase:
-        return entry
-    name = decode_words(phrase)
-    return _quote(name) + " " + "".join(t.raw for t in toks[first:])
+        return (phrase.rstrip(_BLANKS) + " " + rest) if phrase.strip(_BLANKS) else rest
+    return _quote(decode_words(phrase)) + " " + rest
+
+
+_HIDDEN = re.compile("\x01(\\d+)\x02")
 
 
 def header_entries(values: Iterable[str]) -> tuple[str, ...]:

@@ -21,8 +21,6 @@ import warnings
 import zipfile
 
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-_ENCRYPTED_PACKAGE = "EncryptedPackage".encode("utf-16-le")
-_ENCRYPTION_INFO = "EncryptionInfo".encode("utf-16-le")
 _PDF_ENCRYPT = re.compile(rb"/Encrypt\s*(?:\d+\s+\d+\s+R|<<)")
 
 
@@ -48,8 +46,8 @@ def _zip_encrypted(data: bytes) -> bool:
 
 
 def _ole_encrypted(data: bytes) -> bool:
-    if _ENCRYPTED_PACKAGE in data and _ENCRYPTION_INFO in data:
-        return True
+    """Read from the compound file's directory (``extract.ole_encrypted``), never from
+    bytes that merely spell the stream names."""
     from service.policy.extract import ole_encrypted
 
     return bool(ole_encrypted(data))

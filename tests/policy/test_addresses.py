@@ -321,3 +321,90 @@ def test_fast_path_agrees_with_email_validator(raw: str) -> None:
         expected = None
     got = parse_entry(raw).address
     assert got == (expected.lower() if expected else None)
+
+
+# --- header values from real messages: names come from the structure, never re-read ---
+
+def _b(text: str, charset: str) -> str:
+    import base64
+
+    return f"=?{charset}?B?{base64.b64encode(text.encode(charset)).decode()}?="
+
+
+def _q(text: str, charset: str) -> str:
+    import quopri
+
+    return f"=?{charset}?Q?{quopri.encodestring(text.encode(charset), header=True).decode()}?="
+
+
+def _jis(text: str) -> bytes:
+    return text.encode("iso2022_jp")
+
+
+HEADERS = [
+    # id, raw To header bytes, expected (display name, address) per entry
+    ("encoded-iso2022jp-name-with-at", f"{_b('山田@営業部', 'ISO-2022-JP')} "
+     "<yamada@partner-corp.co.jp>".encode(), [("山田@営業部", "yamada@partner-corp.co.jp")]),
+    ("encoded-utf8-name-with-comma", f"{_b('山田, 太郎', 'UTF-8')} <a@b.jp>, c@d.jp".encode(),
+     [("山田, 太郎", "a@b.jp"), ("", "c@d.jp")]),
+    ("encoded-q-name-with-semicolon", f"{_q('営業部; 山田', 'UTF-8')} <a@b.jp>".encode(),
+     [("営業部; 山田", "a@b.jp")]),
+    ("encoded-name-with-quote", (_b('山田 "課長"', "UTF-8") + " <a@b.jp>").encode(),
+     [('山田 "課長"', "a@b.jp")]),
+    ("encoded-name-mixed-with-text", f"{_b('山田', 'ISO-2022-JP')} Taro <a@b.jp>".encode(),
+     [("山田 Taro", "a@b.jp")]),
+    # 山 is ";3" and 田 "ED" in ISO-2022-JP: the raw bytes hold a semicolon
+    ("raw-iso2022jp-name-semicolon", _jis("山田 <a@b.jp>, 佐藤 <s@b.jp>"),
+     [("山田", "a@b.jp"), ("佐藤", "s@b.jp")]),
+    ("raw-iso2022jp-quoted-comma", _jis('"山田，太郎" <a@b.jp>'), [("山田，太郎", "a@b.jp")]),
+    ("raw-iso2022jp-name-at", _jis("山田＠営業部 <a@b.jp>"), [("山田＠営業部", "a@b.jp")]),
+    ("raw-utf8-quoted-comma-semicolon", '"山田, 太郎; 営業" <a@b.jp>, 佐藤 <s@b.jp>'.encode(),
+     [("山田, 太郎; 営業", "a@b.jp"), ("佐藤", "s@b.jp")]),
+    ("raw-shift-jis-name", "山田 <a@b.jp>".encode("cp932"), [("山田", "a@b.jp")]),
+    ("raw-utf8-idn-homoglyph", "joho@jіpdec.or.jp".encode(), [("", "joho@xn--jpdec-n2e.or.jp")]),
+    ("encoded-whole-address", _b("jouhou@jipdec.or.jp", "UTF-8").encode(),
+     [("", "jouhou@jipdec.or.jp")]),
+]
+
+
+@pytest.mark.parametrize(("raw", "expected"), [c[1:] for c in HEADERS],
+                         ids=[c[0] for c in HEADERS])
+def test_header_names_are_parsed_from_structure(raw: bytes, expected: list[tuple[str, str]]
+                                                ) -> None:
+    from service.policy.message import draft_from_bytes
+
+    msg = b"From: me@example.co.jp\r\nTo: " + raw + b"\r\nSubject: x\r\n\r\nbody\r\n"
+    draft = draft_from_bytes(msg)
+    entries = parse_field(draft.to, "to")
+    assert [(e.display_name, e.address) for e in entries] == expected, entries
+    assert all(e.problem is None for e in entries)
+
+
+HEADER_PROBLEMS = [
+    # the close cases: real missing commas and other-address names stay refused
+    ("encoded-whole-fullwidth-at", _b("jouhou＠jipdec.or.jp", "UTF-8").encode(), "fullwidth_at"),
+    ("real-missing-comma", b"a@b.jp c@d.jp", "missing_separator"),
+    ("raw-name-is-other-address", b"suzuki@b.jp <sato@a.co.jp>", "name_is_address"),
+    ("encoded-address-in-angle", f"Taro <{_b('a＠b.jp', 'UTF-8')}>".encode(),
+     "fullwidth_at"),
+]
+
+
+@pytest.mark.parametrize(("raw", "problem"), [c[1:] for c in HEADER_PROBLEMS],
+                         ids=[c[0] for c in HEADER_PROBLEMS])
+def test_header_problems_stay_problems(raw: bytes, problem: str) -> None:
+    from service.policy.message import draft_from_bytes
+
+    msg = b"From: me@example.co.jp\r\nTo: " + raw + b"\r\nSubject: x\r\n\r\nbody\r\n"
+    entries = parse_field(draft_from_bytes(msg).to, "to")
+    assert [e.problem for e in entries] == [problem]
+
+
+def test_name_is_address_reason_says_what_it_is() -> None:
+    from service.policy import Draft, analyze
+    from service.policy.config import Policy
+
+    report = analyze(Draft(to=("suzuki@b.jp <sato@a.co.jp>",)), Policy(), locale="en")
+    f = next(f for f in report.findings if f.code == "invalid_address")
+    assert "comma" not in f.message
+    assert "suzuki@b.jp" in f.message and "sato@a.co.jp" in f.message
