@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from service.i18n import join_list, t
 from service.policy.addresses import Entry, parse_field
 from service.policy.config import Policy
-from service.policy.domains import DomainClassifier, to_unicode
+from service.policy.domains import DomainClassifier, registrable_domain, to_unicode
 from service.policy.extract import Inspection, Limits, blocked_name, inspect_attachment
 from service.policy.model import FIELDS, Draft, Finding, Severity
 from service.policy.personal_data import PersonalData, scan_text
@@ -143,9 +143,15 @@ def many_visible_recipients(ctx: Context) -> Iterator[Finding]:
 def cross_domain_exposure(ctx: Context) -> Iterator[Finding]:
     visible = [e for e in ctx.external if e.field in VISIBLE]
     orgs: dict[str, list[str]] = defaultdict(list)
+    org_of: dict[str, str | None] = {}      # per domain; None for personal providers
+    is_personal = ctx.classifier.is_personal
     for e in visible:
-        orgs[ctx.classifier.organization(e.address or "", e.domain or "")].append(
-            e.address or "")
+        d = e.domain or ""
+        try:
+            org = org_of[d]
+        except KeyError:
+            org = org_of[d] = None if is_personal(d) else registrable_domain(d)
+        orgs[org or (e.address or "")].append(e.address or "")
     if len(orgs) > ctx.policy.max_visible_external_orgs:
         yield ctx.finding("cross_domain_exposure", Severity.WARN,
                           _unique(a for a in (x for v in orgs.values() for x in v)),
@@ -156,8 +162,12 @@ def cross_domain_exposure(ctx: Context) -> Iterator[Finding]:
 
 def personal_address_visible(ctx: Context) -> Iterator[Finding]:
     ext = ctx.external
-    exposed = [e for e in ext if e.field in VISIBLE
-               and ctx.classifier.is_personal(e.domain or "")]
+    personal: dict[str, bool] = {}
+    for e in ext:
+        d = e.domain or ""
+        if d not in personal:
+            personal[d] = ctx.classifier.is_personal(d, e.address)
+    exposed = [e for e in ext if e.field in VISIBLE and personal[e.domain or ""]]
     others = {e.address for e in ext}
     # someone else sees it when any other distinct external address exists
     flagged = [e for e in exposed if len(others) > 1 or e.address not in others]
@@ -190,11 +200,14 @@ def invalid_address(ctx: Context) -> Iterator[Finding]:
 
 def lookalike_domain(ctx: Context) -> Iterator[Finding]:
     by_domain: dict[tuple[str, str], list[Entry]] = defaultdict(list)
-    for e in ctx.valid:
+    likes: dict[str, str | None] = {}
+    cls = ctx.classifier
+    for e in ctx.external:
         d = e.domain or ""
-        if ctx.classifier.is_internal(d) or ctx.classifier.is_trusted(d):
-            continue
-        like = ctx.classifier.lookalike(d)
+        try:
+            like = likes[d]
+        except KeyError:
+            like = likes[d] = None if cls.is_trusted(d) else cls.lookalike(d)
         if like:
             by_domain[(d, like)].append(e)
     for (d, like), group in by_domain.items():
