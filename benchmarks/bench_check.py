@@ -4,7 +4,9 @@ SPEC section 9: 1,000 recipients <= 20 ms median; 10,000 <= 12x the 1,000 figure
 "cold" builds a new domain classifier per run (a new policy, nothing cached); "warm"
 reuses the service's per-policy classifier, as the running add-on does.
 
-    .venv/bin/python benchmarks/bench_check.py
+    .venv/bin/python benchmarks/bench_check.py [--cpu]
+
+Issue 12 adds: 10,000 recipients <= 60 ms (cold), also printed.
 """
 
 from __future__ import annotations
@@ -34,16 +36,22 @@ def draft(n: int) -> Draft:
                  text="会員の皆様\n\nプロジェクトは終了いたしました。\n" * 20)
 
 
+CLOCK = time.perf_counter
+
+
 def median_ms(fn, repeat: int) -> float:  # type: ignore[no-untyped-def]
     times = []
     for _ in range(repeat):
-        t0 = time.perf_counter()
+        t0 = CLOCK()
         fn()
-        times.append((time.perf_counter() - t0) * 1000)
+        times.append((CLOCK() - t0) * 1000)
     return statistics.median(times)
 
 
 def main() -> int:
+    global CLOCK
+    if "--cpu" in sys.argv:   # process CPU time: steadier than wall time on a shared machine
+        CLOCK = time.process_time
     policy = Policy(internal_domains=("example.co.jp",), trusted_domains=("partner.co.jp",))
     results = {}
     for n, repeat in ((1000, 41), (10000, 11)):
@@ -62,7 +70,9 @@ def main() -> int:
     print(f"target 1,000 <= 20 ms: {'PASS' if ok1 else 'FAIL'} ({cold1k:.2f} ms cold)")
     print(f"target 10,000 <= 12 x 1,000 ({12 * cold1k:.1f} ms): {'PASS' if ok2 else 'FAIL'} "
           f"({cold10k:.1f} ms cold, {cold10k / cold1k:.1f}x)")
-    return 0 if ok1 and ok2 else 1
+    ok3 = cold10k <= 60.0
+    print(f"target 10,000 <= 60 ms (issue 12): {'PASS' if ok3 else 'FAIL'} ({cold10k:.1f} ms cold)")
+    return 0 if ok1 and ok2 and ok3 else 1
 
 
 if __name__ == "__main__":

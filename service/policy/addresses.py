@@ -421,6 +421,12 @@ def parse_field(values: Iterable[str], field: str) -> list[Entry]:
     """Every entry of a field; each value may hold several comma-separated entries."""
     out: list[Entry] = []
     for value in values:
+        if value.__class__ is str and "," not in value and ";" not in value \
+                and "\n" not in value and "\r" not in value:
+            piece = value.strip(_BLANKS)     # one entry: split_header's answer, cheaper
+            if piece:
+                out.append(parse_entry(piece, field))
+            continue
         for piece in split_header(value):
             out.append(parse_entry(piece, field))
     return out

@@ -178,6 +178,7 @@ class DomainClassifier:
         self._blocked = PatternList(blocked)
         self._caution = PatternList(caution)
         self.internal = self._internal.domains
+        self.internal_by_domain = self._internal.domain_only   # no address entries
         self.trusted = self._trusted.domains
         self._personal_exact = _providers()
         self._personal_tree = _Tree(WITH_SUBDOMAINS)

@@ -182,6 +182,8 @@ class PatternList:
         self._addresses = frozenset(p.exact for p in self.patterns
                                     if simple and p.address and p.exact)
         self._simple = simple
+        # True when no entry needs the address (a domain alone answers ``matches``).
+        self.domain_only = not any(p.address for p in self.patterns)
         self._memo: dict[tuple[str, str], bool] = {}
         self._domain_part: PatternList | None = None
 
@@ -193,10 +195,6 @@ class PatternList:
         """Literal domains named by positive entries (for look-alike references)."""
         return tuple(dict.fromkeys(d for p in self.patterns if (d := p.domain)))
 
-    @property
-    def domain_only(self) -> bool:
-        """True when no entry needs the address (a domain alone answers ``matches``)."""
-        return not any(p.address for p in self.patterns)
 
     def matches(self, address: str, domain: str) -> bool:
         if not self.patterns:

@@ -57,9 +57,22 @@ class Context:
     @property
     def external(self) -> list[Entry]:
         if self._external is None:
-            is_internal = self.classifier.is_internal
-            self._external = [e for e in self.valid
-                              if not is_internal(e.domain or "", e.address)]
+            cls = self.classifier
+            if cls.internal_by_domain:
+                internal: dict[str, bool] = {}
+                out = []
+                for e in self.valid:
+                    d = e.domain or ""
+                    try:
+                        inside = internal[d]
+                    except KeyError:
+                        inside = internal[d] = cls.is_internal(d)
+                    if not inside:
+                        out.append(e)
+                self._external = out
+            else:
+                self._external = [e for e in self.valid
+                                  if not cls.is_internal(e.domain or "", e.address)]
         return self._external
 
     def msg(self, code: str, **params: object) -> str:
