@@ -139,6 +139,8 @@ def compile_pattern(entry: str) -> Pattern:
         uni = _glob(pattern, False) if not dom.isascii() else None
         ascii_pat = pattern if dom.isascii() else f"{local}@{_ascii_glob(dom)}"
         return Pattern(text, exclude, True, None, _glob(ascii_pat, False), uni)
+    if body.endswith(".") and not body.rstrip(".").strip(_WILD):
+        raise PatternError(entry, "names no domain")
     dom = body[:-1] if body.endswith(".") else body
     if not wild:
         nd = normalize_domain(dom)

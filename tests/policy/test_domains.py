@@ -259,3 +259,15 @@ def test_classifier_without_references_never_flags() -> None:
     assert c.lookalike("corp.co.jp.evil.com") is None
     assert not c.is_internal("corp.co.jp")
     assert not c.is_blocked("a@b.jp", "b.jp")
+
+
+@pytest.mark.parametrize("domain", [
+    "orange.fr", "libero.it", "hotmail.com.br", "comcast.net", "sfr.fr", "ktv.ne.jp",
+    "kcn.ne.jp", "tiki.ne.jp", "coara.or.jp", "fastmail.jp"])
+def test_free_mail_abroad_and_regional_japanese_isps_are_personal(domain: str) -> None:
+    assert DomainClassifier(internal=[]).is_personal(domain)
+
+
+@pytest.mark.parametrize("domain", ["orange.com", "toyota.co.jp", "ktv.jp"])
+def test_company_domains_are_not_personal(domain: str) -> None:
+    assert not DomainClassifier(internal=[]).is_personal(domain)

