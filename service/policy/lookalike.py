@@ -45,6 +45,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
+from pathlib import Path
 
 from service.policy.domains import (
     normalize_domain,
@@ -53,6 +54,7 @@ from service.policy.domains import (
     to_unicode,
 )
 
+_DATA_DIR = Path(__file__).with_name("data")
 _DATA = "confusables.txt"      # Unicode TR39 confusables, version in data/README.md
 # TR39 compares case-sensitively and some prototypes are letters a domain never shows in
 # that form: small capitals (т -> ᴛ, ԍ -> ɢ) and a few others. Domain labels are lower
@@ -63,15 +65,16 @@ _SMALL_CAPITAL = re.compile(r"^LATIN LETTER SMALL CAPITAL ([A-Z])$")
 _SEQUENCES = (("vv", "w"), ("cl", "d"))
 
 
-@cache
-def _table() -> dict[int, str]:
-    """TR39 prototypes, lower-cased and followed to their end, as a ``str.translate``
-    table; read once from the shipped ``confusables.txt``."""
-    from importlib.resources import files
+def build_table(confusables: str) -> dict[str, str]:
+    """TR39 prototypes from the text of ``confusables.txt``, lower-cased and followed to
+    their end: character -> what it reads as in a lower-case domain label.
 
-    text = files("service.policy.data").joinpath(_DATA).read_text(encoding="utf-8-sig")
+    Run once when the data is updated (``python -m service.policy.lookalike``), not at
+    run time: the result is shipped as ``data/skeleton.json`` and a test rebuilds it
+    from ``confusables.txt`` to prove they agree.
+    """
     proto: dict[str, str] = {}
-    for line in text.splitlines():
+    for line in confusables.splitlines():
         if not line or line[0] == "#":
             continue
         fields = line.split(";", 2)
@@ -101,15 +104,36 @@ def _table() -> dict[int, str]:
             v = nxt
         return v
 
-    table: dict[int, str] = {}
+    table: dict[str, str] = {}
     for c in set(proto) | set(_LOWER_FORMS) | {chr(x) for x in range(0x21, 0x7f)}:
         v = final(c)
         if v != c:
-            table[ord(c)] = v
-    for code, v in list(table.items()):
-        if any(ord(ch) in table for ch in v):
-            table[code] = "".join(table.get(ord(ch), ch) for ch in v)
-    return table
+            table[c] = v
+    for c, v in list(table.items()):
+        if any(ch in table for ch in v):
+            table[c] = "".join(table.get(ch, ch) for ch in v)
+    return dict(sorted(table.items()))
+
+
+_TABLE = "skeleton.json"     # build_table(confusables.txt), shipped
+
+
+@cache
+def _table() -> dict[int, str]:
+    """The shipped skeleton table as a ``str.translate`` table (read once, ~ms)."""
+    import json
+
+    data = json.loads((_DATA_DIR / _TABLE).read_text(encoding="utf-8"))
+    return {ord(k): v for k, v in data.items()}
+
+
+def _build_files() -> None:
+    import json
+
+    table = build_table((_DATA_DIR / _DATA).read_text(encoding="utf-8-sig"))
+    out = json.dumps(table, ensure_ascii=False, indent=0, sort_keys=True) + "\n"
+    (_DATA_DIR / _TABLE).write_text(out, encoding="utf-8")
+    print(f"{_DATA_DIR / _TABLE}: {len(table)} characters")
 
 
 @lru_cache(maxsize=1 << 14)
@@ -336,3 +360,7 @@ def resembles(domain: str, references: Sequence[str]) -> str | None:
     if not d or not refs.shapes or refs.within(d):
         return None
     return refs.match(_shape(d))
+
+
+if __name__ == "__main__":
+    _build_files()

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from service.policy import lookalike
 from service.policy.lookalike import allowance, osa_distance, resembles, skeleton
 
 REFERENCES = ("example.co.jp", "jipdec.or.jp", "corp.co.jp", "sendguard.jp", "ibm.com",
@@ -231,12 +234,25 @@ def test_skeleton_keeps_different_words_apart() -> None:
 
 
 def test_confusables_data_is_unicode_tr39_with_its_version() -> None:
-    from importlib.resources import files
+    data = Path(lookalike.__file__).with_name("data")
+    text = (data / "confusables.txt").read_text(encoding="utf-8-sig")
+    assert "Unicode Security Mechanisms for UTS #39" in text[:400]
+    assert "# Version: 17.0.0" in text[:400]
+    assert text.rstrip().endswith("# total: 6565")
 
-    head = files("service.policy.data").joinpath("confusables.txt").read_text(
-        encoding="utf-8-sig")[:400]
-    assert "Unicode Security Mechanisms for UTS #39" in head
-    assert "# Version: 17.0.0" in head
+
+def test_shipped_skeleton_table_is_built_from_the_shipped_confusables() -> None:
+    """data/skeleton.json is lookalike.build_table(confusables.txt), nothing else."""
+    import json
+
+    data = Path(lookalike.__file__).with_name("data")
+    built = lookalike.build_table((data / "confusables.txt").read_text(encoding="utf-8-sig"))
+    shipped = json.loads((data / "skeleton.json").read_text(encoding="utf-8"))
+    assert built == shipped
+    for letter, spoofs in {"k": "к", "m": "м", "t": "т", "b": "ь", "g": "ԍ", "v": "ѵ",
+                           "i": "іι", "o": "оοօ0"}.items():
+        for c in spoofs:
+            assert built.get(c, c) == built.get(letter, letter), c
 
 
 def test_zero_false_alarms_on_two_real_lists() -> None:
