@@ -23,6 +23,7 @@ _REPLY_HEADER = re.compile(
     r"On .{1,200}\bwrote:\s*$"                           # Gmail / Apple Mail (en)
     r"|.{1,200}(?:さんは|さんが)書きました[:：]?\s*$"       # Gmail (ja)
     r"|.{0,200}\d{4}年\d{1,2}月\d{1,2}日.{0,80}(?:書きました|wrote)[:：]?\s*$"
+    r"|.{0,40}\d{4}年\d{1,2}月\d{1,2}日.{0,120}<[^<>\s]+@[^<>\s]+>\s*[:：]\s*$"  # Gmail (ja)
     r"|-{2,}\s*(?:Original Message|元のメッセージ|Forwarded message|転送されたメッセージ"
     r"|Forwarded Message)\s*-{2,}\s*$"
     r"|(?:From|差出人|送信者)\s*[:：].{1,300}$"                # Outlook's header block

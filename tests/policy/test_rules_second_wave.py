@@ -95,6 +95,11 @@ CASES = [
          "missing_attachment", False),
     Case("missing-att-quoted-en", {"to": EXT, "text": REPLY_EN}, "missing_attachment", False),
     Case("missing-att-quoted-ja", {"to": EXT, "text": REPLY_JA}, "missing_attachment", False),
+    Case("missing-att-gmail-ja-unquoted", {"to": EXT, "text": (
+        "承知しました。\n\n2026年12月1日(月) 10:00 田中 <t@x.jp>:\n資料を添付します。\n")},
+         "missing_attachment", False),
+    Case("missing-att-own-date-line-kept", {"to": EXT, "text": (
+        "2026年12月1日の議事録を添付します。\n")}, "missing_attachment", True),
     Case("missing-att-outlook-quote", {"to": EXT, "text": OUTLOOK}, "missing_attachment",
          False),
     Case("missing-att-gmail-html-quote", {"to": EXT, "html": (
