@@ -204,6 +204,16 @@ def _convert(kind: str, value: Any) -> Any:
     items = [v.strip() for v in value]
     if any(not v for v in items):
         raise ValueError("must not contain empty strings")
+    if kind == "domains":     # plain domains, no patterns (kept for keys that need them)
+        from service.policy.domains import normalize_domain
+
+        out_domains = []
+        for v in items:
+            d = normalize_domain(v)
+            if d is None:
+                raise ValueError(f"'{v}' is not a valid domain")
+            out_domains.append(d)
+        return tuple(out_domains)
     if kind == "patterns":
         from service.policy.patterns import compile_pattern
 
