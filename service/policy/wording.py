@@ -68,7 +68,8 @@ _DENIAL_AFTER = re.compile(
     r"|will follow|to follow|later|separately|not\b|n't\b|:\s*none)", re.I)
 _DENIAL_BEFORE = re.compile(
     r"(?:\bno|\bwithout|\bnot|n't|\bany|\band|\bits|\bor|及び|および|並びに|ならびに|や|前回|先日"
-    r"|昨日|以前)\s*(?:an?\s+|the\s+|its\s+|any\s+)?$", re.I)
+    r"|昨日|以前)\s*(?:an?\s+|the\s+|its\s+|any\s+)?$"
+    r"|郵送|郵便|別便|宅配|書留|ファックス|ＦＡＸ|fax|by post|by mail", re.I)
 
 
 def mentions_attachment(text: str) -> str | None:

@@ -100,6 +100,8 @@ CASES = [
          "missing_attachment", False),
     Case("missing-att-own-date-line-kept", {"to": EXT, "text": (
         "2026年12月1日の議事録を添付します。\n")}, "missing_attachment", True),
+    Case("missing-att-by-post", {"to": EXT, "text": "請求書は郵送にて送付します。"},
+         "missing_attachment", False),
     Case("missing-att-outlook-quote", {"to": EXT, "text": OUTLOOK}, "missing_attachment",
          False),
     Case("missing-att-gmail-html-quote", {"to": EXT, "html": (
