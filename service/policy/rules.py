@@ -297,11 +297,13 @@ def confidential_keyword(ctx: Context) -> Iterator[Finding]:
     for att in ctx.draft.attachments:
         places.append((att.filename, t("place.attachment_name", ctx.locale,
                                        name=att.filename).strip(), att.filename))
-    recipients = _unique(e.address or "" for e in ctx.external)
+    recipients: list[str] | None = None
     for where, place, text in places:
         folded = _fold(text)
         hits = [k for k, fk in keywords if fk and fk in folded]
         if hits:
+            if recipients is None:
+                recipients = _unique(e.address or "" for e in ctx.external)
             yield ctx.finding("confidential_keyword", Severity.WARN, recipients, where,
                               keyword="」「".join(hits) if ctx.locale == "ja"
                               else '", "'.join(hits), place=place)
@@ -357,6 +359,8 @@ PROTECTION_KINDS = ("zip", "office", "pdf")
 
 def password_zip_attached(ctx: Context) -> Iterator[Finding]:
     """The sender's own password-protected file: the password would follow by mail (PPAP)."""
+    if not ctx.draft.attachments:
+        return
     from service.policy.encryption import protection
 
     recipients = _unique(e.address or "" for e in ctx.external)
@@ -402,10 +406,12 @@ def personal_data(ctx: Context) -> Iterator[Finding]:
         sources.append((att.filename, t("place.attachment", ctx.locale,
                                         name=att.filename).strip(),
                         lambda ins=ins: _scan_all(ins)))   # type: ignore[misc]
-    recipients = _unique(e.address or "" for e in ctx.external)
+    recipients: list[str] | None = None
     for where, place, scan in sources:
         found = scan()
         if found.total >= threshold:
+            if recipients is None:
+                recipients = _unique(e.address or "" for e in ctx.external)
             counts = found.summary()
             kinds = join_list([t("kind." + k, ctx.locale, n=n) for k, n in counts.items() if n],
                               ctx.locale)
