@@ -408,3 +408,50 @@ def test_name_is_address_reason_says_what_it_is() -> None:
     f = next(f for f in report.findings if f.code == "invalid_address")
     assert "comma" not in f.message
     assert "suzuki@b.jp" in f.message and "sato@a.co.jp" in f.message
+
+
+# What each message of CPython's own e-mail test corpus (Lib/test/test_email/data, written
+# by the stdlib's authors, not us) should give: the entries we refuse, and why.
+CORPUS_PROBLEMS = {
+    ("msg_05.txt", "baz"): "no_domain",
+    ("msg_15.txt", "XX"): "no_domain",
+    ("msg_26.txt", "timbo@jeeves.wooster.local"): "invalid_domain",
+}
+
+
+def test_cpython_email_corpus_addresses_agree_with_the_stdlib() -> None:
+    """Every address we accept is one the stdlib's parser finds too; every refusal is
+    one we expect. Nothing raises."""
+    import sysconfig
+    from email import message_from_bytes
+    from email import policy as email_policy
+    from email.utils import getaddresses
+    from pathlib import Path
+
+    from service.errors import MessageError
+    from service.policy.message import draft_from_bytes
+    from tests.support.parts import unavailable
+
+    corpus = Path(sysconfig.get_paths()["stdlib"]) / "test" / "test_email" / "data"
+    files = sorted(corpus.glob("msg_*.txt"))
+    if len(files) < 40:
+        unavailable(f"CPython's e-mail test corpus ({corpus})")
+    refused: dict[tuple[str, str], str] = {}
+    accepted = 0
+    for path in files:
+        raw = path.read_bytes()
+        try:
+            draft = draft_from_bytes(raw)
+        except MessageError:
+            continue
+        msg = message_from_bytes(raw, policy=email_policy.compat32)
+        for name in ("to", "cc"):
+            std = {a.lower() for _, a in getaddresses(msg.get_all(name, [])) if a}
+            for e in parse_field(draft.entries(name), name):
+                if e.address is None:
+                    refused[(path.name, e.raw)] = e.problem or ""
+                else:
+                    accepted += 1
+                    assert e.address in std, (path.name, e)
+    assert accepted >= 30
+    assert refused == CORPUS_PROBLEMS
