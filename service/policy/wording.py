@@ -60,14 +60,14 @@ def strip_quoted(text: str) -> str:
 # Phrases that say "a file is attached" (after NFKC + case folding).
 _PHRASES = re.compile(
     r"添付ファイル|添付資料|添付|別添|同封|送付(?:します|いたします|致します)"
-    r"|\battach(?:ed|ing|ment|ments)?\b|\benclos(?:ed|ing|ure)\b", re.I)
+    r"|\battach(?:ed|ing|ment|ments)?\b|\benclos(?:ed|ure)\b", re.I)
 # Nearby words that deny it (within the same short stretch after or before the phrase).
 _DENIAL_AFTER = re.compile(
     r"^[^。.!?！？\n]{0,12}?(?:ありません|ございません|ない|無い|なし|無し|不要|しません"
     r"|しておりません|していません|できません|できなかった|忘れ|漏れ|後ほど|後日|別途|別メール"
     r"|will follow|to follow|later|separately|not\b|n't\b|:\s*none)", re.I)
 _DENIAL_BEFORE = re.compile(
-    r"(?:\bno|\bwithout|\bnot|n't|\bany|\band|\bits|\bor|及び|および|並びに|ならびに|や|前回|先日"
+    r"(?:\bno|\bwithout|\bnot|n't|\bany|\ban|\band|\bits|\bor|及び|および|並びに|ならびに|や|前回|先日"
     r"|昨日|以前)\s*(?:an?\s+|the\s+|its\s+|any\s+)?$"
     r"|郵送|郵便|別便|宅配|書留|ファックス|ＦＡＸ|fax|by post|by mail", re.I)
 
