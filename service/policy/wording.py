@@ -63,7 +63,7 @@ _PHRASES = re.compile(
     r"|\battach(?:ed|ing|ment|ments)?\b|\benclos(?:ed|ure)\b", re.I)
 # Nearby words that deny it (within the same short stretch after or before the phrase).
 _DENIAL_AFTER = re.compile(
-    r"^[^。.!?！？\n]{0,12}?(?:ありません|ございません|ない|無い|なし|無し|不要|しません"
+    r"^[^。.!?！？\n]{0,12}?(?:ありません|ございません|ない|無い|なし|無し|不要|しません|を含|含め"
     r"|しておりません|していません|できません|できなかった|忘れ|漏れ|後ほど|後日|別途|別メール"
     r"|will follow|to follow|later|separately|not\b|n't\b|:\s*none)", re.I)
 _DENIAL_BEFORE = re.compile(

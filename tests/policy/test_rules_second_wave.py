@@ -100,6 +100,9 @@ CASES = [
          "missing_attachment", False),
     Case("missing-att-own-date-line-kept", {"to": EXT, "text": (
         "2026年12月1日の議事録を添付します。\n")}, "missing_attachment", True),
+    Case("missing-att-disclaimer-ja-including", {"to": EXT, "text": (
+        "よろしくお願いします。\n本メール（添付ファイルを含む）の内容は機密情報です。")},
+         "missing_attachment", False),
     Case("missing-att-by-post", {"to": EXT, "text": "請求書は郵送にて送付します。"},
          "missing_attachment", False),
     Case("missing-att-outlook-quote", {"to": EXT, "text": OUTLOOK}, "missing_attachment",
