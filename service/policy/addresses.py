@@ -217,7 +217,14 @@ def _display(name: str) -> str:
     return name
 
 
+# One bare word without any @ (a name typed alone, a piece of a pasted list): no domain,
+# without the full path's tokenising (50,000 of them in one pasted line must stay fast).
+_BARE = re.compile(r'[^\s@\uff20\ufe6b<>()\[\]",;:\\\x00-\x1f\x7f-\x9f]+')
+
+
 def _parse_slow(raw: str, s: str, field: str) -> Entry:
+    if len(s) <= _LONG and _BARE.fullmatch(s) and raw.find("\n") < 0 and "\r" not in raw:
+        return _new_entry(Entry, (raw, field, None, "", None, "no_domain", ()))
     tokens = _tokens(raw)
     found = tuple(dict.fromkeys(tokens))
     several = "missing_separator" if len(tokens) > 1 else "syntax"
