@@ -24,6 +24,7 @@ DEFAULT_MAX_TOTAL_SIZE = 10 * 1024 * 1024      # "10MB"
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(b|kb|kib|mb|mib|gb|gib)?\s*$", re.I)
 _SIZE_UNIT = {None: 1, "b": 1, "kb": 1024, "kib": 1024, "mb": 1024 ** 2, "mib": 1024 ** 2,
               "gb": 1024 ** 3, "gib": 1024 ** 3}
+LANGUAGES = ("ja", "en")
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhd]?)\s*$")
 _UNIT = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -33,6 +34,8 @@ class Policy:
     # [organization]
     internal_domains: tuple[str, ...] = ()
     trusted_domains: tuple[str, ...] = ()
+    default_language: str = "en"      # cards when Gmail does not send the user's locale
+    default_time_zone: str = "UTC"    # times on cards when Gmail does not send the zone
     # [recipients]
     max_visible_external: int = 10
     max_visible_external_orgs: int = 1
@@ -65,7 +68,8 @@ class Policy:
 
 # section -> key -> (field name, kind)
 SCHEMA: dict[str, dict[str, str]] = {
-    "organization": {"internal_domains": "patterns", "trusted_domains": "patterns"},
+    "organization": {"internal_domains": "patterns", "trusted_domains": "patterns",
+                     "default_language": "language", "default_time_zone": "time_zone"},
     "recipients": {
         "max_visible_external": "count",
         "max_visible_external_orgs": "count",
@@ -195,6 +199,12 @@ def _convert(kind: str, value: Any) -> Any:
         if value not in DELIVERY_METHODS:
             raise ValueError(f"must be one of {', '.join(DELIVERY_METHODS)}")
         return value
+    if kind == "language":
+        if value not in LANGUAGES:
+            raise ValueError(f"must be one of {', '.join(LANGUAGES)}")
+        return value
+    if kind == "time_zone":
+        return _time_zone(value)
     if kind == "release_mode":
         if value not in RELEASE_MODES:
             raise ValueError(f"must be one of {', '.join(RELEASE_MODES)}")
@@ -226,6 +236,19 @@ def _convert(kind: str, value: Any) -> Any:
     if kind == "extensions":
         return tuple(v.lower() if v.startswith(".") else "." + v.lower() for v in items)
     return tuple(items)
+
+
+def _time_zone(value: Any) -> str:
+    """An IANA zone name this machine knows (``Asia/Tokyo``), checked with zoneinfo."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("must be an IANA time zone name such as \"Asia/Tokyo\"")
+    try:
+        ZoneInfo(value.strip())
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"'{value}' is not a known IANA time zone (e.g. \"Asia/Tokyo\")") from None
+    return value.strip()
 
 
 def _tname(value: Any) -> str:
