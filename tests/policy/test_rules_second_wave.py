@@ -233,3 +233,46 @@ def test_cpython_email_corpus_raises_no_new_finding() -> None:
         report = analyze(draft, Policy(internal_domains=("python.org",)))
         seen += [(path.name, f.code) for f in report.findings if f.code in SECOND_WAVE]
     assert seen == []
+
+
+@pytest.mark.parametrize("locale", ["ja", "en"])
+def test_card_explains_each_new_finding(locale: str) -> None:
+    """On the add-on card each new finding shows its message and what to do, and the
+    card parses as google.apps.card_v1.Card."""
+    import json
+
+    from google.apps.card_v1 import Card
+
+    from service.addon import markup
+    from service.addon.cards import finding_sections
+    from service.i18n import t
+
+    findings = []
+    for code in sorted(SECOND_WAVE):
+        case = next(c for c in CASES if c.code == code and c.fires)
+        report = analyze(_draft(case.draft), Policy(**case.policy), locale=locale)
+        findings.append(next(f for f in report.findings if f.code == code))
+    card = markup.card("SendGuard", finding_sections(findings, locale))
+    Card.from_json(json.dumps(card))
+    strings: list[str] = []
+
+    def walk(node: object) -> None:
+        if isinstance(node, str):
+            strings.append(node)
+        elif isinstance(node, dict):
+            for v in node.values():
+                walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+
+    walk(card)
+    text = "\n".join(strings)
+    import html
+
+    def shown(s: str) -> bool:   # card text is HTML-escaped where it may hold markup
+        return s in text or html.escape(s) in text or html.escape(s, quote=False) in text
+
+    for f in findings:
+        assert shown(f.message)
+        assert shown(t("hint." + f.code, locale))
