@@ -4,7 +4,9 @@ SPEC section 9: 1,000 recipients <= 20 ms median; 10,000 <= 12x the 1,000 figure
 "cold" builds a new domain classifier per run (a new policy, nothing cached); "warm"
 reuses the service's per-policy classifier, as the running add-on does.
 
-    .venv/bin/python benchmarks/bench_check.py [--cpu]
+    .venv/bin/python benchmarks/bench_check.py [--wall]
+
+Times are the process's CPU time (``--wall`` for wall time): this 2-core machine is shared.
 
 Issue 12 adds: 10,000 recipients <= 60 ms (cold), also printed.
 """
@@ -14,6 +16,8 @@ from __future__ import annotations
 import statistics
 import sys
 import time
+
+from benchlib import result
 
 from service.policy import Draft, analyze
 from service.policy.config import Policy
@@ -36,7 +40,7 @@ def draft(n: int) -> Draft:
                  text="会員の皆様\n\nプロジェクトは終了いたしました。\n" * 20)
 
 
-CLOCK = time.perf_counter
+CLOCK = time.process_time   # CPU time: steadier than wall time on a shared machine
 
 
 def median_ms(fn, repeat: int) -> float:  # type: ignore[no-untyped-def]
@@ -50,8 +54,8 @@ def median_ms(fn, repeat: int) -> float:  # type: ignore[no-untyped-def]
 
 def main() -> int:
     global CLOCK
-    if "--cpu" in sys.argv:   # process CPU time: steadier than wall time on a shared machine
-        CLOCK = time.process_time
+    if "--wall" in sys.argv:
+        CLOCK = time.perf_counter
     policy = Policy(internal_domains=("example.co.jp",), trusted_domains=("partner.co.jp",))
     results = {}
     for n, repeat in ((1000, 41), (10000, 11)):
@@ -65,13 +69,12 @@ def main() -> int:
         print(f"check {n:>6} recipients: cold median {results[n][0]:8.2f} ms, "
               f"warm median {results[n][1]:8.2f} ms  ({repeat} runs)")
     cold1k, cold10k = results[1000][0], results[10000][0]
-    ok1 = cold1k <= 20.0
-    ok2 = cold10k <= 12 * cold1k
-    print(f"target 1,000 <= 20 ms: {'PASS' if ok1 else 'FAIL'} ({cold1k:.2f} ms cold)")
-    print(f"target 10,000 <= 12 x 1,000 ({12 * cold1k:.1f} ms): {'PASS' if ok2 else 'FAIL'} "
-          f"({cold10k:.1f} ms cold, {cold10k / cold1k:.1f}x)")
-    ok3 = cold10k <= 60.0
-    print(f"target 10,000 <= 60 ms (issue 12): {'PASS' if ok3 else 'FAIL'} ({cold10k:.1f} ms cold)")
+    ok1 = result("check 1,000 recipients, in-process median (cold)", cold1k, 20.0, "ms")
+    ok2 = result("check 10,000 recipients vs 1,000 (cold)", cold10k / cold1k, 12.0, "x",
+                 detail=f"{cold10k:.1f} ms")
+    ok3 = result("check 10,000 recipients, in-process median (cold, issue 12)", cold10k,
+                 60.0, "ms", detail="process CPU time" if CLOCK is time.process_time
+                 else "wall time")
     return 0 if ok1 and ok2 and ok3 else 1
 
 

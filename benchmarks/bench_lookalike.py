@@ -22,6 +22,8 @@ from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
 
+from benchlib import result
+
 from service.policy.domains import normalize_domain, public_suffix, registrable_domain
 from service.policy.lookalike import resembles
 
@@ -191,13 +193,15 @@ def main() -> int:
     for fuzzer, (c, n) in sorted(by.items()):
         print(f"  {fuzzer:18} {c:5}/{n:<5} {100 * c / n:5.1f}%")
     print(f"catch rate: {overall:.1f}% overall, {long6:.1f}% for names of 6+ letters")
-    fa = false_alarms(verbose)
-    total_fa = 0
-    for name, (flagged, checked) in fa.items():
-        total_fa += flagged
+    # Targets: above issue 13's starting point (85 % overall, 96 % for 6+ letters).
+    ok = result("look-alike typo-squats caught, overall", overall, 85.0, "%",
+                higher_is_better=True, detail=f"{total} generated")
+    ok &= result("look-alike typo-squats caught, names of 6+ letters", long6, 96.0, "%",
+                 higher_is_better=True)
+    for name, (flagged, checked) in false_alarms(verbose).items():
         print(f"false alarms on {name}: {flagged} of {checked}")
-    ok = total_fa == 0
-    print(f"target: zero false alarms: {'PASS' if ok else 'FAIL'}")
+        ok &= result(f"look-alike false alarms on the {name}", flagged, 0, "domains",
+                     detail=f"of {checked}")
     return 0 if ok else 1
 
 
