@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import functools
 import hashlib
 import hmac
 import json
@@ -584,8 +585,18 @@ def _check_hosted_domain(caller: Caller, domains: tuple[str, ...]) -> None:
     hd = caller.hosted_domain
     if not hd:
         _reject("the account is not a Google Workspace account (no hd claim)")
-    if domains and not any(hd == d or hd.endswith("." + d) for d in domains):
+    if domains and not _domain_list(domains).matches_domain(hd):
         _reject(f"hosted domain {_shown(hd)} is not one of the organisation's")
+
+
+@functools.lru_cache(maxsize=8)
+def _domain_list(entries: tuple[str, ...]) -> Any:
+    """The policy's list semantics (SPEC 10.1): ``example.jp`` with its subdomains,
+    ``*.example.jp`` subdomains only, ``-x.example.jp`` an exception; address entries
+    (``@example.jp``, ``sato@example.jp``) name no hosted domain and are not used."""
+    from service.policy.patterns import PatternList
+
+    return PatternList(entries)
 
 
 _BEARER = re.compile(r"[Bb][Ee][Aa][Rr][Ee][Rr] (\S+)")

@@ -101,6 +101,14 @@ HD_CASES: dict[str, tuple[str, dict[str, Any], str, bool]] = {
     "workspace_domains names the org": (SENDER, {"hd": "mitsubachi.co.jp"}, WORKSPACE_POLICY,
                                         True),
     "workspace_domains replaces internal_domains": (SENDER, {}, WORKSPACE_POLICY, False),
+    "pattern: subdomains only, hd is the parent": (
+        SENDER, {}, f'[organization]\ninternal_domains = ["*.{INTERNAL}"]\n', False),
+    "pattern: subdomains only, hd is one": (
+        SENDER, {"hd": f"branch.{INTERNAL}"},
+        f'[organization]\ninternal_domains = ["*.{INTERNAL}"]\n', True),
+    "pattern: an exception excludes the hd": (
+        SENDER, {"hd": f"branch.{INTERNAL}"},
+        f'[organization]\ninternal_domains = ["{INTERNAL}", "-branch.{INTERNAL}"]\n', False),
     "no domains configured: any workspace": ("eve@evil-corp.example", {}, "", True),
     "no domains configured: no consumer": ("eve@gmail.com", {"hd": None}, "", False),
 }
