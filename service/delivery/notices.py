@@ -19,8 +19,9 @@ from typing import Any
 
 from service.config import Config
 from service.delivery.mailer import sender_address
+from service.delivery.when import format_time
 from service.errors import InputError
-from service.i18n import t
+from service.i18n import t, tn
 from service.storage import Package
 
 CODE_MINUTES = 10
@@ -48,14 +49,16 @@ def address(addr: str, display_name: str = "") -> Address:
         raise InputError("not a single e-mail address") from None
 
 
-def when(value: datetime) -> str:
-    return f"{value:%Y-%m-%d %H:%M} UTC"
-
-
-def _both(key: str, **params: Any) -> str:
+def _both(key: str, n: int | None = None, **params: Any) -> str:
+    """The body in Japanese then English; ``datetime`` values are written in each
+    language's zone (Japan time in Japanese, never a bare UTC)."""
     sep = t("delivery.mail.separator", "en")
-    parts = [t(key, loc, **params) + "\n\n" + t("delivery.mail.signature", loc)
-             for loc in LOCALES]
+    parts = []
+    for loc in LOCALES:
+        local = {k: format_time(v, loc) if isinstance(v, datetime) else v
+                 for k, v in params.items()}
+        text = t(key, loc, **local) if n is None else tn(key, loc, n, **local)
+        parts.append(text + "\n\n" + t("delivery.mail.signature", loc))
     return f"\n\n{sep}\n\n".join(parts) + "\n"
 
 
@@ -82,9 +85,8 @@ def new_mail(config: Config, to: str, subject_key: str, body: str, now: datetime
 def key_notice(config: Config, package: Package, to: str, link: str,
                now: datetime) -> EmailMessage:
     """The notice holding only the link to the key page (never the password)."""
-    body = _both("delivery.mail.notice_body", sender=package.sender,
-                 zip_name=package.zip_filename, count=len(package.file_names), link=link,
-                 expires=when(package.expires_at))
+    body = _both("delivery.mail.notice_body", len(package.file_names), sender=package.sender,
+                 zip_name=package.zip_filename, link=link, expires=package.expires_at)
     return new_mail(config, to, "delivery.mail.notice_subject", body, now)
 
 
@@ -96,6 +98,5 @@ def code_mail(config: Config, to: str, code: str, now: datetime) -> EmailMessage
 def retrieved_mail(config: Config, package: Package, by: str, now: datetime) -> EmailMessage:
     """Tells the sender who retrieved the key first, so a wrong person shows up at once."""
     body = _both("delivery.mail.retrieved_body", zip_name=package.zip_filename,
-                 count=len(package.file_names), package_id=package.id, address=by,
-                 at=when(now))
+                 package_id=package.id, address=by, at=now)
     return new_mail(config, package.sender, "delivery.mail.retrieved_subject", body, now)
