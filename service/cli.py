@@ -23,7 +23,8 @@ EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
 def main(argv: Sequence[str] | None = None) -> int:
     locale = locale_from_env()
-    parser = build_parser(locale)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(locale, only=_command_of(argv))
     try:
         args, extra = parser.parse_known_args(argv)
         if extra and not getattr(args, "passthrough", False):
@@ -50,7 +51,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except OSError as exc:     # a file the command itself opens (output, CSV, ...)
         where = exc.filename if exc.filename is not None else t("cli.a_file", locale)
-        _error(t("cli.unreadable", locale, path=where,
+        _error(t("cli.file_error", locale, path=where,
                  reason=exc.strerror or type(exc).__name__), locale)
         return EXIT_ERROR
     except Exception as exc:
@@ -140,7 +141,15 @@ def _usage_text(message: str, locale: str) -> str:
     return message
 
 
-def build_parser(locale: str = "en") -> argparse.ArgumentParser:
+def _command_of(argv: list[str]) -> str | None:
+    """The sub-command named on the command line, if it is one whose parser needs no
+    other module: then only that one is built (``check`` starts without importing the
+    modules of the others)."""
+    first = next((a for a in argv if not a.startswith("-")), None)
+    return first if first == "check" else None
+
+
+def build_parser(locale: str = "en", only: str | None = None) -> argparse.ArgumentParser:
     Parser.locale = locale
     p = Parser(prog="sendguard",
                description="SendGuard: catch e-mail misdelivery before it leaves.")
@@ -155,7 +164,8 @@ def build_parser(locale: str = "en") -> argparse.ArgumentParser:
                    help="exit 1 when a finding at or above this severity exists")
     c.set_defaults(handler=cmd_check)
 
-    _register_more(sub)
+    if only is None:
+        _register_more(sub)
     return p
 
 

@@ -109,6 +109,17 @@ def _actor() -> str:
 
 
 @contextlib.contextmanager
+def _package_named(package_id: str, locale: str) -> Iterator[None]:
+    """A package id nobody has: say which, and where to look."""
+    from service.errors import NotFoundError
+
+    try:
+        yield
+    except NotFoundError:
+        raise NotFoundError(t("cli.no_package", locale, package_id=package_id)) from None
+
+
+@contextlib.contextmanager
 def _store(config: Config) -> Iterator[Store]:
     from service.storage import Store
 
@@ -283,7 +294,7 @@ def cmd_keys_list(args: argparse.Namespace, locale: str) -> int:
 
 def cmd_keys_show(args: argparse.Namespace, locale: str) -> int:
     config = Config.from_env()
-    with _store(config) as store:
+    with _store(config) as store, _package_named(args.package_id, locale):
         package = store.get_package(args.package_id)
         grants = store.list_grants(package.id)
     if args.json:
@@ -309,7 +320,7 @@ def cmd_keys_show(args: argparse.Namespace, locale: str) -> int:
 
 def cmd_keys_revoke(args: argparse.Namespace, locale: str) -> int:
     config = Config.from_env()
-    with _store(config) as store:
+    with _store(config) as store, _package_named(args.package_id, locale):
         package = store.revoke(args.package_id, _actor(), _now())
     print(t("delivery.cli.revoked", locale, package_id=package.id))
     return 0
@@ -321,7 +332,7 @@ def cmd_keys_release(args: argparse.Namespace, locale: str) -> int:
     from service.protect.keywrap import wrapper_from_config
 
     config = Config.from_env()
-    with _store(config) as store:
+    with _store(config) as store, _package_named(args.package_id, locale):
         package, sent = release_package(store, mailer_from_config(config), config,
                                         wrapper_from_config(config), args.package_id,
                                         _actor(), _now())
