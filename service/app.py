@@ -15,7 +15,7 @@ def create_app(config: Config | None = None, *, services: Services | None = None
     svc = services or Services(config)
     svc.init_app(app)
     if config.production:
-        svc.policy   # read before the first request: never serve on a policy it cannot read
+        _ = svc.policy   # read before the first request: never serve on a broken policy
 
     import service.addon.errors as addon_errors
     import service.delivery.routes as delivery_routes

@@ -22,7 +22,7 @@ def healthz() -> ResponseReturnValue:
     sv = services()
     checks: dict[str, str] = {}
     try:
-        sv.policy   # loaded once at start by serve/dev; loads here otherwise
+        _ = sv.policy   # loaded once at start by serve/dev; loads here otherwise
         checks["policy"] = "ok"
     except SendGuardError as exc:
         log.error("healthz: the policy cannot be loaded: %s", exc.public_message)

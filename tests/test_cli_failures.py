@@ -185,7 +185,7 @@ def test_production_app_refuses_to_build_on_a_broken_policy(work: Path) -> None:
 
     cfg = Config(env="production", var_dir=work, policy_path=str(work / "broken.toml"),
                  database_url="postgresql://u@127.0.0.1:1/x", base_url="https://k.example")
-    with pytest.raises(PolicyError, match="broken.toml:2"):
+    with pytest.raises(PolicyError, match=r"broken\.toml:2"):
         create_app(cfg)
 
 
