@@ -180,7 +180,7 @@ def test_dev_log_has_no_token_and_stays_quiet(tmp_path: Path) -> None:
         proc.communicate(timeout=30)
 
 
-class socketless_port:  # noqa: N801 - used as a context manager like a function
+class socketless_port:
     """A free loopback port, released before the server binds it."""
 
     def __enter__(self) -> int:
