@@ -2,10 +2,11 @@
 
 The key page is server-rendered HTML in Japanese or English (``Accept-Language``, or the
 ``lang`` toggle). GET only shows; POST ``action=send_code`` mails a code, POST
-``action=reveal`` checks one; each POST answers with a redirect to the GET
-(Post/Redirect/Get), so Reload and Back never repeat an action. A right code sets a
-10-minute session cookie (``session``) with which the GET shows the password again
-(Reload, Back, the language switch) without a new code or another counted reveal. A wrong
+``action=reveal`` checks one; each POST but a right code answers with a redirect to the GET
+(Post/Redirect/Get), so Reload and Back never repeat an action. A right code shows the
+password at once and sets a 10-minute session cookie (``session``) with which the page
+shows it again (Reload, Back, the language switch) without a new code or another counted
+reveal. A wrong
 code leaves the visitor on the code form with the tries left; a link that works no more
 says why and what to do (``ENDED_STATUS``); an unknown link says nothing more. Every
 response under ``/k/`` (404 and 405 included) carries a strict CSP (a per-response nonce
@@ -42,7 +43,7 @@ from flask.typing import ResponseReturnValue
 from werkzeug.wrappers import Response
 
 from service.delivery import codes, csrf, session
-from service.delivery.keypage import KeyPage, Visit, mask
+from service.delivery.keypage import KeyPage, Revealed, Visit, mask
 from service.delivery.mailer import MailerError
 from service.delivery.release import base_url, release_tick
 from service.delivery.when import format_clock, format_time
@@ -196,6 +197,20 @@ def _seen(token: str, visit: Visit) -> bool:
                          services().clock())
 
 
+def _password(shown: Revealed, token: str, cookie: str | None) -> Response:
+    """The password page: straight in the answer to the right code (a client without
+    cookies still gets it), and again on Reload, Back and the language switch for as long
+    as the session cookie set here lives."""
+    value = cookie or request.cookies.get(session.cookie_name(_secure()))
+    until = datetime.fromtimestamp(session.until(value) or 0, UTC)
+    resp = _render("password", password=shown.password, zip_name=shown.package.zip_filename,
+                   until=format_clock(until, _locale()))
+    if cookie is not None:
+        resp.set_cookie(session.cookie_name(_secure()), cookie, max_age=session.LIFETIME_S,
+                        httponly=True, samesite="Strict", secure=_secure(), path="/")
+    return resp
+
+
 @bp.get("/k/<token>")
 def key_page(token: str) -> ResponseReturnValue:
     sv = services()
@@ -208,12 +223,9 @@ def key_page(token: str) -> ResponseReturnValue:
     locale = _locale()
     if _seen(token, visit):
         try:
-            shown = page.show_again(visit, now)
+            return _password(page.show_again(visit, now), token, None)
         except LinkEndedError as exc:
             return _ended(exc.reason, visit)
-        until = session.until(request.cookies.get(session.cookie_name(_secure())))
-        return _render("password", password=shown.password, zip_name=shown.package.zip_filename,
-                       until=format_clock(datetime.fromtimestamp(until or 0, UTC), locale))
     try:
         visit = page.open(token, now)
     except LinkEndedError as exc:
@@ -256,14 +268,12 @@ def key_action(token: str) -> ResponseReturnValue:
             page.send_code(token, now)
             return _redirect(token)
         if action == "reveal":
+            visit = page.find(token)
+            if _seen(token, visit):         # Reload of this very answer: show it again
+                return _password(page.show_again(visit, now), token, None)
             revealed = page.reveal(token, form.get("code", ""), now)
-            resp = _redirect(token)
-            resp.set_cookie(session.cookie_name(_secure()),
-                            session.issue(_form_secret(), token, revealed.grant.id, _nonce(),
-                                          now),
-                            max_age=session.LIFETIME_S, httponly=True, samesite="Strict",
-                            secure=_secure(), path="/")
-            return resp
+            return _password(revealed, token, session.issue(
+                _form_secret(), token, revealed.grant.id, _nonce(), now))
     except MailerError:
         return _render("unavailable", MailerError.status)
     except CodeRefusedError as exc:

@@ -151,6 +151,8 @@ def test_wrong_code_then_right_one_then_language_reload_and_back(
     tab.click("#reveal")
     password = tab.locator("#password").inner_text().strip()
     assert password
+    tab.reload()                                                  # no "resubmit the form?"
+    assert tab.locator("#password").inner_text().strip() == password
     tab.click("#lang-toggle")                                     # English: same password
     assert tab.locator("#password").inner_text().strip() == password
     assert tab.locator("#copy").inner_text() == "Copy"
