@@ -97,8 +97,11 @@ def _create_private(path: Path) -> None:
     An existing file keeps the mode it has."""
     try:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        os.close(fd)
+    except OSError as exc:
+        raise ConfigError(f"cannot create the SQLite database's directory {path.parent}: "
+                          f"{exc.strerror or exc}") from None
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     except FileExistsError:
         pass
     except OSError as exc:
