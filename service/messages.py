@@ -70,7 +70,8 @@ EN: dict[str, str] = {
     "cli.error": "sendguard: error: {message}",
     "cli.not_a_message": "{path}: not an e-mail message",
     "cli.unreadable": "{path}: cannot read: {reason}",
-    "cli.protect_done": "Wrote {out}: {n} attachment(s) in {zip} (package {package_id}).",
+    "cli.protect_done": "Wrote {out}: {n} attachments in {zip} (package {package_id}).",
+    "cli.protect_done.one": "Wrote {out}: {n} attachment in {zip} (package {package_id}).",
     "cli.protect_password": "Password: {password}",
     "cli.a_file": "a file",
     "cli.file_error": "{path}: {reason}",
@@ -153,6 +154,8 @@ JA: dict[str, str] = {
     "cli.not_a_message": "{path}: メールメッセージではありません",
     "cli.unreadable": "{path}: 読み込めません: {reason}",
     "cli.protect_done": (
+        "{out} を書き出しました: 添付{n}件を {zip} に暗号化（パッケージ {package_id}）。"),
+    "cli.protect_done.one": (
         "{out} を書き出しました: 添付{n}件を {zip} に暗号化（パッケージ {package_id}）。"),
     "cli.protect_password": "パスワード: {password}",
     "cli.a_file": "ファイル",

@@ -317,3 +317,15 @@ def test_worker_loop_stops_on_sigterm(env: Path) -> None:
         finally:
             if proc.poll() is None:
                 proc.kill()
+
+
+@pytest.mark.parametrize("files,words", [
+    ({"a.txt": b"x" * 100}, "1 attachment in"),
+    ({"a.txt": b"x" * 100, "b.txt": b"y" * 100}, "2 attachments in"),
+], ids=["one", "two"])
+def test_protect_counts_read_naturally(env: Path, run: Run, files: dict[str, bytes],
+                                       words: str) -> None:
+    (env / "n.eml").write_bytes(message(files))
+    code, out, err = run("protect", "n.eml", "-o", "out.eml", "--key-to", PARTNER)
+    assert code == 0, err
+    assert words in out and "(s)" not in out
