@@ -19,6 +19,7 @@ DEFAULT_KEYWORDS = ("社外秘", "部外秘", "極秘", "関係者外秘", "取�
 DEFAULT_BLOCKED_EXTENSIONS = (".exe", ".bat", ".cmd", ".com", ".scr", ".js", ".vbs", ".ps1",
                               ".lnk", ".msi")
 RELEASE_MODES = ("delay", "manual", "sender_only")
+LANGUAGES = ("ja", "en")
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhd]?)\s*$")
 _UNIT = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -28,6 +29,8 @@ class Policy:
     # [organization]
     internal_domains: tuple[str, ...] = ()
     trusted_domains: tuple[str, ...] = ()
+    default_language: str = "en"      # cards when Gmail does not send the user's locale
+    default_time_zone: str = "UTC"    # times on cards when Gmail does not send the zone
     # [recipients]
     max_visible_external: int = 10
     max_visible_external_orgs: int = 1
@@ -53,7 +56,8 @@ class Policy:
 
 # section -> key -> (field name, kind)
 SCHEMA: dict[str, dict[str, str]] = {
-    "organization": {"internal_domains": "domains", "trusted_domains": "domains"},
+    "organization": {"internal_domains": "domains", "trusted_domains": "domains",
+                     "default_language": "language", "default_time_zone": "time_zone"},
     "recipients": {
         "max_visible_external": "count",
         "max_visible_external_orgs": "count",
@@ -146,6 +150,12 @@ def _convert(kind: str, value: Any) -> Any:
         if isinstance(value, str) and (m := _DURATION.match(value)):
             return int(m.group(1)) * _UNIT[m.group(2)]
         raise ValueError("must be seconds or a duration like \"30s\", \"5m\", \"1h\", \"7d\"")
+    if kind == "language":
+        if value not in LANGUAGES:
+            raise ValueError(f"must be one of {', '.join(LANGUAGES)}")
+        return value
+    if kind == "time_zone":
+        return _time_zone(value)
     if kind == "release_mode":
         if value not in RELEASE_MODES:
             raise ValueError(f"must be one of {', '.join(RELEASE_MODES)}")
@@ -168,6 +178,19 @@ def _convert(kind: str, value: Any) -> Any:
     if kind == "extensions":
         return tuple(v.lower() if v.startswith(".") else "." + v.lower() for v in items)
     return tuple(items)
+
+
+def _time_zone(value: Any) -> str:
+    """An IANA zone name this machine knows (``Asia/Tokyo``), checked with zoneinfo."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("must be an IANA time zone name such as \"Asia/Tokyo\"")
+    try:
+        ZoneInfo(value.strip())
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"'{value}' is not a known IANA time zone (e.g. \"Asia/Tokyo\")") from None
+    return value.strip()
 
 
 def _tname(value: Any) -> str:
