@@ -25,7 +25,7 @@ from __future__ import annotations
 import logging
 import secrets
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 from urllib.parse import urlencode
 
@@ -46,7 +46,7 @@ from service.delivery import codes, csrf, session
 from service.delivery.keypage import KeyPage, Revealed, Visit, mask
 from service.delivery.mailer import MailerError
 from service.delivery.release import base_url, release_tick
-from service.delivery.when import format_clock, format_time
+from service.delivery.when import format_clock, format_time, zone_named
 from service.errors import AuthError, CodeRefusedError, LinkEndedError, SendGuardError
 from service.i18n import t, tn
 from service.services import services
@@ -100,6 +100,14 @@ def _locale() -> str:
         return chosen
     best = request.accept_languages.best_match(LOCALES, default="en")
     return best if best in LOCALES else "en"
+
+
+def _zone() -> tzinfo | None:
+    """The sender's organisation's zone, when its policy names one."""
+    try:
+        return zone_named(services().policy.default_time_zone)
+    except SendGuardError:
+        return None
 
 
 def _secure() -> bool:
@@ -170,7 +178,7 @@ def _ended(reason: str, visit: Visit | None = None) -> Response:
         locale = _locale()
         ctx.update(sender=visit.package.sender, zip_name=visit.package.zip_filename,
                    limit=visit.package.reveal_limit,
-                   expires=format_time(visit.package.expires_at, locale))
+                   expires=format_time(visit.package.expires_at, locale, _zone()))
     return _render("ended", ENDED_STATUS.get(reason, 404), **ctx)
 
 
@@ -204,7 +212,7 @@ def _password(shown: Revealed, token: str, cookie: str | None) -> Response:
     value = cookie or request.cookies.get(session.cookie_name(_secure()))
     until = datetime.fromtimestamp(session.until(value) or 0, UTC)
     resp = _render("password", password=shown.password, zip_name=shown.package.zip_filename,
-                   until=format_clock(until, _locale()))
+                   until=format_clock(until, _locale(), _zone()))
     if cookie is not None:
         resp.set_cookie(session.cookie_name(_secure()), cookie, max_age=session.LIFETIME_S,
                         httponly=True, samesite="Strict", secure=_secure(), path="/")
@@ -236,8 +244,8 @@ def key_page(token: str) -> ResponseReturnValue:
     ctx = _context(visit)
     if visit.code_pending(now):
         grant = visit.grant
-        ctx.update(sent_at=format_clock(grant.code_last_sent_at or now, locale),
-                   until=format_clock(grant.code_expires_at or now, locale),
+        ctx.update(sent_at=format_clock(grant.code_last_sent_at or now, locale, _zone()),
+                   until=format_clock(grant.code_expires_at or now, locale, _zone()),
                    tries=page.tries_left(visit))
         view = "code"
         if message == "wrong" and ctx["tries"] == 0:
