@@ -210,3 +210,28 @@ def test_parser_states_match_the_store() -> None:
     from service.storage import STATES as STORE_STATES
 
     assert STATES == STORE_STATES
+
+
+# ------------------------------------------------------------------ deploy.sh --policy
+
+@pytest.mark.parametrize("policy,ok", [("good.toml", True), ("broken.toml", False)],
+                         ids=["good", "broken"])
+def test_deploy_validates_the_policy_before_uploading(work: Path, policy: str,
+                                                      ok: bool) -> None:
+    """The same loader as the service, before any gcloud command (a dry run prints them)."""
+    (work / "good.toml").write_text('[organization]\ninternal_domains = ["corp.example.jp"]\n')
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SENDGUARD_")}
+    env["SENDGUARD_PYTHON"] = sys.executable
+    r = subprocess.run(["bash", str(ROOT / "deploy" / "deploy.sh"), "--project",
+                        "sendguard-test-1", "--dry-run", "--mailer",
+                        "smtp://mail.example.jp:25", "--out-dir", str(work / "out"),
+                        "--policy", str(work / policy)],
+                       capture_output=True, text=True, env=env, cwd=work, timeout=120,
+                       check=False)
+    if ok:
+        assert r.returncode == 0, r.stderr
+        assert "secrets create sendguard-policy" in r.stdout
+    else:
+        assert r.returncode == 2 and "+ " not in r.stdout
+        assert len(r.stderr.strip().splitlines()) == 1
+        assert "nothing was deployed" in r.stderr and "broken.toml:2" in r.stderr
