@@ -242,15 +242,14 @@ def key_page(token: str) -> ResponseReturnValue:
         return _ended("invalid")
     message = request.args.get("m", "")
     ctx = _context(visit)
-    if visit.code_pending(now):
+    tries = page.tries_left(visit) if visit.code_pending(now) else 0
+    if tries > 0:                       # a code to type, and tries left for it
         grant = visit.grant
         ctx.update(sent_at=format_clock(grant.code_last_sent_at or now, locale, _zone()),
                    until=format_clock(grant.code_expires_at or now, locale, _zone()),
-                   tries=page.tries_left(visit))
+                   tries=tries)
         view = "code"
-        if message == "wrong" and ctx["tries"] == 0:
-            message = "exhausted"
-    else:
+    else:                               # the way on is a new code
         view = "request"
         if message == "wrong":
             message = "exhausted"
