@@ -121,8 +121,10 @@ def test_broken_policy_names_file_and_line(work: Path, argv: list[str]) -> None:
     (["keys", "list", "--state", "lost"], ["'lost'"]),
     (["protect", "m.eml"], ["-o/--output"]),
     (["frobnicate"], ["frobnicate"]),
+    (["dev", "--port", "abc"], ["--port", "'abc'", "sendguard dev --help"]),
 ], ids=["check-missing", "policy-missing", "protect-missing", "csv-unwritable",
-        "unknown-package", "bad-number", "bad-choice", "missing-option", "unknown-command"])
+        "unknown-package", "bad-number", "bad-choice", "missing-option", "unknown-command",
+        "dev-bad-port"])
 def test_bad_input_is_one_line(work: Path, argv: list[str], words: list[str]) -> None:
     if argv[0] == "audit":
         assert sendguard(work, "db", "upgrade").returncode == 0

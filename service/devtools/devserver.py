@@ -16,7 +16,6 @@ Scheduler does in production: a release round every few seconds.
 
 from __future__ import annotations
 
-import argparse
 import logging
 import os
 import secrets
@@ -282,7 +281,11 @@ def start_stack(*, host: str = "127.0.0.1", port: int = 8080, user: str = DEV_US
 
 
 def main(argv: list[str] | None = None, locale: str = "en") -> int:
-    parser = argparse.ArgumentParser(prog="sendguard dev",
+    from service.cli import Parser, UsageError
+    from service.errors import InputError
+
+    Parser.locale = locale
+    parser = Parser(prog="sendguard dev",
                                      description="Run SendGuard locally with a Gmail emulator "
                                                  "and a compose simulator.")
     parser.add_argument("--host", default="127.0.0.1",
@@ -292,7 +295,10 @@ def main(argv: list[str] | None = None, locale: str = "en") -> int:
     parser.add_argument("--policy", default=None, help="policy TOML (default: a dev policy)")
     if argv and argv[0] == "--":          # `sendguard dev -- --port 9000`
         argv = argv[1:]
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except UsageError as exc:     # one line in the user's language, as every command
+        raise InputError(str(exc)) from None
     from service.commands import load_policy_for_service
     from service.logs import configure_logging
 
