@@ -100,7 +100,7 @@ class Services:
                 self._store = Store.from_url(self.config.database_url,
                                              pool_size=self.config.db_pool_size)
                 if not self.config.production:
-                    self.config.var_dir.mkdir(parents=True, exist_ok=True)
+                    self.config.var_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
                     self._store.upgrade()
             return self._store
 

@@ -135,6 +135,24 @@ def _guard_fork(engine: Engine) -> None:
             raise DisconnectionError("connection opened by another process")
 
 
+def _create_private(path: Path) -> None:
+    """Create a new SQLite file (and its directory) readable by its owner only: it holds
+    wrapped keys and the audit log. SQLite gives its -wal and -shm files the same mode.
+    An existing file keeps the mode it has."""
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"cannot create the SQLite database's directory {path.parent}: "
+                          f"{exc.strerror or exc}") from None
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+    except OSError as exc:
+        raise ConfigError(f"cannot create the SQLite database {path}: "
+                          f"{exc.strerror or exc}") from None
+
+
 def _sqlite_engine(url: URL, pool_size: int, pool_timeout: float) -> Engine:
     memory = _is_memory(url)
     if memory:
@@ -145,10 +163,7 @@ def _sqlite_engine(url: URL, pool_size: int, pool_timeout: float) -> Engine:
                                   connect_args={"check_same_thread": False},
                                   hide_parameters=True)
     else:
-        try:
-            Path(url.database or "").expanduser().parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise ConfigError(f"cannot create the SQLite database's directory: {exc}") from None
+        _create_private(Path(url.database or "").expanduser())
         engine = sa.create_engine(url, pool_size=pool_size, max_overflow=pool_size,
                                   pool_timeout=pool_timeout, pool_pre_ping=True,
                                   connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000,
