@@ -56,6 +56,7 @@ class Policy:
     require_encryption_external: bool = False
     blocked_extensions: tuple[str, ...] = DEFAULT_BLOCKED_EXTENSIONS
     max_total_size: int = DEFAULT_MAX_TOTAL_SIZE     # bytes
+    max_link_size: int = 2 * 1024**3                 # bytes per link-mode package ("2GB")
     # [history]
     history_enabled: bool = True
     # [confirm] which block findings a sender may override with a typed reason
@@ -95,6 +96,7 @@ SCHEMA: dict[str, dict[str, str]] = {
         "require_encryption_external": "bool",
         "blocked_extensions": "extensions",
         "max_total_size": "size",
+        "max_link_size": "size",
     },
     "history": {"enabled": "bool"},
     "confirm": {"allow_override": "strings"},
