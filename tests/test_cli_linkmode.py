@@ -104,7 +104,7 @@ BAD = {
 def test_bad_input_is_one_line(env: Path, run: Run, extra: list[str], prepare: object,
                                says: str) -> None:
     prepare(env)  # type: ignore[operator]
-    code, out, err = run("protect", "in.eml", "-o", "out.eml", "--key-to", PARTNER,
+    code, _, err = run("protect", "in.eml", "-o", "out.eml", "--key-to", PARTNER,
                          *(["--method", "link"] if "--method" not in extra else []), *extra)
     assert code == 2
     assert len(err.strip().splitlines()) == 1 and says in err
