@@ -19,6 +19,7 @@ DEFAULT_KEYWORDS = ("社外秘", "部外秘", "極秘", "関係者外秘", "取�
 DEFAULT_BLOCKED_EXTENSIONS = (".exe", ".bat", ".cmd", ".com", ".scr", ".js", ".vbs", ".ps1",
                               ".lnk", ".msi")
 RELEASE_MODES = ("delay", "manual", "sender_only")
+MAX_CHECK_DEADLINE = 120   # below the service's request timeout (deploy/gunicorn.conf.py)
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhd]?)\s*$")
 _UNIT = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -41,6 +42,7 @@ class Policy:
     # [attachments]
     require_encryption_external: bool = False
     blocked_extensions: tuple[str, ...] = DEFAULT_BLOCKED_EXTENSIONS
+    check_deadline: int = 10          # seconds for the whole content analysis of a draft
     # [confirm] which block findings a sender may override with a typed reason
     allow_override: tuple[str, ...] = ()
     # [delivery] the misdelivery brake for encrypted attachments (SPEC section 6)
@@ -63,7 +65,8 @@ SCHEMA: dict[str, dict[str, str]] = {
         "required_bcc_external": "strings",
     },
     "content": {"confidential_keywords": "strings", "personal_data_threshold": "count"},
-    "attachments": {"require_encryption_external": "bool", "blocked_extensions": "extensions"},
+    "attachments": {"require_encryption_external": "bool", "blocked_extensions": "extensions",
+                    "check_deadline": "deadline"},
     "confirm": {"allow_override": "strings"},
     "delivery": {
         "release_mode": "release_mode",
@@ -146,6 +149,12 @@ def _convert(kind: str, value: Any) -> Any:
         if isinstance(value, str) and (m := _DURATION.match(value)):
             return int(m.group(1)) * _UNIT[m.group(2)]
         raise ValueError("must be seconds or a duration like \"30s\", \"5m\", \"1h\", \"7d\"")
+    if kind == "deadline":
+        seconds = _convert("duration", value)
+        if not 1 <= seconds <= MAX_CHECK_DEADLINE:
+            raise ValueError(f"must be between 1 second and {MAX_CHECK_DEADLINE} seconds "
+                             "(analysis always ends within a deadline)")
+        return seconds
     if kind == "release_mode":
         if value not in RELEASE_MODES:
             raise ValueError(f"must be one of {', '.join(RELEASE_MODES)}")

@@ -251,13 +251,13 @@ class _Walk:
             headers, start, end, depth = stack.pop()
             self.parts += 1
             if self.parts > self.limits.max_parts:
-                self.note("too_many_parts", str(self.limits.max_parts))
+                self.note("mime_too_many_parts", str(self.limits.max_parts))
                 return
             part = self.mime(headers)
             main = part.ctype.partition("/")[0]
             if main == "multipart" or part.ctype in ("message/rfc822", "message/global"):
                 if depth >= self.limits.max_depth:
-                    self.note("too_deep", str(self.limits.max_depth))
+                    self.note("mime_too_deep", str(self.limits.max_depth))
                     continue
                 if main == "multipart":
                     children = self.children(part.params.get("boundary", ""), start, end)
