@@ -124,6 +124,16 @@ def _header_text(data: bytes) -> str:
     return data.decode("utf-8", "replace")
 
 
+def _clean(text: str) -> str:
+    """No lone surrogates (the stdlib leaves undecodable RFC 2231 bytes as such): they
+    would make every later encode, JSON output included, fail or be invalid."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return text
+
+
 def _unfold(value: str) -> str:
     return _FOLD.sub("", value).strip()
 
@@ -341,7 +351,7 @@ class _Walk:
         if filename is None:
             filename = params.get("name")
         if filename is not None:
-            filename = _decode(filename)
+            filename = _clean(_decode(filename))
         return _Part(ctype, params, disposition, filename, encoding, content_id)
 
     def capped(self, name: str, value: str) -> str:

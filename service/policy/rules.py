@@ -59,6 +59,7 @@ class Context:
     inspections: dict[int, Inspection]   # attachment index -> inspection (empty when skipped)
     deadline: Deadline = field(default_factory=Deadline)
     unchecked: set[str] = field(default_factory=set)  # places whose scan the deadline cut
+    skipped: bool = False   # contents not analysed at all (see ``analyze(unchecked=...)``)
     _external: list[Entry] | None = None
 
     @property
@@ -88,18 +89,26 @@ def classifier_for(policy: Policy) -> DomainClassifier:
 
 def analyze(draft: Draft, policy: Policy, *, locale: str = "en",
             classifier: DomainClassifier | None = None, content: bool = True,
-            limits: Limits | None = None, deadline: Deadline | None = None) -> Report:
+            limits: Limits | None = None, deadline: Deadline | None = None,
+            unchecked: str | None = None) -> Report:
     """Every finding for ``draft``. ``content=False`` skips attachment contents (the
     compose trigger only sees recipients and metadata).
 
     Content work ends by ``deadline`` (default: ``attachments.check_deadline`` from now):
     reading attachments may use 60% of it, the personal-data scans the rest; whatever
-    was not reached is noted and reported as ``incomplete_check``."""
+    was not reached is noted and reported as ``incomplete_check``. ``unchecked`` (a note
+    code: why) reports the contents as not checked at all (the add-on's pool was busy or
+    its analysis failed)."""
     deadline = deadline or Deadline(policy.check_deadline)
+    if unchecked is not None:
+        content = False
     entries = [e for name in FIELDS for e in parse_field(draft.entries(name), name)]
     ctx = Context(draft, policy, locale, classifier or classifier_for(policy), entries, {},
                   deadline)
     notes: list[str] = [_note(n, locale) for n in draft.notes]
+    if unchecked is not None:
+        ctx.skipped = True
+        notes.append(_note(f"{unchecked}:", locale))
     if content:
         lim = limits or Limits()
         reading = deadline.share(0.6)
@@ -284,7 +293,7 @@ def confidential_keyword(ctx: Context) -> Iterator[Finding]:
 
 
 def personal_data(ctx: Context) -> Iterator[Finding]:
-    if not ctx.external:
+    if not ctx.external or ctx.skipped:
         return
     threshold = max(1, ctx.policy.personal_data_threshold)
     sources: list[tuple[str, str, Callable[[], PersonalData], bool]] = [
@@ -332,7 +341,7 @@ def incomplete_check(ctx: Context) -> Iterator[Finding]:
     severity = Severity.WARN if ctx.external else Severity.INFO
     for i, att in enumerate(ctx.draft.attachments):
         ins = ctx.inspections.get(i)
-        if ins is not None and (ins.partial or att.filename in ctx.unchecked):
+        if ctx.skipped or (ins is not None and (ins.partial or att.filename in ctx.unchecked)):
             yield ctx.finding("incomplete_check", severity, (), att.filename,
                               place=t("place.attachment", ctx.locale,
                                       name=att.filename).strip())
@@ -340,7 +349,7 @@ def incomplete_check(ctx: Context) -> Iterator[Finding]:
     if "too_many_recipients" in codes:
         yield ctx.finding("incomplete_check", Severity.BLOCK, (), _where(ctx.entries),
                           place=t("place.recipients", ctx.locale))
-    elif codes & UNCHECKED_MESSAGE or "body" in ctx.unchecked:
+    elif codes & UNCHECKED_MESSAGE or "body" in ctx.unchecked or ctx.skipped:
         yield ctx.finding("incomplete_check", severity, (), "body",
                           place=t("place.message", ctx.locale))
 
