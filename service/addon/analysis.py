@@ -212,13 +212,14 @@ _pool_lock = threading.Lock()
 def content_pool() -> ContentPool:
     """This process' pool, sized from ``SENDGUARD_ANALYSIS_WORKERS`` (default 1 per
     gunicorn worker: one per core with the default two workers) and
-    ``SENDGUARD_ANALYSIS_MEMORY_MB`` (default 1024)."""
+    ``SENDGUARD_ANALYSIS_MEMORY_MB`` (default 384: two of them and two gunicorn workers
+    fit the 1 GiB instance deploy.sh asks for)."""
     global _pool
     with _pool_lock:
         if _pool is None:
             _pool = ContentPool(
                 size=int(os.environ.get("SENDGUARD_ANALYSIS_WORKERS", "1")),
-                memory=int(os.environ.get("SENDGUARD_ANALYSIS_MEMORY_MB", "1024")) << 20)
+                memory=int(os.environ.get("SENDGUARD_ANALYSIS_MEMORY_MB", "384")) << 20)
             atexit.register(_pool.close)   # idle workers also exit when their stdin closes
         return _pool
 

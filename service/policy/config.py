@@ -19,7 +19,9 @@ DEFAULT_KEYWORDS = ("社外秘", "部外秘", "極秘", "関係者外秘", "取�
 DEFAULT_BLOCKED_EXTENSIONS = (".exe", ".bat", ".cmd", ".com", ".scr", ".js", ".vbs", ".ps1",
                               ".lnk", ".msi")
 RELEASE_MODES = ("delay", "manual", "sender_only")
-MAX_CHECK_DEADLINE = 120   # below the service's request timeout (deploy/gunicorn.conf.py)
+# A Check & send may wait one deadline for a free analysis slot and then run one (plus a
+# 2 s grace): 2 x 50 + 2 s stays below the 120 s request timeout (deploy/gunicorn.conf.py).
+MAX_CHECK_DEADLINE = 50
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhd]?)\s*$")
 _UNIT = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 

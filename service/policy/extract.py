@@ -338,6 +338,7 @@ def html_text(markup: str) -> str:
             continue
         gt = markup.find(">", lt + 1)
         if gt < 0:   # no tag can close after this point: the rest is text
+            pos = lt
             break
         out.append(" ")
         pos = gt + 1
@@ -770,7 +771,12 @@ def _page_key(page: PageObject) -> tuple[tuple[Any, ...], list[tuple[Any, Any]]]
     elif contents is not None:
         refs = [contents]
     resources = page.raw_get("/Resources") if "/Resources" in page else None
-    key = (tuple(ident(r) for r in refs), ident(resources))
+    if isinstance(resources, IndirectObject) or resources is None:
+        res_key: Any = ident(resources) if resources is not None else None
+    else:   # a direct dictionary repeated in each page: equal when it says the same
+        text = repr(resources)
+        res_key = text if len(text) <= 65536 else id(resources)
+    key = (tuple(ident(r) for r in refs), res_key)
     return key, [(ident(r), r.get_object() if isinstance(r, IndirectObject) else r)
                  for r in refs]
 
