@@ -213,7 +213,7 @@ _NOT_CHARSETS = frozenset({"idna", "punycode", "raw-unicode-escape", "unicode-es
 def _first_address(value: str) -> str:
     from email.utils import getaddresses
 
-    pairs = getaddresses([value])
+    pairs = getaddresses([value[:4096]])   # the sender is the first address: no need for more
     return pairs[0][1].lower() if pairs and pairs[0][1] else ""
 
 
