@@ -35,6 +35,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from service.policy.personal_data import PersonalData, scan_text
+
 if TYPE_CHECKING:
     from pypdf import PageObject, PdfReader
 
@@ -73,10 +75,14 @@ class Limits:
     max_ratio: int = 100               # per-entry compression ratio guard
     max_text: int = 20 * 1024 * 1024   # text collected per attachment (characters)
     max_cells: int = 5_000_000         # spreadsheet cells per workbook (calamine: ~1 s/M)
-    max_sheet_xml: int = 256 * 1024 * 1024  # sheet XML calamine may load (memory ~1.5x)
+    max_sheet_xml: int = 32 * 1024 * 1024  # sheet XML calamine loads whole (~0.6 s, ~50 MB)
     max_pages: int = 1000              # PDF pages per document (PDFium: ~2 ms a page)
     max_page_content: int = 2 * 1024 * 1024  # inflated content of one PDF page, bytes
     ratio_floor: int = 1024 * 1024     # entries smaller than this never trip the ratio guard
+    # Distinct personal-data items after which reading stops: the finding then says "at
+    # least N". A 20 MB customer list is a customer list after its first rows; reading and
+    # scanning the rest (seconds) would change only the number.
+    enough: int = 1000
 
 
 class Deadline:
@@ -112,6 +118,14 @@ class Inspection:
     members: list[str] = field(default_factory=list)  # every file name seen inside archives
     encrypted: bool = False  # the attachment itself is encrypted
     notes: list[str] = field(default_factory=list)  # "code:path"
+    # Personal data found in ``texts``, scanned as they were read (so reading can stop
+    # once there is plenty); None for an Inspection made elsewhere (then scan ``texts``).
+    found: PersonalData | None = None
+
+    @property
+    def enough(self) -> bool:
+        """Reading stopped early because ``Limits.enough`` items were found already."""
+        return any(n.startswith("enough:") for n in self.notes)
 
     @property
     def partial(self) -> bool:
@@ -425,9 +439,10 @@ class _Walker:
     def __init__(self, limits: Limits, deadline: Deadline = NO_DEADLINE) -> None:
         self.limits = limits
         self.deadline = deadline
-        self.result = Inspection()
+        self.result = Inspection(found=PersonalData())
         self.bytes_left = limits.max_total
         self.text_left = limits.max_text
+        self.satisfied = False   # enough personal data found: read no further
 
     # -- bookkeeping ----------------------------------------------------------------
     def note(self, code: str, path: str) -> None:
@@ -436,12 +451,37 @@ class _Walker:
             self.result.notes.append(note)
 
     def add_text(self, path: str, text: str) -> None:
+        text = self.scan(path, text)
+        if text.strip():
+            self.result.texts.append((path, text))
+
+    def scan(self, path: str, text: str) -> str:
+        """Scan ``text`` for personal data as it is read, in chunks cut at line ends; stop
+        at the text budget, the deadline, or once ``enough`` items were found. Returns the
+        part that was scanned (and is kept)."""
+        if self.satisfied:
+            return ""
         if len(text) > self.text_left:
             text = text[:self.text_left]
             self.note("truncated", path)
+        pos = 0
+        while pos < len(text):
+            if not self.in_time(path):
+                break
+            end = pos + _SCAN_STEP
+            if end < len(text):
+                cut = text.rfind("\n", pos, end)
+                end = cut + 1 if cut > pos else end
+            assert self.result.found is not None
+            self.result.found.merge(scan_text(text[pos:end]))
+            pos = min(end, len(text))
+            if self.result.found.total >= self.limits.enough:
+                self.note("enough", path)
+                self.satisfied = True
+                break
+        text = text[:pos]
         self.text_left -= len(text)
-        if text.strip():
-            self.result.texts.append((path, text))
+        return text
 
     def charge(self, n: int, path: str) -> None:
         self.bytes_left -= n
@@ -449,7 +489,10 @@ class _Walker:
             raise _Abort("too_large", path)
 
     def in_time(self, path: str) -> bool:
-        """False (with a note) once the deadline has passed: stop reading, keep the rest."""
+        """False (with a note) once the deadline has passed: stop reading, keep the rest.
+        Also False, quietly, once enough personal data was found."""
+        if self.satisfied:
+            return False
         if self.deadline.expired():
             self.note("deadline", path)
             return False
@@ -661,11 +704,12 @@ class _Walker:
              infos: list[zipfile.ZipInfo]) -> None:
         """calamine reads a whole sheet at once (fast, ~1.5x the sheet XML in memory), so
         it gets workbooks whose sheet XML fits ``max_sheet_xml``; a larger one is read
-        as a stream of its XML with the tags stripped, as far as bytes and time allow."""
+        as a stream of its XML with the tags stripped (shared strings first), as far as
+        bytes and time allow or until enough personal data was found — measured on a
+        20 MB customer list: calamine 3.4 s CPU to load, the stream stops in ~0.1 s."""
         sheets = sum(i.file_size for i in infos
                      if i.filename.startswith(("xl/worksheets/", "xl/sharedStrings")))
         if sheets > self.limits.max_sheet_xml:
-            self.note("too_large", path)
             parts = [i for i in infos if i.filename.startswith("xl/sharedStrings")]
             parts += [i for i in infos if i.filename.startswith("xl/worksheets/")
                       and i.filename.endswith(".xml")]
@@ -712,7 +756,6 @@ class _Walker:
         breaks or tabs, every other tag goes, entities are decoded. Memory stays at one
         chunk; bytes and time are charged as read, and what was read is kept."""
         out: list[str] = []
-        size = 0
         try:
             for info in parts:
                 carry = b""
@@ -732,19 +775,21 @@ class _Walker:
                         for tag, repl in breaks:
                             block = block.replace(tag, repl)
                         text = html.unescape(_decode(_XML_TAG.sub(b"", block), "utf-8"))
-                        size += len(text)
-                        out.append(text)
-                        if size > self.text_left:
-                            self.note("truncated", path)
+                        kept = self.scan(path, text)
+                        out.append(kept)
+                        if len(kept) < len(text) or self.satisfied:
                             return
                 out.append("\n")
         except _Abort as abort:   # out of bytes: keep what was read
             self.note(*abort.note.split(":", 1))
         finally:
-            self.add_text(path, "".join(out))
+            joined = "".join(out)
+            if joined.strip():
+                self.result.texts.append((path, joined))
 
 
 _XML_CHUNK = 1024 * 1024
+_SCAN_STEP = 64 * 1024   # characters scanned between looks at the deadline and the count
 
 
 def _cell(value: object) -> str:

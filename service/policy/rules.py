@@ -307,7 +307,7 @@ def personal_data(ctx: Context) -> Iterator[Finding]:
         sources.append((att.filename, t("place.attachment", ctx.locale,
                                         name=att.filename).strip(),
                         lambda ins=ins: _scan_all(ins, ctx.deadline),   # type: ignore[misc]
-                        ins.partial))
+                        ins.partial or ins.enough))
     recipients = _unique(e.address or "" for e in ctx.external)
     for where, place, scan, cut in sources:
         found = scan()
@@ -327,6 +327,8 @@ def personal_data(ctx: Context) -> Iterator[Finding]:
 
 
 def _scan_all(ins: Inspection, deadline: Deadline) -> PersonalData:
+    if ins.found is not None:   # scanned while it was read (extract.Limits.enough)
+        return ins.found
     total = scan_text("")
     for _path, text in ins.texts:
         total.merge(scan_text(text, deadline))

@@ -134,8 +134,8 @@ def test_partial_spreadsheet_counts_as_a_lower_bound() -> None:
     raw = h.with_attachment("顧客.xlsx", "application/vnd.openxmlformats-officedocument."
                             "spreadsheetml.sheet", data)
     draft = draft_from_bytes(raw)
-    whole = analyze(draft, POLICY)
-    part = analyze(draft, POLICY, limits=Limits(max_cells=600))
+    whole = analyze(draft, POLICY, limits=Limits(enough=10**9))
+    part = analyze(draft, POLICY, limits=Limits(max_cells=600, enough=10**9))
     [w] = [f for f in whole.findings if f.code == "personal_data"]
     [p] = [f for f in part.findings if f.code == "personal_data"]
     assert w.params["total"] > p.params["total"] >= 100
@@ -143,6 +143,21 @@ def test_partial_spreadsheet_counts_as_a_lower_bound() -> None:
     assert "At least" in p.message and "At least" not in w.message
     assert "incomplete_check" in [f.code for f in part.findings]
     assert "incomplete_check" not in [f.code for f in whole.findings]
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "csv", "docx"])
+def test_reading_stops_once_there_is_plenty(fmt: str) -> None:
+    """A big customer list: reading stops after ``Limits.enough`` distinct items; the
+    finding says "at least", and nothing is reported as unchecked."""
+    rows = h.customer_rows(20_000)
+    data = {"xlsx": lambda: h.big_xlsx(20_000), "docx": lambda: h.big_docx(20_000),
+            "csv": lambda: "\n".join(",".join(map(str, r)) for r in rows).encode()}[fmt]()
+    draft = draft_from_bytes(h.with_attachment(f"list.{fmt}", "application/octet-stream",
+                                               data))
+    report = analyze(draft, POLICY, limits=Limits(enough=500, max_sheet_xml=1 << 20))
+    [p] = [f for f in report.findings if f.code == "personal_data"]
+    assert 500 <= p.params["total"] < 2000 and "At least" in p.message
+    assert "incomplete_check" not in [f.code for f in report.findings]
 
 
 def test_deadline_keeps_what_was_read() -> None:
