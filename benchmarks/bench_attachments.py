@@ -6,9 +6,10 @@
    ``email`` parse and full decode; openpyxl read-only, pypdf), in fresh processes,
    alternating; wall time, CPU time and peak RSS of each. Target: <= 3 s, <= 300 MB each.
 2. Parsing the combined ~55 MB draft: ``draft_from_bytes`` against the stdlib parse.
-3. Six heavy Check & send analyses at once while a light request (the home/compose
-   card's recipients-only analysis) is timed: on request threads (the old way) against
-   the add-on's ``ContentPool``. Target: light p99 <= 100 ms under that load.
+3. Six heavy Check & send analyses (the 20 MB PDF) at once while a light request (the
+   home/compose card's recipients-only analysis) is timed: on request threads (the old
+   way) against the add-on's ``ContentPool`` (size 2: one per gunicorn worker). Target:
+   light p99 <= 100 ms under that load.
 
     .venv/bin/python benchmarks/bench_attachments.py [--runs N]
 
@@ -102,10 +103,12 @@ from email import policy as email_policy
 mode, path = sys.argv[1], sys.argv[2]
 raw = open(path, "rb").read()
 t0, c0 = time.perf_counter(), time.process_time()
-if mode == "new":
+if mode in ("new", "full"):
     from service.policy import analyze, draft_from_bytes
     from service.policy.config import Policy
-    report = analyze(draft_from_bytes(raw), Policy(check_deadline=50))
+    from service.policy.extract import Limits
+    limits = Limits(enough=10**9, max_sheet_xml=1 << 30) if mode == "full" else None
+    report = analyze(draft_from_bytes(raw), Policy(check_deadline=50), limits=limits)
     info = [f.code for f in report.findings] + report.notes
 elif mode == "old":   # the previous path: stdlib parse, openpyxl / pypdf, same scan
     from service.policy.personal_data import scan_text
@@ -231,32 +234,35 @@ def isolation(path: Path, heavy: int = 6, seconds: float = 12.0) -> dict[str, fl
         p50, p99 = lat[len(lat) // 2], lat[min(len(lat) - 1, int(len(lat) * 0.99))]
         out[way] = p99
         print(f"light request during {heavy} heavy checks, {way:<7}: p50 {p50:8.1f} ms, "
-              f"p99 {p99:8.1f} ms, max {lat[-1]:8.1f} ms ({len(lat)} requests)")
+              f"p99 {p99:8.1f} ms, max {lat[-1]:8.1f} ms ({len(lat)} light requests served"
+              f" in the window, one every 20 ms when idle)")
     return out
 
 
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--part", choices=("all", "files", "isolation"), default="all")
     args = parser.parse_args()
     files = inputs()
     load = os.getloadavg()[0]
     print(f"load average at start: {load:.1f} on {os.cpu_count()} cores")
     ok = True
-    for name in ("xlsx", "pdf"):
-        n = compare(f"check, 20 MB {name.upper()}", "new", "old", files[name], args.runs)
-        hit = n["wall"] <= 3.0 and n["rss"] <= 300
+    if args.part in ("all", "files"):
+        for name in ("xlsx", "pdf"):
+            n = compare(f"check, 20 MB {name.upper()}", "new", "old", files[name], args.runs)
+            hit = n["wall"] <= 3.0 and n["rss"] <= 300
+            ok &= hit
+            print(f"{'':<28} target <= 3 s, <= 300 MB: {'PASS' if hit else 'FAIL'}")
+        full = measure("full", files["xlsx"])
+        print(f"{'':<28} (reading all 460,000 rows, no early stop: {full['wall']:.2f} s wall "
+              f"{full['cpu']:.2f} s CPU {full['rss']:.0f} MB)")
+        compare("parse ~55 MB draft", "parse-new", "parse-old", files["both"], args.runs)
+    if args.part in ("all", "isolation"):
+        p99 = isolation(files["pdf"])
+        hit = p99["pool"] <= 100
         ok &= hit
-        print(f"{'':<28} target <= 3 s, <= 300 MB: {'PASS' if hit else 'FAIL'}")
-    compare("parse ~55 MB draft", "parse-new", "parse-old", files["both"], args.runs)
-    small = CACHE / "xlsx-100k.eml"
-    if not small.exists():
-        small.write_bytes(h.with_attachment("customers.xlsx", "application/octet-stream",
-                                            h.big_xlsx(100_000)))
-    p99 = isolation(small)
-    hit = p99["pool"] <= 100
-    ok &= hit
-    print(f"target light p99 <= 100 ms with the pool: {'PASS' if hit else 'FAIL'}")
+        print(f"target light p99 <= 100 ms with the pool: {'PASS' if hit else 'FAIL'}")
     return 0 if ok else 1
 
 

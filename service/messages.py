@@ -73,6 +73,8 @@ EN: dict[str, str] = {
     "hint.incomplete_check": (
         "Check the unread part yourself, send smaller files, or use Encrypt & send."),
     "note.deadline": "{path}: the time for checking ran out; the rest was not checked.",
+    "note.enough": (
+        "{path}: plenty of personal data in its first part already; the rest was not read."),
     "note.mime_too_many_parts": (
         "The message has more than {path} parts; the remaining parts were not checked."),
     "note.mime_too_deep": (
@@ -161,6 +163,7 @@ JA: dict[str, str] = {
         "確認できなかった部分をご自身で確認するか、ファイルを小さくするか、"
         "「暗号化して送信」をお使いください。"),
     "note.deadline": "{path}: 確認の制限時間を超えたため、残りは確認していません。",
+    "note.enough": "{path}: 先頭部分だけで多数の個人情報が見つかったため、残りは読んでいません。",
     "note.mime_too_many_parts": (
         "メッセージのパートが{path}を超えるため、残りのパートは確認していません。"),
     "note.mime_too_deep": (

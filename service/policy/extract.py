@@ -77,7 +77,8 @@ class Limits:
     max_cells: int = 5_000_000         # spreadsheet cells per workbook (calamine: ~1 s/M)
     max_sheet_xml: int = 32 * 1024 * 1024  # sheet XML calamine loads whole (~0.6 s, ~50 MB)
     max_pages: int = 1000              # PDF pages per document (PDFium: ~2 ms a page)
-    max_page_content: int = 2 * 1024 * 1024  # inflated content of one PDF page, bytes
+    max_page_content: int = 512 * 1024  # inflated content of one PDF page (PDFium keeps
+    #                                     ~300 bytes a character: 512 KB of text ops ~ 100 MB)
     ratio_floor: int = 1024 * 1024     # entries smaller than this never trip the ratio guard
     # Distinct personal-data items after which reading stops: the finding then says "at
     # least N". A 20 MB customer list is a customer list after its first rows; reading and
