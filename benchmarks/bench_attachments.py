@@ -6,10 +6,10 @@
    ``email`` parse and full decode; openpyxl read-only, pypdf), in fresh processes,
    alternating; wall time, CPU time and peak RSS of each. Target: <= 3 s, <= 300 MB each.
 2. Parsing the combined ~55 MB draft: ``draft_from_bytes`` against the stdlib parse.
-3. Six heavy Check & send analyses (the 20 MB PDF) at once while a light request (the
-   home/compose card's recipients-only analysis) is timed: on request threads (the old
-   way) against the add-on's ``ContentPool`` (size 2: one per gunicorn worker). Target:
-   light p99 <= 100 ms under that load.
+3. Six heavy Check & send analyses (a 4 MB customer XLSX; the 20 MB PDF) at once while
+   a light request (the home/compose card's recipients-only analysis) is timed: on
+   request threads (the old way) against the add-on's ``ContentPool`` (size 2: one per
+   gunicorn worker). Target: light p99 <= 100 ms under that load.
 
     .venv/bin/python benchmarks/bench_attachments.py [--runs N]
 
@@ -259,10 +259,16 @@ def main() -> int:
               f"{full['cpu']:.2f} s CPU {full['rss']:.0f} MB)")
         compare("parse ~55 MB draft", "parse-new", "parse-old", files["both"], args.runs)
     if args.part in ("all", "isolation"):
-        p99 = isolation(files["pdf"])
-        hit = p99["pool"] <= 100
-        ok &= hit
-        print(f"target light p99 <= 100 ms with the pool: {'PASS' if hit else 'FAIL'}")
+        small = CACHE / "xlsx-100k.eml"   # streamed (regex, zlib): holds the GIL
+        if not small.exists():
+            small.write_bytes(h.with_attachment("customers.xlsx", "application/octet-stream",
+                                                h.big_xlsx(100_000)))
+        for label, path in (("4 MB customer XLSX", small), ("20 MB PDF", files["pdf"])):
+            print(f"six Check & send of a {label}:")
+            p99 = isolation(path)
+            hit = p99["pool"] <= 100
+            ok &= hit
+            print(f"target light p99 <= 100 ms with the pool: {'PASS' if hit else 'FAIL'}")
     return 0 if ok else 1
 
 
