@@ -98,7 +98,7 @@ def inputs() -> dict[str, Path]:
 
 # Runs in a fresh interpreter: one measurement, printed as JSON.
 CHILD = r"""
-import json, resource, sys, time, warnings, io, email
+import json, sys, time, warnings, io, email
 from email import policy as email_policy
 mode, path = sys.argv[1], sys.argv[2]
 raw = open(path, "rb").read()
@@ -143,7 +143,8 @@ elif mode == "parse-old":
     msg = email.message_from_bytes(raw, policy=email_policy.default)
     info = [len(p.get_payload(decode=True)) for p in msg.walk() if p.get_filename()]
 wall, cpu = time.perf_counter() - t0, time.process_time() - c0
-rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+# VmHWM: peak RSS of this process image (ru_maxrss would include the parent's before exec)
+rss = int(open("/proc/self/status").read().split("VmHWM:")[1].split()[0]) / 1024
 print(json.dumps({"wall": wall, "cpu": cpu, "rss": rss, "info": str(info)[:300]}))
 """
 

@@ -175,7 +175,7 @@ def test_deadline_keeps_what_was_read() -> None:
 # --- fuzz-style: mutated shapes within the deadline and a memory bound ----------------
 
 FUZZ = textwrap.dedent("""
-    import json, random, resource, sys, time
+    import json, random, sys, time
     from service.errors import MessageError
     from service.policy import analyze, draft_from_bytes
     from service.policy.config import Policy
@@ -192,6 +192,12 @@ FUZZ = textwrap.dedent("""
     }
     rng = random.Random(9)
     out = []
+
+    def peak_mb():
+        # VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the forking parent
+        # (the test runner) across exec; VmHWM belongs to this process image alone.
+        status = open("/proc/self/status").read()
+        return int(status.split("VmHWM:")[1].split()[0]) // 1024
     for name, raw in shapes.items():
         variants = [raw, raw[: rng.randrange(len(raw))]]
         flipped = bytearray(raw)
@@ -205,9 +211,8 @@ FUZZ = textwrap.dedent("""
                 result = "ok"
             except MessageError:
                 result = "message_error"
-            out.append([f"{name}/{i}", round(time.monotonic() - t0, 2), result])
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
-    print(json.dumps({"runs": out, "peak_mb": rss}))
+            out.append([f"{name}/{i}", round(time.monotonic() - t0, 2), result, peak_mb()])
+    print(json.dumps({"runs": out, "peak_mb": peak_mb()}))
 """)
 
 
@@ -220,7 +225,7 @@ def test_fuzz_shapes_meet_the_deadline_and_memory_bound() -> None:
     slow = [r for r in result["runs"] if r[1] > deadline + 2]
     assert not slow, slow
     assert all(r[2] in ("ok", "message_error") for r in result["runs"])
-    assert result["peak_mb"] < 400, result
+    assert result["peak_mb"] < 400, [r for r in result["runs"] if r[3] >= 400][:3]
 
 
 def test_random_bytes_never_raise_anything_but_message_error() -> None:
