@@ -53,8 +53,7 @@ def classifier(policy: Policy) -> DomainClassifier:
 
 def draft_from_event(event: AddonEvent, sender: str) -> Draft:
     """The recipients-only draft the compose trigger can see (no body, no attachments)."""
-    return Draft(sender=sender, to=event.to, cc=event.cc, bcc=event.bcc,
-                 subject=event.subject)
+    return Draft(sender=sender, to=event.to, cc=event.cc, bcc=event.bcc)
 
 
 def analyze(draft: Draft, policy: Policy, locale: str, *, content: bool) -> Report:

@@ -8,6 +8,7 @@ Google's 100 sections x 100 widgets however large the draft.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from service.addon import markup as m
@@ -141,8 +142,21 @@ def homepage_card(policy: Policy, locale: str, extra: Sequence[Json] = ()) -> Js
     ], subtitle=t("addon.home.subtitle", locale), name="home")
 
 
-def compose_card(report: Report, cls: DomainClassifier, locale: str, act: Act) -> Json:
-    """Findings by severity, one-click Bcc fixes, external recipients by domain."""
+# Findings the one-click "move to Bcc" settles: the buttons go wherever these block.
+BCC_FIXABLE = frozenset({"many_visible_recipients", "cross_domain_exposure",
+                         "personal_address_visible"})
+
+
+def fix_widgets(act: Act, locale: str, intro: str) -> list[Json]:
+    return [m.text(t(intro, locale)),
+            m.buttons(m.button(t("addon.button.fix_external", locale), act("fix_external")),
+                      m.button(t("addon.button.fix_everyone", locale), act("fix_everyone")))]
+
+
+def compose_card(report: Report, cls: DomainClassifier, locale: str, act: Act, *,
+                 notice: str | None = None) -> Json:
+    """Findings by severity, one-click Bcc fixes, external recipients by domain;
+    ``notice`` on top (what a fix just did)."""
     findings = report.findings
     counts = {s: sum(1 for f in findings if f.severity is s) for s in Severity}
     if not report.recipients:
@@ -154,15 +168,14 @@ def compose_card(report: Report, cls: DomainClassifier, locale: str, act: Act) -
                     warn=counts[Severity.WARN])
     sections = [] if counts[Severity.BLOCK] or counts[Severity.WARN] else [
         m.section([m.text(summary)])]
+    if notice:
+        sections.insert(0, m.section([m.paragraph("<b>" + m.esc(notice) + "</b>")]))
     sections += finding_sections(findings, locale)
     groups = domain_groups(report.recipients, cls)
     if any(e.address and e.field in ("to", "cc") and not cls.is_internal(e.domain or "")
            for e in report.recipients):
-        sections.append(m.section([
-            m.text(t("addon.section.fix.text", locale)),
-            m.buttons(m.button(t("addon.button.fix_external", locale), act("fix_external")),
-                      m.button(t("addon.button.fix_everyone", locale), act("fix_everyone"))),
-        ], t("addon.section.fix", locale)))
+        sections.append(m.section(fix_widgets(act, locale, "addon.section.fix.text"),
+                                  t("addon.section.fix", locale)))
     dom = domains_section(groups, locale)
     if dom:
         sections.append(dom)
@@ -258,6 +271,8 @@ def confirmation_card(exp: Expectation, report: Report, subject: str, draft_id: 
         only_encryption = encrypt is not None and not encrypt.blocked
         key = "addon.confirm.encrypt_only" if only_encryption else "addon.confirm.blocked"
         blocks.append(m.paragraph("<b>" + m.esc(t(key, locale)) + "</b>"))
+        if any(f.code in BCC_FIXABLE for f in exp.blocked):
+            blocks += fix_widgets(act, locale, "addon.confirm.fix")
         sections.append(m.section(blocks, t("addon.section.block", locale, n=n_blocks)))
     for code, found in exp.overrides.items():
         widgets = capped([finding_widget(f, locale) for f in found], FINDINGS_SHOWN, locale)
@@ -292,22 +307,72 @@ def not_saved_card(locale: str, act: Act) -> Json:
     ])], name="not_saved")
 
 
-def pick_draft_card(candidates: Sequence[Any], locale: str, act: Act) -> Json:
-    """Several saved drafts match: one line per candidate with a "This one" button.
+@dataclass(frozen=True)
+class Candidate:
+    """One saved draft the pick-card offers: enough to tell two alike drafts apart."""
 
-    ``candidates`` are ``(draft_id, subject, recipients)`` triples.
-    """
+    draft_id: str
+    subject: str
+    to: Sequence[str]
+    cc: Sequence[str]
+    bcc: Sequence[str]
+    saved: str                      # the save time, already in the user's zone
+
+
+def _addresses(values: Sequence[str], locale: str) -> str:
+    return (join_list(sorted(values), locale, limit=3) if values
+            else t("addon.draft.candidate.none", locale))
+
+
+def pick_draft_card(candidates: Sequence[Candidate], locale: str, act: Act) -> Json:
+    """Several saved drafts match: one entry per draft with subject, To/Cc/Bcc (Bcc
+    named as Bcc) and save time, and a "This one" button."""
     widgets = []
-    for draft_id, subject, recipients in candidates[:CANDIDATES_SHOWN]:
-        widgets.append(m.decorated(
-            t("addon.draft.candidate.to", locale, to=join_list(list(recipients), locale, 3)),
-            top=t("addon.draft.candidate", locale,
-                  subject=subject or t("addon.confirm.no_subject", locale), n=len(recipients)),
-            button=m.button(t("addon.button.pick", locale), act("check_send", draft_id=draft_id))))
+    for c in candidates[:CANDIDATES_SHOWN]:
+        lines = [t("addon.draft.candidate.fields", locale, to=_addresses(c.to, locale))]
+        if c.cc:
+            lines.append(t("addon.draft.candidate.cc", locale, cc=_addresses(c.cc, locale)))
+        if c.bcc:
+            lines.append(t("addon.draft.candidate.bcc", locale, bcc=_addresses(c.bcc, locale)))
+        n = len({a.lower() for a in (*c.to, *c.cc, *c.bcc)})
+        widgets.append({"decoratedText": {
+            "topLabel": m.esc(t("addon.draft.candidate", locale,
+                                subject=c.subject or t("addon.confirm.no_subject", locale),
+                                n=n)),
+            "text": "<br>".join(m.esc(line) for line in lines),
+            "bottomLabel": m.esc(t("addon.draft.candidate.saved", locale, at=c.saved)),
+            "wrapText": True,
+            "button": m.button(t("addon.button.pick", locale),
+                               act("check_send", draft_id=c.draft_id)),
+        }})
     return m.card(t("addon.draft.ambiguous.title", locale), [
         m.section([m.text(t("addon.draft.ambiguous", locale))]),
         m.section(widgets),
     ], name="pick_draft")
+
+
+SCOPE_PREFIX = "https://www.googleapis.com/auth/"
+
+
+def scopes_card(missing: Sequence[str], locale: str, grant: Json) -> Json:
+    """Granular consent: the user granted only some scopes. Say in words what each
+    missing one is for, and offer to ask Google for exactly those."""
+    lines = [m.text(t("addon.scopes.missing", locale))]
+    for scope in missing:
+        key = "addon.scopes.scope." + scope.removeprefix(SCOPE_PREFIX)
+        label = t(key, locale)
+        lines.append(m.decorated(label if label != key else scope, bottom=scope))
+    lines.append(m.text(t("addon.scopes.nothing_else", locale)))
+    return m.card(t("addon.scopes.title", locale), [m.section(lines)],
+                  footer=m.footer(m.button(t("addon.button.grant", locale), grant)),
+                  name="scopes")
+
+
+def scopes_granted_card(locale: str, recheck: Json) -> Json:
+    return m.card(t("addon.scopes.title", locale), [m.section([
+        m.text(t("addon.scopes.granted", locale)),
+        m.buttons(m.button(t("addon.button.recheck", locale), recheck)),
+    ])], name="scopes_granted")
 
 
 def error_card(message: str, locale: str, *, retry: Json | None = None,

@@ -90,7 +90,7 @@ def encrypt_review(caller: Any, event: AddonEvent, act: Any,
     if done is not None:
         return already_sent(user, event, act, done)
     with gmail_client(event) as client:
-        reading = read_draft(client, draft_id, event.locale)
+        reading = read_draft(client, draft_id, event.locale, user)
     enc = _checked(user, draft_id, event, reading, act)
     if not isinstance(enc, Expectation):
         return enc
@@ -140,7 +140,7 @@ def _encrypt_send(client: Any, user: str, key: str, draft_id: str, event: AddonE
     sv = services()
     policy = sv.policy
     locale = event.locale
-    reading = read_draft(client, draft_id, locale)
+    reading = read_draft(client, draft_id, locale, user)
     enc = _checked(user, draft_id, event, reading, act)
     if not isinstance(enc, Expectation):
         return enc
@@ -181,5 +181,5 @@ def _encrypt_send(client: Any, user: str, key: str, draft_id: str, event: AddonE
     audit(user, "addon.sent", package_id=package.id, message_id=package.message_id,
           data={"draft": draft_id, "recipients": enc.recipient_count, "encrypted": True})
     grants = [gr.address for gr in sv.store.list_grants(package.id)]
-    return markup.update_card(keycards.result_card(package, grants, user_zone(event),
-                                                   sv.clock(), locale, act))
+    return markup.sent(keycards.result_card(package, grants, user_zone(event), sv.clock(),
+                                            locale, act))

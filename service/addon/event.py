@@ -1,5 +1,13 @@
 """The add-on event object Google POSTs to an HTTP add-on, read defensively.
 
+Modelled on Google's documented event object: ``commonEventObject`` (``userLocale`` and
+``timeZone`` only when the deployment sets ``useLocaleFromApp`` and the user granted
+``script.locale``), ``authorizationEventObject`` (tokens, ``authorizedScopes``) and
+``gmail`` (recipients, and the open thread and message as Gmail's UI names them:
+``thread-f:<decimal>``). There is no subject in it. What Google leaves out falls back to
+the organisation's own choice (policy ``[organization] default_language`` and
+``default_time_zone``).
+
 Only the fields SendGuard uses are kept. Everything in the body is client-controlled
 except what the verified tokens vouch for, so nothing here is trusted: values are
 type-checked, bounded and never raise on odd shapes (a wrong type reads as absent).
@@ -11,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from service.gmail.ids import api_id
 from service.i18n import negotiate
 
 MAX_RECIPIENTS = 20_000         # per field; Gmail caps a message far below this
@@ -44,13 +53,13 @@ class AddonEvent:
     to: tuple[str, ...] = ()
     cc: tuple[str, ...] = ()
     bcc: tuple[str, ...] = ()
-    subject: str = ""
-    thread_id: str = ""
-    message_id: str = ""
+    thread_id: str = ""             # the API's hex id (converted from ``thread-f:``)
+    message_id: str = ""            # likewise, from ``msg-f:``
     user_oauth_token: str = ""
     authorized_scopes: tuple[str, ...] | None = None   # None: Google did not say
     time_zone: str = ""             # the user's IANA zone id, e.g. "Asia/Tokyo"
     tz_offset_ms: int = 0           # its offset from UTC, when the id is unknown here
+    from_google: bool = False       # locale and zone came with the event (not defaults)
 
     @property
     def recipients(self) -> tuple[str, ...]:
@@ -69,8 +78,10 @@ class AddonEvent:
         return values[0] if values else ""
 
 
-def parse_event(body: Any) -> AddonEvent:
-    """Read an event object (any JSON value) into an :class:`AddonEvent`."""
+def parse_event(body: Any, *, default_locale: str = "en",
+                default_zone: str = "UTC") -> AddonEvent:
+    """Read an event object (any JSON value) into an :class:`AddonEvent`; the defaults
+    stand in for ``userLocale``/``timeZone`` when Google did not send them."""
     ev = _obj(body)
     common = _obj(ev.get("commonEventObject"))
     gmail = _obj(ev.get("gmail"))
@@ -79,21 +90,24 @@ def parse_event(body: Any) -> AddonEvent:
               if isinstance(k, str) and isinstance(v, str)}
     scopes = auth.get("authorizedScopes")
     zone = _obj(common.get("timeZone"))
+    user_locale = _str(common.get("userLocale"), 64)
+    zone_id, offset = _str(zone.get("id"), 64), _offset(zone.get("offset"))
+    has_zone = bool(zone_id) or "offset" in zone
     return AddonEvent(
-        locale=negotiate(_str(common.get("userLocale"), 64) or None),
+        locale=negotiate(user_locale) if user_locale else default_locale,
         host_app=_str(common.get("hostApp"), 32),
         parameters=params,
         form_inputs=_form_inputs(common.get("formInputs")),
         to=_strings(gmail.get("toRecipients"), MAX_RECIPIENTS),
         cc=_strings(gmail.get("ccRecipients"), MAX_RECIPIENTS),
         bcc=_strings(gmail.get("bccRecipients"), MAX_RECIPIENTS),
-        subject=_str(gmail.get("subject"), 2000),
-        thread_id=_str(gmail.get("threadId"), 200),
-        message_id=_str(gmail.get("messageId"), 200),
+        thread_id=api_id(_str(gmail.get("threadId"), 200)) or "",
+        message_id=api_id(_str(gmail.get("messageId"), 200)) or "",
         user_oauth_token=_str(auth.get("userOAuthToken"), 8192),
         authorized_scopes=_strings(scopes, 100) if isinstance(scopes, list) else None,
-        time_zone=_str(zone.get("id"), 64),
-        tz_offset_ms=_offset(zone.get("offset")),
+        time_zone=zone_id if has_zone else default_zone,
+        tz_offset_ms=offset,
+        from_google=bool(user_locale) or has_zone,
     )
 
 

@@ -180,8 +180,12 @@ def packages_section(packages: Sequence[Package], zone: tzinfo, now: datetime, l
     for p in packages[:HOME_PACKAGES]:
         top = t("addon.package.created", locale, state=state_name(p, now, locale),
                 at=local_time(p.created_at, zone, now))
+        # Told apart by who it went to, which files and when (local time); subjects are
+        # not stored (storage keeps only a digest of them).
+        to = join_list(sorted(p.recipients), locale, limit=2)
+        files = join_list(list(p.file_names), locale, limit=2)
         widgets.append(m.decorated(
-            t("addon.package.line", locale, zip_name=p.zip_filename, n=len(p.recipients)),
+            t("addon.package.line.to", locale, to=to, zip_name=files or p.zip_filename),
             top=top, bottom=state_text(p, zone, now, locale)))
         buttons = package_buttons(p, now, locale, act, "home", release_held=True)
         if buttons:

@@ -93,10 +93,17 @@ def action(url: str, params: Mapping[str, str] | None = None) -> Json:
     return out
 
 
-def button(label: str, act: Json, *, disabled: bool = False) -> Json:
+# The card reference: a fixed footer's primary button "must be a text button with text and
+# color set". Google blue, the add-on's layoutProperties.primaryColor (#1a73e8).
+PRIMARY_COLOR: Json = {"red": 0x1A / 255, "green": 0x73 / 255, "blue": 0xE8 / 255, "alpha": 1}
+
+
+def button(label: str, act: Json, *, disabled: bool = False, color: Json | None = None) -> Json:
     out: Json = {"text": label, "onClick": {"action": act}}
     if disabled:
         out["disabled"] = True
+    if color:
+        out["color"] = color
     return out
 
 
@@ -105,7 +112,8 @@ def buttons(*items: Json) -> Json:
 
 
 def footer(primary: Json, secondary: Json | None = None) -> Json:
-    out: Json = {"primaryButton": primary}
+    """A fixed footer; the primary button gets the colour Google requires of it."""
+    out: Json = {"primaryButton": {**primary, "color": primary.get("color", PRIMARY_COLOR)}}
     if secondary:
         out["secondaryButton"] = secondary
     return out
@@ -143,9 +151,8 @@ def _recipients(addresses: Iterable[str]) -> list[Json]:
     return [{"email": a} for a in addresses]
 
 
-def update_draft(*, to: Sequence[str] | None = None, cc: Sequence[str] | None = None,
-                 bcc: Sequence[str] | None = None) -> Json:
-    """Replace the compose window's recipient lists (each given list replaces its field)."""
+def _draft_markup(to: Sequence[str] | None, cc: Sequence[str] | None,
+                  bcc: Sequence[str] | None) -> Json:
     markup: Json = {}
     if to is not None:
         markup["updateToRecipients"] = {"toRecipients": _recipients(to)}
@@ -153,8 +160,25 @@ def update_draft(*, to: Sequence[str] | None = None, cc: Sequence[str] | None = 
         markup["updateCcRecipients"] = {"ccRecipients": _recipients(cc)}
     if bcc is not None:
         markup["updateBccRecipients"] = {"bccRecipients": _recipients(bcc)}
-    return {"renderActions": {"hostAppAction": {"gmailAction": {
-        "updateDraftActionMarkup": markup}}}}
+    return {"gmailAction": {"updateDraftActionMarkup": markup}}
+
+
+def update_draft(*, to: Sequence[str] | None = None, cc: Sequence[str] | None = None,
+                 bcc: Sequence[str] | None = None, card: Json | None = None) -> Json:
+    """Replace the compose window's recipient lists (each given list replaces its field);
+    with ``card``, the panel is redrawn in the same response (``renderActions`` carries
+    both an ``action`` and a ``hostAppAction``)."""
+    actions: Json = {"hostAppAction": _draft_markup(to, cc, bcc)}
+    if card is not None:
+        actions["action"] = {"navigations": [{"updateCard": card}]}
+    return {"renderActions": actions}
+
+
+def sent(card: Json) -> Json:
+    """The answer to a successful send: the "Sent" card, and the compose window emptied of
+    its recipients so Gmail's own Send button cannot deliver the same message again
+    (``updateDraftActionMarkup`` with an empty list replaces each field with nothing)."""
+    return update_draft(to=[], cc=[], bcc=[], card=card)
 
 
 def request_scopes(scopes: Sequence[str]) -> Json:

@@ -18,20 +18,12 @@ from flask.typing import ResponseReturnValue
 from service.addon import markup
 from service.addon.event import AddonEvent, parse_event
 from service.addon.ledger import SendLedger
-from service.errors import NotFoundError
+from service.addon.scopes import ALL_SCOPES, COMPOSE_SCOPES, HOME_SCOPES, SEND_SCOPES
+from service.errors import NotFoundError, SendGuardError
 from service.services import services
 
 bp = Blueprint("addon", __name__, url_prefix="/addon")
 
-SCOPE = "https://www.googleapis.com/auth/"
-COMPOSE_SCOPES = (SCOPE + "gmail.addons.execute",
-                  SCOPE + "gmail.addons.current.action.compose")
-SEND_SCOPES = (SCOPE + "gmail.compose",)
-ALL_SCOPES = (SCOPE + "gmail.addons.execute",
-              SCOPE + "gmail.addons.current.action.compose",
-              SCOPE + "gmail.addons.current.message.metadata",
-              SCOPE + "gmail.compose",
-              SCOPE + "userinfo.email")
 LEDGER = "sendguard.addon.ledger"
 SEND_ACTIONS = ("confirm_send", "encrypt_review", "encrypt_send")   # retried by re-checking
 PACKAGE_ACTIONS = ("revoke_package", "release_package")
@@ -81,11 +73,21 @@ def _verified(*, is_action: bool) -> tuple[Any, AddonEvent]:
     caller = services().verifier.verify_request(
         request.headers.get("Authorization"), raw, require_user=not consent_pending,
         endpoint_url=base + request.path if base else None)
-    event = parse_event(raw)
+    event = parse_event(raw, **_defaults())
     g.addon_verified = True
     g.addon_event = event
     g.addon_is_action = is_action
     return caller, event
+
+
+def _defaults() -> dict[str, str]:
+    """The organisation's language and zone for events without them; a policy that does
+    not load falls back to English/UTC here and fails on its own in the handler (a card)."""
+    try:
+        policy = services().policy
+    except SendGuardError:
+        return {}
+    return {"default_locale": policy.default_language, "default_zone": policy.default_time_zone}
 
 
 def _missing(event: AddonEvent, needed: tuple[str, ...], *, token: bool) -> list[str]:
@@ -99,18 +101,38 @@ def _missing(event: AddonEvent, needed: tuple[str, ...], *, token: bool) -> list
 
 
 def _scopes_or_none(caller: Any, event: AddonEvent, needed: tuple[str, ...], *,
-                    token: bool = False) -> dict[str, Any] | None:
+                    token: bool = False, push: bool = False) -> dict[str, Any] | None:
+    """None when the user granted what this request needs. Otherwise: no user token at
+    all (a first run) asks Google for consent directly; a user who granted only some
+    scopes (granular consent) gets a card naming what is missing, with a button that asks
+    for exactly that."""
     if not caller.user_email:
         return markup.request_scopes(ALL_SCOPES)
     missing = _missing(event, needed, token=token)
-    return markup.request_scopes(missing) if missing else None
+    if not missing:
+        return None
+    from service.addon import cards
+
+    card = cards.scopes_card(missing, event.locale, act("grant_scopes"))
+    return markup.push_card(card) if push else markup.update_card(card)
+
+
+def grant_scopes(caller: Any, event: AddonEvent) -> dict[str, Any]:
+    """The scope card's button: Google's consent for what is still missing; once granted
+    (Google repeats this request), a card that says so."""
+    from service.addon import cards
+
+    missing = _missing(event, ALL_SCOPES[:-1], token=True)   # script.locale stays optional
+    if missing:
+        return markup.request_scopes(missing)
+    return markup.update_card(cards.scopes_granted_card(event.locale, act("recheck")))
 
 
 @bp.post("/homepage")
 def homepage() -> ResponseReturnValue:
     caller, event = _verified(is_action=False)
     g.addon_retry = None
-    ask = _scopes_or_none(caller, event, ())
+    ask = _scopes_or_none(caller, event, HOME_SCOPES, push=True)
     if ask:
         return jsonify(ask)
     from service.addon import packages
@@ -122,7 +144,7 @@ def homepage() -> ResponseReturnValue:
 def compose() -> ResponseReturnValue:
     caller, event = _verified(is_action=False)
     g.addon_retry = act("recheck")
-    ask = _scopes_or_none(caller, event, COMPOSE_SCOPES)
+    ask = _scopes_or_none(caller, event, COMPOSE_SCOPES, push=True)
     if ask:
         return jsonify(ask)
     from service.addon import compose as flow
@@ -139,8 +161,10 @@ def action(name: str) -> ResponseReturnValue:
     handlers: dict[str, tuple[Handler, tuple[str, ...], bool]] = {
         "recheck": (lambda c, e: markup.update_card(flow.compose_card(c, e, act)),
                     COMPOSE_SCOPES, False),
-        "fix_external": (lambda c, e: flow.fix(c, e, "fix_external"), COMPOSE_SCOPES, False),
-        "fix_everyone": (lambda c, e: flow.fix(c, e, "fix_everyone"), COMPOSE_SCOPES, False),
+        "fix_external": (lambda c, e: flow.fix(c, e, "fix_external", act), COMPOSE_SCOPES,
+                         False),
+        "fix_everyone": (lambda c, e: flow.fix(c, e, "fix_everyone", act), COMPOSE_SCOPES,
+                         False),
         "check_send": (lambda c, e: sending.check_send(c, e, act), SEND_SCOPES, True),
         "confirm_send": (lambda c, e: sending.confirm_send(c, e, act, ledger()),
                          SEND_SCOPES, True),
@@ -150,6 +174,7 @@ def action(name: str) -> ResponseReturnValue:
                          SEND_SCOPES, True),
         "revoke_package": (lambda c, e: packages.revoke(c, e, act), (), False),
         "release_package": (lambda c, e: packages.release(c, e, act), (), False),
+        "grant_scopes": (grant_scopes, (), False),
     }
     if name in PACKAGE_ACTIONS:
         g.addon_retry = act(name, package_id=event.param("package_id"),

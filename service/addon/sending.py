@@ -24,10 +24,11 @@ from flask import g
 
 from service.addon import cards, markup
 from service.addon.analysis import analyze, classifier
-from service.addon.compose import audit, shown
+from service.addon.compose import audit, shown, unflag_own_bcc
 from service.addon.confirm import Decision, Expectation, decide, expect
 from service.addon.event import AddonEvent
 from service.addon.ledger import SendLedger
+from service.addon.localtime import local_time, user_zone
 from service.addon.packages import result_card
 from service.errors import (
     ConflictError,
@@ -82,7 +83,7 @@ def draft_exists(client: Any, draft_id: str) -> bool | None:
         return None
 
 
-def read_draft(client: Any, draft_id: str, locale: str) -> Reading:
+def read_draft(client: Any, draft_id: str, locale: str, user: str) -> Reading:
     """Read and analyse the draft in full; a draft that is gone is ``NotFoundError``."""
     from service.policy import draft_from_bytes
 
@@ -94,7 +95,7 @@ def read_draft(client: Any, draft_id: str, locale: str) -> Reading:
             raise NotFoundError("draft not found") from None
         raise
     draft = draft_from_bytes(message.raw)
-    report = analyze(draft, sv.policy, locale, content=True)
+    report = unflag_own_bcc(analyze(draft, sv.policy, locale, content=True), user)
     cls = classifier(sv.policy)
     names = tuple(a.filename for a in draft.attachments)
     return Reading(message, report, expect(report, sv.policy, cls),
@@ -122,22 +123,32 @@ def _check_send(client: Any, caller: Any, event: AddonEvent, act: Any) -> dict[s
     if not draft_id:
         on_screen = {"to": event.to, "cc": event.cc, "bcc": event.bcc}
         match = find_compose_draft(client, thread_id=event.thread_id or None,
-                                   recipients=on_screen, subject=event.subject or None,
-                                   now=services().clock())
+                                   recipients=on_screen, message_id=event.message_id or None)
         if isinstance(match, Ambiguous):
-            candidates = [(c.draft_id, c.subject, sorted(c.recipients))
-                          for c in match.candidates]
-            return markup.update_card(cards.pick_draft_card(candidates, event.locale, act))
+            return markup.update_card(cards.pick_draft_card(
+                [_candidate(info, event) for info in match.candidates], event.locale, act))
         if not isinstance(match, Found):
             return markup.update_card(cards.not_saved_card(event.locale, act))
         draft_id = match.draft.draft_id
-    reading = read_draft(client, draft_id, event.locale)
+    reading = read_draft(client, draft_id, event.locale, caller.user_email)
     audit(caller.user_email, "addon.confirm_shown", message_id=reading.message.message_id,
           data={"draft": draft_id, "recipients": reading.exp.recipient_count,
                 "findings": shown(reading.report.findings),
                 "attachments": len(reading.attachments),
                 "encrypt_offered": reading.encrypt is not None})
     return confirmation(event, draft_id, reading, act)
+
+
+def _candidate(info: Any, event: AddonEvent) -> cards.Candidate:
+    from service.gmail.headers import header_values
+
+    def field(name: str) -> list[str]:
+        return sorted(info.field_addresses(name)) or [
+            v for v in header_values(info.headers, name) if v.strip()]
+
+    now = services().clock()
+    return cards.Candidate(info.draft_id, info.subject, field("to"), field("cc"),
+                           field("bcc"), local_time(info.internal_date, user_zone(event), now))
 
 
 @dataclass(frozen=True)
@@ -196,14 +207,14 @@ def confirm_send(caller: Any, event: AddonEvent, act: Any, ledger: SendLedger) -
 def already_sent(user: str, event: AddonEvent, act: Any, done: EarlierSend) -> dict[str, Any]:
     """The answer to a second click: what the first one did, nothing sent again."""
     if done.package_id:
-        return markup.update_card(result_card(user, done.package_id, event, act,
-                                              notice=t("addon.already_sent", event.locale)))
-    return markup.update_card(cards.sent_card(done.recipients, event.locale, again=True))
+        return markup.sent(result_card(user, done.package_id, event, act,
+                                       notice=t("addon.already_sent", event.locale)))
+    return markup.sent(cards.sent_card(done.recipients, event.locale, again=True))
 
 
 def _confirm_send(client: Any, user: str, key: str, draft_id: str, event: AddonEvent,
                   act: Any, ledger: SendLedger) -> dict[str, Any]:
-    reading = read_draft(client, draft_id, event.locale)
+    reading = read_draft(client, draft_id, event.locale, user)
     message, report, exp = reading.message, reading.report, reading.exp
     if exp.fingerprint != event.param("fp"):
         audit(user, "addon.confirm_changed", message_id=message.message_id,
@@ -228,7 +239,7 @@ def _confirm_send(client: Any, user: str, key: str, draft_id: str, event: AddonE
     audit(user, "addon.sent", message_id=sent.message_id,
           data={"draft": draft_id, "thread": sent.thread_id,
                 "recipients": exp.recipient_count})
-    return markup.update_card(cards.sent_card(exp.recipient_count, event.locale))
+    return markup.sent(cards.sent_card(exp.recipient_count, event.locale))
 
 
 def refused(draft_id: str, exp: Expectation, d: Decision) -> dict[str, Any]:

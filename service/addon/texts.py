@@ -213,6 +213,37 @@ EN: dict[str, str] = {
         "separately, only to the recipients you choose."),
     "hint.blocked_attachment": "Remove the attachment; this file type may not be sent.",
     "hint.default": "Review this before sending.",
+    # granular consent, draft matching, recent packages (issue 8)
+    "addon.scopes.title": "Permission needed",
+    "addon.scopes.missing": (
+        "You granted SendGuard only some of the permissions it asks for. Without these it "
+        "cannot do this step:"),
+    "addon.scopes.scope.gmail.addons.execute": "Run as a Gmail add-on",
+    "addon.scopes.scope.gmail.addons.current.action.compose": (
+        "Change the recipients of the message you are writing (the Bcc fixes)"),
+    "addon.scopes.scope.gmail.addons.current.message.metadata": (
+        "See the recipients of the message you are writing"),
+    "addon.scopes.scope.gmail.compose": "Read your saved draft in full and send it",
+    "addon.scopes.scope.userinfo.email": "Know which account is writing (the sender)",
+    "addon.scopes.scope.script.locale": "Show cards in your language and time zone",
+    "addon.scopes.nothing_else": "Nothing is read or sent until you allow it.",
+    "addon.button.grant": "Allow access",
+    "addon.scopes.granted": "Thank you: SendGuard has the permissions it needs now.",
+    "addon.draft.candidate.saved": "saved {at}",
+    "addon.draft.candidate.fields": "To: {to}",
+    "addon.draft.candidate.cc": "Cc: {cc}",
+    "addon.draft.candidate.bcc": "Bcc: {bcc}",
+    "addon.draft.candidate.none": "(none)",
+    "addon.confirm.fix": "Move the addresses to Bcc here, then check again:",
+    "addon.fixed.moved": "Moved {n} address(es) to Bcc. The check below is of the new recipients.",
+    "addon.package.line.subject": "{subject}",
+    "addon.package.line.to": "To {to} · {zip_name}",
+    "addon.error.sent_unrecorded": (
+        "Your message was sent, but SendGuard could not record it just now. It will be "
+        "recorded the next time you open SendGuard; do not send it again."),
+    "addon.already_unconfirmed": (
+        "This draft already left Drafts after a send that Gmail did not confirm: it was "
+        "most likely sent. Check your Sent folder; it was not sent again."),
 }
 
 JA: dict[str, str] = {
@@ -423,4 +454,34 @@ JA: dict[str, str] = {
         "パスワードは選んだ宛先にだけ別に届きます。"),
     "hint.blocked_attachment": "添付ファイルを外してください。この形式は送信できません。",
     "hint.default": "送信前に確認してください。",
+    # granular consent, draft matching, recent packages (issue 8)
+    "addon.scopes.title": "許可が必要です",
+    "addon.scopes.missing": (
+        "SendGuardが求める権限の一部しか許可されていません。次の権限がないと、"
+        "この操作はできません:"),
+    "addon.scopes.scope.gmail.addons.execute": "Gmailのアドオンとして動作する",
+    "addon.scopes.scope.gmail.addons.current.action.compose": (
+        "作成中のメールの宛先を変更する（Bccへの移動）"),
+    "addon.scopes.scope.gmail.addons.current.message.metadata": "作成中のメールの宛先を見る",
+    "addon.scopes.scope.gmail.compose": "保存された下書きをすべて読み、送信する",
+    "addon.scopes.scope.userinfo.email": "作成しているアカウント（差出人）を知る",
+    "addon.scopes.scope.script.locale": "カードをあなたの言語とタイムゾーンで表示する",
+    "addon.scopes.nothing_else": "許可されるまで、何も読み取らず、何も送信しません。",
+    "addon.button.grant": "アクセスを許可",
+    "addon.scopes.granted": "ありがとうございます。必要な権限が許可されました。",
+    "addon.draft.candidate.saved": "{at} 保存",
+    "addon.draft.candidate.fields": "宛先: {to}",
+    "addon.draft.candidate.cc": "Cc: {cc}",
+    "addon.draft.candidate.bcc": "Bcc: {bcc}",
+    "addon.draft.candidate.none": "（なし）",
+    "addon.confirm.fix": "ここで宛先をBccに移してから、もう一度確認してください:",
+    "addon.fixed.moved": "{n}件のアドレスをBccに移しました。以下は新しい宛先での確認結果です。",
+    "addon.package.line.subject": "{subject}",
+    "addon.package.line.to": "宛先 {to} · {zip_name}",
+    "addon.error.sent_unrecorded": (
+        "メールは送信されましたが、SendGuardが今は記録できませんでした。次にSendGuardを"
+        "開いたときに記録されます。もう一度送信しないでください。"),
+    "addon.already_unconfirmed": (
+        "この下書きは、Gmailが完了を確認できなかった送信のあと下書きから消えています。"
+        "送信された可能性が高いので「送信済み」を確認してください。再送信はしていません。"),
 }

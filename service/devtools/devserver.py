@@ -193,7 +193,9 @@ def start_stack(*, host: str = "127.0.0.1", port: int = 8080, user: str = DEV_US
         stops.append(certs)
         emulator = GmailEmulator(default_user=None)
         oauth_token = secrets.token_urlsafe(24)
-        emulator.add_user(user, oauth_token)
+        from service.addon.scopes import ALL_SCOPES  # what the add-on's users grant
+
+        emulator.add_user(user, oauth_token, ALL_SCOPES)
         gmail_server, _ = serve_emulator(host, 0, emulator=emulator)
         stops.append(lambda: _stop_server(gmail_server))
         late = _LateApp()

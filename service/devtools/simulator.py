@@ -90,8 +90,11 @@ def release_info(policy: Policy, interval: float | None) -> str:
 @bp.get("/api/session")
 def session() -> ResponseReturnValue:
     """The user and fresh tokens, as Gmail would attach them to the next add-on call."""
+    from service.addon.scopes import ALL_SCOPES  # the user granted everything asked
+
     ctx = _ctx()
-    return jsonify(email=ctx.user_email, **ctx.tokens()), 200, {"Cache-Control": "no-store"}
+    return jsonify(email=ctx.user_email, scopes=list(ALL_SCOPES), **ctx.tokens()), 200, {
+        "Cache-Control": "no-store"}
 
 
 def _entries(value: Any) -> list[str]:

@@ -5,13 +5,13 @@ One ``ApiGmailClient`` acts for one user with the add-on's per-request OAuth acc
 
 Sending at most once. A send that fails with 5xx or a network error may still have gone
 out, and httplib2 itself silently repeats a request once when the connection drops before
-an answer. So ``send_draft`` never repeats blindly: it reads the draft's ids and
-Message-ID first, and after an ambiguous failure (or a 404, which is what the repeat of a
-send that already happened gets) it asks Gmail. Is the draft still there? Then nothing
-was sent, and it tries again. Is it gone? Then it looks for the sent copy (the draft's
-message id with the SENT label, or ``rfc822msgid:`` in Sent, polled briefly because
-search can lag) and returns it; no copy at all is a ConflictError, never a second send.
+an answer. So ``send_draft`` never repeats blindly: after an ambiguous failure (or a 404,
+which is what the repeat of a send that already happened gets) it asks Gmail whether the
+draft is still there (``drafts.get``, allowed by ``gmail.compose``). Still there: nothing
+was sent, it tries again. Gone: the send consumed it (or the user discarded it), which the
+granted scopes cannot tell apart, so the answer is "not confirmed", never a second send.
 ``drafts.send`` consumes the draft atomically, so two racing sends cannot both succeed.
+Only calls that ``gmail.compose`` authorises are made (per the discovery document).
 ``send_message`` goes through a draft for the same guarantee. Large bodies go up as
 resumable uploads, whose finished session answers a repeat with the first result.
 """
@@ -31,7 +31,7 @@ from googleapiclient.discovery import build_from_document
 from googleapiclient.http import HttpRequest, MediaIoBaseUpload
 
 from service.config import GMAIL_API_ENDPOINT
-from service.errors import ConflictError, GmailClientError, GmailTransientError
+from service.errors import GmailClientError, GmailTransientError
 from service.gmail.discovery import document_for
 from service.gmail.headers import addresses, ensure_message_id, header_values, parse_headers
 from service.gmail.model import (
@@ -49,10 +49,6 @@ __all__ = ["ApiGmailClient", "DraftInfo", "DraftMessage", "DraftRef", "GmailClie
 
 RESUMABLE_ABOVE = 5 << 20      # Google's advice: simple/multipart up to 5 MB, resumable above
 CHUNK = 8 << 20                # a multiple of 256 KiB, as the resumable protocol requires
-SENT_LOOKUPS = 3               # tries to find the sent copy after the draft disappeared
-
-_VANISHED = ("The draft is no longer in Gmail and no sent copy was found; it may have been "
-             "deleted or sent from another window.")
 
 
 class ApiGmailClient:
@@ -91,9 +87,6 @@ class ApiGmailClient:
     # ---- plumbing ----------------------------------------------------------------------
     def _drafts(self) -> Any:
         return self._service.users().drafts()
-
-    def _messages(self) -> Any:
-        return self._service.users().messages()
 
     def _attempt(self, make: Callable[[], HttpRequest]) -> tuple[Any, Failure | None]:
         try:
@@ -225,7 +218,11 @@ class ApiGmailClient:
 
     # ---- did it go out? ----------------------------------------------------------------
     def _outcome(self, info: DraftInfo) -> SentRef | None:
-        """None if the draft is still there (not sent); its sent copy if it went out."""
+        """None if the draft is still there (so it was not sent: try again). A draft that
+        is gone was consumed by the send (or discarded meanwhile): with ``gmail.compose``
+        SendGuard cannot read Sent to confirm which (``messages.get``/``list`` need read
+        scopes it does not ask for), so that is ``GmailTransientError(NOT_CONFIRMED)``,
+        never a second send and never "nothing was sent"."""
         try:
             self._call("drafts.get", lambda: self._drafts().get(
                 userId="me", id=info.draft_id, format="minimal"))
@@ -234,30 +231,8 @@ class ApiGmailClient:
             if exc.http_status != 404:
                 raise
         except GmailTransientError:
-            raise GmailTransientError(NOT_CONFIRMED, detail=NOT_CONFIRMED) from None
-        for attempt in range(SENT_LOOKUPS):
-            sent = self._find_sent(info)
-            if sent is not None:
-                return sent
-            if attempt + 1 < SENT_LOOKUPS:
-                self._backoff.sleep(self._backoff.delay(attempt))
-        raise ConflictError(_VANISHED)
-
-    def _find_sent(self, info: DraftInfo) -> SentRef | None:
-        try:
-            msg = self._call("messages.get", lambda: self._messages().get(
-                userId="me", id=info.message_id, format="minimal"))
-            if "SENT" in msg.get("labelIds", []):
-                return SentRef(msg["id"], msg["threadId"])
-        except GmailClientError as exc:
-            if exc.http_status not in (400, 404):
-                raise
-        if info.rfc822_message_id:
-            resp = self._call("messages.list", lambda: self._messages().list(
-                userId="me", q=f"in:sent rfc822msgid:{info.rfc822_message_id}", maxResults=5))
-            for msg in resp.get("messages", []):
-                return SentRef(msg["id"], msg["threadId"])
-        return None
+            pass
+        raise GmailTransientError(NOT_CONFIRMED, detail=NOT_CONFIRMED)
 
 
 def _domain_of(raw: bytes) -> str:

@@ -2,7 +2,7 @@
 and ``make run``; each endpoint maps to a public ``GmailEmulator`` method.
 
     GET    /__emulator__/            users, pending faults, number sent
-    POST   /__emulator__/users       {"email", "token"}
+    POST   /__emulator__/users       {"email", "token", "scopes"?}
     POST   /__emulator__/faults      {"status", "times", "method", "delay", "after_commit",
                                       "drop", "retry_after", "skip"}  (see faults.Fault)
     GET    /__emulator__/faults      pending faults
@@ -50,7 +50,9 @@ def control(emulator: GmailEmulator, request: Request) -> Response:
                           "faults": [f.to_json() for f in emulator.faults()],
                           "sent": len(emulator.sent())})
         if route == ("POST", "users"):
-            emulator.add_user(str(body.get("email", "")), str(body.get("token", "")))
+            scopes = body.get("scopes")
+            emulator.add_user(str(body.get("email", "")), str(body.get("token", "")),
+                              [str(x) for x in scopes] if isinstance(scopes, list) else None)
             return Response(status=204)
         if route == ("POST", "faults"):
             return _json(emulator.inject(**_fault_args(body)).to_json(), 201)

@@ -59,6 +59,7 @@ class ApiMethod:
     max_upload: int | None               # bytes, when the method accepts media
     upload_accept: tuple[str, ...]
     pattern: re.Pattern[str]
+    scopes: tuple[str, ...] = ()         # any one of them authorises the call
 
     @property
     def short_id(self) -> str:
@@ -103,6 +104,7 @@ def methods() -> tuple[ApiMethod, ...]:
             max_upload=int(upload["maxSize"]) if "maxSize" in upload else None,
             upload_accept=tuple(upload.get("accept", ())),
             pattern=_pattern(m["path"]),
+            scopes=tuple(m.get("scopes", ())),
         ))
     out.sort(key=lambda a: -len(re.sub(r"\{[^}]*\}", "", a.path)))
     return tuple(out)

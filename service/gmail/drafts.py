@@ -1,23 +1,23 @@
 """Which saved draft is the message the user is composing?
 
-Gmail's compose event names the recipients and subject on screen but not the draft id, and
-Gmail saves drafts a few seconds behind the screen. Sending a draft that lags the screen
-would send what the user no longer sees (say, everyone still in To after "move to Bcc"),
-so only a draft whose recipients (per field, when given per field) and subject equal the
-screen's counts as found; a near miss means "not saved yet, retry", never a guess.
+Gmail's compose event names the recipients on screen (and, for a reply, the thread as
+``thread-f:<decimal>``) but not the draft id nor the subject, and Gmail saves drafts a few
+seconds behind the screen. Sending a draft that lags the screen would send what the user
+no longer sees (say, everyone still in To after "move to Bcc"), so only a draft whose
+recipients (per field, when given per field) equal the screen's counts as found; a near
+miss means "not saved yet, retry", never a guess; several equal ones, "pick one".
+A draft's age does not matter: Gmail does not save an unchanged draft again.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from enum import StrEnum
 
 from service.errors import GmailClientError
 from service.gmail.headers import addresses
-from service.gmail.model import DraftInfo, GmailClient
+from service.gmail.model import DraftInfo, DraftRef, GmailClient
 
 FIELDS = ("to", "cc", "bcc")
 
@@ -74,56 +74,77 @@ def _all(recipients: Recipients) -> frozenset[str]:
     return _norm(recipients)
 
 
-def _subject(value: str) -> str:
-    return re.sub(r"\s+", " ", value).strip()
-
-
-def _same(info: DraftInfo, fields: dict[str, frozenset[str]] | None, union: frozenset[str],
-          subject: str | None) -> bool:
+def _same(info: DraftInfo, fields: dict[str, frozenset[str]] | None,
+          union: frozenset[str]) -> bool:
     if fields is not None:
-        if any(info.field_addresses(f) != fields[f] for f in FIELDS):
-            return False
-    elif info.recipients != union:
-        return False
-    return subject is None or _subject(info.subject) == _subject(subject)
+        return all(info.field_addresses(f) == fields[f] for f in FIELDS)
+    return info.recipients == union
 
 
-def find_compose_draft(client: GmailClient, *, thread_id: str | None, recipients: Recipients,
-                       subject: str | None, now: datetime, window_seconds: int = 600,
-                       max_candidates: int = 20) -> DraftMatch:
-    """Match by thread, recipients, subject and save time (within ``window_seconds``).
+def _query(union: frozenset[str]) -> str | None:
+    """A Gmail search for drafts holding one of the screen's addresses anywhere (a bare
+    address matches To, Cc and Bcc alike, so a draft that still has it in another field
+    is found as "not saved yet"); Gmail narrows the list, the headers decide."""
+    return f'"{sorted(union)[0]}"' if union else None
 
-    ``recipients`` are the lower-case addresses of the compose event, either all together
-    or as ``{"to": [...], "cc": [...], "bcc": [...]}``; per field is stricter and is what
-    a caller about to send should pass. Drafts in ``thread_id`` count whatever their age
-    (an old reply draft reopened unchanged is not saved again); others must be recent.
-    """
-    if now.tzinfo is None:
-        raise ValueError("now must be timezone-aware")
-    fields, union = _fields(recipients), _all(recipients)
-    since = now - timedelta(seconds=window_seconds)
-    if thread_id:
-        refs = [r for r in client.list_drafts(max_results=100) if r.thread_id == thread_id]
-    else:
-        refs = client.list_drafts(query=f"after:{int(since.timestamp())}",
-                                  max_results=max_candidates)
+
+def _infos(client: GmailClient, refs: Sequence[DraftRef], limit: int) -> list[DraftInfo]:
     infos: list[DraftInfo] = []
-    for ref in refs[:max_candidates]:
+    for ref in refs[:limit]:
         try:
             infos.append(client.draft_info(ref.draft_id))
         except GmailClientError as exc:   # sent or discarded since the list: not ours
             if exc.http_status != 404:
                 raise
-    if not thread_id:
-        infos = [i for i in infos if i.internal_date >= since]
     infos.sort(key=lambda i: i.internal_date, reverse=True)
-    exact = tuple(i for i in infos if _same(i, fields, union, subject))
+    return infos
+
+
+def _decide(infos: Sequence[DraftInfo], fields: dict[str, frozenset[str]] | None,
+            union: frozenset[str], message_id: str | None) -> DraftMatch | None:
+    exact = tuple(i for i in infos if _same(i, fields, union))
+    if message_id:
+        named = tuple(i for i in exact if i.message_id == message_id)
+        if len(named) == 1:
+            return Found(named[0])
     if len(exact) == 1:
         return Found(exact[0])
     if exact:
         return Ambiguous(exact)
-    near = tuple(i for i in infos if thread_id or (union and i.recipients & union)
-                 or (subject and _subject(i.subject) == _subject(subject)))
+    return None
+
+
+def find_compose_draft(client: GmailClient, *, thread_id: str | None, recipients: Recipients,
+                       message_id: str | None = None, max_candidates: int = 20,
+                       max_drafts: int = 500) -> DraftMatch:
+    """Match by thread, then by recipients, whatever the draft's age.
+
+    ``thread_id`` and ``message_id`` are API (hex) ids (``service.gmail.ids.api_id``
+    converts the event's ``thread-f:``); ``recipients`` are the compose event's
+    addresses, either all together or as ``{"to": [...], "cc": [...], "bcc": [...]}``;
+    per field is stricter and is what a caller about to send should pass. The thread's
+    drafts are tried first (a reply); when none of them matches, the drafts holding the
+    screen's addresses (Gmail search, any age: an unchanged draft is not saved again) are.
+    """
+    fields, union = _fields(recipients), _all(recipients)
+    near: list[DraftInfo] = []
+    if thread_id:
+        refs = [r for r in client.list_drafts(max_results=max_drafts)
+                if r.thread_id == thread_id]
+        infos = _infos(client, refs, max_candidates)
+        found = _decide(infos, fields, union, message_id)
+        if found is not None:
+            return found
+        near += infos
+    query = _query(union)
+    if query is not None:
+        infos = _infos(client, client.list_drafts(query=query, max_results=max_candidates),
+                       max_candidates)
+        found = _decide(infos, fields, union, message_id)
+        if found is not None:
+            return found
+        near += [i for i in infos if i.recipients & union]
     if near:
-        return NotSaved(NotSavedReason.OUTDATED, near)
+        unique = {i.draft_id: i for i in near}
+        return NotSaved(NotSavedReason.OUTDATED, tuple(unique.values()))
     return NotSaved(NotSavedReason.MISSING)

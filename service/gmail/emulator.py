@@ -6,10 +6,15 @@ to Gmail's 35 MB, and checks every request against the discovery document bundle
 client library: an unknown path is 404, an unknown or mistyped query parameter or body field
 is 400, a missing ``Authorization: Bearer`` is 401, as from Google.
 
-Each bearer token maps to a mailbox (``add_user``); unknown tokens use ``default_user``
-(set it to None to refuse them). Tests and ``make run`` drive it from Python or over HTTP
-under ``/__emulator__/``: inject faults (429/5xx, delays, dropped connections, failures
-after the work is done), list what was sent, list requests seen, reset.
+Each bearer token maps to a mailbox and the scopes it was granted (``add_user``); a call
+that none of those scopes authorises per the discovery document gets Google's 403
+(``insufficientPermissions``, ``ACCESS_TOKEN_SCOPE_INSUFFICIENT``). Unknown tokens use
+``default_user`` with full access (set it to None to refuse them). Ids look like Gmail's
+(16 hex digits for messages and threads, ``r<digits>`` for drafts); a draft's last save
+can be set (``put_draft(internal_date_ms=…)``, ``set_draft_saved``). Tests and
+``make run`` drive it from Python or over HTTP under ``/__emulator__/``: inject faults
+(429/5xx, delays, dropped connections, failures after the work is done), list what was
+sent, list requests seen, reset.
 """
 
 from __future__ import annotations
@@ -43,10 +48,12 @@ from service.gmail.mailbox import (
 from service.gmail.payload import b64url
 from service.gmail.uploads import Sessions, UploadError, parse_multipart, parse_range
 from service.gmail.validate import (
+    FULL_ACCESS,
     ApiError,
     check_body,
     check_query,
     error_response,
+    insufficient_scopes,
     json_body,
 )
 
@@ -110,6 +117,7 @@ class GmailEmulator:
         self._lock = threading.RLock()
         self._ids = Ids()
         self._tokens: dict[str, str] = {}
+        self._scopes: dict[str, frozenset[str]] = {}
         self._mailboxes: dict[str, Mailbox] = {}
         self._sent: list[SentMessage] = []
         self._requests: list[RequestRecord] = []
@@ -117,12 +125,25 @@ class GmailEmulator:
         self._sessions = Sessions()
 
     # ---- control API -------------------------------------------------------------------
-    def add_user(self, email: str, token: str) -> None:
+    def add_user(self, email: str, token: str, scopes: Iterable[str] | None = None) -> None:
+        """Accept ``token`` for ``email``'s mailbox, granted ``scopes`` (default: full
+        access, ``https://mail.google.com/``). Each call is checked against the scopes the
+        discovery document lists for its method, as Google does (403 otherwise)."""
         if not token or not email or "@" not in email:
             raise ValueError("add_user needs an e-mail address and a non-empty token")
+        granted = frozenset(scopes) if scopes is not None else frozenset({FULL_ACCESS})
+        if not granted or not all(isinstance(s, str) and s.startswith("https://")
+                                  for s in granted):
+            raise ValueError("scopes must be a non-empty list of scope URLs")
         with self._lock:
             self._tokens[token] = email.lower()
+            self._scopes[token] = granted
             self._mailbox(email)
+
+    def set_draft_saved(self, user: str, draft_id: str, internal_date_ms: int) -> None:
+        """Back-date (or move) a draft's last save, as if Gmail saved it then."""
+        with self._lock:
+            self._mailbox(user).draft(draft_id).internal_date = internal_date_ms
 
     def inject(self, status: int | None = None, *, times: int = 1, method: str | None = None,
                delay: float = 0.0, after_commit: bool = False, drop: bool = False,
@@ -216,7 +237,8 @@ class GmailEmulator:
             late = self._apply(fault, environ, before=False)
             response = late if late is not None else response
         except ApiError as exc:
-            response = error_response(exc.status, exc.message, exc.headers)
+            response = error_response(exc.status, exc.message, exc.headers, reason=exc.reason,
+                                      detail=exc.detail, details=exc.details)
         except MailboxError as exc:
             response = error_response(exc.status, exc.message)
         except UploadError as exc:
@@ -259,7 +281,7 @@ class GmailEmulator:
             session = self._sessions.get(session_id)
             if session is None:
                 raise ApiError(404, "No such upload session.")
-            box = self._authenticate(request, "me")
+            box = self._authenticate(request, "me", session.method)
             if box.email != session.user:
                 raise ApiError(403, "The upload session belongs to another user.")
             return Call(session.method, box, session.path_params, session.query), session_id
@@ -268,11 +290,11 @@ class GmailEmulator:
         if found is None or (upload and found[0].max_upload is None):
             raise ApiError(404, f"The requested URL {path} was not found on this server.")
         method, params = found
-        box = self._authenticate(request, params.get("userId", "me"))
+        box = self._authenticate(request, params.get("userId", "me"), method)
         query = check_query(method, request.args, upload)
         return Call(method, box, params, query), None
 
-    def _authenticate(self, request: Request, user_id: str) -> Mailbox:
+    def _authenticate(self, request: Request, user_id: str, method: ApiMethod) -> Mailbox:
         auth = request.headers.get("Authorization", "")
         token = auth[7:].strip() if auth[:7].lower() == "bearer " else ""
         token = token or request.args.get("access_token", "") or request.args.get("oauth_token", "")
@@ -280,9 +302,14 @@ class GmailEmulator:
             raise ApiError(401, _NO_CREDENTIAL, {"WWW-Authenticate": 'Bearer realm="emulator"'})
         with self._lock:
             email = self._tokens.get(token, self.default_user)
+            granted = self._scopes.get(token, frozenset({FULL_ACCESS}))
         if email is None:
             raise ApiError(401, _BAD_CREDENTIAL,
                            {"WWW-Authenticate": 'Bearer error="invalid_token"'})
+        refused = insufficient_scopes(
+            method, granted, bool(request.headers.get("X-Goog-Gmail-Access-Token")))
+        if refused is not None:
+            raise refused
         if user_id != "me" and user_id.lower() != email.lower():
             raise ApiError(403, f"Delegation denied for {email}")
         return self._mailbox(email)

@@ -28,20 +28,57 @@ _STATUS = {
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, message: str, headers: Mapping[str, str] | None = None) -> None:
+    def __init__(self, status: int, message: str, headers: Mapping[str, str] | None = None,
+                 *, reason: str | None = None, detail: str | None = None,
+                 details: list[dict[str, Any]] | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
         self.headers = dict(headers or {})
+        self.reason = reason          # errors[0].reason, when not the status's usual one
+        self.detail = detail          # errors[0].message, when not ``message``
+        self.details = details        # google.rpc details (ErrorInfo)
 
 
-def error_response(status: int, message: str, headers: Mapping[str, str] | None = None) -> Response:
+def error_response(status: int, message: str, headers: Mapping[str, str] | None = None, *,
+                   reason: str | None = None, detail: str | None = None,
+                   details: list[dict[str, Any]] | None = None) -> Response:
     """Google's JSON error body, which googleapiclient's HttpError parses."""
-    name, reason = _STATUS.get(status, ("UNKNOWN", "unknown"))
-    body = {"error": {"code": status, "message": message, "status": name,
-                      "errors": [{"message": message, "domain": "global", "reason": reason}]}}
-    return Response(json.dumps(body), status=status, headers=dict(headers or {}),
+    name, usual = _STATUS.get(status, ("UNKNOWN", "unknown"))
+    error: dict[str, Any] = {
+        "code": status, "message": message,
+        "errors": [{"message": detail or message, "domain": "global",
+                    "reason": reason or usual}],
+        "status": name}
+    if details:
+        error["details"] = details
+    return Response(json.dumps({"error": error}), status=status, headers=dict(headers or {}),
                     content_type="application/json; charset=UTF-8")
+
+
+FULL_ACCESS = "https://mail.google.com/"
+# Add-on scopes that work only with the per-message token of the open message
+# (X-Goog-Gmail-Access-Token), never with the user's OAuth token alone.
+CURRENT_MESSAGE = ("https://www.googleapis.com/auth/gmail.addons.current.message.",)
+
+
+def insufficient_scopes(method: ApiMethod, granted: frozenset[str],
+                        message_token: bool = False) -> ApiError | None:
+    """Google's 403 when none of the token's scopes is one the discovery document lists
+    for ``method``; None when one is."""
+    usable = {s for s in granted if message_token or not s.startswith(CURRENT_MESSAGE)}
+    if usable & set(method.scopes):
+        return None
+    needed = " ".join(method.scopes)
+    return ApiError(
+        403, "Request had insufficient authentication scopes.",
+        {"WWW-Authenticate": f'Bearer realm="https://accounts.google.com/", '
+                             f'error="insufficient_scope", scope="{needed}"'},
+        reason="insufficientPermissions", detail="Insufficient Permission",
+        details=[{"@type": "type.googleapis.com/google.rpc.ErrorInfo",
+                  "reason": "ACCESS_TOKEN_SCOPE_INSUFFICIENT", "domain": "googleapis.com",
+                  "metadata": {"service": "gmail.googleapis.com",
+                               "method": f"gmail.{method.short_id}"}}])
 
 
 def json_body(body: bytes) -> dict[str, Any]:

@@ -19,6 +19,7 @@ DEFAULT_KEYWORDS = ("社外秘", "部外秘", "極秘", "関係者外秘", "取�
 DEFAULT_BLOCKED_EXTENSIONS = (".exe", ".bat", ".cmd", ".com", ".scr", ".js", ".vbs", ".ps1",
                               ".lnk", ".msi")
 RELEASE_MODES = ("delay", "manual", "sender_only")
+LANGUAGES = ("ja", "en")
 # A Check & send may wait one deadline for a free analysis slot and then run one (plus a
 # 2 s grace): 2 x 50 + 2 s stays below the 120 s request timeout (deploy/gunicorn.conf.py).
 MAX_CHECK_DEADLINE = 50
@@ -31,6 +32,8 @@ class Policy:
     # [organization]
     internal_domains: tuple[str, ...] = ()
     trusted_domains: tuple[str, ...] = ()
+    default_language: str = "en"      # cards when Gmail does not send the user's locale
+    default_time_zone: str = "UTC"    # times on cards when Gmail does not send the zone
     # [recipients]
     max_visible_external: int = 10
     max_visible_external_orgs: int = 1
@@ -57,7 +60,8 @@ class Policy:
 
 # section -> key -> (field name, kind)
 SCHEMA: dict[str, dict[str, str]] = {
-    "organization": {"internal_domains": "domains", "trusted_domains": "domains"},
+    "organization": {"internal_domains": "domains", "trusted_domains": "domains",
+                     "default_language": "language", "default_time_zone": "time_zone"},
     "recipients": {
         "max_visible_external": "count",
         "max_visible_external_orgs": "count",
@@ -157,6 +161,12 @@ def _convert(kind: str, value: Any) -> Any:
             raise ValueError(f"must be between 1 second and {MAX_CHECK_DEADLINE} seconds "
                              "(analysis always ends within a deadline)")
         return seconds
+    if kind == "language":
+        if value not in LANGUAGES:
+            raise ValueError(f"must be one of {', '.join(LANGUAGES)}")
+        return value
+    if kind == "time_zone":
+        return _time_zone(value)
     if kind == "release_mode":
         if value not in RELEASE_MODES:
             raise ValueError(f"must be one of {', '.join(RELEASE_MODES)}")
@@ -179,6 +189,19 @@ def _convert(kind: str, value: Any) -> Any:
     if kind == "extensions":
         return tuple(v.lower() if v.startswith(".") else "." + v.lower() for v in items)
     return tuple(items)
+
+
+def _time_zone(value: Any) -> str:
+    """An IANA zone name this machine knows (``Asia/Tokyo``), checked with zoneinfo."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("must be an IANA time zone name such as \"Asia/Tokyo\"")
+    try:
+        ZoneInfo(value.strip())
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"'{value}' is not a known IANA time zone (e.g. \"Asia/Tokyo\")") from None
+    return value.strip()
 
 
 def _tname(value: Any) -> str:

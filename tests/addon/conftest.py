@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from flask import Flask
 
+from service.addon.scopes import ALL_SCOPES
 from service.app import create_app
 from service.config import Config
 from service.devtools.tokens import LocalIssuer
@@ -50,7 +51,7 @@ def emulator(gmail_server: tuple[GmailEmulator, str]) -> Iterator[GmailEmulator]
     emu, _ = gmail_server
     emu.reset()
     emu.clear_faults()
-    emu.add_user(SENDER, OAUTH)
+    emu.add_user(SENDER, OAUTH, ALL_SCOPES)     # what a user of the add-on granted
     yield emu
     emu.clear_faults()
 

@@ -12,7 +12,9 @@ from typing import Any
 
 from google.apps.card_v1 import Card
 
+from service.addon.scopes import ALL_SCOPES, LOCALE_SCOPE
 from service.devtools.tokens import LocalIssuer
+from service.gmail.ids import ui_message_id, ui_thread_id
 
 AUDIENCE = "https://sendguard.example.jp/addon"
 SERVICE_ACCOUNT = "service-123456789012@gcp-sa-gsuiteaddons.iam.gserviceaccount.com"
@@ -76,14 +78,20 @@ class Events:
         return self.issuer.user_token(email=email, **kw)
 
     def make(self, *, to: Sequence[str] = (), cc: Sequence[str] = (), bcc: Sequence[str] = (),
-             subject: str | None = None, locale: str = "en",
-             params: Mapping[str, str] | None = None,
+             locale: str = "en", params: Mapping[str, str] | None = None,
              form: Mapping[str, Sequence[str]] | None = None, sender: str = SENDER,
              oauth: str | None = OAUTH, thread_id: str | None = None,
-             scopes: Sequence[str] | None = None, system: str | None = None,
+             message_id: str | None = None,
+             scopes: Sequence[str] | None = ALL_SCOPES, system: str | None = None,
              user_token: str | None = None, with_user: bool = True,
-             time_zone: tuple[str, int] | None = None,
+             time_zone: tuple[str, int] | None = ("UTC", 0),
              ) -> tuple[dict[str, str], dict[str, Any]]:
+        """An event as Google documents it ("Event objects"; "Get user locale and
+        timezone"): ``userLocale`` and ``timeZone`` only when the user granted
+        ``script.locale`` (the descriptor sets ``useLocaleFromApp``); ``authorizedScopes``
+        always (None leaves it out, for the shapes Google does not send); the open thread
+        and message as Gmail's UI spells them (``thread-f:<decimal>``, given here as API
+        hex ids); no subject (Google sends none)."""
         sys_token = system if system is not None else self.system()
         auth: dict[str, Any] = {"systemIdToken": sys_token}
         if with_user:
@@ -94,18 +102,20 @@ class Events:
             auth["authorizedScopes"] = list(scopes)
         gmail: dict[str, Any] = {"toRecipients": list(to), "ccRecipients": list(cc),
                                  "bccRecipients": list(bcc)}
-        if subject is not None:
-            gmail["subject"] = subject
         if thread_id:
-            gmail["threadId"] = thread_id
+            gmail["threadId"] = ui_thread_id(thread_id)
+        if message_id:
+            gmail["messageId"] = ui_message_id(message_id)
         common: dict[str, Any] = {
-            "hostApp": "GMAIL", "platform": "WEB", "userLocale": locale,
+            "hostApp": "GMAIL", "platform": "WEB",
             "parameters": dict(params or {}),
             "formInputs": {k: {"stringInputs": {"value": list(v)}}
                            for k, v in (form or {}).items()},
         }
-        if time_zone is not None:
-            common["timeZone"] = {"id": time_zone[0], "offset": time_zone[1]}
+        if scopes is None or LOCALE_SCOPE in scopes:
+            common["userLocale"] = locale
+            if time_zone is not None:
+                common["timeZone"] = {"id": time_zone[0], "offset": time_zone[1]}
         body = {
             "commonEventObject": common,
             "authorizationEventObject": auth,

@@ -10,12 +10,15 @@ import logging
 import time
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from service.addon.scopes import ALL_SCOPES, LOCALE_SCOPE
+
 from .apis import Api
-from .support import OAUTH, SENDER, Events, cards_in, kiyose_944
+from .support import OAUTH, SENDER, Events, cards_in, kiyose_944, the_card, widgets
 
 PATHS = ("/addon/homepage", "/addon/compose", "/addon/action/fix_everyone",
          "/addon/action/check_send", "/addon/action/confirm_send",
@@ -102,26 +105,58 @@ def test_no_user_token_asks_for_consent_without_a_card(api: Api, events: Events)
     assert "https://www.googleapis.com/auth/userinfo.email" in scopes
 
 
+EXECUTE = "https://www.googleapis.com/auth/gmail.addons.execute"
+ACTION_COMPOSE = "https://www.googleapis.com/auth/gmail.addons.current.action.compose"
+METADATA = "https://www.googleapis.com/auth/gmail.addons.current.message.metadata"
+GMAIL_COMPOSE = "https://www.googleapis.com/auth/gmail.compose"
+EMAIL = "https://www.googleapis.com/auth/userinfo.email"
+
+
 @pytest.mark.parametrize("granted,path,missing", [
-    pytest.param(["https://www.googleapis.com/auth/gmail.addons.execute"], "/addon/compose",
-                 ["https://www.googleapis.com/auth/gmail.addons.current.action.compose"],
-                 id="compose without compose scope"),
-    pytest.param(["https://www.googleapis.com/auth/gmail.addons.execute",
-                  "https://www.googleapis.com/auth/gmail.addons.current.action.compose"],
-                 "/addon/action/check_send", ["https://www.googleapis.com/auth/gmail.compose"],
-                 id="check & send without gmail.compose"),
+    pytest.param([EXECUTE, EMAIL], "/addon/compose", [ACTION_COMPOSE, METADATA],
+                 id="compose without the compose scopes"),
+    pytest.param([EXECUTE, ACTION_COMPOSE, EMAIL], "/addon/compose", [METADATA],
+                 id="compose without message metadata"),
+    pytest.param([EXECUTE, ACTION_COMPOSE, METADATA, EMAIL], "/addon/action/check_send",
+                 [GMAIL_COMPOSE], id="check & send without gmail.compose"),
+    pytest.param([EMAIL], "/addon/homepage", [EXECUTE], id="homepage without execute"),
 ])
-def test_missing_scopes_are_requested(api: Api, events: Events, granted: list[str], path: str,
-                                      missing: list[str]) -> None:
+def test_granular_consent_card_names_what_is_missing(
+        api: Api, events: Events, granted: list[str], path: str, missing: list[str]) -> None:
+    """Granular consent: the user granted some scopes. The card says in words what is
+    missing and its button asks Google for exactly what is still missing."""
     status, data = api.call(path, *events.make(to=["a@gmail.com"], scopes=granted))
     assert status == 200
-    assert data == {"requesting_google_scopes": {"scopes": missing}}
+    card = the_card(data)
+    assert card["name"] == "scopes"
+    shown = [w["decoratedText"]["bottomLabel"] for w in widgets(card) if "decoratedText" in w]
+    assert shown == missing
+    grant = card["fixedFooter"]["primaryButton"]
+    assert grant["color"]          # the card reference: a primary footer button has a colour
+    status, asked = api.call(urlsplit(grant["onClick"]["action"]["function"]).path,
+                             *events.make(scopes=granted))
+    assert status == 200 and cards_in(asked) == []
+    still = [s for s in ALL_SCOPES if s not in granted and s != LOCALE_SCOPE]
+    assert asked == {"requesting_google_scopes": {"scopes": still}}
+    # Google repeats the request once the user consented: now a card says so
+    status, done = api.call(urlsplit(grant["onClick"]["action"]["function"]).path,
+                            *events.make(scopes=ALL_SCOPES))
+    assert the_card(done)["name"] == "scopes_granted"
+
+
+def test_the_locale_scope_is_optional(api: Api, events: Events) -> None:
+    """Without script.locale Google sends no locale: cards follow the policy's default
+    and nothing is asked for."""
+    granted = [s for s in ALL_SCOPES if s != LOCALE_SCOPE]
+    status, data = api.call("/addon/compose", *events.make(to=["a@gmail.com"], scopes=granted))
+    assert status == 200 and the_card(data)["name"] == "compose"
 
 
 def test_check_send_without_oauth_token_asks_for_consent(api: Api, events: Events) -> None:
     status, data = api.call("/addon/action/check_send", *events.make(oauth=None))
     assert status == 200
-    assert "requesting_google_scopes" in data and cards_in(data) == []
+    card = the_card(data)
+    assert card["name"] == "scopes"
 
 
 def test_the_sender_is_the_verified_user_not_the_body(api: Api, events: Events) -> None:

@@ -42,7 +42,7 @@ def external_12() -> Compose:
 
 
 def on_screen(c: Compose) -> dict[str, Any]:
-    return {"to": c.to, "cc": c.cc, "bcc": c.bcc, "subject": c.subject}
+    return {"to": c.to, "cc": c.cc, "bcc": c.bcc}
 
 
 def save(emulator: GmailEmulator, c: Compose) -> str:
@@ -281,12 +281,16 @@ def test_send_that_went_through_despite_an_error_is_not_repeated(
     action, form = _confirmed(any_api, events, emulator, c)
     emulator.inject(method="drafts.send", **fault)
     done = the_card(click(any_api, events, action, c, form=form))
-    assert done["name"] == "sent"
+    # gmail.compose cannot read Sent: the draft is gone, so it most likely left; the card
+    # says the outcome is not confirmed and never "nothing was sent"
+    assert done["name"] == "error" and "may or may not have gone out" in texts(done)
+    assert "Nothing was sent" not in texts(done)
     assert len(emulator.sent(SENDER)) == 1
-    # clicking Send again says so and sends nothing
+    # clicking Send again sends nothing and still does not claim nothing was sent
     again = the_card(click(any_api, events, action, c, form=form))
-    assert again["name"] == "sent" and "not sent again" in texts(again)
+    assert "Nothing was sent" not in texts(again)
     assert len(emulator.sent(SENDER)) == 1
+    assert not [r for r in emulator.requests() if r.status == 403]
 
 
 def test_gmail_down_while_reading_gives_a_retry_card(api: Api, events: Events,

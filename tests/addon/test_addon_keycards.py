@@ -164,11 +164,25 @@ def test_package_state_text_and_buttons(case: str) -> None:
 
 
 def test_home_list_is_capped() -> None:
-    many = [package(id=f"p{i:021d}", zip_filename=f"z{i:02d}.zip") for i in range(25)]
+    many = [package(id=f"p{i:021d}", file_names=(f"f{i:02d}.pdf",)) for i in range(25)]
     section = keycards.packages_section(many, TOKYO, NOW, "en", _act)
     card = markup.card("home", [section])
     check_cards({"card": card})
-    assert "z09.zip" in texts(card) and "z10.zip" not in texts(card)
+    assert "f09.pdf" in texts(card) and "f10.pdf" not in texts(card)
+
+
+def test_home_rows_are_told_apart() -> None:
+    """Same ZIP name, same day: who it went to, which files and when (local) differ."""
+    a = package(id="p" + "1" * 21, recipients=("sato@client-a.co.jp",),
+                file_names=("見積書.pdf",), created_at=NOW - timedelta(hours=3))
+    b = package(id="p" + "2" * 21, recipients=("sato@client-b.co.jp", "ito@client-b.co.jp"),
+                file_names=("請求書.pdf",), created_at=NOW - timedelta(hours=1))
+    section = keycards.packages_section([a, b], TOKYO, NOW, "ja", _act)
+    rows = [w["decoratedText"] for w in section["widgets"] if "decoratedText" in w]
+    assert len(rows) == 2 and rows[0]["text"] != rows[1]["text"]
+    assert rows[0]["topLabel"] != rows[1]["topLabel"]                # local times differ
+    assert "sato@client-a.co.jp" in rows[0]["text"] and "見積書.pdf" in rows[0]["text"]
+    assert "JST" in rows[0]["topLabel"]
 
 
 def test_event_defaults() -> None:

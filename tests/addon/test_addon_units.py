@@ -93,7 +93,30 @@ EVENT_CASES: dict[str, tuple[Any, dict[str, Any]]] = {
     "scopes absent vs given": ({"authorizationEventObject": {"authorizedScopes": ["s1", 5]}},
                                {"authorized_scopes": ("s1",)}),
     "no scopes key": ({"authorizationEventObject": {}}, {"authorized_scopes": None}),
-    "oversized values are cut": ({"gmail": {"subject": "x" * 50_000}}, {"subject": "x" * 2000}),
+    "oversized values are cut": ({"gmail": {"threadId": "x" * 50_000}}, {"thread_id": ""}),
+    # Google's UI ids (decimal) become the API's hex ids
+    "ui thread id": ({"gmail": {"threadId": "thread-f:1797415572919727089"}},
+                     {"thread_id": "18f1b3f0c1a2b3f1"}),
+    "ui message id": ({"gmail": {"messageId": "msg-f:1797415572919727089"}},
+                      {"message_id": "18f1b3f0c1a2b3f1"}),
+    "api thread id kept": ({"gmail": {"threadId": "18f1b3f0c1a2b3f1"}},
+                           {"thread_id": "18f1b3f0c1a2b3f1"}),
+    "draft ui id has no api id": ({"gmail": {"messageId": "msg-a:r-5436754757870000000"}},
+                                  {"message_id": ""}),
+    "ui id out of range": ({"gmail": {"threadId": "thread-f:99999999999999999999"}},
+                           {"thread_id": ""}),
+    "ui id zero": ({"gmail": {"threadId": "thread-f:0"}}, {"thread_id": ""}),
+    "garbage thread id": ({"gmail": {"threadId": "thread-f:12a"}}, {"thread_id": ""}),
+    "subject is not read": ({"gmail": {"subject": "invented"}}, {"to": ()}),
+    # locale and zone: from Google when sent, else the organisation's defaults
+    "no locale: default": ({"commonEventObject": {}},
+                           {"locale": "ja", "time_zone": "Asia/Tokyo", "from_google": False}),
+    "zone from google": ({"commonEventObject": {"userLocale": "en-US", "timeZone": {
+        "id": "America/New_York", "offset": -18000000}}},
+        {"locale": "en", "time_zone": "America/New_York", "tz_offset_ms": -18000000,
+         "from_google": True}),
+    "offset only": ({"commonEventObject": {"timeZone": {"offset": 3600000}}},
+                    {"time_zone": "", "tz_offset_ms": 3600000, "locale": "ja"}),
 }
 
 
@@ -101,6 +124,8 @@ EVENT_CASES: dict[str, tuple[Any, dict[str, Any]]] = {
 def test_parse_event_never_raises(case: str) -> None:
     body, want = EVENT_CASES[case]
     ev = parse_event(body)
+    if "from_google" in want or "time_zone" in want or case == "offset only":
+        ev = parse_event(body, default_locale="ja", default_zone="Asia/Tokyo")
     for name, value in want.items():
         assert getattr(ev, name) == value, name
 
@@ -207,7 +232,12 @@ def test_every_static_card_parses(locale: str) -> None:
         cards.homepage_card(policy, locale),
         cards.sent_card(3, locale), cards.sent_card(3, locale, again=True),
         cards.not_saved_card(locale, _act),
-        cards.pick_draft_card([("r1", "件名", ["a@b.jp"]), ("r2", "", [])], locale, _act),
+        cards.pick_draft_card([cards.Candidate("r1", "件名", ["a@b.jp"], [], ["c@d.jp"], "10:00"),
+                               cards.Candidate("r2", "", [], [], [], "11-02 09:00")],
+                              locale, _act),
+        cards.scopes_card(["https://www.googleapis.com/auth/gmail.compose",
+                           "https://example.com/unknown"], locale, _act("grant_scopes")),
+        cards.scopes_granted_card(locale, _act("recheck")),
         cards.error_card("x", locale, retry=_act("check_send")),
         cards.error_card("x", locale, nothing_sent=False),
     ]
@@ -227,3 +257,31 @@ def test_confirmation_of_600_invalid_entries_stays_within_limits(override: bool)
     assert inputs == (["override.invalid_address"] if override else [])
     assert "… and 575 more" in texts(card)
     assert ("Send" in str(card["fixedFooter"]["primaryButton"]["text"])) is False  # no recipients
+
+
+@pytest.mark.parametrize(("line", "error"), [
+    ('default_language = "fr"', "must be one of ja, en"),
+    ("default_language = 1", "must be one of ja, en"),
+    ('default_time_zone = "Asia/Tokio"', "not a known IANA time zone"),
+    ('default_time_zone = ""', "IANA time zone name"),
+    ("default_time_zone = 9", "IANA time zone name"),
+    ('default_time_zone = "../../etc/passwd"', "not a known IANA time zone"),
+], ids=["unknown-language", "language-not-a-string", "misspelt-zone", "empty-zone",
+        "zone-not-a-string", "zone-path"])
+def test_organisation_defaults_refuse_bad_values(line: str, error: str) -> None:
+    from service.errors import PolicyError
+    from service.policy.config import parse_policy
+
+    with pytest.raises(PolicyError, match=error) as err:
+        parse_policy(f"[organization]\n{line}\n")
+    assert err.value.line == 2
+
+
+def test_organisation_defaults() -> None:
+    from service.policy.config import parse_policy
+
+    assert (parse_policy("").default_language, parse_policy("").default_time_zone) == (
+        "en", "UTC")
+    p = parse_policy('[organization]\ndefault_language = "ja"\n'
+                     'default_time_zone = "Asia/Tokyo"\n')
+    assert (p.default_language, p.default_time_zone) == ("ja", "Asia/Tokyo")

@@ -24,7 +24,7 @@ TEMPLATE = """{
   "addOns": {
     "common": {"name": "SendGuard",
                "homepageTrigger": {"runFunction": "${SERVICE_URL}/addon/homepage"}},
-    "gmail": {"composeTrigger": {"selectActions": [{"runFunction": "${SERVICE_URL}/addon/compose"}],
+    "gmail": {"composeTrigger": {"actions": [{"runFunction": "${SERVICE_URL}/addon/compose"}],
                                  "draftAccess": "METADATA"}},
     "httpOptions": {"authorizationHeader": "SYSTEM_ID_TOKEN"}
   }

@@ -6,6 +6,8 @@ the log sink has, and what each secret received on stdin. Every call is appended
 as JSON, with the stdin and ``--flags-file`` contents it was given, so a test can check
 what a real gcloud would have been asked to do and with which secret values.
 
+``workspace-add-ons deployments create|replace`` parse the descriptor with Google's
+``Deployment`` proto (``descriptor.py``) and fail like the API on one that does not parse.
 ``describe`` answers exit 1 (NOT_FOUND) for what does not exist, exit 0 and the requested
 ``--format=value(...)`` for what does. ``FAKE_GCLOUD_FAIL`` names a command prefix
 (``run jobs execute``) that fails, to test that deploy.sh stops there.
@@ -16,6 +18,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -64,6 +67,18 @@ def value_of(field: str, key: str, state: dict[str, Any]) -> str:
     return answers.get(field, f"fake-{field}-of-{key}")
 
 
+def check_descriptor(path: str) -> int:
+    """As the API does: a descriptor that does not parse as Google's ``Deployment`` proto
+    is refused (exit 1, INVALID_ARGUMENT). Parsed in a child interpreter with site-packages
+    (this fake runs without them, for speed)."""
+    if not path:
+        print("ERROR: (gcloud.workspace-add-ons.deployments) --deployment-file is required",
+              file=sys.stderr)
+        return 1
+    checker = Path(__file__).with_name("descriptor.py")
+    return subprocess.run([sys.executable, "-I", str(checker), path], check=False).returncode
+
+
 def main(argv: list[str]) -> int:
     state_path = Path(os.environ["FAKE_GCLOUD_STATE"])
     state = json.loads(state_path.read_text())
@@ -82,6 +97,10 @@ def main(argv: list[str]) -> int:
         return 1
     key = resource_key(group, verb, rest)
     code = 0
+    if group[-2:] == ["workspace-add-ons", "deployments"] and verb in ("create", "replace"):
+        failed = check_descriptor(flags.get("deployment-file", ""))
+        if failed:
+            return failed
     if verb == "describe":
         if key not in state["exists"]:
             print(f"ERROR: (gcloud.{'.'.join(group)}.describe) NOT_FOUND: {key}",

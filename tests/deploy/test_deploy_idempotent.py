@@ -29,6 +29,7 @@ from .deploy_support import (
     tool_dir,
     write_template,
 )
+from .descriptor import parse_descriptor
 from .fake_gcloud import SERVICE_URL, split
 
 MAILER = "smtp://smtp-relay.gmail.com:587"
@@ -262,3 +263,27 @@ def test_no_gcloud_without_dry_run_is_a_clear_error(tmp_path: Path) -> None:
                         tool_dir(tmp_path))
     assert result.code == 2
     assert "gcloud is not installed" in result.stderr
+
+
+def test_the_written_descriptor_parses_as_googles_deployment(two_runs: TwoRuns) -> None:
+    """What deploy.sh writes (and gcloud uploads) parses with the published proto."""
+    deployment = parse_descriptor((two_runs.deployer.out / "deployment.json").read_text())
+    assert deployment.add_ons.common.homepage_trigger.run_function == (
+        f"{SERVICE_URL}/addon/homepage")
+
+
+@pytest.mark.parametrize("mistake", [
+    ('"actions"', '"selectActions"'),
+    ('"draftAccess": "METADATA"', '"draftAccess": "EVERYTHING"'),
+    ('"authorizationHeader"', '"authorisationHeader"'),
+], ids=["invented-field", "bad-enum", "misspelt-field"])
+def test_fake_gcloud_refuses_a_descriptor_that_does_not_parse(
+        tmp_path: Path, mistake: tuple[str, str]) -> None:
+    d = Deployer(tmp_path)
+    assert mistake[0] in d.template.read_text()
+    d.template.write_text(d.template.read_text().replace(*mistake))
+    result, calls = d.run("--mailer", MAILER)
+    assert result.code != 0
+    assert "INVALID_ARGUMENT" in result.stderr
+    assert find(calls, "workspace-add-ons deployments create")
+    assert find(calls, "workspace-add-ons deployments install") == []

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import pytest
 
+from service.addon.scopes import ALL_SCOPES
 from service.gmail.client import ApiGmailClient
 from service.gmail.emulator import GmailEmulator, emulator_url, serve_emulator
 
@@ -53,8 +54,20 @@ def url(running: Running) -> str:
 
 @pytest.fixture
 def user(emulator: GmailEmulator) -> User:
+    """A fresh mailbox whose token carries exactly the add-on's scopes (no read access to
+    sent mail): the adapter must make do with what users grant SendGuard."""
     n = next(_users)
     u = User(f"user{n}@sendguard.example", f"ya29.test-token-{n}-{random.randrange(10**9)}")
+    emulator.add_user(u.email, u.token, ALL_SCOPES)
+    return u
+
+
+@pytest.fixture
+def full_user(emulator: GmailEmulator) -> User:
+    """A mailbox with full access (https://mail.google.com/), for emulator tests of the
+    methods SendGuard itself never calls."""
+    n = next(_users)
+    u = User(f"full{n}@sendguard.example", f"ya29.test-full-{n}-{random.randrange(10**9)}")
     emulator.add_user(u.email, u.token)
     return u
 

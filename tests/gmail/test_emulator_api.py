@@ -20,6 +20,12 @@ from service.gmail.emulator import GmailEmulator
 from .support import User, message
 
 
+@pytest.fixture
+def user(full_user: User) -> User:
+    """These tests exercise methods SendGuard never calls: a full-access token."""
+    return full_user
+
+
 def b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).decode()
 

@@ -23,6 +23,12 @@ from .support import User, message
 ME = "gmail/v1/users/me"
 
 
+@pytest.fixture
+def user(full_user: User) -> User:
+    """These tests exercise methods SendGuard never calls: a full-access token."""
+    return full_user
+
+
 def b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).decode()
 
@@ -228,3 +234,55 @@ def test_runs_as_a_program() -> None:
         proc.wait(10)
         if proc.stdout is not None:
             proc.stdout.close()
+
+
+S = "https://www.googleapis.com/auth/"
+ADDON = [S + "gmail.addons.execute", S + "gmail.addons.current.action.compose",
+         S + "gmail.addons.current.message.metadata", S + "gmail.compose",
+         S + "userinfo.email", S + "script.locale"]
+
+
+@pytest.mark.parametrize(("scopes", "method", "path", "headers", "allowed"), [
+    (ADDON, "GET", f"{ME}/drafts", {}, True),
+    (ADDON, "GET", f"{ME}/profile", {}, True),
+    (ADDON, "GET", f"{ME}/messages", {}, False),
+    (ADDON, "GET", f"{ME}/messages/18f3a0c0000001f1", {}, False),
+    # the add-on's current-message scope works only with the open message's own token
+    ([S + "gmail.addons.current.message.metadata"], "GET",
+     f"{ME}/messages/18f3a0c0000001f1", {}, False),
+    ([S + "gmail.addons.current.message.metadata"], "GET",
+     f"{ME}/messages/18f3a0c0000001f1", {"X-Goog-Gmail-Access-Token": "t"}, True),
+    ([S + "gmail.readonly"], "GET", f"{ME}/drafts", {}, True),
+    ([S + "gmail.readonly"], "DELETE", f"{ME}/drafts/r1", {}, False),
+    ([S + "gmail.send"], "GET", f"{ME}/drafts", {}, False),
+    ([S + "userinfo.email"], "GET", f"{ME}/profile", {}, False),
+], ids=["addon-drafts-list", "addon-profile", "addon-messages-list", "addon-messages-get",
+        "current-message-without-its-token", "current-message-with-its-token",
+        "readonly-reads-drafts", "readonly-cannot-delete", "send-cannot-list-drafts",
+        "email-only"])
+def test_scopes_are_enforced_per_method(scopes: list[str], method: str, path: str,
+                                        headers: dict[str, str], allowed: bool,
+                                        url: str, emulator: GmailEmulator) -> None:
+    """Each call needs one of the scopes the discovery document lists for its method;
+    otherwise Google's 403 (insufficientPermissions / ACCESS_TOKEN_SCOPE_INSUFFICIENT)."""
+    token = f"ya29.scoped-{abs(hash((tuple(scopes), path, method)))}"
+    emulator.add_user("scoped@sendguard.example", token, scopes)
+    resp = requests.request(method, url + path, timeout=10,
+                            headers={"Authorization": f"Bearer {token}", **headers})
+    if allowed:
+        assert resp.status_code != 403, resp.text
+        return
+    assert resp.status_code == 403
+    error = resp.json()["error"]
+    assert error["message"] == "Request had insufficient authentication scopes."
+    assert error["status"] == "PERMISSION_DENIED"
+    assert error["errors"][0]["reason"] == "insufficientPermissions"
+    assert error["details"][0]["reason"] == "ACCESS_TOKEN_SCOPE_INSUFFICIENT"
+    assert 'error="insufficient_scope"' in resp.headers["WWW-Authenticate"]
+
+
+@pytest.mark.parametrize("scopes", [[], ["gmail.compose"], [None]],
+                         ids=["none", "not-a-url", "not-a-string"])
+def test_add_user_refuses_bad_scopes(scopes: list[Any], emulator: GmailEmulator) -> None:
+    with pytest.raises(ValueError, match="scopes"):
+        emulator.add_user("x@sendguard.example", "ya29.bad-scopes", scopes)

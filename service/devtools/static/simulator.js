@@ -104,11 +104,12 @@ async function event(extra) {
       },
       authorizationEventObject: {
         systemIdToken: session.systemIdToken, userIdToken: session.userIdToken,
-        userOAuthToken: session.userOAuthToken,
+        userOAuthToken: session.userOAuthToken, authorizedScopes: session.scopes || [],
       },
+      // As Google sends it: recipients only (no subject; a reply adds threadId).
       gmail: {
         toRecipients: entries("to"), ccRecipients: entries("cc"),
-        bccRecipients: entries("bcc"), subject: $("subject").value,
+        bccRecipients: entries("bcc"),
       },
     },
   };
