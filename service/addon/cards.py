@@ -278,6 +278,8 @@ def confirmation_card(exp: Expectation, report: Report, subject: str, draft_id: 
         widgets = capped([finding_widget(f, locale) for f in found], FINDINGS_SHOWN, locale)
         widgets.append(m.text_input(OVERRIDE_INPUT + code,
                                     t("addon.confirm.override", locale, n=MIN_REASON)))
+        if code in BCC_FIXABLE:          # fixing beats overriding: offer the Bcc move too
+            widgets += fix_widgets(act, locale, "addon.confirm.fix")
         header = None if exp.blocked else t("addon.section.block", locale, n=n_blocks)
         sections.append(m.section(widgets, header))
     if exp.acks:

@@ -21,8 +21,6 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from flask import g
-
 from service.addon import keycards, markup
 from service.addon.compose import audit, shown
 from service.addon.confirm import Expectation, decide
@@ -34,15 +32,16 @@ from service.addon.sending import (
     already_sent,
     confirmation,
     decided,
-    draft_exists,
     gmail_client,
     read_draft,
     refused,
+    send_checked,
     send_key,
     send_once,
     sent_before,
 )
-from service.errors import ConflictError, GmailError, InputError
+from service.errors import InputError
+from service.gmail.outgoing import Outgoing
 from service.i18n import t
 from service.services import services
 
@@ -169,17 +168,21 @@ def _encrypt_send(client: Any, user: str, key: str, draft_id: str, event: AddonE
                 "grantees": chosen,
                 "external_grantees": [a for a in chosen if a in external],
                 "attachments": len(reading.attachments)})
-    try:
-        package = encrypt_and_send(client, draft_id=draft_id, sender=user,
-                                   key_recipients=chosen, policy=policy, store=sv.store,
-                                   keywrapper=sv.keywrapper, now=sv.clock(), locale=locale)
-    except (GmailError, ConflictError):
-        if draft_exists(client, draft_id) is not True:
-            g.addon_send_uncertain = True    # may have gone out: never say "nothing sent"
-        raise
+    went: list[tuple[Any, Outgoing, str]] = []
+
+    def send(raw: bytes, package: Any) -> Any:
+        went.append(send_checked(client, user, draft_id, raw, package_id=package.id))
+        return went[-1][0]
+
+    package = encrypt_and_send(client, draft_id=draft_id, sender=user, key_recipients=chosen,
+                               policy=policy, store=sv.store, keywrapper=sv.keywrapper,
+                               now=sv.clock(), locale=locale, draft=reading.message,
+                               send=send)
     ledger.mark_sent(key, enc.recipient_count, package.id)
+    _, out, intent = went[-1]
     audit(user, "addon.sent", package_id=package.id, message_id=package.message_id,
-          data={"draft": draft_id, "recipients": enc.recipient_count, "encrypted": True})
+          data={"draft": draft_id, "recipients": enc.recipient_count, "encrypted": True,
+                "intent": intent, "sent": out.audit()})
     grants = [gr.address for gr in sv.store.list_grants(package.id)]
     return markup.sent(keycards.result_card(package, grants, user_zone(event), sv.clock(),
                                             locale, act))

@@ -83,6 +83,10 @@ def _sendguard_error(exc: SendGuardError) -> ResponseReturnValue:
             return unauthorized()
         return jsonify(error=exc.public_message or type(exc).__name__), exc.status
     locale = _locale()
+    if g.get("addon_sent"):
+        log.error("sent, but not recorded on %s: %s", request.path, type(exc).__name__)
+        return _card_response(t("addon.error.sent_unrecorded", locale), retry=False,
+                              nothing_sent=False)
     if g.get("addon_send_uncertain"):
         log.warning("send outcome unknown on %s: %s", request.path, type(exc).__name__)
         return _card_response(t("addon.error.uncertain", locale), retry=True,
@@ -119,6 +123,9 @@ def _unexpected(exc: Exception) -> ResponseReturnValue:
         return exc
     log.exception("unexpected error on %s %s", request.method, request.path)
     if _on_addon():
+        if g.get("addon_sent"):           # the message left; only recording it failed
+            return _card_response(t("addon.error.sent_unrecorded", _locale()), retry=False,
+                                  nothing_sent=False)
         uncertain = bool(g.get("addon_send_uncertain"))
         return _card_response(t("addon.error.uncertain" if uncertain else
                                 "addon.error.unexpected", _locale()),

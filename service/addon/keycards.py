@@ -127,6 +127,8 @@ def state_text(package: Package, zone: tzinfo, now: datetime, locale: str) -> st
         return t("addon.package.state.held_sender" if sender_only
                  else "addon.package.state.held", locale, at=at)
     if package.state == "released":
+        if not message_sent(package):        # released, but its message is not known sent
+            return t("addon.package.state.released_unconfirmed", locale)
         at = local_time(package.released_at or now, zone, now)
         return t("addon.package.state.released_sender" if sender_only
                  else "addon.package.state.released", locale, at=at)

@@ -9,6 +9,7 @@ names URLs where Apps Script names functions.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -23,6 +24,7 @@ from service.errors import NotFoundError, SendGuardError
 from service.services import services
 
 bp = Blueprint("addon", __name__, url_prefix="/addon")
+log = logging.getLogger(__name__)
 
 LEDGER = "sendguard.addon.ledger"
 SEND_ACTIONS = ("confirm_send", "encrypt_review", "encrypt_send")   # retried by re-checking
@@ -137,7 +139,23 @@ def homepage() -> ResponseReturnValue:
         return jsonify(ask)
     from service.addon import packages
 
+    _reconcile(caller, event)
     return jsonify(markup.push_card(packages.homepage(caller, event, act)))
+
+
+def _reconcile(caller: Any, event: AddonEvent) -> None:
+    """Settle the user's sends left open by a fault (``recovery``), when the user's token
+    may read drafts (gmail.compose); the home card then shows their true state."""
+    if not event.user_oauth_token or _missing(event, SEND_SCOPES[-1:], token=True):
+        return
+    from service.addon.recovery import reconcile
+    from service.addon.sending import gmail_client
+
+    try:
+        with gmail_client(event) as client:
+            reconcile(caller.user_email, client)
+    except SendGuardError:
+        log.warning("open sends not reconciled on the home card")
 
 
 @bp.post("/compose")

@@ -30,6 +30,16 @@ from service.addon.event import AddonEvent
 from service.addon.ledger import SendLedger
 from service.addon.localtime import local_time, user_zone
 from service.addon.packages import result_card
+from service.addon.recovery import (
+    NOT_SENT,
+    OUTCOME,
+    UNCONFIRMED,
+    Open,
+    reconcile,
+    record_intent,
+    record_outcome,
+    settle,
+)
 from service.errors import (
     ConflictError,
     GmailClientError,
@@ -37,6 +47,7 @@ from service.errors import (
     InputError,
     NotFoundError,
 )
+from service.gmail.outgoing import Outgoing, digest, outgoing
 from service.i18n import t
 from service.services import services
 
@@ -98,8 +109,47 @@ def read_draft(client: Any, draft_id: str, locale: str, user: str) -> Reading:
     report = unflag_own_bcc(analyze(draft, sv.policy, locale, content=True), user)
     cls = classifier(sv.policy)
     names = tuple(a.filename for a in draft.attachments)
-    return Reading(message, report, expect(report, sv.policy, cls),
-                   expect(report, sv.policy, cls, encrypting=True) if names else None, names)
+    exp = bind_bytes(expect(report, sv.policy, cls), message.raw)
+    enc = bind_bytes(expect(report, sv.policy, cls, encrypting=True), message.raw) \
+        if names else None
+    return Reading(message, report, exp, enc, names)
+
+
+def bind_bytes(exp: Expectation, raw: bytes) -> Expectation:
+    """Tie a confirmation to exactly these draft bytes: any change to the draft (an
+    autosave of a new Bcc, an edited body, another attachment) changes the fingerprint,
+    so the card's Send answers with the re-check card instead of sending unseen bytes."""
+    exp.fingerprint = f"{exp.fingerprint}.{digest(raw)}"
+    return exp
+
+
+def send_checked(client: Any, user: str, draft_id: str, raw: bytes, *,
+                 package_id: str | None = None) -> tuple[Any, Outgoing, str]:
+    """Send exactly ``raw`` (what was read, analysed and confirmed, or its encrypted form)
+    as draft ``draft_id``: the request carries the bytes, so an autosave landing meanwhile
+    cannot change what goes out. Intent before, outcome after (``recovery``); returns
+    (sent ref, what went out, intent id). On failure the flags tell the error card what
+    is known: the draft still there means nothing was sent."""
+    out = outgoing(raw)
+    intent = record_intent(user, draft_id, out, package_id)
+    try:
+        sent = client.send_draft(draft_id, out.raw)
+    except (GmailError, ConflictError) as exc:
+        there = draft_exists(client, draft_id)
+        if there is True:
+            record_outcome(user, intent, NOT_SENT, draft_id=draft_id, package_id=package_id,
+                           error=type(exc).__name__)
+        else:
+            g.addon_send_uncertain = True    # may have gone out: never say "nothing sent"
+            if there is False:               # consumed: settle it now, as reconcile would
+                settle(user, Open(intent, draft_id, package_id, out.message_id,
+                                  len(out.recipients)), UNCONFIRMED)
+        raise
+    except Exception:
+        g.addon_send_uncertain = True        # the request may have reached Gmail
+        raise
+    g.addon_sent = True                      # from here on, never "nothing was sent"
+    return sent, out, intent
 
 
 def confirmation(event: AddonEvent, draft_id: str, reading: Reading, act: Any,
@@ -113,6 +163,7 @@ def confirmation(event: AddonEvent, draft_id: str, reading: Reading, act: Any,
 def check_send(caller: Any, event: AddonEvent, act: Any) -> dict[str, Any]:
     """Find the draft (or ask which), analyse it fully, show the confirmation card."""
     with gmail_client(event) as client:
+        reconcile(caller.user_email, client)
         return _check_send(client, caller, event, act)
 
 
@@ -155,6 +206,7 @@ def _candidate(info: Any, event: AddonEvent) -> cards.Candidate:
 class EarlierSend:
     recipients: int
     package_id: str | None = None
+    confirmed: bool = True       # False: the draft left, Gmail did not confirm the send
 
 
 def sent_before(user: str, draft_id: str, key: str, ledger: SendLedger) -> EarlierSend | None:
@@ -173,6 +225,16 @@ def sent_before(user: str, draft_id: str, key: str, ledger: SendLedger) -> Earli
     for ev in reversed(events):
         if ev.data.get("draft") == draft_id:
             return EarlierSend(int(ev.data.get("recipients", 0)), ev.package_id)
+    try:
+        outcomes = sv.store.search_audit(user=user, action=OUTCOME,
+                                         since=sv.clock() - SENT_LOOKBACK)
+    except Exception:
+        log.exception("audit search failed")
+        return None
+    for ev in reversed(outcomes):
+        if ev.data.get("draft") == draft_id and ev.data.get("outcome") == UNCONFIRMED:
+            return EarlierSend(int(ev.data.get("recipients", 0)), ev.package_id,
+                               confirmed=False)
     return None
 
 
@@ -206,6 +268,9 @@ def confirm_send(caller: Any, event: AddonEvent, act: Any, ledger: SendLedger) -
 
 def already_sent(user: str, event: AddonEvent, act: Any, done: EarlierSend) -> dict[str, Any]:
     """The answer to a second click: what the first one did, nothing sent again."""
+    if not done.confirmed:
+        return markup.sent(cards.error_card(t("addon.already_unconfirmed", event.locale),
+                                            event.locale, nothing_sent=False))
     if done.package_id:
         return markup.sent(result_card(user, done.package_id, event, act,
                                        notice=t("addon.already_sent", event.locale)))
@@ -229,16 +294,11 @@ def _confirm_send(client: Any, user: str, key: str, draft_id: str, event: AddonE
                             t("addon.confirm.refused", event.locale))
     audit(user, "addon.send_confirmed", required=True, message_id=message.message_id,
           data=decided(draft_id, exp, report, decision))
-    try:
-        sent = client.send_draft(draft_id)
-    except (GmailError, ConflictError):
-        if draft_exists(client, draft_id) is not True:
-            g.addon_send_uncertain = True    # may have gone out: never say "nothing sent"
-        raise
+    sent, out, intent = send_checked(client, user, draft_id, message.raw)
     ledger.mark_sent(key, exp.recipient_count)
     audit(user, "addon.sent", message_id=sent.message_id,
-          data={"draft": draft_id, "thread": sent.thread_id,
-                "recipients": exp.recipient_count})
+          data={"draft": draft_id, "thread": sent.thread_id, "intent": intent,
+                "recipients": exp.recipient_count, "sent": out.audit()})
     return markup.sent(cards.sent_card(exp.recipient_count, event.locale))
 
 

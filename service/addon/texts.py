@@ -238,6 +238,9 @@ EN: dict[str, str] = {
     "addon.fixed.moved": "Moved {n} address(es) to Bcc. The check below is of the new recipients.",
     "addon.package.line.subject": "{subject}",
     "addon.package.line.to": "To {to} · {zip_name}",
+    "addon.package.state.released_unconfirmed": (
+        "Released, but the message is not confirmed sent: no notice goes out until it is. "
+        "Revoke it if the message did not leave."),
     "addon.error.sent_unrecorded": (
         "Your message was sent, but SendGuard could not record it just now. It will be "
         "recorded the next time you open SendGuard; do not send it again."),
@@ -478,6 +481,9 @@ JA: dict[str, str] = {
     "addon.fixed.moved": "{n}件のアドレスをBccに移しました。以下は新しい宛先での確認結果です。",
     "addon.package.line.subject": "{subject}",
     "addon.package.line.to": "宛先 {to} · {zip_name}",
+    "addon.package.state.released_unconfirmed": (
+        "解除済みですが、メールの送信が確認できていません。確認できるまで通知は送られません。"
+        "メールが送られていない場合は取り消してください。"),
     "addon.error.sent_unrecorded": (
         "メールは送信されましたが、SendGuardが今は記録できませんでした。次にSendGuardを"
         "開いたときに記録されます。もう一度送信しないでください。"),

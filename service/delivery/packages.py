@@ -18,7 +18,7 @@ the key; an uncertain one keeps the key held for the sender to release or revoke
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -37,7 +37,7 @@ from service.gmail.headers import (
     normalise_message_id,
     parse_headers,
 )
-from service.gmail.model import GmailClient
+from service.gmail.model import DraftMessage, GmailClient, SentRef
 from service.i18n import t
 from service.policy.config import Policy
 from service.protect.keywrap import KeyWrapper
@@ -143,7 +143,7 @@ def protect_raw(raw: bytes, *, store: Store, keywrapper: KeyWrapper, policy: Pol
     key_grants(policy.release_mode, sender, rcpts, key_recipients, locale, required=False)
     password = generate_password()
     result = protect_message(raw, password, blocked_extensions=policy.blocked_extensions,
-                             now=now, locale=locale)
+                             now=now, locale=locale, hide_names=policy.hide_names)
     rfc_id = header(parse_headers(raw), "Message-ID")
     message_id = normalise_message_id(rfc_id) if rfc_id else None
     shared = bool(key_recipients) or policy.release_mode == "sender_only"
@@ -190,29 +190,36 @@ def encrypt_and_send(gmail: GmailClient, *, draft_id: str, sender: str,
                      key_recipients: Sequence[str], policy: Policy, store: Store,
                      keywrapper: KeyWrapper, now: datetime,
                      blocked_extensions: Sequence[str] | None = None,
-                     locale: str = "en") -> Package:
-    """Encrypt the draft's attachments into one AES-256 ZIP, send it, hold its key."""
-    draft = gmail.get_draft(draft_id)
+                     locale: str = "en", draft: DraftMessage | None = None,
+                     send: Callable[[bytes, Package], SentRef] | None = None) -> Package:
+    """Encrypt the draft's attachments into one AES-256 ZIP, send it, hold its key.
+
+    ``draft``: the draft as already read and confirmed (else it is read here); ``send``:
+    sends the encrypted bytes as the draft in one ``drafts.send`` that carries them (the
+    add-on's ``send_checked``), instead of updating the draft and sending it in two calls.
+    """
+    draft = draft if draft is not None else gmail.get_draft(draft_id)
     recipients = sorted(draft.recipients)
     mode = policy.release_mode
     key_grants(mode, sender, recipients, key_recipients, locale)   # fail before any change
     password = generate_password()
     blocked = policy.blocked_extensions if blocked_extensions is None else blocked_extensions
     result = protect_message(draft.raw, password, blocked_extensions=blocked, now=now,
-                             locale=locale)
+                             locale=locale, hide_names=policy.hide_names)
     package = create_package_for(
         store, keywrapper, sender=sender, recipients=recipients or [sender],
         key_recipients=key_recipients, zip_filename=result.zip_filename,
         file_names=result.files, password=password, policy=policy, now=now, locale=locale)
     del password
+    if send is None:
+        try:
+            gmail.update_draft(draft_id, result.message, draft.thread_id)
+        except Exception as exc:   # nothing was sent: put the draft back, withdraw the key
+            _restore(gmail, draft_id, draft.raw, draft.thread_id)
+            _withdraw(store, package, sender, now, "update", exc)
+            raise
     try:
-        gmail.update_draft(draft_id, result.message, draft.thread_id)
-    except Exception as exc:   # nothing was sent: put the draft back, withdraw the key
-        _restore(gmail, draft_id, draft.raw, draft.thread_id)
-        _withdraw(store, package, sender, now, "update", exc)
-        raise
-    try:
-        sent = gmail.send_draft(draft_id)
+        sent = send(result.message, package) if send else gmail.send_draft(draft_id)
     except (GmailError, ConflictError) as exc:
         if _draft_still_there(gmail, draft_id):
             _restore(gmail, draft_id, draft.raw, draft.thread_id)

@@ -42,7 +42,7 @@ from service.gmail.model import (
     SentRef,
     from_epoch_ms,
 )
-from service.gmail.payload import b64url_decode
+from service.gmail.payload import b64url, b64url_decode
 from service.gmail.retry import NOT_CONFIRMED, Backoff, Failure, classify, client_error
 
 __all__ = ["ApiGmailClient", "DraftInfo", "DraftMessage", "DraftRef", "GmailClient", "SentRef"]
@@ -194,13 +194,29 @@ class ApiGmailClient:
             self._backoff.wait("drafts.create", attempt, failure)
             attempt += 1
 
-    def send_draft(self, draft_id: str) -> SentRef:
-        """Send once: after an ambiguous failure, check before trying again (module doc)."""
+    def send_draft(self, draft_id: str, raw: bytes | None = None) -> SentRef:
+        """Send once: after an ambiguous failure, check before trying again (module doc).
+
+        With ``raw``, the request carries the message (``drafts.send``'s body is a Draft):
+        Gmail replaces the draft with exactly these bytes and sends them in one call, so
+        whatever an autosave wrote meanwhile is not what goes out."""
         info = self.draft_info(draft_id)
+        body: dict[str, Any] = {"id": draft_id}
+        make: Callable[[], HttpRequest]
+        if raw is not None:       # the draft stays in its thread (a reply)
+            body["message"] = {"threadId": info.thread_id} if info.thread_id else {}
+        if raw is None:
+            make = lambda: self._drafts().send(userId="me", body=body)  # noqa: E731
+        elif self._resumable(raw):
+            media = self._media(raw)
+            make = self._reusable(lambda: self._drafts().send(
+                userId="me", body=body, media_body=media()), raw)
+        else:
+            body["message"]["raw"] = b64url(raw)
+            make = lambda: self._drafts().send(userId="me", body=body)  # noqa: E731
         attempt = 0
         while True:
-            resp, failure = self._attempt(lambda: self._drafts().send(
-                userId="me", body={"id": draft_id}))
+            resp, failure = self._attempt(make)
             if failure is None:
                 return SentRef(resp["id"], resp["threadId"])
             if failure.ambiguous or failure.status == 404:

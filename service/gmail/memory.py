@@ -86,9 +86,9 @@ class InMemoryGmailClient:
             return DraftRef(draft_id, msg.id, msg.thread_id)
         return self._run("update_draft", work)
 
-    def send_draft(self, draft_id: str) -> SentRef:
+    def send_draft(self, draft_id: str, raw: bytes | None = None) -> SentRef:
         def work() -> SentRef:
-            msg = self._box.send_draft(draft_id)
+            msg = self._box.send_draft(draft_id, raw)
             return SentRef(msg.id, msg.thread_id)
         return self._run("send_draft", work)
 

@@ -89,8 +89,9 @@ class GmailClient(Protocol):
     def update_draft(self, draft_id: str, raw: bytes, thread_id: str | None) -> DraftRef:
         ...
 
-    def send_draft(self, draft_id: str) -> SentRef:
-        """Sends at most once, even when retried after an ambiguous failure."""
+    def send_draft(self, draft_id: str, raw: bytes | None = None) -> SentRef:
+        """Sends at most once, even when retried after an ambiguous failure; with ``raw``,
+        exactly those bytes (the request carries the message)."""
         ...
 
     def send_message(self, raw: bytes, thread_id: str | None = None) -> SentRef:

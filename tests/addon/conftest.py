@@ -54,6 +54,10 @@ def emulator(gmail_server: tuple[GmailEmulator, str]) -> Iterator[GmailEmulator]
     emu.add_user(SENDER, OAUTH, ALL_SCOPES)     # what a user of the add-on granted
     yield emu
     emu.clear_faults()
+    # Every add-on test is a run against Gmail's per-method scopes: no call SendGuard made
+    # may have been outside what its users grant (a 403 that no test injected).
+    refused = [r.method for r in emu.requests() if r.status == 403 and not r.fault]
+    assert refused == [], f"Gmail calls outside the granted scopes: {refused}"
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ reads, confirms and sends them. Fault modes: nothing is sent twice and nothing i
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -353,8 +354,16 @@ def test_audit_records_what_was_shown_and_decided(api: Api, events: Events,
     the_card(click(api, events, action, c, form=form))
     store = api.app.extensions["sendguard"].store
     actions = [e.action for e in store.search_audit(user=SENDER)]
-    assert actions == ["addon.confirm_shown", "addon.send_confirmed", "addon.sent"]
+    assert actions == ["addon.confirm_shown", "addon.send_confirmed", "addon.send_intent",
+                       "addon.sent"]
     confirmed = store.search_audit(user=SENDER, action="addon.send_confirmed")[0].data
+    # intent and outcome name what went out: the exact bytes' digest and the envelope
+    intent = store.search_audit(user=SENDER, action="addon.send_intent")[0].data
+    sent = store.search_audit(user=SENDER, action="addon.sent")[0].data
+    [message] = emulator.sent(SENDER)
+    assert intent["sha256"] == sent["sent"]["sha256"] == hashlib.sha256(message.raw).hexdigest()
+    assert intent["recipients"] == sorted(a.lower() for a in c.to) == sent["sent"]["recipients"]
+    assert sent["intent"] == intent["intent"]
     assert sorted(confirmed["ticked"]) == sorted(c.to)
     assert "personal_address_visible" in confirmed["acknowledged"]
     flat = repr([e.data for e in store.search_audit(user=SENDER)])

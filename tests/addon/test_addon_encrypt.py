@@ -7,6 +7,7 @@ using the stored password. Notices go to a real SMTP server on loopback (aiosmtp
 
 from __future__ import annotations
 
+import hashlib
 import html
 import re
 import threading
@@ -145,8 +146,14 @@ def test_encrypt_and_send_holds_the_key(any_api: Api, events: Events, emulator: 
 
     actions = [e.action for e in store.search_audit(user=SENDER)]
     assert actions == ["addon.confirm_shown", "addon.encrypt_confirmed",
-                       "addon.encrypt_send_confirmed", "package.created", "package.sent",
-                       "addon.sent"]
+                       "addon.encrypt_send_confirmed", "package.created",
+                       "addon.send_intent", "package.sent", "addon.sent"]
+    # the intent and the outcome name exactly the bytes that went out (the encrypted form)
+    intent = store.search_audit(user=SENDER, action="addon.send_intent")[0]
+    done = store.search_audit(user=SENDER, action="addon.sent")[0]
+    assert intent.package_id == package.id
+    assert intent.data["sha256"] == done.data["sent"]["sha256"] == hashlib.sha256(
+        sent.raw).hexdigest()
     chosen = store.search_audit(user=SENDER, action="addon.encrypt_send_confirmed")[0].data
     assert chosen["grantees"] == [PARTNER] and chosen["external_grantees"] == [
         PARTNER]

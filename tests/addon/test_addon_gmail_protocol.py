@@ -17,6 +17,7 @@ from .apis import Api, ClientApi
 from .conftest import MakeApp
 from .support import (
     POLICY,
+    POLICY_OVERRIDE,
     SENDER,
     Compose,
     Events,
@@ -162,8 +163,10 @@ def test_a_fix_answers_with_the_draft_update_and_the_new_check(api: Api, events:
     assert "long Bcc list" in texts(the_card(call(api, events, "/addon/compose", other)))
 
 
+@pytest.mark.parametrize("policy", [POLICY, POLICY_OVERRIDE], ids=["block", "overridable"])
 def test_blocked_confirmation_card_has_the_bcc_buttons_it_names(
-        api: Api, events: Events, emulator: GmailEmulator) -> None:
+        make_app: MakeApp, events: Events, emulator: GmailEmulator, policy: str) -> None:
+    api = ClientApi(make_app(policy))
     c = Compose(to=toyama_external_49(), subject="交通安全のお知らせ")
     emulator.put_draft(SENDER, c.mime())
     card = the_card(call(api, events, CHECK_SEND, c))

@@ -286,3 +286,24 @@ def test_scopes_are_enforced_per_method(scopes: list[str], method: str, path: st
 def test_add_user_refuses_bad_scopes(scopes: list[Any], emulator: GmailEmulator) -> None:
     with pytest.raises(ValueError, match="scopes"):
         emulator.add_user("x@sendguard.example", "ya29.bad-scopes", scopes)
+
+
+def test_a_drafts_last_save_can_be_set(emulator: GmailEmulator, user: User, url: str) -> None:
+    """Tests back-date drafts: Gmail does not re-save an unchanged draft, so hours-old
+    drafts are what a user reopening a message has."""
+    draft_id, _, _ = emulator.put_draft(user.email, message())
+    emulator.set_draft_saved(user.email, draft_id, 1_700_000_000_000)
+    resp = requests.get(f"{url}{ME}/drafts/{draft_id}?format=minimal", timeout=10,
+                        headers={"Authorization": f"Bearer {user.token}"})
+    assert resp.json()["message"]["internalDate"] == "1700000000000"
+
+
+def test_control_api_registers_a_user_with_scopes(url: str, emulator: GmailEmulator) -> None:
+    token = "ya29.control-scoped"
+    resp = requests.post(url + "__emulator__/users", timeout=10, json={
+        "email": "ctl@sendguard.example", "token": token,
+        "scopes": ["https://www.googleapis.com/auth/gmail.compose"]})
+    assert resp.status_code == 204
+    auth = {"Authorization": f"Bearer {token}"}
+    assert requests.get(f"{url}{ME}/drafts", headers=auth, timeout=10).status_code == 200
+    assert requests.get(f"{url}{ME}/messages", headers=auth, timeout=10).status_code == 403

@@ -112,3 +112,34 @@ def test_send_refused_by_gmail_is_a_client_error(client: ApiGmailClient,
     with pytest.raises(GmailClientError) as err:
         client.send_draft(ref.draft_id)
     assert err.value.http_status == 400 and emulator.sent(user.email) == []
+
+
+@pytest.mark.parametrize("body", [
+    pytest.param(b"plain ascii body\r\n", id="json-raw"),
+    pytest.param("8ビットの本文\r\n".encode(), id="8bit-resumable"),
+    pytest.param(b"x" * (RESUMABLE_ABOVE + 10), id="large-resumable"),
+])
+def test_send_draft_carries_exactly_the_given_bytes(body: bytes, client: ApiGmailClient,
+                                                    emulator: GmailEmulator,
+                                                    user: User) -> None:
+    """drafts.send with the message in its request: Gmail sends those bytes, whatever
+    the draft held a moment before (an autosave)."""
+    ref = client.create_draft(message(to="old@example.org", subject="before"))
+    client.update_draft(ref.draft_id, message(to="spy@example.org", subject="autosave"), None)
+    checked = (b"From: alice@sendguard.example\r\nTo: bob@example.org\r\n"
+               b"Subject: checked\r\nMessage-ID: <c1@sendguard.example>\r\n"
+               b"Content-Type: text/plain; charset=utf-8\r\n\r\n" + body)
+    sent = client.send_draft(ref.draft_id, checked)
+    [record] = emulator.sent(user.email)
+    assert record.raw == checked and record.id == sent.message_id
+    assert record.recipients == {"bob@example.org"}
+    assert client.list_drafts() == []
+
+
+def test_a_reply_sent_with_its_bytes_stays_in_its_thread(client: ApiGmailClient,
+                                                         emulator: GmailEmulator,
+                                                         user: User) -> None:
+    _, thread = emulator.put_message(user.email, message(sender="bob@example.org"))
+    ref = client.create_draft(message(subject="Re: hi"), thread)
+    sent = client.send_draft(ref.draft_id, message(subject="Re: hi", body="checked\n"))
+    assert sent.thread_id == thread

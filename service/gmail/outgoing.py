@@ -1,0 +1,60 @@
+"""The one place where the bytes of a send are fixed: what was analysed is what goes out.
+
+``drafts.send`` may carry the message itself (its request body is a ``Draft``, with
+``message.raw`` or a media upload): Gmail replaces the draft with those bytes and sends
+them in one call. SendGuard always sends that way, with the bytes it read, analysed and
+had confirmed, so an autosave landing between the check and the send cannot slip an
+unseen recipient or attachment into the message. ``final_message`` is the single function
+that produces those bytes (a signed stamp header will be written here); ``Outgoing`` is
+what the audit log records about them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+from service.gmail.headers import (
+    addresses,
+    header,
+    header_values,
+    normalise_message_id,
+    parse_headers,
+)
+
+
+def final_message(raw: bytes) -> bytes:
+    """The exact bytes ``drafts.send`` will carry for a message built from ``raw`` (the
+    draft as analysed, or its encrypted form). Today they are ``raw`` unchanged."""
+    return raw
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A message ready to send, and what the audit log keeps of it (never the body)."""
+
+    raw: bytes = field(repr=False)
+    sha256: str
+    size: int
+    recipients: tuple[str, ...]          # envelope: To, Cc and Bcc addresses, lower-case
+    message_id: str | None               # its Message-ID, without angle brackets
+
+    def audit(self) -> dict[str, object]:
+        return {"sha256": self.sha256, "size": self.size,
+                "recipients": list(self.recipients), "rfc822_id": self.message_id}
+
+
+def outgoing(raw: bytes) -> Outgoing:
+    """Fix the bytes of a send (``final_message``) and describe them."""
+    final = final_message(raw)
+    heads = parse_headers(final)
+    rcpts = sorted(addresses([v for name in ("To", "Cc", "Bcc")
+                              for v in header_values(heads, name)]))
+    mid = header(heads, "Message-ID")
+    return Outgoing(final, hashlib.sha256(final).hexdigest(), len(final), tuple(rcpts),
+                    normalise_message_id(mid) if mid else None)
+
+
+def digest(raw: bytes) -> str:
+    """A short digest of draft bytes, for binding a confirmation to exactly them."""
+    return hashlib.sha256(raw).hexdigest()[:24]
