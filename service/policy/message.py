@@ -78,12 +78,18 @@ def draft_from_bytes(raw: bytes, limits: MimeLimits = MimeLimits()) -> Draft:
         to=entries["to"],
         cc=entries["cc"],
         bcc=entries["bcc"],
-        subject=_decode(raw_headers.get("subject", [""])[0]),
+        subject=_decode(_raw_text(raw_headers.get("subject", [""])[0])),
         text=walk.body("text", walk.texts),
         html=walk.body("html", walk.htmls),
         attachments=tuple(walk.attachments),
         notes=tuple(walk.notes),
     )
+
+
+def _raw_text(value: str) -> str:
+    from service.policy.addresses import header_text
+
+    return header_text(value)
 
 
 def _split_head(raw: bytes, start: int, end: int) -> tuple[int, int]:
@@ -139,19 +145,12 @@ def _unfold(value: str) -> str:
 
 
 def _entries(values: list[str]) -> tuple[str, ...]:
-    """Split header values into entries, decoding encoded words inside each entry (a
-    mail client may encode a full-width ＠ into the address itself)."""
-    from service.policy.addresses import split_header
+    """Split header values into entries by their structure (``addresses.header_entries``:
+    raw 8-bit and ISO-2022-JP names read as text first, encoded words decoded after the
+    split and only where they stand, so a display name is never re-read as an address)."""
+    from service.policy.addresses import header_entries
 
-    out: list[str] = []
-    for value in values:
-        for entry in split_header(value):
-            if "=?" in entry:
-                decoded = _decode(entry)
-                if len(split_header(decoded)) == 1:
-                    entry = decoded
-            out.append(entry)
-    return tuple(out)
+    return header_entries(values)
 
 
 _WORD = re.compile(r"=\?([^?\s]+)\?([bBqQ])\?([^?\s]*)\?=")
