@@ -16,17 +16,15 @@ entries, body text). What a cap leaves out becomes a ``Draft.notes`` entry
 
 from __future__ import annotations
 
-import base64
 import binascii
-import codecs
 import itertools
-import quopri
 import re
 from dataclasses import dataclass
 from email import policy as email_policy
 from email.headerregistry import ContentDispositionHeader, ContentTypeHeader
 
 from service.errors import MessageError
+from service.policy.charsets import charset_decode, decode_words
 from service.policy.model import Attachment, Draft
 
 MAX_MESSAGE = 60 * 1024 * 1024      # a Gmail message is at most ~35 MB after encoding
@@ -78,7 +76,7 @@ def draft_from_bytes(raw: bytes, limits: MimeLimits = MimeLimits()) -> Draft:
         to=entries["to"],
         cc=entries["cc"],
         bcc=entries["bcc"],
-        subject=_decode(_raw_text(raw_headers.get("subject", [""])[0])),
+        subject=decode_words(_raw_text(raw_headers.get("subject", [""])[0])),
         text=walk.body("text", walk.texts),
         html=walk.body("html", walk.htmls),
         attachments=tuple(walk.attachments),
@@ -151,62 +149,6 @@ def _entries(values: list[str]) -> tuple[str, ...]:
     from service.policy.addresses import header_entries
 
     return header_entries(values)
-
-
-_WORD = re.compile(r"=\?([^?\s]+)\?([bBqQ])\?([^?\s]*)\?=")
-_BETWEEN_WORDS = re.compile(r"(\?=)[ \t]+(?==\?)")
-
-
-def _decode(value: str) -> str:
-    """Decode RFC 2047 encoded words in place, adding nothing between them and the text
-    around them (a client may encode part of an address); undecodable words are kept."""
-    if "=?" not in value:
-        return value
-    return _WORD.sub(_decode_word, _BETWEEN_WORDS.sub(r"\1", value))
-
-
-def _decode_word(m: re.Match[str]) -> str:
-    charset, enc, text = m.group(1).split("*")[0], m.group(2).lower(), m.group(3)
-    try:
-        if enc == "b":
-            data = base64.b64decode(text + "=" * (-len(text) % 4))
-        else:
-            data = quopri.decodestring(text.replace("_", " ").encode("ascii"), header=True)
-        return _charset_decode(data, charset, strict=True)
-    except (LookupError, ValueError, UnicodeError, binascii.Error):
-        return m.group(0)
-
-
-def _charset_decode(data: bytes, charset: str, *, strict: bool = False) -> str:
-    """``data`` in a declared charset. Only real text codecs count: ``idna``, ``punycode``,
-    ``rot13`` and the like are Python codecs too, but not charsets, and raise on ordinary
-    text; they are treated as unknown (auto-detected)."""
-    from service.policy.extract import decode_text
-
-    try:
-        info = codecs.lookup(charset)
-    except LookupError:
-        if strict:
-            raise
-        return decode_text(data)
-    if info.name in _NOT_CHARSETS or not getattr(info, "_is_text_encoding", True):
-        if strict:
-            raise LookupError(charset)
-        return decode_text(data)
-    try:
-        return data.decode(info.name, "strict" if strict else "replace")
-    except UnicodeDecodeError:
-        if strict:
-            raise
-        return decode_text(data)
-    except UnicodeError:  # a codec that refuses the error handler or the data itself
-        if strict:
-            raise
-        return decode_text(data)
-
-
-_NOT_CHARSETS = frozenset({"idna", "punycode", "raw-unicode-escape", "unicode-escape",
-                           "undefined", "utf-7", "mbcs", "oem"})
 
 
 def _first_address(value: str) -> str:
@@ -350,7 +292,7 @@ class _Walk:
         if filename is None:
             filename = params.get("name")
         if filename is not None:
-            filename = _clean(_decode(filename))
+            filename = _clean(decode_words(filename))
         return _Part(ctype, params, disposition, filename, encoding, content_id)
 
     def capped(self, name: str, value: str) -> str:
@@ -398,7 +340,7 @@ class _Walk:
         if end - start > cap * (2 if part.encoding == "base64" else 1):
             self.note("body_truncated", part.ctype.partition("/")[2])
             end = start + cap * (2 if part.encoding == "base64" else 1)
-        return _charset_decode(self.payload(part, start, end),
+        return charset_decode(self.payload(part, start, end),
                                part.params.get("charset") or "utf-8")
 
 
