@@ -227,7 +227,7 @@ def _password(shown: Revealed, token: str, cookie: str | None) -> Response:
 
         files = [{"name": f.name, "size": f.size, "label": human_size(f.size)}
                  for f in decode(shown.password).files]
-        resp = _render("files", files=files, token=token,
+        resp = _render("files", files=files, link_token=token, link=True,
                        until=format_clock(until, _locale(), _zone()))
     else:
         resp = _render("password", password=shown.password, zip_name=shown.package.zip_filename,

@@ -366,6 +366,7 @@ EN.update({
         "The link works until {expires}. If you did not expect this e-mail, ignore it."),
     "delivery.page.link_intro": "{sender} sent you files to download ({n} files).",
     "delivery.page.link_intro.one": "{sender} sent you a file to download ({n} file).",
+    "delivery.page.link_title": "Encrypted files for you",
     "delivery.page.files_title": "Your files",
     "delivery.page.files_help": (
         "Download each file below. The links work in this browser until {until}; after "
@@ -407,6 +408,7 @@ JA.update({
         "{sender} さんからダウンロード用のファイルが届いています（{n}件）。"),
     "delivery.page.link_intro.one": (
         "{sender} さんからダウンロード用のファイルが届いています（{n}件）。"),
+    "delivery.page.link_title": "暗号化されたファイルのお受け取り",
     "delivery.page.files_title": "ファイル",
     "delivery.page.files_help": (
         "下のファイルをダウンロードしてください。このブラウザで {until} までダウンロード"

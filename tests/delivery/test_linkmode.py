@@ -104,8 +104,9 @@ def test_notice_code_list_download_recall(sent: Sent, link_client: FlaskClient,
     client = link_client
     assert client.get(f"/k/{sent.token}/files/0").status_code == 403   # no code yet
     html = open_files(client, sent.token, smtp)
-    for name in NAMES:
+    for n, name in enumerate(NAMES):
         assert name in html
+        assert f'href="/k/{sent.token}/files/{n}"' in html
     for n, (name, data) in enumerate(FILES.items()):
         resp = client.get(f"/k/{sent.token}/files/{n}")
         assert resp.status_code == 200
