@@ -44,6 +44,9 @@ def offered_keys(exp: Expectation, release_mode: str) -> dict[str, str]:
     return {key_value(a): a for g in exp.groups for a in g.addresses}
 
 
+METHOD_INPUT = "delivery_method"     # ZIP in the message, or files by link (SPEC 10.3)
+
+
 def _checkbox_sections(prefix: str, label: str, items: list[tuple[str, str]],
                        header: str) -> list[Json]:
     lists = [m.checkboxes(f"{prefix}_{i // m.MAX_ITEMS}", label, items[i:i + m.MAX_ITEMS])
@@ -70,6 +73,10 @@ def key_card(exp: Expectation, subject: str, draft_id: str, attachments: Sequenc
     intro.append(m.decorated(_mode_text(policy, sender, locale),
                              top=t("addon.keys.mode.title", locale)))
     sections = [m.section(intro)]
+    sections.append(m.section([m.radio(
+        METHOD_INPUT, t("addon.keys.method.label", locale),
+        [(t("addon.keys.method.zip", locale), "zip"),
+         (t("addon.keys.method.link", locale), "link")], policy.delivery_method)]))
     offered = offered_keys(exp, policy.release_mode)
     for external in (True, False):
         items = []

@@ -10,19 +10,26 @@ is revoked or expires, before retention purges the blob; the bucket's lifecycle 
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from service.delivery.material import open_package
-from service.delivery.packages import create_package_for, message_recipients
-from service.errors import SecretError
+from service.delivery.packages import (
+    _draft_still_there,
+    create_package_for,
+    message_recipients,
+)
+from service.errors import ConflictError, GmailError, SecretError
 from service.files.crypt import encrypt_stream, file_key
 from service.files.linkmime import Extracted, extract_attachments
 from service.files.manifest import LINK_ZIP_NAME, Manifest, StoredFile, decode
 from service.files.store import FileStore, new_object_name
 from service.gmail.headers import header, normalise_message_id, parse_headers
+from service.gmail.model import DraftMessage, SentRef
 from service.policy.config import Policy
 from service.protect.keywrap import KeyWrapper
 from service.storage import SYSTEM_ACTOR, Package, Store
@@ -136,3 +143,52 @@ def erase_package_files(store: Store, keywrapper: KeyWrapper, files: FileStore,
                        message_id=package.message_id,
                        data={"why": why, "files": len(manifest.files), "erased": gone})
     return gone
+
+
+def encrypt_and_send_link(gmail: Any, *, draft_id: str, sender: str,
+                          key_recipients: Sequence[str], policy: Policy, store: Store,
+                          keywrapper: KeyWrapper, files: FileStore, now: datetime,
+                          draft: DraftMessage, send: Callable[[bytes, Package], SentRef],
+                          locale: str = "en") -> tuple[Package, list[str]]:
+    """The add-on's Encrypt & send in link mode: files to the store, key record held,
+    then the message without attachments (the note in their place) sent through
+    ``send`` (the add-on's ``send_checked``: exactly the checked bytes). A send that
+    certainly failed withdraws the package and erases its files."""
+    from service.delivery.packages import key_grants
+
+    recipients = sorted(draft.recipients)
+    key_grants(policy.release_mode, sender, recipients, key_recipients, locale)
+    done = store_attachments(draft.raw, files, policy=policy, locale=locale)
+    try:
+        package = create_package_for(
+            store, keywrapper, sender=sender, recipients=recipients or [sender],
+            key_recipients=key_recipients, zip_filename=LINK_ZIP_NAME,
+            file_names=done.extracted.names, password=done.manifest.encode(),
+            policy=policy, now=now, locale=locale)
+    except BaseException:
+        _erase(files, done.manifest.files)
+        raise
+    audit_uploads(store, sender, package, done.manifest, now)
+    try:
+        sent = send(done.extracted.message, package)
+    except (GmailError, ConflictError) as exc:
+        if _draft_still_there(gmail, draft_id):
+            store.append_audit(sender, "package.send_failed", now=now, package_id=package.id,
+                               data={"stage": "send", "error": type(exc).__name__})
+            with contextlib.suppress(ConflictError):
+                package = store.revoke(package.id, sender, now)
+            erase_package_files(store, keywrapper, files, package, sender, now, "failed")
+        else:
+            store.append_audit(sender, "package.send_uncertain", now=now,
+                               package_id=package.id, data={"error": type(exc).__name__})
+        raise
+    rfc_id = header(parse_headers(done.extracted.message), "Message-ID")
+    package = store.set_message_ids(
+        package.id, message_id=normalise_message_id(rfc_id) if rfc_id else None,
+        gmail_message_id=sent.message_id)
+    store.append_audit(sender, "package.sent", now=now, package_id=package.id,
+                       message_id=package.message_id,
+                       data={"gmail_message": sent.message_id, "thread": sent.thread_id,
+                             "recipients": len(recipients), "files": len(done.manifest.files),
+                             "method": "link", "release_mode": package.release_mode})
+    return package, done.extracted.names
