@@ -20,10 +20,11 @@ from service.files.packages import open_manifest
 from service.files.store import LocalFileStore
 from service.protect.keywrap import wrapper_from_config
 from service.storage import Store
+from tests.files.conftest import gcs_endpoint
 from tests.support.cli import Run, run
 from tests.test_cli_protect_keys import PARTNER, env, message, smtp, smtp_server
 
-__all__ = ["env", "run", "smtp", "smtp_server"]
+__all__ = ["env", "gcs_endpoint", "run", "smtp", "smtp_server"]
 
 BIG = "設計図面 第3版.bin"
 
@@ -110,3 +111,36 @@ def test_bad_input_is_one_line(env: Path, run: Run, extra: list[str], prepare: o
     assert len(err.strip().splitlines()) == 1 and says in err
     assert stored_files(env) == []
     assert not (env / "out.eml").exists()
+
+
+def test_cloud_storage_through_the_cli(env: Path, run: Run, gcs_endpoint: str,
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """SENDGUARD_FILES=gs://BUCKET/PREFIX: the production path (google-cloud-storage's
+    default client, here pointed at the emulator by STORAGE_EMULATOR_HOST)."""
+    from tests.files.conftest import gcs_client
+
+    client = gcs_client(gcs_endpoint)
+    client.create_bucket("sg-cli-files")
+    monkeypatch.setenv("STORAGE_EMULATOR_HOST", gcs_endpoint)
+    monkeypatch.setenv("SENDGUARD_FILES", "gs://sg-cli-files/sendguard")
+    data = {BIG: os.urandom(9 * 1024 * 1024 + 7)}
+    (env / "gcs.eml").write_bytes(message(data))
+    code, out, err = run("protect", "gcs.eml", "-o", "out.eml", "--method", "link",
+                         "--key-to", PARTNER, "--json")
+    assert code == 0, err
+    package_id = json.loads(out)["package_id"]
+    [blob] = list(client.list_blobs("sg-cli-files"))
+    assert blob.name.startswith("sendguard/") and package_id not in blob.name
+    config = Config.from_env()
+    with Store.from_url(config.database_url) as store:
+        package = store.get_package(package_id)
+        manifest = open_manifest(wrapper_from_config(config), package)
+    from service.files.store import parse_files_url
+
+    files = parse_files_url(config.files, config.var_dir)
+    f = manifest.files[0]
+    assert b"".join(decrypt_range(file_key(manifest.key, 0), f.size,
+                                  lambda o, ln: files.read(f.object_name, o, ln))) == data[BIG]
+    code, _, err = run("keys", "revoke", package_id)
+    assert code == 0, err
+    assert list(client.list_blobs("sg-cli-files")) == []
