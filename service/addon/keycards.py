@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from service.addon import markup as m
 from service.addon.cards import FINDINGS_SHOWN, Act, capped, field_names
 from service.addon.localtime import duration, local_time
+from service.files.manifest import LINK_ZIP_NAME
 from service.i18n import join_list, t
 
 if TYPE_CHECKING:
@@ -162,8 +163,10 @@ def result_card(package: Package, grants: Sequence[str], zone: tzinfo, now: date
     lines = []
     if notice:
         lines.append(m.paragraph("<b>" + m.esc(notice) + "</b>"))
-    lines.append(m.text(t("addon.encrypted.text", locale, n=len(package.recipients),
-                          zip_name=package.zip_filename, files=len(package.file_names))))
+    link = package.zip_filename == LINK_ZIP_NAME
+    lines.append(m.text(t("addon.encrypted.link_text" if link else "addon.encrypted.text",
+                          locale, n=len(package.recipients), zip_name=package.zip_filename,
+                          files=len(package.file_names))))
     lines.append(m.decorated(state_text(package, zone, now, locale),
                              top=state_name(package, now, locale)))
     lines.append(m.text(t("addon.package.key_to", locale,
@@ -177,7 +180,8 @@ def result_card(package: Package, grants: Sequence[str], zone: tzinfo, now: date
     return m.card(t("addon.encrypted.title", locale), [
         m.section(lines),
         m.section([m.text(t("addon.sent.close", locale))]),
-    ], subtitle=package.zip_filename, name="encrypted")
+    ], subtitle=t("addon.encrypted.link_name", locale) if link else package.zip_filename,
+        name="encrypted")
 
 
 def packages_section(packages: Sequence[Package], zone: tzinfo, now: datetime, locale: str,

@@ -168,6 +168,10 @@ EN: dict[str, str] = {
     "addon.encrypted.text": (
         "Your message went to {n} recipient(s) with its attachments in one encrypted "
         "ZIP: {zip_name} ({files} file(s))."),
+    "addon.encrypted.link_text": (
+        "Your message went to {n} recipient(s) without its attachments: {files} file(s) "
+        "are kept encrypted for download by link, and can be recalled."),
+    "addon.encrypted.link_name": "Files by download link",
     "addon.package.line": "{zip_name} · {n} recipient(s)",
     "addon.package.created": "{state} · sent {at}",
     "addon.package.key_to": "Password to: {addresses}",
@@ -420,6 +424,10 @@ JA: dict[str, str] = {
     "addon.encrypted.text": (
         "{n}件の宛先にメールを送信しました。添付ファイルは暗号化したZIP 1つにまとめてあります: "
         "{zip_name}（{files}件のファイル）。"),
+    "addon.encrypted.link_text": (
+        "{n}件の宛先にメールを送信しました。添付ファイル（{files}件）はメールに含めず、"
+        "暗号化して保管しています。ダウンロード用のリンクで渡り、取り消すこともできます。"),
+    "addon.encrypted.link_name": "ダウンロードリンクのファイル",
     "addon.package.line": "{zip_name} · 宛先{n}件",
     "addon.package.created": "{state} · {at} 送信",
     "addon.package.key_to": "パスワードの送付先: {addresses}",

@@ -63,6 +63,8 @@ def test_link_mode_sends_the_note_without_attachments(
     done = press(api, events, buttons(card)[ENCRYPT], c,
                  form={**ticks(PARTNER), "delivery_method": ["link"]})
     assert done["name"] == "encrypted", texts(done)
+    assert "kept encrypted for download by link" in texts(done)
+    assert "(link)" not in texts(done)
     store = store_of(api)
     [package] = store.list_packages(SENDER)
     assert package.zip_filename == LINK_ZIP_NAME and list(package.file_names) == list(FILES)
