@@ -101,3 +101,21 @@ def test_forged_method_is_refused(make_app: MakeApp, events: Events,
     assert "ZIP" in texts(again)
     assert emulator.sent(SENDER) == []
     assert store_of(api).list_packages(SENDER) == []
+
+
+def test_revoke_on_the_result_card_erases_the_files(
+        make_app: MakeApp, events: Events, emulator: GmailEmulator) -> None:
+    api = ClientApi(make_app())
+    c = draft()
+    card = key_card(api, events, emulator, c)
+    done = press(api, events, buttons(card)[ENCRYPT], c,
+                 form={**ticks(PARTNER), "delivery_method": ["link"]})
+    sv = api.app.extensions["sendguard"]
+    [package] = store_of(api).list_packages(SENDER)
+    objects = [f.object_name for f in open_manifest(sv.keywrapper, package).files]
+    assert all(sv.files.exists(o) for o in objects)
+    after = press(api, events, buttons(done)["Revoke password"], c)
+    assert after["name"] == "encrypted"
+    assert not any(sv.files.exists(o) for o in objects)
+    erased = store_of(api).search_audit(package_id=package.id, action="files.erased")
+    assert [e.actor for e in erased] == [SENDER] and erased[0].data["erased"] == len(FILES)
