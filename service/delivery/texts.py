@@ -359,7 +359,7 @@ EN.update({
         "On the page you can ask for a one-time code, which is sent to this address.\n"
         "The link works until {expires}. If you did not expect this e-mail, ignore it."),
     "delivery.mail.link_notice_body.one": (
-        "{sender} has sent you an e-mail whose attached file is kept for you, "
+        "{sender} has sent you an e-mail whose {n} attached file is kept for you, "
         "encrypted, instead of travelling with it. To download it, open this page:\n\n"
         "  {link}\n\n"
         "On the page you can ask for a one-time code, which is sent to this address.\n"
