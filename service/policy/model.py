@@ -45,6 +45,9 @@ class Draft:
     text: str = ""
     html: str = ""
     attachments: tuple[Attachment, ...] = ()
+    message_id: str = ""
+    # In-Reply-To and References ids (angle brackets kept): the thread, for replies
+    references: tuple[str, ...] = ()
 
     def entries(self, name: str) -> tuple[str, ...]:
         return {"to": self.to, "cc": self.cc, "bcc": self.bcc}[name]

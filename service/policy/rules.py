@@ -19,6 +19,7 @@ from service.policy.addresses import Entry, parse_field
 from service.policy.config import Policy
 from service.policy.domains import DomainClassifier, registrable_domain, to_unicode
 from service.policy.extract import Inspection, Limits, blocked_name, inspect_attachment
+from service.policy.history import HISTORY_RULES, HistoryView
 from service.policy.model import FIELDS, Draft, Finding, Severity
 from service.policy.personal_data import PersonalData, scan_text
 
@@ -45,6 +46,7 @@ class Context:
     entries: list[Entry]
     inspections: dict[int, Inspection]   # attachment index -> inspection (empty when skipped)
     content: bool = True                 # attachments' contents and the body were read
+    history: HistoryView | None = None   # the sender's history (SPEC 10.2), when known
     _external: list[Entry] | None = None
     _valid: list[Entry] | None = None
 
@@ -92,12 +94,13 @@ def classifier_for(policy: Policy) -> DomainClassifier:
 
 def analyze(draft: Draft, policy: Policy, *, locale: str = "en",
             classifier: DomainClassifier | None = None, content: bool = True,
-            limits: Limits | None = None) -> Report:
+            limits: Limits | None = None, history: HistoryView | None = None) -> Report:
     """Every finding for ``draft``. ``content=False`` skips attachment contents (the
-    compose trigger only sees recipients and metadata)."""
+    compose trigger only sees recipients and metadata); ``history`` adds the checks of
+    SPEC 10.2 (``policy.history_enabled`` turns them off)."""
     entries = [e for name in FIELDS for e in parse_field(draft.entries(name), name)]
     ctx = Context(draft, policy, locale, classifier or classifier_for(policy), entries, {},
-                  content)
+                  content, history=history)
     notes: list[str] = []
     if content:
         lim = limits or Limits()
@@ -480,5 +483,6 @@ RULES: tuple[Callable[[Context], Iterator[Finding]], ...] = (
     password_zip_attached,
     missing_attachment,
     large_attachment,
+    *HISTORY_RULES,
     external_recipients,
 )
