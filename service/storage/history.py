@@ -145,8 +145,9 @@ class HistoryStore(Database):
         if msg.message_id:
             m = crypto.h("message", msg.message_id)
             done = conn.execute(self._insert(history_messages).values(
-                sender_hash=s, message_hash=m, at=at).on_conflict_do_nothing())
-            if done.rowcount == 0:
+                sender_hash=s, message_hash=m, at=at).on_conflict_do_nothing()
+                .returning(history_messages.c.at)).first()
+            if done is None:
                 return False
         aad = s
         orgs: set[str] = set()
