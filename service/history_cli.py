@@ -69,9 +69,9 @@ def _crypto(store: Any, config: Config, create: bool) -> Any:
     return store.existing_history_crypto(wrapper)
 
 
-def sent_message(raw: bytes, user: str) -> SentMessage | None:
-    """What history keeps of one message the user sent, or None (not theirs, no
-    recipient, not a message)."""
+def sent_message(raw: bytes, user: str | None) -> SentMessage | None:
+    """What history keeps of one message the user sent, or None (not from ``user``, no
+    recipient, not a message). ``user=None``: whoever the From says."""
     from service.policy import draft_from_bytes
     from service.policy.addresses import parse_field
     from service.storage.history import SentMessage
@@ -80,7 +80,7 @@ def sent_message(raw: bytes, user: str) -> SentMessage | None:
         draft = draft_from_bytes(raw)
     except MessageError:
         return None
-    if draft.sender != user:
+    if user is not None and draft.sender != user:
         return None
     recipients = tuple((e.address, e.display_name) for name in ("to", "cc", "bcc")
                        for e in parse_field(draft.entries(name), name) if e.address)

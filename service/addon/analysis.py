@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from service.policy.addresses import Entry
     from service.policy.config import Policy
     from service.policy.domains import DomainClassifier
+    from service.policy.history import HistoryView
     from service.policy.rules import Report
 
 
@@ -37,10 +38,12 @@ def draft_from_event(event: AddonEvent, sender: str) -> Draft:
     return Draft(sender=sender, to=event.to, cc=event.cc, bcc=event.bcc)
 
 
-def analyze(draft: Draft, policy: Policy, locale: str, *, content: bool) -> Report:
+def analyze(draft: Draft, policy: Policy, locale: str, *, content: bool,
+            history: HistoryView | None = None) -> Report:
     from service.policy.rules import analyze as run
 
-    return run(draft, policy, locale=locale, classifier=classifier(policy), content=content)
+    return run(draft, policy, locale=locale, classifier=classifier(policy), content=content,
+               history=history)
 
 
 def _digest(*parts: str) -> str:

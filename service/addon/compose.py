@@ -51,8 +51,10 @@ def compose_card(caller: Any, event: AddonEvent, act: Any) -> dict[str, Any]:
     policy = sv.policy
     # A live preview, redrawn on every open and re-check: not audited (the confirmation
     # card of Check & send is, with everything the sender decided there).
+    from service.addon.history import sender_history
+
     report = analyze(draft_from_event(event, caller.user_email), policy, event.locale,
-                     content=False)
+                     content=False, history=sender_history(caller.user_email))
     report = unflag_own_bcc(report, caller.user_email)
     return cards.compose_card(report, classifier(policy), event.locale, act)
 
