@@ -210,6 +210,7 @@ def action(name: str) -> ResponseReturnValue:
                          False),
         "fix_everyone": (lambda c, e: flow.fix(c, e, "fix_everyone", act), COMPOSE_SCOPES,
                          False),
+        "fix_replace": (lambda c, e: flow.fix_replace(c, e, act), COMPOSE_SCOPES, False),
         "check_send": (lambda c, e: sending.check_send(c, e, act), SEND_SCOPES, True),
         "confirm_send": (lambda c, e: sending.confirm_send(c, e, act, ledger()),
                          SEND_SCOPES, True),
