@@ -25,13 +25,13 @@ from benchlib import alternate, load_note, median, result, runs, timed
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from service.errors import MessageError  # noqa: E402
-from service.policy import analyze, draft_from_bytes  # noqa: E402
-from service.policy.config import parse_policy  # noqa: E402
-from service.policy.model import Draft  # noqa: E402
-from service.protect.keywrap import LocalKeyWrapper  # noqa: E402
-from service.storage import Store  # noqa: E402
-from service.storage.history import SentMessage  # noqa: E402
+from service.errors import MessageError
+from service.policy import analyze, draft_from_bytes
+from service.policy.config import parse_policy
+from service.policy.model import Draft
+from service.protect.keywrap import LocalKeyWrapper
+from service.storage import Store
+from service.storage.history import SentMessage
 
 ME = "suzuki@a-sys.co.jp"
 SURNAMES = ["佐藤", "鈴木", "高橋", "田中", "伊藤", "渡辺", "山本", "中村", "小林", "加藤",
