@@ -19,7 +19,7 @@ import hmac
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 import sqlalchemy as sa
@@ -41,6 +41,9 @@ from service.storage.schema import (
 )
 
 KEY_AAD = b"sendguard-history-key-v1"
+# Rows not used for this long are deleted by the hourly retention round (two years: a
+# yearly correspondent stays known, someone not written to since is forgotten).
+HISTORY_RETENTION = timedelta(days=730)
 MAX_REFERENCES = 20
 
 
