@@ -48,6 +48,8 @@ class Draft:
     message_id: str = ""
     # In-Reply-To and References ids (angle brackets kept): the thread, for replies
     references: tuple[str, ...] = ()
+    # What parsing left unchecked, as "code:where" (too many parts, nesting too deep, ...)
+    notes: tuple[str, ...] = ()
 
     def entries(self, name: str) -> tuple[str, ...]:
         return {"to": self.to, "cc": self.cc, "bcc": self.bcc}[name]
