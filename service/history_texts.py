@@ -7,9 +7,9 @@ EN: dict[str, str] = {
     "finding.new_domain_in_reply": (
         "This reply adds {domain}, which no earlier message of the thread went to."),
     "finding.name_address_mismatch": (
-        "You have written to {name} at {known} {n} times; this is {address}."),
+        "You have written to {name} at {known} {n} {n|time|times}; this is {address}."),
     "finding.similar_recipient": (
-        "You have written to {name} at {known} {n} times; this is {address}, which you "
+        "You have written to {name} at {known} {n} {n|time|times}; this is {address}, which you "
         "have never used."),
     "finding.salutation_mismatch": (
         "The greeting names {greeting}, but no recipient matches it by name, history or "

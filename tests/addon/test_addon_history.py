@@ -34,7 +34,7 @@ def send_to(api: ClientApi, events: Events, emulator: GmailEmulator, to: str) ->
 
 
 @pytest.mark.parametrize(("locale", "evidence", "label"), [
-    ("en", "You have written to 情報 二郎 at joho-jiro@b-corp.co.jp 1 times; this is "
+    ("en", "You have written to 情報 二郎 at joho-jiro@b-corp.co.jp 1 time; this is "
      "joho-hanako@b-corp.co.jp", "Replace with joho-jiro@b-corp.co.jp"),
     ("ja", "情報 二郎 さんには joho-jiro@b-corp.co.jp 宛に1回送信しています",
      "joho-jiro@b-corp.co.jp に置き換える"),
