@@ -123,8 +123,8 @@ class Verifier:
         body = canonical_body(raw)
         ok = mac_matches(stamp, secret, env, body)
         if not ok and record is not None and record.bcc and not header_values(heads, "Bcc"):
-            full = Envelope(env.sender, tuple(sorted(set(env.recipients) | set(record.bcc))))
-            ok = mac_matches(stamp, secret, full, body)
+            env = Envelope(env.sender, tuple(sorted(set(env.recipients) | set(record.bcc))))
+            ok = mac_matches(stamp, secret, env, body)
         if not ok:
             return Verdict(ALTERED, _what_changed(record, env), **base, **ids)
         if record is None:
