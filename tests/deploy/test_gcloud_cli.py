@@ -152,7 +152,8 @@ def app_yaml_env(sdk: Sdk, tmp_path: Path, include: str | None) -> subprocess.Co
 SECRETS_INCLUDE = """env_variables:
   DATABASE_URL: "postgresql://sendguard:pw@/sendguard?host=/cloudsql/sample-proj:asia-northeast1:sendguard-db"
   SENDGUARD_MASTER_KEY: "%s"
-""" % ("ab" * 32)
+  SENDGUARD_STAMP_KEY: "k1:%s"
+""" % ("ab" * 32, "cd" * 32)
 
 
 def test_app_yaml_is_valid_and_starts_in_production(sdk: Sdk, tmp_path: Path) -> None:
