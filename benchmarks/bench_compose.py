@@ -33,6 +33,7 @@ import time
 from pathlib import Path
 
 import requests
+from benchlib import result
 
 from service.devtools.tokens import LocalIssuer, serve_certs
 
@@ -238,8 +239,9 @@ def main() -> int:
           f"{top:7.1f} ms   mean {mean:6.1f} ms")
     print(f"throughput {rate:6.0f} req/s; failures {failures}; certificate "
           f"fetches during the run {certs.fetches - fetches_before}")
-    ok = p99 <= TARGET_P99_MS and failures == 0
-    print(f"target p99 <= {TARGET_P99_MS:.0f} ms: {'PASS' if ok else 'FAIL'}")
+    ok = result(f"/addon/compose p99 at {args.clients} clients", p99, TARGET_P99_MS, "ms",
+                detail=f"p50 {p50:.1f} ms, {rate:.0f} req/s, {how}")
+    ok &= result("/addon/compose failed requests", failures, 0, "")
     return 0 if ok else 1
 
 

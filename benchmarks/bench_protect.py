@@ -1,35 +1,57 @@
-"""Benchmark ``protect`` on a 25 MB mixed draft against 7-Zip on the same files (SPEC 9).
+"""``protect`` against 7-Zip on the same files, in the same run (SPEC 9, issue 12).
 
-Targets: wall time <= ``7zz a -tzip -mem=AES256`` on the same files in the same run;
-peak memory <= 3 x the message size + 100 MB. Run: ``.venv/bin/python benchmarks/bench_protect.py``.
-Prints medians of 3 runs and the peak RSS of a child process that runs protect_message.
+Contenders, one round each in turn (load hits all alike), medians of the per-round ratios:
+
+- ``protect_message`` of a 25 MB mixed draft in this process (CPU; SPEC 9 also on wall time);
+- ``sendguard protect`` of that draft as a whole command (start-up, policy, the SQLite key
+  record, writing the output), and of a 5 MB draft with the same mix;
+- ``7zz a -tzip -mem=AES256`` on the same files (25 MB and 5 MB): the reference.
+
+CPU time is user + system of the process and all its threads (7-Zip uses both cores); on
+this shared 2-core machine it is steadier than wall time, which is printed too. Before
+timing, the command's output is opened by 7-Zip and compared byte for byte with the files.
+Peak memory: VmHWM of a fresh process running ``protect_message`` once.
+
+    .venv/bin/python benchmarks/bench_protect.py [--runs N] [--level N]
 """
 
 from __future__ import annotations
 
 import argparse
 import io
+import json
 import os
 import random
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
 from pathlib import Path
 
+from benchlib import (
+    Timing,
+    alternate,
+    load_note,
+    median,
+    median_ratio,
+    result,
+    runs,
+    timed,
+    timed_command,
+)
+
 from service.protect import archive
-from service.protect.archive import ArchiveFile, encrypt_files
-from service.protect.mime import _Blobs, parse_message, protect_message
+from service.protect.mime import protect_message
 from service.protect.password import generate_password
 
 MB = 1024 * 1024
-RUNS = 3
+TARGET_INPROC_CPU = 0.25     # issue 12
+TARGET_CMD25_CPU = 0.35      # issue 12
+TARGET_CMD5_CPU = 0.5        # issue 12
+TARGET_WALL = 1.0            # SPEC 9: no slower than 7-Zip
 
 
 def _csv(rng: random.Random, size: int) -> bytes:
@@ -61,19 +83,25 @@ def _log(rng: random.Random, size: int) -> bytes:
     return out.getvalue()[:size]
 
 
-def build_files(dest: Path) -> list[tuple[Path, str]]:
-    """~12 MB compressible text and ~13 MB already-compressed data, several files each."""
+def build_files(dest: Path, scale: float = 1.0) -> list[tuple[Path, str]]:
+    """~12 MB compressible text and ~13 MB already-compressed data, several files each
+    (times ``scale``)."""
     rng = random.Random(2026)
     jpeg_head = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
+
+    def mb(n: float) -> int:
+        return int(n * MB * scale)
+
     specs = [
-        ("社員名簿.csv", "text/csv", _csv(rng, 6 * MB)),
-        ("access.log", "text/plain", _log(rng, 3 * MB)),
-        ("議事録.txt", "text/plain", _csv(rng, 3 * MB).replace(b",", b" ")),
-        ("photo1.jpg", "image/jpeg", jpeg_head + os.urandom(4 * MB)),
-        ("photo2.jpg", "image/jpeg", jpeg_head + os.urandom(3 * MB)),
-        ("見積書.pdf", "application/pdf", b"%PDF-1.7\n" + os.urandom(3 * MB)),
-        ("backup.bin", "application/octet-stream", os.urandom(3 * MB)),
+        ("社員名簿.csv", "text/csv", _csv(rng, mb(6))),
+        ("access.log", "text/plain", _log(rng, mb(3))),
+        ("議事録.txt", "text/plain", _csv(rng, mb(3)).replace(b",", b" ")),
+        ("photo1.jpg", "image/jpeg", jpeg_head + os.urandom(mb(4))),
+        ("photo2.jpg", "image/jpeg", jpeg_head + os.urandom(mb(3))),
+        ("見積書.pdf", "application/pdf", b"%PDF-1.7\n" + os.urandom(mb(3))),
+        ("backup.bin", "application/octet-stream", os.urandom(mb(3))),
     ]
+    dest.mkdir(parents=True, exist_ok=True)
     files = []
     for name, ctype, data in specs:
         path = dest / name
@@ -97,120 +125,140 @@ def build_message(files: list[tuple[Path, str]]) -> bytes:
     return msg.as_bytes()
 
 
-def timed(fn: Callable[[], object]) -> float:
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
-
-
-# VmHWM, not ru_maxrss: Linux carries the parent's peak into ru_maxrss across fork+exec.
 _CHILD = """
-import resource, sys
-from service.protect.mime import _Blobs, parse_message, protect_message
-
-def peak_kb():
-    try:
-        with open("/proc/self/status") as f:
-            return int(next(l for l in f if l.startswith("VmHWM:")).split()[1])
-    except OSError:
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+import sys
+sys.path.insert(0, sys.argv[3])
+from benchlib import peak_rss_mb
+from service.protect.mime import protect_message
 
 raw = open(sys.argv[1], "rb").read()
-before = peak_kb()
+before = peak_rss_mb()
 result = protect_message(raw, sys.argv[2])
-print(before, peak_kb(), len(result.message))
+print(before, peak_rss_mb())
 """
 
 
 def child_peak(eml: Path, password: str) -> tuple[float, float]:
     """Peak RSS (MB) of a fresh process running protect_message once, and its baseline
     (interpreter, imports and the draft read into memory)."""
-    out = subprocess.run([sys.executable, "-c", _CHILD, str(eml), password],
+    out = subprocess.run([sys.executable, "-c", _CHILD, str(eml), password,
+                          str(Path(__file__).parent)],
                          capture_output=True, text=True, check=True).stdout.split()
-    return int(out[0]) / 1024, int(out[1]) / 1024
+    return float(out[0]), float(out[1])
+
+
+def sendguard_argv() -> list[str]:
+    script = Path(sys.executable).with_name("sendguard")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "service"]
+
+
+def check_output(sevenzip: str, out_eml: Path, files: list[tuple[Path, str]], password: str,
+                 work: Path) -> None:
+    """The command's output holds a ZIP that 7-Zip opens to exactly the original files."""
+    msg = BytesParser(policy=policy.default).parsebytes(out_eml.read_bytes())
+    part = next(p for p in msg.walk() if p.get_content_type() == "application/zip")
+    data = part.get_payload(decode=True)
+    assert isinstance(data, bytes)
+    (work / "check.zip").write_bytes(data)
+    subprocess.run([sevenzip, "x", f"-p{password}", f"-o{work / 'check'}", "-y",
+                    str(work / "check.zip")], check=True, capture_output=True)
+    for path, _ in files:
+        if (work / "check" / path.name).read_bytes() != path.read_bytes():
+            raise SystemExit(f"7-Zip extracted a different {path.name}")
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--runs", type=int, default=RUNS, help="timed runs of each (median)")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=runs(7), help="alternating rounds")
     parser.add_argument("--level", type=int, default=archive.COMPRESSLEVEL,
-                        help="zlib level for deflated entries (default: the shipped one)")
+                        help="ISA-L deflate level for in-process runs (default: the shipped one)")
     args = parser.parse_args()
     archive.COMPRESSLEVEL = args.level
     sevenzip = shutil.which("7zz")
-    if sevenzip is None and os.environ.get("CI") == "true":
-        print("7zz (Debian package 7zip) is required in CI", file=sys.stderr)
-        return 1
+    if sevenzip is None:
+        print("7zz (Debian package 7zip) is needed: the reference is 7-Zip", file=sys.stderr)
+        return 2
     password = generate_password()
     with tempfile.TemporaryDirectory(prefix="bench-protect-") as tmp:
         work = Path(tmp)
-        src = work / "files"
-        src.mkdir()
-        files = build_files(src)
-        total = sum(p.stat().st_size for p, _ in files)
-        raw = build_message(files)
-        eml = work / "draft.eml"
-        eml.write_bytes(raw)
-        print(f"draft: {len(files)} attachments, {total / MB:.1f} MB of files "
-              f"(~12 MB text/CSV, ~13 MB JPEG/PDF/random), message {len(raw) / MB:.1f} MB")
-        print(f"zlib level {archive.COMPRESSLEVEL}; {args.runs} runs each, interleaved "
-              f"(protect, 7zz, protect, 7zz, ...) so machine load hits both alike")
+        files25 = build_files(work / "f25")
+        files5 = build_files(work / "f5", scale=0.2)
+        raw25, raw5 = build_message(files25), build_message(files5)
+        eml25, eml5 = work / "draft25.eml", work / "draft5.eml"
+        eml25.write_bytes(raw25)
+        eml5.write_bytes(raw5)
+        size25 = sum(p.stat().st_size for p, _ in files25) / MB
+        size5 = sum(p.stat().st_size for p, _ in files5) / MB
+        print(f"drafts: {size25:.1f} MB of files (message {len(raw25) / MB:.1f} MB) and "
+              f"{size5:.1f} MB (message {len(raw5) / MB:.1f} MB); 7 attachments: CSV/log "
+              "text, JPEG, PDF, random")
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith("SENDGUARD_") and k != "DATABASE_URL"}
+        env["DATABASE_URL"] = f"sqlite:///{work}/bench.db"
+        # As installed: bytecode cached (the warm-up run writes it). Without the cache every
+        # start compiles ~40 of our modules again (~0.1 s CPU).
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        out_eml = work / "out.eml"
 
-        result = protect_message(raw, password)
-        zip_part = next(p for p in BytesParser(policy=policy.default).parsebytes(
-            result.message).walk() if p.get_content_type() == "application/zip")
-        zip_bytes = zip_part.get_payload(decode=True)
-        zip_size = len(zip_bytes)
-        if sevenzip is not None:  # the archive we time must be one 7-Zip opens
-            ours = work / "ours.zip"
-            ours.write_bytes(zip_bytes)
-            subprocess.run([sevenzip, "t", f"-p{password}", str(ours)], check=True,
-                           capture_output=True)
-        in_memory = [ArchiveFile(p.name, p.read_bytes(), c) for p, c in files]
-        out_zip = work / "7z.zip"
+        def command(eml: Path) -> list[str]:
+            return [*sendguard_argv(), "protect", str(eml), "-o", str(out_eml),
+                    "--reveal-password", "--json"]
 
-        def run_7zz() -> None:
-            out_zip.unlink(missing_ok=True)
-            subprocess.run([str(sevenzip), "a", "-tzip", "-mem=AES256", f"-p{password}",
-                            str(out_zip), *[str(p) for p, _ in files]],
-                           check=True, capture_output=True)
+        def run_command(eml: Path) -> Timing:
+            out_eml.unlink(missing_ok=True)
+            return timed_command(command(eml), cwd=work, env=env)
 
-        t_protect, t_zip, t_parse, t_7z = [], [], [], []
-        for _ in range(args.runs):
-            t_protect.append(timed(lambda: protect_message(raw, password)))
-            if sevenzip is not None:
-                t_7z.append(timed(run_7zz))
-            t_zip.append(timed(lambda: encrypt_files(in_memory, password, io.BytesIO())))
-            t_parse.append(timed(lambda: parse_message(raw, "en", _Blobs(raw))))
+        def run_7zz(files: list[tuple[Path, str]]) -> Timing:
+            target = work / "7z.zip"
+            target.unlink(missing_ok=True)
+            return timed_command([sevenzip, "a", "-tzip", "-mem=AES256", f"-p{password}",
+                                  str(target), *[str(p) for p, _ in files]])
 
-        def show(label: str, times: list[float]) -> float:
-            med = statistics.median(times)
-            print(f"{label:<38} median {med:6.3f} s   runs {[round(t, 3) for t in times]}")
-            return med
+        # Warm-up (creates and migrates the database, fills the page cache), then the check
+        # that what we time is right.
+        first = subprocess.run(command(eml25), cwd=work, env=env, capture_output=True,
+                               text=True, check=True)
+        check_output(sevenzip, out_eml, files25, json.loads(first.stdout)["password"], work)
+        run_7zz(files25)
+        print(f"7-Zip extracted the command's ZIP byte for byte; {args.runs} rounds, "
+              f"{load_note()}", flush=True)
 
-        med_protect = show("protect_message (whole draft)", t_protect)
-        show("  parse (with base64 runs cut out)", t_parse)
-        show("  encrypt_files (same files, in memory)", t_zip)
-        print(f"  protect output {len(result.message) / MB:.1f} MB, ZIP {zip_size / MB:.1f} MB")
+        t = alternate({
+            "inproc25": lambda: timed(lambda: protect_message(raw25, password)),
+            "7zz25": lambda: run_7zz(files25),
+            "cmd25": lambda: run_command(eml25),
+            "7zz5": lambda: run_7zz(files5),
+            "cmd5": lambda: run_command(eml5),
+        }, args.runs)
+        for name, label in (("inproc25", "protect_message 25 MB (in-process)"),
+                            ("cmd25", "sendguard protect 25 MB (command)"),
+                            ("7zz25", "7zz a -tzip -mem=AES256 25 MB"),
+                            ("cmd5", "sendguard protect 5 MB (command)"),
+                            ("7zz5", "7zz a -tzip -mem=AES256 5 MB")):
+            print(f"{label:<40} CPU median {median(t[name]):6.3f} s   wall median "
+                  f"{median(t[name], 'wall'):6.3f} s   CPU runs "
+                  f"{[round(x.cpu, 3) for x in t[name]]}")
+        print(f"finished with {load_note()}")
+        ref = "7zz a -tzip -mem=AES256, same files, alternating"
         ok = True
-        if sevenzip is None:
-            print("7zz not installed: time comparison skipped")
-        else:
-            med_7z = show("7zz a -tzip -mem=AES256", t_7z)
-            print(f"  7zz ZIP {out_zip.stat().st_size / MB:.1f} MB")
-            time_ok = med_protect <= med_7z
-            ok &= time_ok
-            print(f"time target (protect <= 7zz): {'MET' if time_ok else 'MISSED'} "
-                  f"(protect takes {med_protect / med_7z:.2f}x of 7zz's time)")
+        for name, ref_name, target, label in (
+                ("inproc25", "7zz25", TARGET_INPROC_CPU, "protect 25 MB in-process, CPU vs 7zz"),
+                ("cmd25", "7zz25", TARGET_CMD25_CPU, "protect 25 MB whole command, CPU vs 7zz"),
+                ("cmd5", "7zz5", TARGET_CMD5_CPU, "protect 5 MB whole command, CPU vs 7zz")):
+            wall = median_ratio(t[name], t[ref_name], "wall")
+            ok &= result(label, median_ratio(t[name], t[ref_name]), target, "x", reference=ref,
+                         detail=f"wall {wall:.2f}x; CPU {median(t[name]):.3f} s vs "
+                                f"{median(t[ref_name]):.3f} s")
+        ok &= result("protect 25 MB in-process, wall vs 7zz (SPEC 9)",
+                     median_ratio(t["inproc25"], t["7zz25"], "wall"), TARGET_WALL, "x",
+                     reference=ref)
 
-        base, peak = child_peak(eml, password)
-        target = 3 * len(raw) / MB + 100
-        mem_ok = peak <= target
-        ok &= mem_ok
-        print(f"peak RSS of a child running protect_message: {peak:.0f} MB "
+        base, peak = child_peak(eml25, password)
+        limit = 3 * len(raw25) / MB + 100
+        print(f"peak RSS of a process running protect_message once: {peak:.0f} MB "
               f"(interpreter + imports + draft read: {base:.0f} MB)")
-        print(f"memory target (<= 3 x {len(raw) / MB:.1f} MB + 100 MB = {target:.0f} MB): "
-              f"{'MET' if mem_ok else 'MISSED'}")
+        ok &= result("protect 25 MB peak memory", peak, round(limit), "MB",
+                     detail=f"3 x {len(raw25) / MB:.1f} MB message + 100 MB")
     return 0 if ok else 1
 
 

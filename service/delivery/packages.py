@@ -143,7 +143,7 @@ def protect_raw(raw: bytes, *, store: Store, keywrapper: KeyWrapper, policy: Pol
     key_grants(policy.release_mode, sender, rcpts, key_recipients, locale, required=False)
     password = generate_password()
     result = protect_message(raw, password, blocked_extensions=policy.blocked_extensions,
-                             now=now, locale=locale)
+                             now=now, locale=locale, hide_names=policy.hide_names)
     rfc_id = header(parse_headers(raw), "Message-ID")
     message_id = normalise_message_id(rfc_id) if rfc_id else None
     shared = bool(key_recipients) or policy.release_mode == "sender_only"
@@ -205,7 +205,7 @@ def encrypt_and_send(gmail: GmailClient, *, draft_id: str, sender: str,
     password = generate_password()
     blocked = policy.blocked_extensions if blocked_extensions is None else blocked_extensions
     result = protect_message(draft.raw, password, blocked_extensions=blocked, now=now,
-                             locale=locale)
+                             locale=locale, hide_names=policy.hide_names)
     package = create_package_for(
         store, keywrapper, sender=sender, recipients=recipients or [sender],
         key_recipients=key_recipients, zip_filename=result.zip_filename,

@@ -51,6 +51,8 @@ class Policy:
     release_delay: int = 300          # seconds
     key_expiry: int = 7 * 86400       # seconds
     reveal_limit: int = 5
+    # one inner archive in the AES ZIP, so file names and sizes need the password too
+    hide_names: bool = False
     source: str | None = field(default=None, compare=False)
 
 
@@ -74,6 +76,7 @@ SCHEMA: dict[str, dict[str, str]] = {
         "release_delay": "duration",
         "key_expiry": "duration",
         "reveal_limit": "count",
+        "hide_names": "bool",
     },
 }
 assert {k for s in SCHEMA.values() for k in s} == {
