@@ -26,6 +26,7 @@ from typing import Any
 from service.gmail.headers import header, header_values, normalise_message_id, raw_headers
 from service.stamp.header import (
     Envelope,
+    Stamp,
     StampFormatError,
     canonical_body,
     envelope,
@@ -101,24 +102,29 @@ class Verifier:
         env = envelope(raw)
         mid_value = header(heads, "Message-ID")
         mid = normalise_message_id(mid_value) if mid_value else None
-        base = {"sender": env.sender, "message_id": mid,
-                "subject": (header(heads, "Subject") or "")[:200], "date": header(heads, "Date")}
+        stamp: Stamp | None = None
+
+        def verdict(status: str, reason: str) -> Verdict:
+            return Verdict(status, reason, env.sender, mid,
+                           (header(heads, "Subject") or "")[:200], header(heads, "Date"),
+                           stamp.key_id if stamp else None, stamp.nonce if stamp else None,
+                           stamp.time if stamp else None)
+
         values = stamp_values(raw)
         if not values:
-            return Verdict(ABSENT, "no X-SendGuard-Checked header", **base)
+            return verdict(ABSENT, "no X-SendGuard-Checked header")
         if len(values) > 1:
-            return Verdict(ALTERED, f"{len(values)} X-SendGuard-Checked headers; SendGuard "
-                           "writes exactly one", **base)
+            return verdict(ALTERED, f"{len(values)} X-SendGuard-Checked headers; SendGuard "
+                           "writes exactly one")
         try:
             stamp = parse(values[0])
         except StampFormatError as exc:
-            return Verdict(FORGED, f"malformed stamp: {exc}", **base)
-        ids = {"key_id": stamp.key_id, "nonce": stamp.nonce, "stamp_time": stamp.time}
+            return verdict(FORGED, f"malformed stamp: {exc}")
         secret = self.keys.secret(stamp.key_id)
         if secret is None:
-            return Verdict(FORGED, f"unknown key id {stamp.key_id!r}", **base, **ids)
+            return verdict(FORGED, f"unknown key id {stamp.key_id!r}")
         if stamp.time > self.now + MAX_SKEW:
-            return Verdict(FORGED, "stamp time is in the future", **base, **ids)
+            return verdict(FORGED, "stamp time is in the future")
         record = self.minted(stamp.nonce)
         body = canonical_body(raw)
         ok = mac_matches(stamp, secret, env, body)
@@ -126,20 +132,18 @@ class Verifier:
             env = Envelope(env.sender, tuple(sorted(set(env.recipients) | set(record.bcc))))
             ok = mac_matches(stamp, secret, env, body)
         if not ok:
-            return Verdict(ALTERED, _what_changed(record, env), **base, **ids)
+            return verdict(ALTERED, _what_changed(record, env))
         if record is None:
-            return Verdict(FORGED, "nonce never minted by this deployment (not in its audit)",
-                           **base, **ids)
+            return verdict(FORGED, "nonce never minted by this deployment (not in its audit)")
         if (record.time, record.key_id, record.sender) != (stamp.time, stamp.key_id,
                                                            env.sender):
-            return Verdict(FORGED, "stamp does not match the one minted with this nonce",
-                           **base, **ids)
+            return verdict(FORGED, "stamp does not match the one minted with this nonce")
         seen = self._seen.setdefault(stamp.nonce, set())
         earlier = seen - {mid or ""}
         seen.add(mid or "")
         if earlier:
-            return Verdict(REPLAYED, "nonce already seen on another message", **base, **ids)
-        return Verdict(VALID, "stamp matches the message as checked", **base, **ids)
+            return verdict(REPLAYED, "nonce already seen on another message")
+        return verdict(VALID, "stamp matches the message as checked")
 
     def check_all(self, messages: Iterable[bytes]) -> Iterator[Verdict]:
         for raw in messages:

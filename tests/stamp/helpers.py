@@ -19,8 +19,11 @@ def keys(value: str = KEY_A) -> StampKeys:
     return parse_stamp_keys(value)
 
 
+BODY = "田中様\n\n見積書をお送りします。\n"
+
+
 def message(*, to: str = "tanaka@partner.example.com", cc: str | None = "suzuki@corp.example.jp",
-            bcc: str | None = "kiroku@corp.example.jp", body: str = "田中様\n\n見積書をお送りします。\n",
+            bcc: str | None = "kiroku@corp.example.jp", body: str = BODY,
             sender: str = f"佐藤 花子 <{SENDER}>", message_id: str = "<m1@corp.example.jp>",
             attachment: bytes | None = None) -> bytes:
     msg = EmailMessage(policy=email_policy.SMTP)

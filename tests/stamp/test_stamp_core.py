@@ -64,8 +64,8 @@ ALTERATIONS = {
     "recipient added": (_swap(b"To: tanaka@partner.example.com",
                               b"To: tanaka@partner.example.com, spy@evil.example"), "recipients"),
     "recipient removed": (_swap(b"Cc: suzuki@corp.example.jp\n", b""), "recipients"),
-    "bcc added": (_swap(b"Bcc: kiroku@corp.example.jp", b"Bcc: kiroku@corp.example.jp, x@y.example"),
-                  "recipients"),
+    "bcc added": (_swap(b"Bcc: kiroku@corp.example.jp",
+                        b"Bcc: kiroku@corp.example.jp, x@y.example"), "recipients"),
     "sender changed": (_swap(SENDER.encode(), b"yamada@corp.example.jp"), "sender"),
 }
 
