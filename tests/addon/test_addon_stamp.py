@@ -4,14 +4,19 @@ checked afterwards with the deployment's own keys and audit."""
 
 from __future__ import annotations
 
+import html
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
+
+import pytest
 
 from service.gmail.emulator import GmailEmulator
 from service.gmail.headers import header_values, raw_headers
 from service.stamp.verify import VALID, MintRecord, Verifier
 
-from .apis import Api
-from .support import SENDER, Events, the_card
+from .apis import Api, ClientApi
+from .support import SENDER, Events, texts, the_card
 from .test_addon_check_send import _confirmed, click, external_12
 from .test_addon_encrypt import PARTNER, draft, encrypted, store_of
 
@@ -57,3 +62,23 @@ def test_encrypt_and_send_carries_one_valid_stamp(api: Api, events: Events,
     assert verdict_of(api, sent.raw)[0] == VALID
     [minted] = store_of(api).search_audit(user=SENDER, action="stamp.minted")
     assert minted.package_id is not None
+
+
+@pytest.mark.parametrize(("locale", "enforced", "needle"), [
+    ("en", True, "a message sent with Gmail's own Send button is rejected"),
+    ("ja", True, "Gmail の<b>送信</b>ボタン"),
+    ("en", False, None),
+], ids=["en-enforced", "ja-enforced", "not-enforced"])
+def test_home_card_says_when_check_and_send_is_enforced(
+        make_app: Callable[..., Any], events: Events, locale: str, enforced: bool,
+        needle: str | None) -> None:
+    api = ClientApi(make_app(enforce_check_send=enforced))
+    _, data = api.call("/addon/homepage", *events.make(locale=locale))
+    card = the_card(data)
+    text = html.unescape(texts(card))
+    heading = {"en": "Send with Check & send", "ja": "［確認して送信］で送ってください"}[locale]
+    if needle is None:
+        assert "Send with Check & send" not in text and "Gmail's own Send" not in text
+    else:
+        assert heading in text
+        assert html.unescape(card["sections"][0]["header"]) == heading, "said first"
