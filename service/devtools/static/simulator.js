@@ -365,6 +365,7 @@ async function refreshSent() {
     tr.appendChild(el("td", "", m.subject || "(no subject)"));
     for (const f of FIELDS) tr.appendChild(el("td", f, cell(m[f])));
     tr.appendChild(el("td", "attachments", (m.attachments || []).join(", ")));
+    tr.appendChild(el("td", "delivery", `${m.delivery || "delivered"}${m.stamped ? " · stamped" : ""}`));
     tbody.appendChild(tr);
   }
 }
@@ -418,6 +419,30 @@ async function onAttach() {
   scheduleSave();
 }
 
+// ---- Gmail's own Send button (no SendGuard) --------------------------------------------------
+
+async function gmailSend() {
+  // What a user in a hurry does: Gmail sends the saved draft as it is. The emulator's
+  // outbound rule (the admin's content compliance rule) decides what happens to it.
+  await flushSave();
+  if (!state.draftId) { banner("Nothing to send yet: type a recipient first.", true); return; }
+  const resp = await fetch("api/gmail-send", {
+    method: "POST", headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ draftId: state.draftId }),
+  });
+  const data = await resp.json().catch(() => ({}));
+  if (!resp.ok) { banner(data.error || `Gmail send failed (${resp.status})`, true); return; }
+  markSent();
+  if (data.disposition === "rejected") {
+    banner(`Gmail: Message blocked. ${data.notice || ""}`, true);
+  } else if (data.disposition === "quarantined") {
+    banner("Gmail: sent, but held in the admin quarantine (not delivered).", true);
+  } else {
+    banner("Gmail: sent without SendGuard's check.");
+  }
+  refreshSent();
+}
+
 function init() {
   const hl = new URLSearchParams(location.search).get("hl") ||
     (navigator.language || "en").slice(0, 2);
@@ -429,6 +454,7 @@ function init() {
     await call("/addon/compose");
   });
   $("new-message").addEventListener("click", newMessage);
+  $("gmail-send").addEventListener("click", gmailSend);
   $("refresh-sent").addEventListener("click", refreshSent);
   if ($("refresh-mail")) $("refresh-mail").addEventListener("click", refreshMail);
   refreshMail();
