@@ -193,3 +193,10 @@ def test_dev_key_is_created_once_owner_only(tmp_path: object) -> None:
     assert (var / "stamp.key").stat().st_mode & 0o777 == 0o600
     assert load_or_create(var) == first
     assert repr(first).count("11") == 0 and "secret" not in repr(first).lower()
+
+
+def test_a_stamp_key_in_a_log_line_is_redacted() -> None:
+    from service.logs import redact
+
+    line = redact(f"SENDGUARD_STAMP_KEY={KEY_A},{KEY_B}")
+    assert "11" * 32 not in line and "22" * 32 not in line
