@@ -4,7 +4,11 @@ SPEC section 9: 1,000 recipients <= 20 ms median; 10,000 <= 12x the 1,000 figure
 "cold" builds a new domain classifier per run (a new policy, nothing cached); "warm"
 reuses the service's per-policy classifier, as the running add-on does.
 
-    .venv/bin/python benchmarks/bench_check.py
+    .venv/bin/python benchmarks/bench_check.py [--wall]
+
+Times are the process's CPU time (``--wall`` for wall time): this 2-core machine is shared.
+
+Issue 12 adds: 10,000 recipients <= 60 ms (cold), also printed.
 """
 
 from __future__ import annotations
@@ -36,16 +40,22 @@ def draft(n: int) -> Draft:
                  text="会員の皆様\n\nプロジェクトは終了いたしました。\n" * 20)
 
 
+CLOCK = time.process_time   # CPU time: steadier than wall time on a shared machine
+
+
 def median_ms(fn, repeat: int) -> float:  # type: ignore[no-untyped-def]
     times = []
     for _ in range(repeat):
-        t0 = time.perf_counter()
+        t0 = CLOCK()
         fn()
-        times.append((time.perf_counter() - t0) * 1000)
+        times.append((CLOCK() - t0) * 1000)
     return statistics.median(times)
 
 
 def main() -> int:
+    global CLOCK
+    if "--wall" in sys.argv:
+        CLOCK = time.perf_counter
     policy = Policy(internal_domains=("example.co.jp",), trusted_domains=("partner.co.jp",))
     results = {}
     for n, repeat in ((1000, 41), (10000, 11)):
@@ -62,7 +72,10 @@ def main() -> int:
     ok1 = result("check 1,000 recipients, in-process median (cold)", cold1k, 20.0, "ms")
     ok2 = result("check 10,000 recipients vs 1,000 (cold)", cold10k / cold1k, 12.0, "x",
                  detail=f"{cold10k:.1f} ms")
-    return 0 if ok1 and ok2 else 1
+    ok3 = result("check 10,000 recipients, in-process median (cold, issue 12)", cold10k,
+                 60.0, "ms", detail="process CPU time" if CLOCK is time.process_time
+                 else "wall time")
+    return 0 if ok1 and ok2 and ok3 else 1
 
 
 if __name__ == "__main__":

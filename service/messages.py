@@ -23,12 +23,42 @@ EN: dict[str, str] = {
     "finding.invalid_address": "{field}: \"{raw}\" is not one valid address: {reason}.",
     "reason.empty": "the entry is empty",
     "reason.missing_separator": "several addresses without a comma between them",
+    "reason.name_is_address": (
+        "the name in front of it is another address ({shown}): the reader sees that one, "
+        "but the mail goes to {target}"),
     "reason.newline": "it contains a line break",
     "reason.fullwidth_at": "it uses a full-width ＠ instead of @",
     "reason.no_domain": "there is no domain after @",
     "reason.invalid_domain": "the domain is not valid",
     "reason.syntax": "it is not an e-mail address",
-    "finding.lookalike_domain": "{domain} looks like {like}, but is a different domain.",
+    "finding.lookalike_domain": (
+        "{domain} imitates {like}: it looks like it, but is a different domain."),
+    "finding.caution_recipient": "{names}: the policy asks for care with this recipient.",
+    "finding.blocked_keyword": (
+        "\"{keyword}\" in the {place}: the policy forbids sending this."),
+    "finding.missing_attachment": (
+        "The {place} says a file is attached (\"{phrase}\"), but the message has no "
+        "attachment."),
+    "finding.password_zip_attached": (
+        "{name} is {kind}. If its password follows by e-mail, anyone who gets this mail "
+        "gets both (PPAP)."),
+    "finding.large_attachment": (
+        "Attachments total {size} (limit {limit}). Large files are better shared by link."),
+    "protection.zip": "a password-protected ZIP",
+    "protection.office": "a password-protected Office document",
+    "protection.pdf": "a password-protected PDF",
+    "hint.caution_recipient": (
+        "Check that this recipient is right and that the content may go to them."),
+    "hint.blocked_keyword": (
+        "Remove the forbidden wording or the material, or send it another approved way."),
+    "hint.missing_attachment": (
+        "Attach the file you meant to send, or reword the text if nothing is attached."),
+    "hint.password_zip_attached": (
+        "Attach the original file instead and use SendGuard's Encrypt & send (or link "
+        "mode): the key then reaches only the recipients you verify, never by this mail."),
+    "hint.large_attachment": (
+        "Consider SendGuard's link mode: the files are stored encrypted and each recipient "
+        "gets a download link."),
     "finding.blocked_recipient": "{names}: sending to this recipient is blocked by policy.",
     "finding.missing_required_bcc": (
         "Mail to external recipients must Bcc {missing}, which is missing."),
@@ -88,12 +118,38 @@ JA: dict[str, str] = {
     "finding.invalid_address": "{field}: 「{raw}」は1件の正しいアドレスではありません: {reason}。",
     "reason.empty": "空の宛先です",
     "reason.missing_separator": "複数のアドレスの間にカンマがありません",
+    "reason.name_is_address": (
+        "前に書かれた名前が別のアドレス（{shown}）です。読む人にはそちらが見えますが、"
+        "メールは {target} に届きます"),
     "reason.newline": "改行が含まれています",
     "reason.fullwidth_at": "@ が全角の「＠」です",
     "reason.no_domain": "@ の後にドメインがありません",
     "reason.invalid_domain": "ドメインが正しくありません",
     "reason.syntax": "メールアドレスの形式ではありません",
-    "finding.lookalike_domain": "{domain} は {like} に似ていますが、別のドメインです。",
+    "finding.lookalike_domain": "{domain} は {like} に似せたドメインです（別のドメインです）。",
+    "finding.caution_recipient": "{names}: ポリシーで注意が必要とされている宛先です。",
+    "finding.blocked_keyword": (
+        "{place}に「{keyword}」が含まれています。ポリシーで送信が禁止されています。"),
+    "finding.missing_attachment": (
+        "{place}に添付の記載（「{phrase}」）がありますが、添付ファイルがありません。"),
+    "finding.password_zip_attached": (
+        "{name} は{kind}です。パスワードを後からメールで送ると、このメールを受け取った人は"
+        "両方を手にします（PPAP）。"),
+    "finding.large_attachment": (
+        "添付ファイルの合計が{size}です（上限{limit}）。大きなファイルはリンクで共有するほうが安全です。"),
+    "protection.zip": "パスワード付きZIP",
+    "protection.office": "パスワード付きのOffice文書",
+    "protection.pdf": "パスワード付きのPDF",
+    "hint.caution_recipient": "宛先が正しいか、この内容を送ってよい相手か確認してください。",
+    "hint.blocked_keyword": "禁止された語句や資料を外すか、認められた別の方法で送ってください。",
+    "hint.missing_attachment": (
+        "送るつもりのファイルを添付してください。添付しない場合は本文を直してください。"),
+    "hint.password_zip_attached": (
+        "元のファイルを添付し、SendGuardの「暗号化して送信」（またはリンク送信）を使ってください。"
+        "鍵は確認した宛先にだけ届き、このメールでは送られません。"),
+    "hint.large_attachment": (
+        "SendGuardのリンク送信を検討してください。ファイルは暗号化して保管され、"
+        "宛先ごとにダウンロード用のリンクが届きます。"),
     "finding.blocked_recipient": "{names}: ポリシーにより送信が禁止されている宛先です。",
     "finding.missing_required_bcc": (
         "社外宛てのメールには {missing} をBccに入れる必要がありますが、入っていません。"),

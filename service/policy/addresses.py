@@ -9,6 +9,9 @@ is not one clean address gets a ``problem``:
     newline            a CR or LF inside the entry (header injection, the Bcc incident)
     empty              nothing but blanks, ``<>``
     missing_separator  two or more addresses with no comma between them
+    name_is_address    an unquoted display name that is itself another valid address
+                       (``suzuki@b.jp <sato@a.co.jp>``): the reader sees one address, the
+                       mail goes to the other
     fullwidth_at       ``＠`` (U+FF20) or ``﹫`` (U+FE6B) instead of ``@``
     no_domain          ``taro``, ``taro@``
     invalid_domain     a domain that cannot exist (bad IDN, ``-x-``, spaces, ``_``, …)
@@ -30,13 +33,14 @@ from dataclasses import dataclass
 from email.errors import HeaderParseError
 from email.header import decode_header, make_header
 from functools import lru_cache
+from typing import NamedTuple
 
 from email_validator import EmailNotValidError, validate_email
 
 from service.policy.domains import normalize_domain
 
-PROBLEMS = ("empty", "missing_separator", "newline", "fullwidth_at", "no_domain",
-            "invalid_domain", "syntax")
+PROBLEMS = ("empty", "missing_separator", "name_is_address", "newline", "fullwidth_at",
+            "no_domain", "invalid_domain", "syntax")
 
 # Characters that stand in for "@" when typed with a Japanese IME or pasted from a page.
 FULLWIDTH_ATS = "\uff20\ufe6b"
@@ -47,8 +51,10 @@ _LOCAL_MAX = 64
 _ADDRESS_MAX = 254
 
 
-@dataclass(frozen=True, slots=True)
-class Entry:
+class Entry(NamedTuple):
+    """One recipient entry. A named tuple, not a dataclass: a 10,000-recipient draft
+    builds 10,000 of them and a frozen dataclass costs four times as much to make."""
+
     raw: str                 # exactly as typed / as found in the header (unfolded)
     field: str               # "to" | "cc" | "bcc"
     address: str | None      # lower-cased addr-spec, ASCII (IDNA) domain; None when invalid
@@ -72,35 +78,41 @@ class Entry:
 _ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]"
 _LOCAL = rf"{_ATEXT}+(?:\.{_ATEXT}+)*"
 _DOMCHARS = r"[^\s\"<>()\[\]@,;:\\\x00-\x1f\x7f\uff20\ufe6b]+"
-_PLAIN = re.compile(rf"({_LOCAL})@({_DOMCHARS})")
-_NAMED = re.compile(
-    r'(?:"([^"\\\x00-\x1f\x7f]*)"|([^"<>@,;:()\\\[\]\x00-\x1f\x7f\uff20\ufe6b]*))'
+_FAST_MAX = 512
+# Both common shapes in one pattern: ``local@domain`` or ``name <local@domain>``.
+_FAST = re.compile(
+    rf"({_LOCAL})@({_DOMCHARS})"
+    r'|(?:"([^"\\\x00-\x1f\x7f]*)"|([^"<>@,;:()\\\[\]\x00-\x1f\x7f\uff20\ufe6b]*))'
     rf"[ \t]*<({_LOCAL})@({_DOMCHARS})>"
 )
-_FAST_MAX = 512
+_new_entry = tuple.__new__
 
 
 def parse_entry(raw: str, field: str = "to") -> Entry:
     """Judge one entry; never raises, whatever the input."""
-    if not isinstance(raw, str):
+    if raw.__class__ is not str:
         raw = "" if raw is None else str(raw)
     s = raw.strip(_BLANKS)
     if len(s) <= _FAST_MAX:
-        name = ""
-        m = _PLAIN.fullmatch(s)
+        m = _FAST.fullmatch(s)
         if m is not None:
-            local, dom_raw = m.groups()
-        else:
-            m = _NAMED.fullmatch(s)
-            if m is not None:
-                quoted, plain, local, dom_raw = m.groups()
-                name = _display(quoted if quoted is not None else plain)
-        if m is not None and dom_raw[-1] != ".":
-            dom = normalize_domain(dom_raw)
-            if dom is not None and len(local) <= _LOCAL_MAX and \
-                    len(local) + len(dom) < _ADDRESS_MAX:
-                address = local.lower() + "@" + dom
-                return Entry(raw, field, address, name, dom, None, (address,))
+            local, dom_raw, quoted, plain, nlocal, ndom = m.groups()
+            if local is None:
+                local, dom_raw = nlocal, ndom
+                name = quoted if quoted is not None else plain
+                if "=?" in name or "  " in name or "\t" in name:
+                    name = _display(name)
+                else:
+                    name = name.strip(" ")
+            else:
+                name = ""
+            if dom_raw[-1] != ".":
+                dom = normalize_domain(dom_raw)
+                if dom is not None and len(local) <= _LOCAL_MAX and \
+                        len(local) + len(dom) < _ADDRESS_MAX:
+                    address = local.lower() + "@" + dom
+                    return _new_entry(Entry, (raw, field, address, name, dom, None,
+                                              (address,)))
     return _parse_slow(raw, s, field)
 
 
@@ -205,7 +217,14 @@ def _display(name: str) -> str:
     return name
 
 
+# One bare word without any @ (a name typed alone, a piece of a pasted list): no domain,
+# without the full path's tokenising (50,000 of them in one pasted line must stay fast).
+_BARE = re.compile(r'[^\s@\uff20\ufe6b<>()\[\]",;:\\\x00-\x1f\x7f-\x9f]+')
+
+
 def _parse_slow(raw: str, s: str, field: str) -> Entry:
+    if len(s) <= _LONG and _BARE.fullmatch(s) and raw.find("\n") < 0 and "\r" not in raw:
+        return _new_entry(Entry, (raw, field, None, "", None, "no_domain", ()))
     tokens = _tokens(raw)
     found = tuple(dict.fromkeys(tokens))
     several = "missing_separator" if len(tokens) > 1 else "syntax"
@@ -245,11 +264,15 @@ def _parse_slow(raw: str, s: str, field: str) -> Entry:
         unquoted = "".join(t.raw for t in toks[:at] if t.kind == "t")
         if ">" in unquoted or ")" in unquoted:
             return bad("syntax", name)
+        # A display name is never an address: only an unquoted name that is itself a
+        # valid, different address is refused ("suzuki@b.jp <sato@a.co.jp>": the reader
+        # sees suzuki, the mail goes to sato). "山田@営業部 <yamada@x.jp>" is a name.
         named = [f for f in found_addresses(unquoted) if "@" in f]
         if named:
             problem, entry_addr, dom = _check_addr(addr)
-            if problem is None and any(f != entry_addr for f in named):
-                return bad("missing_separator", name)
+            others = [f for f in named if f != entry_addr and _check_addr(f)[0] is None]
+            if problem is None and others:
+                return bad("name_is_address", name)
     else:
         comments = [t.text.strip() for t in toks if t.kind == "c"]
         name = _display(comments[0]) if comments else ""
@@ -306,7 +329,7 @@ def _check_addr(addr: str) -> tuple[str | None, str | None, str | None]:
 # --- splitting ------------------------------------------------------------------------
 
 _FOLD = re.compile(r"\r?\n(?=[ \t])")
-_SLOW_SPLIT = re.compile(r'["(:\\]')
+_SLOW_SPLIT = re.compile(r'["(:\\]|=\?')
 _ANGLE = re.compile(r"<[^<>]*>")
 _SEP = re.compile(r"[,;]")
 
@@ -340,7 +363,8 @@ def split_header(value: str) -> list[str]:
 
 
 # One entry up to its separator: quoted strings, <angles> and flat comments are opaque.
-_PIECE = re.compile(r'((?:"(?:[^"\\]|\\.)*"|<[^<>]*>|\([^()\\]*\)|[^,;"(<:])*)(?:[,;]|\Z)', re.S)
+_PIECE = re.compile(r'((?:"(?:[^"\\]|\\.)*"|<[^<>]*>|\([^()\\]*\)'
+                    r'|=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=|[^,;"(<:])*)(?:[,;]|\Z)', re.S)
 
 
 def _split_quoted(v: str) -> list[str] | None:
@@ -404,6 +428,140 @@ def parse_field(values: Iterable[str], field: str) -> list[Entry]:
     """Every entry of a field; each value may hold several comma-separated entries."""
     out: list[Entry] = []
     for value in values:
+        if value.__class__ is str and "," not in value and ";" not in value \
+                and "\n" not in value and "\r" not in value:
+            piece = value.strip(_BLANKS)     # one entry: split_header's answer, cheaper
+            if piece:
+                out.append(parse_entry(piece, field))
+            continue
         for piece in split_header(value):
             out.append(parse_entry(piece, field))
     return out
+
+
+# --- header values as read from a message ----------------------------------------------
+
+_JIS_ESC = "\x1b"
+_WORD = re.compile(r"=\?([^?\s]+)\?([bBqQ])\?([^?\s]*)\?=")
+_BETWEEN_WORDS = re.compile(r"(\?=)[ \t]+(?==\?)")
+_LINE_BREAKS = re.compile(r"[\r\n]+")
+
+
+def header_text(value: str) -> str:
+    """A raw header value as text: 8-bit bytes the parser kept as surrogates are read as
+    UTF-8 (else Shift_JIS, else EUC-JP), and ISO-2022-JP escape sequences are decoded.
+
+    Done before anything is split, so bytes of a raw Japanese name that happen to be
+    ``;``, ``,``, ``@`` or ``"`` (ISO-2022-JP writes 山 as ``;3``) never act as syntax.
+    """
+    if not value.isascii():
+        try:
+            data = value.encode("utf-8", "surrogateescape")
+        except UnicodeError:
+            data = None
+        if data is not None:
+            for codec in ("utf-8", "cp932", "euc_jp"):
+                try:
+                    value = data.decode(codec)
+                    break
+                except UnicodeError:
+                    continue
+            else:
+                value = data.decode("utf-8", "replace")
+    if _JIS_ESC in value and value.isascii():
+        with contextlib.suppress(UnicodeError):
+            value = value.encode("ascii").decode("iso2022_jp_ext")
+    return value
+
+
+def decode_words(value: str) -> str:
+    """RFC 2047 encoded words decoded in place, nothing added between them and the text
+    around them; an undecodable word is kept as written."""
+    if "=?" not in value:
+        return value
+    return _WORD.sub(_decode_word, _BETWEEN_WORDS.sub(r"\1", value))
+
+
+def _decode_word(m: re.Match[str]) -> str:
+    import base64
+    import binascii
+    import quopri
+
+    charset, enc, text = m.group(1).split("*")[0], m.group(2).lower(), m.group(3)
+    try:
+        if enc == "b":
+            data = base64.b64decode(text + "=" * (-len(text) % 4))
+        else:
+            data = quopri.decodestring(text.replace("_", " ").encode("ascii"), header=True)
+        return data.decode(charset)
+    except (LookupError, ValueError, UnicodeError, binascii.Error):
+        return m.group(0)
+
+
+_SPECIALS = re.compile(r'[()<>\[\]:;@\\,."\uff20\ufe6b]')
+
+
+def _quote(name: str) -> str:
+    """A decoded display name as header text: quoted when it holds anything that could
+    be read as structure (``@``, ``,``, ``;``, ``<``…), as it is."""
+    name = _LINE_BREAKS.sub(" ", name).strip(_BLANKS)
+    if not _SPECIALS.search(name):
+        return name
+    return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _decode_entry(entry: str) -> str:
+    """Encoded words of one entry, decoded by its structure.
+
+    In ``phrase <addr-spec>`` the phrase is decoded as a name and comes back quoted: a
+    display name is never re-read as an address (``=?ISO-2022-JP?B?…?= <yamada@x.jp>``
+    whose name is ``山田@営業部`` stays one valid address). Words inside the angle
+    brackets, or an entry with no angle address, are decoded in place, since then the
+    encoded text is the address as typed (a client may encode a full-width ＠ into it).
+    Encoded words are opaque while the structure is read: a ``;`` inside one is text.
+    """
+    if "=?" not in entry or "\x01" in entry:
+        return entry
+    words: list[str] = []
+
+    def hide(m: re.Match[str]) -> str:
+        words.append(m.group())
+        return f"\x01{len(words) - 1}\x02"
+
+    masked = _WORD.sub(hide, entry)
+
+    def show(text: str) -> str:
+        return _HIDDEN.sub(lambda m: words[int(m.group(1))], text)
+
+    toks = _scan(masked)
+    angles = [i for i, t in enumerate(toks) if t.kind == "a"]
+    if not angles:
+        decoded = decode_words(entry)
+        return decoded if len(split_header(decoded)) == 1 else entry
+    first = angles[0]
+    if len(angles) > 1 or not all(t.closed for t in toks) \
+            or any(t.kind in "sk" for t in toks[:first]):
+        return entry
+    phrase = show("".join(t.text if t.kind == "q" else t.raw for t in toks[:first]))
+    rest = show("".join(t.raw for t in toks[first:]))
+    if "=?" in rest.split(">", 1)[0]:
+        rest = decode_words(rest)
+    if "=?" not in phrase:
+        return (phrase.rstrip(_BLANKS) + " " + rest) if phrase.strip(_BLANKS) else rest
+    return _quote(decode_words(phrase)) + " " + rest
+
+
+_HIDDEN = re.compile("\x01(\\d+)\x02")
+
+
+def header_entries(values: Iterable[str]) -> tuple[str, ...]:
+    """Entries of raw To/Cc/Bcc header values from a message, split by structure.
+
+    Bytes are read as text first (``header_text``), the value is split at its real
+    separators, and then each entry's encoded words are decoded (``_decode_entry``).
+    """
+    out: list[str] = []
+    for value in values:
+        for entry in split_header(header_text(value)):
+            out.append(_decode_entry(entry))
+    return tuple(out)

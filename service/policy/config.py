@@ -19,6 +19,11 @@ DEFAULT_KEYWORDS = ("社外秘", "部外秘", "極秘", "関係者外秘", "取�
 DEFAULT_BLOCKED_EXTENSIONS = (".exe", ".bat", ".cmd", ".com", ".scr", ".js", ".vbs", ".ps1",
                               ".lnk", ".msi")
 RELEASE_MODES = ("delay", "manual", "sender_only")
+DELIVERY_METHODS = ("zip", "link")
+DEFAULT_MAX_TOTAL_SIZE = 10 * 1024 * 1024      # "10MB"
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(b|kb|kib|mb|mib|gb|gib)?\s*$", re.I)
+_SIZE_UNIT = {None: 1, "b": 1, "kb": 1024, "kib": 1024, "mb": 1024 ** 2, "mib": 1024 ** 2,
+              "gb": 1024 ** 3, "gib": 1024 ** 3}
 LANGUAGES = ("ja", "en")
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhd]?)\s*$")
 _UNIT = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -37,16 +42,23 @@ class Policy:
     max_bcc: int = 50
     personal_domains: tuple[str, ...] = ()
     blocked_domains: tuple[str, ...] = ()
+    caution_domains: tuple[str, ...] = ()
     required_bcc_external: tuple[str, ...] = ()
     # [content]
     confidential_keywords: tuple[str, ...] = DEFAULT_KEYWORDS
     personal_data_threshold: int = 10
+    blocked_keywords: tuple[str, ...] = ()
+    check_internal: bool = False
     # [attachments]
     require_encryption_external: bool = False
     blocked_extensions: tuple[str, ...] = DEFAULT_BLOCKED_EXTENSIONS
+    max_total_size: int = DEFAULT_MAX_TOTAL_SIZE     # bytes
+    # [history]
+    history_enabled: bool = True
     # [confirm] which block findings a sender may override with a typed reason
     allow_override: tuple[str, ...] = ()
     # [delivery] the misdelivery brake for encrypted attachments (SPEC section 6)
+    delivery_method: str = "zip"
     release_mode: str = "delay"
     release_delay: int = 300          # seconds
     key_expiry: int = 7 * 86400       # seconds
@@ -58,20 +70,32 @@ class Policy:
 
 # section -> key -> (field name, kind)
 SCHEMA: dict[str, dict[str, str]] = {
-    "organization": {"internal_domains": "domains", "trusted_domains": "domains",
+    "organization": {"internal_domains": "patterns", "trusted_domains": "patterns",
                      "default_language": "language", "default_time_zone": "time_zone"},
     "recipients": {
         "max_visible_external": "count",
         "max_visible_external_orgs": "count",
         "max_bcc": "count",
-        "personal_domains": "domains",
-        "blocked_domains": "strings",
-        "required_bcc_external": "strings",
+        "personal_domains": "patterns",
+        "blocked_domains": "patterns",
+        "caution_domains": "patterns",
+        "required_bcc_external": "patterns",
     },
-    "content": {"confidential_keywords": "strings", "personal_data_threshold": "count"},
-    "attachments": {"require_encryption_external": "bool", "blocked_extensions": "extensions"},
+    "content": {
+        "confidential_keywords": "strings",
+        "personal_data_threshold": "count",
+        "blocked_keywords": "strings",
+        "check_internal": "bool",
+    },
+    "attachments": {
+        "require_encryption_external": "bool",
+        "blocked_extensions": "extensions",
+        "max_total_size": "size",
+    },
+    "history": {"enabled": "bool"},
     "confirm": {"allow_override": "strings"},
     "delivery": {
+        "method": "delivery_method",
         "release_mode": "release_mode",
         "release_delay": "duration",
         "key_expiry": "duration",
@@ -79,7 +103,16 @@ SCHEMA: dict[str, dict[str, str]] = {
         "hide_names": "bool",
     },
 }
-assert {k for s in SCHEMA.values() for k in s} == {
+# Keys whose field name is not the key itself (a bare "enabled" or "method" says nothing).
+FIELD_NAMES = {("history", "enabled"): "history_enabled", ("delivery", "method"):
+               "delivery_method"}
+
+
+def field_name(section: str, key: str) -> str:
+    return FIELD_NAMES.get((section, key), key)
+
+
+assert {field_name(sec, k) for sec, keys in SCHEMA.items() for k in keys} == {
     f.name for f in fields(Policy) if f.name != "source"
 }
 
@@ -127,8 +160,11 @@ def parse_policy(text: str, *, source: str = "<policy>") -> Policy:
                                   f"{', '.join(SCHEMA[section])})", key=dotted, line=line,
                                   path=source)
             try:
-                values[key] = _convert(kind, value)
+                values[field_name(section, key)] = _convert(kind, value)
             except ValueError as exc:
+                entry = getattr(exc, "entry", None)
+                if entry is not None and line is not None:
+                    line = locate.item(line, entry)
                 raise PolicyError(f"'{dotted}': {exc}", key=dotted, line=line,
                                   path=source) from None
     return Policy(source=source, **values)
@@ -153,6 +189,19 @@ def _convert(kind: str, value: Any) -> Any:
         if isinstance(value, str) and (m := _DURATION.match(value)):
             return int(m.group(1)) * _UNIT[m.group(2)]
         raise ValueError("must be seconds or a duration like \"30s\", \"5m\", \"1h\", \"7d\"")
+    if kind == "size":
+        if isinstance(value, bool):
+            raise ValueError("must be a size like \"10MB\", \"500KB\" or a number of bytes")
+        if isinstance(value, int) and value >= 0:
+            return value
+        if isinstance(value, str) and (m := _SIZE.match(value)):
+            unit = m.group(2).lower() if m.group(2) else None
+            return int(float(m.group(1)) * _SIZE_UNIT[unit])
+        raise ValueError("must be a size like \"10MB\", \"500KB\" or a number of bytes")
+    if kind == "delivery_method":
+        if value not in DELIVERY_METHODS:
+            raise ValueError(f"must be one of {', '.join(DELIVERY_METHODS)}")
+        return value
     if kind == "language":
         if value not in LANGUAGES:
             raise ValueError(f"must be one of {', '.join(LANGUAGES)}")
@@ -168,15 +217,24 @@ def _convert(kind: str, value: Any) -> Any:
     items = [v.strip() for v in value]
     if any(not v for v in items):
         raise ValueError("must not contain empty strings")
-    if kind == "domains":
+    if kind == "domains":     # plain domains, no patterns (kept for keys that need them)
         from service.policy.domains import normalize_domain
 
-        out = []
+        out_domains = []
         for v in items:
             d = normalize_domain(v)
             if d is None:
                 raise ValueError(f"'{v}' is not a valid domain")
-            out.append(d)
+            out_domains.append(d)
+        return tuple(out_domains)
+    if kind == "patterns":
+        from service.policy.patterns import compile_pattern
+
+        out = []
+        for v in items:
+            p = compile_pattern(v)     # PatternError (a ValueError) names the entry
+            # Plain domains are kept normalised; patterns as written.
+            out.append(p.exact if p.exact and not p.address and not p.exclude else v)
         return tuple(out)
     if kind == "extensions":
         return tuple(v.lower() if v.startswith(".") else "." + v.lower() for v in items)
@@ -208,6 +266,15 @@ class _Locator:
 
     def __init__(self, text: str) -> None:
         self.lines = text.splitlines()
+
+    def item(self, start: int, entry: str) -> int:
+        """The line, from the key's line ``start`` on, where the list item ``entry`` is."""
+        for quote in ('"', "'"):
+            needle = quote + entry + quote
+            for n in range(start, min(len(self.lines), start + 10_000) + 1):
+                if needle in self.lines[n - 1]:
+                    return n
+        return start
 
     def __call__(self, section: str | None, key: str) -> int | None:
         current = None

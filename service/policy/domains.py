@@ -18,10 +18,12 @@ from typing import TYPE_CHECKING
 from email_validator import EmailNotValidError
 from email_validator.syntax import validate_email_domain_name
 
-from service.policy.providers import PERSONAL_PROVIDERS, WITH_SUBDOMAINS
+from service.policy.providers import WITH_SUBDOMAINS
 
 if TYPE_CHECKING:
     from publicsuffixlist import PublicSuffixList
+
+    from service.policy.patterns import PatternList
 
 _CACHE = 1 << 16
 _DOMAIN_MAX = 253
@@ -100,6 +102,13 @@ def parents(domain: str) -> Iterator[str]:
 
 
 @cache
+def _providers() -> frozenset[str]:
+    from service.policy.providers import all_providers
+
+    return all_providers()
+
+
+@cache
 def _psl() -> PublicSuffixList:
     """The PSL shipped inside the ``publicsuffixlist`` package, parsed once on first use."""
     from publicsuffixlist import PublicSuffixList
@@ -132,19 +141,6 @@ def public_suffix(domain: str) -> str:
     return found or d
 
 
-def _domains(values: Iterable[str]) -> list[str]:
-    """Normalise configured domains; ``@x``, ``*.x`` and ``.x`` all mean ``x`` and below."""
-    out: list[str] = []
-    for v in values:
-        raw = v.strip(_STRIP).lower()
-        while raw[:1] in ("@", "*", "."):
-            raw = raw[1:]
-        d = normalize_domain(raw)
-        # An entry we cannot normalise still matches literally, never silently dropped.
-        out.append(d or raw)
-    return [d for d in out if d]
-
-
 _MEMO_LIMIT = 100_000
 
 
@@ -153,65 +149,81 @@ class _Tree:
 
     def __init__(self, domains: Iterable[str]) -> None:
         self.exact = frozenset(d for d in domains if d)
-        self.dotted = tuple("." + d for d in self.exact)
-
-        self._memo: dict[str, bool] = {}
 
     def holds(self, domain: str) -> bool:
         if not domain or not self.exact:
             return False
-        try:
-            return self._memo[domain]
-        except KeyError:
-            pass
-        d = domain.lower()
-        found = d in self.exact or d.endswith(self.dotted)
-        if len(self._memo) >= _MEMO_LIMIT:   # a long-lived classifier must not grow forever
-            self._memo.clear()
-        self._memo[domain] = found
-        return found
+        exact = self.exact
+        return any(d in exact for d in parents(domain.lower()))
 
 
 class DomainClassifier:
-    """Answers the policy's questions about one recipient domain (all cheap set look-ups).
+    """Answers the policy's questions about one recipient (cheap, memoised per domain).
 
-    Domains passed in are expected normalised (``Entry.domain``); every list in the
-    policy includes subdomains of its entries, and so does each personal provider in
-    ``providers.WITH_SUBDOMAINS``.
+    Lists are ``patterns.PatternList`` (SPEC 10.1 syntax; a domain entry includes its
+    subdomains). Domains passed in are expected normalised (``Entry.domain``); each
+    personal provider in ``providers.WITH_SUBDOMAINS`` also covers its subdomains.
+    Construction raises ``patterns.PatternError`` for an entry that cannot match
+    (the policy loader reports it with its line first).
     """
 
     def __init__(self, internal: Iterable[str], trusted: Iterable[str] = (),
-                 personal_extra: Iterable[str] = (), blocked: Iterable[str] = ()) -> None:
-        self.internal = tuple(dict.fromkeys(_domains(internal)))
-        self.trusted = tuple(dict.fromkeys(_domains(trusted)))
-        self._internal = _Tree(self.internal)
-        self._trusted = _Tree(self.trusted)
-        self._personal_exact = frozenset(PERSONAL_PROVIDERS)
-        self._personal_tree = _Tree((*WITH_SUBDOMAINS, *_domains(personal_extra)))
-        addresses: set[str] = set()
-        blocked_domains: list[str] = []
-        for item in blocked:
-            text = item.strip(_STRIP).lower()
-            local, at, dom = text.rpartition("@")
-            if at and local:
-                addresses.add(f"{local}@{normalize_domain(dom) or dom}")
-            elif text:
-                blocked_domains.extend(_domains([text]))
-        self._blocked_addresses = frozenset(addresses)
-        self._blocked_domains = _Tree(blocked_domains)
+                 personal_extra: Iterable[str] = (), blocked: Iterable[str] = (),
+                 caution: Iterable[str] = ()) -> None:
+        from service.policy.patterns import PatternList
+
+        self._internal = PatternList(internal)
+        self._trusted = PatternList(trusted)
+        self._personal_extra = PatternList(personal_extra)
+        self._blocked = PatternList(blocked)
+        self._caution = PatternList(caution)
+        self.internal = self._internal.domains
+        self.internal_by_domain = self._internal.domain_only   # no address entries
+        self.trusted = self._trusted.domains
+        self._personal_exact = _providers()
+        self._personal_tree = _Tree(WITH_SUBDOMAINS)
         self._references = self.internal + tuple(t for t in self.trusted
-                                                 if t not in self._internal.exact)
+                                                 if not self._internal.matches_domain(t))
+        self._memo: dict[tuple[str, str], bool] = {}
         self._lookalike: dict[str, str | None] = {}
 
-    def is_internal(self, domain: str) -> bool:
-        return self._internal.holds(domain)
+    def _ask(self, kind: str, lst: PatternList, domain: str, address: str | None) -> bool:
+        if not lst:
+            return False
+        if address is not None and not lst.domain_only:
+            return lst.matches(address, domain)
+        key = (kind, domain)
+        try:
+            return self._memo[key]
+        except KeyError:
+            pass
+        found = lst.matches_domain(domain.lower())
+        if len(self._memo) >= _MEMO_LIMIT:
+            self._memo.clear()
+        self._memo[key] = found
+        return found
 
-    def is_trusted(self, domain: str) -> bool:
-        return self._trusted.holds(domain)
+    def is_internal(self, domain: str, address: str | None = None) -> bool:
+        return self._ask("i", self._internal, domain, address)
 
-    def is_personal(self, domain: str) -> bool:
+    def is_trusted(self, domain: str, address: str | None = None) -> bool:
+        return self._ask("t", self._trusted, domain, address)
+
+    def is_personal(self, domain: str, address: str | None = None) -> bool:
+        key = ("p", domain)
+        try:
+            return self._memo[key]
+        except KeyError:
+            pass
         d = domain.lower()
-        return d in self._personal_exact or self._personal_tree.holds(d)
+        found = d in self._personal_exact or self._personal_tree.holds(d) or \
+            self._ask("P", self._personal_extra, d, None)
+        if len(self._memo) >= _MEMO_LIMIT:
+            self._memo.clear()
+        self._memo[key] = found
+        if address is not None and not found and not self._personal_extra.domain_only:
+            return self._personal_extra.matches(address, d)
+        return found
 
     def organization(self, address: str, domain: str) -> str:
         """Each personal-provider mailbox is its own organisation (SPEC section 2)."""
@@ -220,8 +232,10 @@ class DomainClassifier:
         return registrable_domain(domain)
 
     def is_blocked(self, address: str, domain: str) -> bool:
-        return (address.lower() in self._blocked_addresses
-                or self._blocked_domains.holds(domain))
+        return self._blocked.matches(address, domain)
+
+    def is_caution(self, address: str, domain: str) -> bool:
+        return self._caution.matches(address, domain)
 
     def lookalike(self, domain: str) -> str | None:
         """The internal or trusted domain this one imitates, or None (cached per domain)."""

@@ -25,6 +25,15 @@ registrable domain), and one of these holds:
 4. **Embedded reference** — the reference used as labels of another domain
    (``corp.co.jp.evil.com``, ``mail.corp.co.jp-secure.net``) or in dashed form
    (``corp-co-jp.evil.com``).
+5. **Brand plus word** — the reference's distinctive label (4 characters or more) as
+   whole hyphen-separated parts of a longer label, next to a lure word of the kind
+   phishing domains use (``jipdec-login.com``, ``secure-jipdec.jp``,
+   ``jіpdec-support.net`` by skeleton): the commonest phishing form. Other words do not
+   count (``digital-filestore.de`` is not the Digital Agency's ``digital.go.jp``), nor do
+   glued words (``jipdeclogin``, ``corporate``). Measured quiet on the Public Suffix
+   List's private section and a free-mail list (``benchmarks/bench_lookalike.py``).
+
+Homoglyphs use Unicode's own data: ``data/confusables.txt`` (TR39, see its README).
 
 Everything is pure and cached; references are prepared once per tuple.
 """
@@ -35,7 +44,8 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
+from pathlib import Path
 
 from service.policy.domains import (
     normalize_domain,
@@ -44,39 +54,106 @@ from service.policy.domains import (
     to_unicode,
 )
 
-# Letters of other scripts (and digits) that render like a Latin letter; after NFKC and
-# lower-casing. A TR39-style subset chosen for what can appear in a domain label.
-_CONFUSABLES = str.maketrans({
-    # Cyrillic
-    "а": "a", "с": "c", "ԁ": "d", "е": "e", "ё": "e", "һ": "h", "і": "i", "ї": "i",
-    "ј": "j", "ӏ": "l", "о": "o", "р": "p", "ԛ": "q", "ѕ": "s", "у": "y", "х": "x",
-    "ԝ": "w", "ү": "y",
-    # Greek
-    "α": "a", "ϲ": "c", "ι": "i", "ϳ": "j", "ν": "v", "ο": "o", "ρ": "p", "υ": "u",
-    "χ": "x", "γ": "y",
-    # Armenian
-    "օ": "o", "ս": "u", "ց": "g", "հ": "h", "ո": "n", "զ": "q",
-    # Latin look-alikes
-    "ı": "i", "ȷ": "j", "ɑ": "a", "ɡ": "g", "ɩ": "i",
-    # Digits
-    "0": "o", "1": "l",
-})
-_SEQUENCES = (("rn", "m"), ("vv", "w"))
+_DATA_DIR = Path(__file__).with_name("data")
+_DATA = "confusables.txt"      # Unicode TR39 confusables, version in data/README.md
+# TR39 compares case-sensitively and some prototypes are letters a domain never shows in
+# that form: small capitals (т -> ᴛ, ԍ -> ɢ) and a few others. Domain labels are lower
+# case, so these are folded to the Latin letter they render as there.
+_LOWER_FORMS = {"ĸ": "k", "ʍ": "m", "ƅ": "b", "ɩ": "i", "ȷ": "j", "ı": "i"}
+_SMALL_CAPITAL = re.compile(r"^LATIN LETTER SMALL CAPITAL ([A-Z])$")
+# Sequences that read as one letter in a lower-case domain, beyond TR39's m -> rn.
+_SEQUENCES = (("vv", "w"), ("cl", "d"))
+
+
+def build_table(confusables: str) -> dict[str, str]:
+    """TR39 prototypes from the text of ``confusables.txt``, lower-cased and followed to
+    their end: character -> what it reads as in a lower-case domain label.
+
+    Run once when the data is updated (``python -m service.policy.lookalike``), not at
+    run time: the result is shipped as ``data/skeleton.json`` and a test rebuilds it
+    from ``confusables.txt`` to prove they agree.
+    """
+    proto: dict[str, str] = {}
+    for line in confusables.splitlines():
+        if not line or line[0] == "#":
+            continue
+        fields = line.split(";", 2)
+        if len(fields) < 3:
+            continue
+        try:
+            src = chr(int(fields[0].strip(), 16))
+            dst = "".join(chr(int(x, 16)) for x in fields[1].split())
+        except ValueError:
+            continue
+        proto[src] = dst
+
+    def fold(c: str) -> str:
+        if c in _LOWER_FORMS:
+            return _LOWER_FORMS[c]
+        m = _SMALL_CAPITAL.match(unicodedata.name(c, ""))
+        return m.group(1).lower() if m else c
+
+    def final(c: str) -> str:
+        v = c
+        for _ in range(4):   # lower-case and map again until nothing changes
+            nxt = "".join(fold(ch) for ch in "".join(proto.get(ch, ch) for ch in v).lower())
+            nxt = "".join(ch for ch in unicodedata.normalize("NFD", nxt)
+                          if not unicodedata.combining(ch))
+            if nxt == v:
+                break
+            v = nxt
+        return v
+
+    table: dict[str, str] = {}
+    for c in set(proto) | set(_LOWER_FORMS) | {chr(x) for x in range(0x21, 0x7f)}:
+        v = final(c)
+        if v != c:
+            table[c] = v
+    for c, v in list(table.items()):
+        if any(ch in table for ch in v):
+            table[c] = "".join(table.get(ch, ch) for ch in v)
+    return dict(sorted(table.items()))
+
+
+_TABLE = "skeleton.json"     # build_table(confusables.txt), shipped
+
+
+@cache
+def _table() -> dict[int, str]:
+    """The shipped skeleton table as a ``str.translate`` table (read once, ~ms)."""
+    import json
+
+    data = json.loads((_DATA_DIR / _TABLE).read_text(encoding="utf-8"))
+    return {ord(k): v for k, v in data.items()}
+
+
+def _build_files() -> None:
+    import json
+
+    table = build_table((_DATA_DIR / _DATA).read_text(encoding="utf-8-sig"))
+    out = json.dumps(table, ensure_ascii=False, indent=0, sort_keys=True) + "\n"
+    (_DATA_DIR / _TABLE).write_text(out, encoding="utf-8")
+    print(f"{_DATA_DIR / _TABLE}: {len(table)} characters")
 
 
 @lru_cache(maxsize=1 << 14)
 def skeleton(text: str) -> str:
-    """TR39-style skeleton: two strings that look the same get the same skeleton."""
+    """TR39 skeleton of a lower-case label: strings that look alike share it.
+
+    NFKC and case folding, accents dropped, then every character replaced by its TR39
+    prototype (``jіpdec`` with Cyrillic і, ``тоуота`` all Cyrillic, ``g00g1e`` all meet
+    their Latin originals), then ``rn``/``vv``/``cl`` read as ``m``/``w``/``d``.
+    """
     if text.isascii():
         s = text.lower()
     else:
         s = unicodedata.normalize("NFKC", text).casefold()
         s = "".join(c for c in unicodedata.normalize("NFD", s)
                     if not unicodedata.combining(c))
-    s = s.translate(_CONFUSABLES)
+    s = s.translate(_table())
     for seq, rep in _SEQUENCES:
         s = s.replace(seq, rep)
-    return s
+    return s.replace("rn", "m")
 
 
 def osa_distance(a: str, b: str, limit: int) -> int:
@@ -180,6 +257,13 @@ class _References:
         self.embedded = re.compile(
             r"(?:^|\.)(" + "|".join(map(re.escape, forms)) + r")[.-]") if forms else None
         self.fuzzy = tuple(r for r in shapes if r.limit > 0)
+        # rule 5: skeleton of each hyphen part of a reference label -> references
+        self.brands: dict[tuple[str, ...], list[_Shape]] = {}
+        for r in shapes:
+            if len(r.ulabel) >= BRAND_MIN and "." not in r.ulabel:
+                parts = tuple(skeleton(p) for p in r.ulabel.split("-"))
+                self.brands.setdefault(parts, []).append(r)
+        self.brand_first = {k[0] for k in self.brands}
 
     def within(self, domain: str) -> bool:
         return domain in self.exact or domain.endswith(self.dotted)
@@ -204,6 +288,10 @@ class _References:
         for r in candidates:
             if r.registrable != d.registrable:
                 return r.domain
+        if self.brands and "-" in d.udomain:
+            r5 = self._brand(d)
+            if r5 is not None:
+                return r5
         # The whole domain too: a typo in the suffix can leave the PSL ("example.co.jo").
         forms = (d.ureg,) if d.udomain == d.ureg else (d.ureg, d.udomain)
         for r in self.fuzzy:
@@ -214,6 +302,42 @@ class _References:
                         and osa_distance(form, r.ureg, r.limit) <= r.limit:
                     return r.domain
         return None
+
+
+    def _brand(self, d: _Shape) -> str | None:
+        """Rule 5: a reference label as whole hyphen parts of a longer label of ``d``."""
+        labels = d.udomain[: len(d.udomain) - len(d.suffix) - 1].split(".") \
+            if d.label else []
+        for label in labels:
+            if "-" not in label:
+                continue
+            words = label.split("-")
+            parts = [skeleton(p) for p in words]
+            for i, first in enumerate(parts):
+                if first not in self.brand_first:
+                    continue
+                for key, refs in self.brands.items():
+                    n = len(key)
+                    if n < len(parts) and tuple(parts[i:i + n]) == key and any(
+                            w in LURE_WORDS for w in words[:i] + words[i + n:]):
+                        for r in refs:
+                            if r.registrable != d.registrable:
+                                return r.domain
+        return None
+
+
+BRAND_MIN = 4
+# Words phishing domains put next to a brand: sign-in and account pages, security and
+# support notices, payment, mail, and "official"/company/country forms.
+LURE_WORDS = frozenset({
+    "login", "logon", "signin", "sign", "auth", "sso", "id", "account", "accounts",
+    "secure", "security", "safe", "verify", "verification", "confirm", "update", "alert",
+    "support", "help", "helpdesk", "service", "services", "center", "centre", "desk",
+    "mail", "webmail", "email", "portal", "online", "web", "cloud", "app", "office",
+    "pay", "payment", "billing", "invoice", "bank", "card", "wallet", "refund",
+    "official", "info", "news", "notice", "admin", "hr", "it", "team", "staff",
+    "jp", "japan", "co", "corp", "inc", "group", "global", "hd", "holdings",
+})
 
 
 @lru_cache(maxsize=256)
@@ -236,3 +360,7 @@ def resembles(domain: str, references: Sequence[str]) -> str | None:
     if not d or not refs.shapes or refs.within(d):
         return None
     return refs.match(_shape(d))
+
+
+if __name__ == "__main__":
+    _build_files()

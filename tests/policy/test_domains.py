@@ -210,8 +210,9 @@ BLOCKED = [
     ("address-case", "LEAKER@gmail.com", "gmail.com", True),
     ("other-gmail", "friend@gmail.com", "gmail.com", False),
     ("at-prefixed-domain", "x@spam.example", "spam.example", True),
+    ("at-prefixed-domain-not-sub", "x@a.spam.example", "a.spam.example", False),
     ("star-prefixed-domain", "x@www.bad.jp", "www.bad.jp", True),
-    ("star-includes-parent", "x@bad.jp", "bad.jp", True),
+    ("star-excludes-parent", "x@bad.jp", "bad.jp", False),
     ("idn-address", "ex@xn--wgv71a119e.jp", "xn--wgv71a119e.jp", True),
     ("unlisted", "x@corp.co.jp", "corp.co.jp", False),
 ]
@@ -224,14 +225,16 @@ def test_is_blocked(classifier: DomainClassifier, address: str, domain: str,
     assert classifier.is_blocked(address, domain) is blocked
 
 
-def test_blocked_entry_that_is_no_domain_still_matches_literally() -> None:
-    c = DomainClassifier(internal=[], blocked=["intranet_host"])
-    assert c.is_blocked("a@intranet_host", "intranet_host")
-    assert not c.is_blocked("a@b.jp", "b.jp")
+def test_blocked_entry_that_is_no_domain_is_an_error() -> None:
+    from service.policy.patterns import PatternError
+
+    with pytest.raises(PatternError, match="intranet_host"):
+        DomainClassifier(internal=[], blocked=["intranet_host"])
 
 
 LOOKALIKE = [
-    ("typo-of-internal", "corp-co.co.jp", None),
+    ("brand-plus-word", "corp-co.co.jp", "corp.co.jp"),
+    ("brand-plus-other-word", "corp-cafe.co.jp", None),
     ("transposition", "copr.co.jp", "corp.co.jp"),
     ("other-suffix-of-trusted", "partner.com", "partner.co.jp"),
     ("embedded", "corp.co.jp.evil.com", "corp.co.jp"),
@@ -256,3 +259,15 @@ def test_classifier_without_references_never_flags() -> None:
     assert c.lookalike("corp.co.jp.evil.com") is None
     assert not c.is_internal("corp.co.jp")
     assert not c.is_blocked("a@b.jp", "b.jp")
+
+
+@pytest.mark.parametrize("domain", [
+    "orange.fr", "libero.it", "hotmail.com.br", "comcast.net", "sfr.fr", "ktv.ne.jp",
+    "kcn.ne.jp", "tiki.ne.jp", "coara.or.jp", "fastmail.jp"])
+def test_free_mail_abroad_and_regional_japanese_isps_are_personal(domain: str) -> None:
+    assert DomainClassifier(internal=[]).is_personal(domain)
+
+
+@pytest.mark.parametrize("domain", ["orange.com", "toyota.co.jp", "ktv.jp"])
+def test_company_domains_are_not_personal(domain: str) -> None:
+    assert not DomainClassifier(internal=[]).is_personal(domain)

