@@ -112,7 +112,8 @@ def envelope(raw: bytes, fallback_sender: str = "") -> Envelope:
 
 def canonical_body(raw: bytes) -> bytes:
     _, body = split_head(raw)
-    body = re.sub(rb"\r?\n", b"\r\n", body)
+    if body.count(b"\n") != body.count(b"\r\n"):      # some bare LF: normalise (mbox exports)
+        body = body.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
     body = body.rstrip(b"\r\n")
     return body + b"\r\n" if body else b""
 
