@@ -133,8 +133,9 @@ def verdicts(path: str) -> Iterator[Verdict]:
     from service.stamp.mailfile import read_messages
     from service.stamp.verify import Verifier
 
+    nonces = _stamped_nonces(path)            # an unreadable file is named first
     keys = keys_for(Config.from_env(), create=False)
-    minted = _minted_lookup(_stamped_nonces(path))
+    minted = _minted_lookup(nonces)
     verifier = Verifier(keys, minted.get, int(time.time()))
     for raw in read_messages(path):
         yield verifier.check(raw)
