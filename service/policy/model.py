@@ -45,6 +45,8 @@ class Draft:
     text: str = ""
     html: str = ""
     attachments: tuple[Attachment, ...] = ()
+    # What parsing left unchecked, as "code:where" (too many parts, nesting too deep, ...)
+    notes: tuple[str, ...] = ()
 
     def entries(self, name: str) -> tuple[str, ...]:
         return {"to": self.to, "cc": self.cc, "bcc": self.bcc}[name]
