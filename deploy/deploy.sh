@@ -37,6 +37,12 @@ Usage: deploy/deploy.sh --project PROJECT_ID [options]
   --addon-template FILE  add-on descriptor template (default addon/deployment.json)
   --out-dir DIR          where generated files go (default deploy/out, git-ignored)
   --dry-run              print every command instead of running it
+
+deploy/deploy.sh --print-gmail-rules [--mode report|quarantine|reject] [--ou PATH] [--lang ja|en]
+                 [--audit-address ADDRESS] [--reviewers GROUP]
+  Prints the Admin console steps for the content compliance rule "SendGuard – unchecked
+  outbound" (mail sent without SendGuard's X-SendGuard-Checked stamp). Calls no API:
+  Google offers none for these rules. Default mode report, language from $LANG.
   -h, --help             this help
 EOF
 }
@@ -49,6 +55,7 @@ PROJECT="" REGION="asia-northeast1" SERVICE="sendguard" DRY_RUN=0
 KMS_KEY="" IMAGE="" MAILER="" OAUTH_CLIENT_ID="" MAIL_FROM="" POLICY_FILE=""
 SMTP_PASSWORD_FILE="" MIN_INSTANCES=1 MAX_INSTANCES=10 ADDON_TEMPLATE="" OUT_DIR=""
 FILES_DELETE_AFTER_DAYS=37
+PRINT_RULES=0 RULE_MODE="" RULE_OU="" RULE_LANG="" RULE_AUDIT="" RULE_REVIEWERS=""
 
 need_value() { [[ $# -ge 2 && -n "$2" && "$2" != --* ]] || bad_usage "$1 needs a value"; }
 while [[ $# -gt 0 ]]; do
@@ -69,12 +76,24 @@ while [[ $# -gt 0 ]]; do
     --out-dir) need_value "$@"; OUT_DIR="$2"; shift 2 ;;
     --files-delete-after-days) need_value "$@"; FILES_DELETE_AFTER_DAYS="$2"; shift 2 ;;
     --dry-run) DRY_RUN=1; shift ;;
+    --print-gmail-rules) PRINT_RULES=1; shift ;;
+    --mode) need_value "$@"; RULE_MODE="$2"; shift 2 ;;
+    --ou) need_value "$@"; RULE_OU="$2"; shift 2 ;;
+    --lang) need_value "$@"; RULE_LANG="$2"; shift 2 ;;
+    --audit-address) need_value "$@"; RULE_AUDIT="$2"; shift 2 ;;
+    --reviewers) need_value "$@"; RULE_REVIEWERS="$2"; shift 2 ;;
     -h|--help) usage; exit 0 ;;
     *) bad_usage "unknown argument: $1" ;;
   esac
 done
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+if [[ "$PRINT_RULES" -eq 1 ]]; then
+  exec bash "$ROOT/deploy/gmail-rules.sh" "${RULE_MODE:-report}" "$RULE_OU" "$RULE_LANG" \
+    "$RULE_AUDIT" "$RULE_REVIEWERS"
+fi
+[[ -z "$RULE_MODE$RULE_OU$RULE_LANG$RULE_AUDIT$RULE_REVIEWERS" ]] \
+  || bad_usage "--mode, --ou, --lang, --audit-address and --reviewers go with --print-gmail-rules"
 OUT_DIR="${OUT_DIR:-$ROOT/deploy/out}"
 ADDON_TEMPLATE="${ADDON_TEMPLATE:-$ROOT/addon/deployment.json}"
 
@@ -208,6 +227,7 @@ DB_NAME="sendguard"
 DB_USER="sendguard"
 SECRET_DB_URL="$SERVICE-database-url"
 SECRET_MASTER_KEY="$SERVICE-master-key"
+SECRET_STAMP_KEY="$SERVICE-stamp-key"
 SECRET_SMTP="$SERVICE-smtp-password"
 SECRET_POLICY="$SERVICE-policy"
 POLICY_MOUNT="/etc/sendguard/policy.toml"
@@ -348,6 +368,16 @@ if [[ -z "$KMS_KEY" ]]; then
   fi
   SECRETS+=("$SECRET_MASTER_KEY")
 fi
+# The stamp key (SPEC 10.5), made like the master key and never regenerated: "k1:<hex>".
+# Rotation: add a version "k2:<new>,k1:<old>" by hand (docs/admin-guide.md).
+if ! exists gcloud secrets describe "$SECRET_STAMP_KEY" "${P[@]}"; then
+  stamp_key=""
+  [[ "$DRY_RUN" -eq 1 ]] || stamp_key="k1:$(random_hex 32)"
+  run_with_stdin "key id k1 and 32 random bytes in hex, made on this machine" "$stamp_key" \
+    gcloud secrets create "$SECRET_STAMP_KEY" --replication-policy=automatic --data-file=- "${P[@]}"
+  unset stamp_key
+fi
+SECRETS+=("$SECRET_STAMP_KEY")
 if [[ "$MAILER" == *@* ]]; then
   if [[ -n "$SMTP_PASSWORD_FILE" ]]; then
     if ! exists gcloud secrets describe "$SECRET_SMTP" "${P[@]}"; then
@@ -454,6 +484,7 @@ service_env() {
 }
 secret_refs="DATABASE_URL=$SECRET_DB_URL:latest"
 [[ -n "$KMS_KEY" ]] || secret_refs+=",SENDGUARD_MASTER_KEY=$SECRET_MASTER_KEY:latest"
+secret_refs+=",SENDGUARD_STAMP_KEY=$SECRET_STAMP_KEY:latest"
 [[ "$use_smtp_secret" -eq 0 ]] || secret_refs+=",SENDGUARD_SMTP_PASSWORD=$SECRET_SMTP:latest"
 [[ "$use_policy" -eq 0 ]] || secret_refs+=",$POLICY_MOUNT=$SECRET_POLICY:latest"
 

@@ -38,6 +38,9 @@ def register(sub: Any) -> None:
                      help="write CSV to FILE (or stdout)")
     fmt.add_argument("--json", action="store_true", help="one JSON object per line")
     s.set_defaults(handler=cmd_audit_search)
+    from service.stamp import commands as stamp_commands
+
+    stamp_commands.register_audit(acts)
 
 
 def _parse(value: str) -> datetime | date:

@@ -29,6 +29,9 @@ def register(sub: Any) -> None:
 
     audit_cli.register(sub)
     history_cli.register(sub)
+    from service.stamp import commands as stamp_commands
+
+    stamp_commands.register(sub)
     from service.delivery import commands as delivery_commands; delivery_commands.register(sub)  # noqa: E702, I001
 
 

@@ -20,6 +20,15 @@ GOOGLE_CERTS_URL = "https://www.googleapis.com/oauth2/v1/certs"
 GMAIL_API_ENDPOINT = "https://gmail.googleapis.com/"
 
 
+def _flag(e: Mapping[str, str], name: str) -> bool:
+    value = e.get(name, "").strip().lower()
+    if value in ("", "0", "false", "no", "off"):
+        return False
+    if value in ("1", "true", "yes", "on"):
+        return True
+    raise ConfigError(f"{name} must be true or false, not {value!r}")
+
+
 @dataclass(frozen=True)
 class Config:
     env: str = "development"
@@ -36,6 +45,8 @@ class Config:
     gmail_api_endpoint: str = GMAIL_API_ENDPOINT
     master_key: str = ""            # hex keys, comma separated: first encrypts, all decrypt
     kms_key: str = ""
+    stamp_key: str = ""             # "<key id>:<hex>", comma separated: first signs, all verify
+    enforce_check_send: bool = False   # the organisation rejects mail without a stamp (10.5)
     mailer: str = ""                # smtp://host:port, or "sink" (development)
     mail_from: str = "SendGuard <no-reply@sendguard.invalid>"
     db_pool_size: int = 5
@@ -74,6 +85,8 @@ class Config:
             gmail_api_endpoint=e.get("SENDGUARD_GMAIL_API_ENDPOINT", GMAIL_API_ENDPOINT),
             master_key=e.get("SENDGUARD_MASTER_KEY", ""),
             kms_key=e.get("SENDGUARD_KMS_KEY", ""),
+            stamp_key=e.get("SENDGUARD_STAMP_KEY", "").strip(),
+            enforce_check_send=_flag(e, "SENDGUARD_ENFORCE_CHECK_SEND"),
             mailer=e.get("SENDGUARD_MAILER", ""),
             mail_from=e.get("SENDGUARD_MAIL_FROM", cls.mail_from),
             db_pool_size=pool,
@@ -81,6 +94,10 @@ class Config:
             key_retention=e.get("SENDGUARD_KEY_RETENTION", "30d").strip() or "30d",
         )
         cfg.retention()  # a bad value fails at start, not at the first hourly purge
+        if cfg.stamp_key:
+            from service.stamp.keys import parse_stamp_keys
+
+            parse_stamp_keys(cfg.stamp_key)   # a bad key fails at start, not at a send
         if cfg.production:
             cfg.check_production()
         return cfg
@@ -90,6 +107,8 @@ class Config:
         missing = []
         if not (self.master_key or self.kms_key):
             missing.append("SENDGUARD_MASTER_KEY or SENDGUARD_KMS_KEY")
+        if not self.stamp_key:
+            missing.append("SENDGUARD_STAMP_KEY")
         for name, value in (
             ("SENDGUARD_BASE_URL", self.base_url),
             ("SENDGUARD_ADDON_AUDIENCE", self.addon_audience),

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from service.gmail.client import GmailClient
     from service.policy.config import Policy
     from service.protect.keywrap import KeyWrapper
+    from service.stamp.keys import StampKeys
     from service.storage import Store
 
 
@@ -40,6 +41,7 @@ class Services:
     _keywrapper: KeyWrapper | None = None
     _mailer: Any = None
     _files: FileStore | None = None
+    _stamp_keys: StampKeys | None = None
     gmail_factory: Callable[[str], GmailClient] | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -133,6 +135,16 @@ class Services:
 
                 self._files = parse_files_url(self.config.files, self.config.var_dir)
             return self._files
+
+    @property
+    def stamp_keys(self) -> StampKeys:
+        """``SENDGUARD_STAMP_KEY``; on embedded defaults the key under ``var`` (made once)."""
+        with self._lock:
+            if self._stamp_keys is None:
+                from service.stamp.keys import keys_for
+
+                self._stamp_keys = keys_for(self.config)
+            return self._stamp_keys
 
     def close(self) -> None:
         if self._mailboxes is not None:

@@ -20,6 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PROD = {
     "SENDGUARD_ENV": "production",
     "SENDGUARD_MASTER_KEY": "ab" * 32,
+    "SENDGUARD_STAMP_KEY": "prod1:" + "cd" * 32,
     "SENDGUARD_BASE_URL": "https://sendguard.example.run.app",
     "SENDGUARD_ADDON_AUDIENCE": "https://sendguard.example.run.app",
     "SENDGUARD_ADDON_SERVICE_ACCOUNT": "service-1@gcp-sa-gsuiteaddons.iam.gserviceaccount.com",
@@ -49,6 +50,39 @@ def test_production_names_each_missing_setting(missing: str) -> None:
         Config.from_env(env)
     assert missing in str(err.value)
     assert PROD["SENDGUARD_MASTER_KEY"] not in str(err.value)
+    assert "cd" * 32 not in str(err.value)
+
+
+@pytest.mark.parametrize("value,needle", [
+    ("cd" * 32, "<key id>:"),
+    ("prod1:" + "cd" * 31, "31 bytes"),
+    ("prod1:" + "zz" * 32, "not hexadecimal"),
+], ids=["no-key-id", "short", "not-hex"])
+def test_a_bad_stamp_key_refuses_to_start_without_showing_it(value: str, needle: str) -> None:
+    for env in (PROD, {}):
+        with pytest.raises(ConfigError, match=needle) as err:
+            Config.from_env({**env, "SENDGUARD_STAMP_KEY": value})
+        assert "cd" * 31 not in str(err.value) and "SENDGUARD_STAMP_KEY" in str(err.value)
+
+
+def test_production_never_uses_the_development_stamp_key(tmp_path: Path) -> None:
+    from service.stamp.keys import keys_for, load_or_create
+
+    load_or_create(tmp_path)                      # a dev key exists under var
+    cfg = Config(env="production", var_dir=tmp_path)   # as if the variable were unset
+    with pytest.raises(ConfigError, match="development key is never used"):
+        keys_for(cfg)
+
+
+@pytest.mark.parametrize("value,expected", [("", False), ("true", True), ("0", False),
+                                            ("yes", True)])
+def test_enforce_check_send_flag(value: str, expected: bool) -> None:
+    assert Config.from_env({"SENDGUARD_ENFORCE_CHECK_SEND": value}).enforce_check_send is expected
+
+
+def test_enforce_check_send_rejects_other_values() -> None:
+    with pytest.raises(ConfigError, match="SENDGUARD_ENFORCE_CHECK_SEND"):
+        Config.from_env({"SENDGUARD_ENFORCE_CHECK_SEND": "maybe"})
 
 
 @pytest.mark.parametrize("change,needle", [

@@ -111,9 +111,12 @@ def _footer(act: Act, locale: str, **params: str) -> Json:
 # --------------------------------------------------------------------------- cards
 
 
-def homepage_card(policy: Policy, locale: str, extra: Sequence[Json] = ()) -> Json:
+def homepage_card(policy: Policy, locale: str, extra: Sequence[Json] = (), *,
+                  enforced: bool = False) -> Json:
     """What SendGuard checks and the policy in brief; ``extra`` sections go first (the
-    user's recent encrypted attachments)."""
+    user's recent encrypted attachments). ``enforced``: the organisation rejects mail sent
+    without SendGuard (``SENDGUARD_ENFORCE_CHECK_SEND``), said first so users know why
+    Gmail's own Send bounced."""
     yes, no = t("addon.home.yes", locale), t("addon.home.no", locale)
     internal = (join_list(list(policy.internal_domains), locale, limit=10)
                 if policy.internal_domains else t("addon.home.policy.none", locale))
@@ -133,7 +136,10 @@ def homepage_card(policy: Policy, locale: str, extra: Sequence[Json] = ()) -> Js
                               value=", ".join(policy.allow_override))))
     checks = [m.text("• " + t(f"addon.home.check.{k}", locale))
               for k in ("visible", "recipients", "content", "attachments")]
+    enforcement = [m.section([m.paragraph(t("addon.home.enforced.text", locale))],
+                             t("addon.home.enforced", locale))] if enforced else []
     return m.card(t("addon.name", locale), [
+        *enforcement,
         *extra,
         m.section(checks, t("addon.home.checks", locale)),
         m.section(lines, t("addon.home.policy", locale)),

@@ -52,7 +52,8 @@ def homepage(caller: Any, event: AddonEvent, act: Any, notice: str | None = None
         if recent or notice:
             extra.append(keycards.packages_section(recent, user_zone(event), sv.clock(),
                                                    event.locale, act, notice=notice))
-    return cards.homepage_card(sv.policy, event.locale, extra)
+    return cards.homepage_card(sv.policy, event.locale, extra,
+                               enforced=sv.config.enforce_check_send)
 
 
 def result_card(user: str, package_id: str, event: AddonEvent, act: Any,

@@ -133,7 +133,10 @@ def send_checked(client: Any, user: str, draft_id: str, raw: bytes, *,
     cannot change what goes out. Intent before, outcome after (``recovery``); returns
     (sent ref, what went out, intent id). On failure the flags tell the error card what
     is known: the draft still there means nothing was sent."""
-    out = outgoing(raw)
+    from service.addon.stamping import record_stamp, stamper_for
+
+    out = outgoing(raw, stamper_for(user))
+    record_stamp(user, out, package_id)
     intent = record_intent(user, draft_id, out, package_id)
     try:
         sent = client.send_draft(draft_id, out.raw)

@@ -20,6 +20,11 @@ EN: dict[str, str] = {
     "addon.button.fix_everyone": "Move everyone to Bcc (keep me in To)",
     # homepage
     "addon.home.subtitle": "Checks your e-mail before it leaves",
+    "addon.home.enforced": "Send with Check & send",
+    "addon.home.enforced.text": (
+        "Your organisation delivers outside mail only after SendGuard's check: a message "
+        "sent with Gmail's own <b>Send</b> button is rejected and you get a notice in your "
+        "inbox. Open the draft and use <b>Check & send</b> (or <b>Encrypt & send</b>)."),
     "addon.home.checks": "What SendGuard checks",
     "addon.home.check.visible": (
         "Many external recipients in To/Cc who can see each other's addresses "
@@ -276,6 +281,11 @@ JA: dict[str, str] = {
     "addon.button.fix_everyone": "全員をBccに移す（自分はToに残す）",
     # homepage
     "addon.home.subtitle": "送信前にメールを確認します",
+    "addon.home.enforced": "［確認して送信］で送ってください",
+    "addon.home.enforced.text": (
+        "この組織では、SendGuard の確認を経たメールだけが社外に配信されます。Gmail の"
+        "<b>送信</b>ボタンで送ったメールは拒否され、受信トレイに通知が届きます。下書きを開き、"
+        "<b>確認して送信</b>（または<b>暗号化して送信</b>）を使ってください。"),
     "addon.home.checks": "SendGuardが確認すること",
     "addon.home.check.visible": (
         "To/Ccに社外の宛先が多く、互いのアドレスが見えてしまう（Bccにすべきもの）。"),

@@ -193,9 +193,33 @@ def _start_release_loop(app: Flask, interval: float) -> Any:
     return halt
 
 
+GMAIL_RULES = ("reject", "quarantine", "report", "off")
+REJECT_NOTICE = (
+    "This message was NOT sent: your organisation sends mail only after SendGuard's check. "
+    "Open the draft again and use SendGuard › Check & send (or Encrypt & send) instead of "
+    "Gmail's Send button. / このメールは送信されていません。下書きを開き直し、SendGuard の"
+    "［確認して送信］を使ってください。")
+
+
+def gmail_rule(mode: str, domain: str) -> dict[str, Any]:
+    """The content compliance rule ``deploy.sh --print-gmail-rules --mode MODE`` describes,
+    in the emulator's shape (``service.gmail.compliance.Rule``)."""
+    rule: dict[str, Any] = {"description": "SendGuard – unchecked outbound",
+                            "match": "not_contains", "content": "X-SendGuard-Checked: v1;"}
+    if mode == "reject":
+        return {**rule, "action": "reject", "notice": REJECT_NOTICE}
+    if mode == "quarantine":
+        return {**rule, "action": "quarantine", "quarantine": "SendGuard – unchecked"}
+    if mode == "report":
+        return {**rule, "action": "modify", "add_headers": {"X-SendGuard-Bypass": "1"},
+                "also_deliver_to": [f"sendguard-audit@{domain}"]}
+    raise ValueError(f"no Gmail rule mode {mode!r}")
+
+
 def _dev_config(base: Config, *, var_dir: Path, certs_url: str, gmail_url: str,
-                policy_path: str | None, url: str) -> Config:
+                policy_path: str | None, url: str, enforce: bool = False) -> Config:
     return base.with_(
+        enforce_check_send=base.enforce_check_send or enforce,
         base_url=base.base_url or url,
         var_dir=var_dir,
         google_certs_url=certs_url,
@@ -229,9 +253,12 @@ def _policy_file(var_dir: Path, user: str) -> str:
 def start_stack(*, host: str = "127.0.0.1", port: int = 8080, user: str = DEV_USER,
                 var_dir: Path | None = None, policy_path: str | None = None,
                 base: Config | None = None,
-                release_interval: float | None = RELEASE_INTERVAL) -> DevStack:
+                release_interval: float | None = RELEASE_INTERVAL,
+                gmail_rules: str = "reject") -> DevStack:
     """Start everything; port 0 picks a free port; ``release_interval`` None: no release
-    loop. ``SENDGUARD_BASE_URL`` becomes the server's URL unless the environment sets it.
+    loop; ``gmail_rules``: the organisation's rule on mail sent without SendGuard (the
+    emulator applies it; "reject" and "quarantine" also tell the home card).
+    ``SENDGUARD_BASE_URL`` becomes the server's URL unless the environment sets it.
     Refuses production configurations."""
     from service.app import create_app
     from service.devtools.tokens import LocalIssuer, refuse_in_production, serve_certs
@@ -251,6 +278,8 @@ def start_stack(*, host: str = "127.0.0.1", port: int = 8080, user: str = DEV_US
         from service.addon.scopes import ALL_SCOPES  # what the add-on's users grant
 
         emulator.add_user(user, oauth_token, ALL_SCOPES)
+        if gmail_rules != "off":
+            emulator.set_rules([gmail_rule(gmail_rules, user.rpartition("@")[2])])
         gmail_server, _ = serve_emulator(host, 0, emulator=emulator)
         stops.append(lambda: _stop_server(gmail_server))
         late = _LateApp()
@@ -264,7 +293,8 @@ def start_stack(*, host: str = "127.0.0.1", port: int = 8080, user: str = DEV_US
         config = _dev_config(base, var_dir=var, certs_url=certs_url,
                              gmail_url=emulator_url(gmail_server),
                              policy_path=policy_path or base.policy_path
-                             or _policy_file(var, user), url=url)
+                             or _policy_file(var, user), url=url,
+                             enforce=gmail_rules in ("reject", "quarantine"))
         app = create_app(config)
         ctx = DevContext(issuer, user.lower(), oauth_token,
                          gmail_endpoint=config.gmail_api_endpoint, emulator=emulator)
@@ -293,6 +323,9 @@ def main(argv: list[str] | None = None, locale: str = "en") -> int:
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8080")))
     parser.add_argument("--user", default=DEV_USER, help="the simulated Gmail user")
     parser.add_argument("--policy", default=None, help="policy TOML (default: a dev policy)")
+    parser.add_argument("--gmail-rules", choices=GMAIL_RULES, default="reject",
+                        help="the emulated admin rule on mail sent without SendGuard "
+                             "(deploy.sh --print-gmail-rules; default reject)")
     if argv and argv[0] == "--":          # `sendguard dev -- --port 9000`
         argv = argv[1:]
     try:
@@ -309,7 +342,8 @@ def main(argv: list[str] | None = None, locale: str = "en") -> int:
     configure_logging(base)    # production's redaction: no /k/ token or code in the log
     logging.getLogger("alembic").setLevel(logging.WARNING)
     stack = start_stack(host=args.host, port=args.port, user=args.user,
-                        policy_path=policy_path, base=base)
+                        policy_path=policy_path, base=base,
+                        gmail_rules=args.gmail_rules)
     print(f"SendGuard is running. Open {stack.url}/dev/ to compose as {stack.context.user_email}.",
           flush=True)
     print("Gmail emulator: " + stack.context.gmail_endpoint + "  (Ctrl-C stops everything)",

@@ -42,6 +42,7 @@ from flask.typing import ResponseReturnValue
 from service.addon.localtime import duration
 from service.devtools.devserver import RELEASE_EVERY, DevContext, context
 from service.errors import GmailClientError, GmailError
+from service.gmail.headers import header_values, raw_headers
 from service.gmail.mailbox import MAX_MESSAGE_BYTES
 from service.services import services
 
@@ -208,12 +209,56 @@ def save_draft() -> ResponseReturnValue:
     return jsonify(draftId=ref.draft_id, threadId=ref.thread_id)
 
 
+@bp.post("/api/gmail-send")
+def gmail_send() -> ResponseReturnValue:
+    """Gmail's own Send button: the saved draft goes out as it is, without SendGuard; the
+    emulator's outbound rules then decide (reject with a notice, quarantine, report)."""
+    from service.gmail.client import ApiGmailClient
+
+    ctx = _ctx()
+    data = request.get_json(silent=True)
+    draft_id = data.get("draftId") if isinstance(data, dict) else None
+    if not isinstance(draft_id, str) or not draft_id:
+        abort(400, "expected {\"draftId\": ...}: save the draft first")
+    try:
+        with ApiGmailClient(ctx.oauth_token, ctx.gmail_endpoint, retries=2) as client:
+            ref = client.send_draft(draft_id)
+    except GmailClientError as exc:
+        if exc.http_status in (400, 404):
+            return jsonify(error=f"Gmail refused the send ({exc.http_status})"), 409
+        raise
+    except GmailError as exc:
+        log.warning("Gmail send failed: %s", type(exc).__name__)
+        return jsonify(error="Gmail emulator did not answer"), 502
+    out = _outbound_of(ctx, ref.message_id)
+    return jsonify(sent=True, **out)
+
+
+def _outbound_of(ctx: DevContext, message_id: str) -> dict[str, Any]:
+    """What the emulator's outbound rules did with one sent message, and the notice text."""
+    records = [o for o in (ctx.emulator.outbound(ctx.user_email) if ctx.emulator else [])
+               if o.id == message_id]
+    if not records:
+        return {"disposition": "delivered", "notice": None, "rule": None}
+    info = records[-1].to_json()
+    notice = None
+    if records[-1].outcome.notice is not None:
+        msg = message_from_bytes(records[-1].outcome.notice, policy=mail_policy)
+        body = msg.get_body(("plain",)) if isinstance(msg, EmailMessage) else None
+        notice = body.get_content() if body is not None else ""
+    return {"disposition": info["disposition"], "notice": notice, "rule": info["rule"]}
+
+
 @bp.get("/api/sent")
 def sent() -> ResponseReturnValue:
-    """What the emulator has sent for the dev user, newest first (bodies left out)."""
+    """What the emulator has sent for the dev user, newest first (bodies left out), with
+    what its outbound rules did (delivered, rejected, quarantined) and the stamp."""
     ctx = _ctx()
     sent_mail = ctx.emulator.sent(ctx.user_email) if ctx.emulator else []
-    items = [{**s.to_json(), "attachments": _attachment_names(s.raw)} for s in sent_mail]
+    items = [{**s.to_json(), "attachments": _attachment_names(s.raw),
+              "delivery": _outbound_of(ctx, s.id)["disposition"],
+              "stamped": bool(header_values(raw_headers(s.raw), "X-SendGuard-Checked"))}
+             for s in sent_mail]
     return jsonify(sent=list(reversed(items)))
 
 

@@ -10,6 +10,9 @@ and ``make run``; each endpoint maps to a public ``GmailEmulator`` method.
     GET    /__emulator__/sent        ?user=…&raw=1: what was sent, oldest first
     GET    /__emulator__/requests    ?method=drafts.send: requests seen, with status
     POST   /__emulator__/reset       forget mail, faults, logs (tokens stay)
+    GET    /__emulator__/rules       the content compliance rules (compliance.Rule)
+    POST   /__emulator__/rules       {"rules": [...]}: replace them (validated first)
+    GET    /__emulator__/outbound    ?user=…: what the outbound pipeline did with each send
 """
 
 from __future__ import annotations
@@ -68,6 +71,16 @@ def control(emulator: GmailEmulator, request: Request) -> Response:
         if route == ("GET", "requests"):
             return _json({"requests": [asdict(r)
                                        for r in emulator.requests(request.args.get("method"))]})
+        if route == ("GET", "rules"):
+            return _json({"rules": [r.to_json() for r in emulator.rules()]})
+        if route == ("POST", "rules"):
+            rules = body.get("rules")
+            if not isinstance(rules, list):
+                raise ValueError("expected {\"rules\": [...]}")
+            return _json({"rules": [r.to_json() for r in emulator.set_rules(rules)]})
+        if route == ("GET", "outbound"):
+            return _json({"outbound": [o.to_json()
+                                       for o in emulator.outbound(request.args.get("user"))]})
         if route == ("POST", "reset"):
             emulator.reset()
             return Response(status=204)

@@ -32,7 +32,8 @@ from typing import Any
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
-from service.gmail import discovery
+from service.gmail import compliance, discovery
+from service.gmail.compliance import Rule
 from service.gmail.control import PREFIX, control
 from service.gmail.discovery import ApiMethod
 from service.gmail.faults import Fault, FaultPlan
@@ -123,6 +124,8 @@ class GmailEmulator:
         self._requests: list[RequestRecord] = []
         self._faults = FaultPlan()
         self._sessions = Sessions()
+        self._rules: list[Rule] = []
+        self._outbound: list[OutboundRecord] = []
 
     # ---- control API -------------------------------------------------------------------
     def add_user(self, email: str, token: str, scopes: Iterable[str] | None = None) -> None:
@@ -139,6 +142,23 @@ class GmailEmulator:
             self._tokens[token] = email.lower()
             self._scopes[token] = granted
             self._mailbox(email)
+
+    def set_rules(self, rules: Iterable[Rule | Mapping[str, Any]]) -> list[Rule]:
+        """The organisation's content compliance rules for outbound mail (first match wins);
+        validated first, so a broken list changes nothing."""
+        parsed = [r if isinstance(r, Rule) else Rule.from_json(r) for r in rules]
+        with self._lock:
+            self._rules = parsed
+        return parsed
+
+    def rules(self) -> list[Rule]:
+        with self._lock:
+            return list(self._rules)
+
+    def outbound(self, user: str | None = None) -> list[OutboundRecord]:
+        """What the outbound pipeline did with each sent message, oldest first."""
+        with self._lock:
+            return [o for o in self._outbound if user is None or o.user == user.lower()]
 
     def set_draft_saved(self, user: str, draft_id: str, internal_date_ms: int) -> None:
         """Back-date (or move) a draft's last save, as if Gmail saved it then."""
@@ -183,6 +203,7 @@ class GmailEmulator:
                 self._mailbox(email)
             self._sent.clear()
             self._requests.clear()
+            self._outbound.clear()
         self._faults.clear()
         self._sessions.clear()
 
@@ -401,7 +422,33 @@ class GmailEmulator:
             result = handler(call)
             for msg in call.mailbox.sent[before:]:
                 self._sent.append(_sent_record(call.mailbox.email, msg))
+                self._pipeline(call.mailbox, msg)
             return 200, result
+
+    def _pipeline(self, box: Mailbox, msg: StoredMessage) -> None:
+        """Gmail's outbound processing after a send: rules, then delivery (lock held)."""
+        outcome = compliance.run(self._rules, box.email, msg.raw, self._clock())
+        if outcome.notice is not None:
+            box.insert(outcome.notice, ["INBOX", "UNREAD"])
+        for addr, raw in outcome.copies.items():
+            if addr in self._mailboxes:
+                self._mailboxes[addr].insert(raw, ["INBOX", "UNREAD"])
+        self._outbound.append(OutboundRecord(box.email, msg.id, outcome))
+
+
+@dataclass(frozen=True)
+class OutboundRecord:
+    user: str
+    id: str
+    outcome: compliance.Outcome = field(repr=False)
+
+    def to_json(self) -> dict[str, Any]:
+        o = self.outcome
+        return {"user": self.user, "id": self.id, "disposition": o.disposition(),
+                "rule": o.rule, "quarantine": o.quarantine, "delivered": sorted(o.delivered),
+                "rejected": o.rejected, "quarantined": o.quarantined,
+                "copies": sorted(o.copies), "notice": o.notice is not None}
+
 
 def _sent_record(user: str, msg: StoredMessage) -> SentMessage:
     mid = header(msg.headers, "Message-ID")

@@ -354,8 +354,8 @@ def test_audit_records_what_was_shown_and_decided(api: Api, events: Events,
     the_card(click(api, events, action, c, form=form))
     store = api.app.extensions["sendguard"].store
     actions = [e.action for e in store.search_audit(user=SENDER)]
-    assert actions == ["addon.confirm_shown", "addon.send_confirmed", "addon.send_intent",
-                       "addon.sent"]
+    assert actions == ["addon.confirm_shown", "addon.send_confirmed", "stamp.minted",
+                       "addon.send_intent", "addon.sent"]
     confirmed = store.search_audit(user=SENDER, action="addon.send_confirmed")[0].data
     # intent and outcome name what went out: the exact bytes' digest and the envelope
     intent = store.search_audit(user=SENDER, action="addon.send_intent")[0].data

@@ -147,7 +147,7 @@ def test_encrypt_and_send_holds_the_key(any_api: Api, events: Events, emulator: 
     actions = [e.action for e in store.search_audit(user=SENDER)]
     assert actions == ["addon.confirm_shown", "addon.encrypt_confirmed",
                        "addon.encrypt_send_confirmed", "package.created",
-                       "addon.send_intent", "package.sent", "addon.sent"]
+                       "stamp.minted", "addon.send_intent", "package.sent", "addon.sent"]
     # the intent and the outcome name exactly the bytes that went out (the encrypted form)
     intent = store.search_audit(user=SENDER, action="addon.send_intent")[0]
     done = store.search_audit(user=SENDER, action="addon.sent")[0]

@@ -109,7 +109,9 @@ def test_an_autosave_during_the_send_does_not_reach_anyone(
     assert done["name"] == "sent"
     [message] = emulator.sent(SENDER)
     assert SPY not in message.recipients
-    assert message.raw == confirmed                       # exactly the bytes analysed
+    stamp_line, rest = message.raw.split(b"\n", 1)
+    assert stamp_line.startswith(b"X-SendGuard-Checked: v1; k=")   # the one header added
+    assert rest == confirmed                              # otherwise exactly the bytes analysed
     store = store_of(api)
     [sent] = store.search_audit(user=SENDER, action="addon.sent")
     assert sent.data["sent"]["recipients"] == ["tanaka@partner-shoji.co.jp"]

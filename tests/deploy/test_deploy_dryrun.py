@@ -108,7 +108,8 @@ def test_runtime_account_is_least_privilege(dry: Result) -> None:
     assert members == {f"--member=serviceAccount:{RUN_SA}"}, "nothing granted to anyone else"
     secret_grants = {argv[3] for argv in dry.commands
                      if joined(argv).startswith("gcloud secrets add-iam-policy-binding")}
-    assert secret_grants == {"sendguard-database-url", "sendguard-master-key"}
+    assert secret_grants == {"sendguard-database-url", "sendguard-master-key",
+                             "sendguard-stamp-key"}
     for argv in dry.commands:
         if "add-iam-policy-binding" in argv and argv[1] == "secrets":
             assert "--role=roles/secretmanager.secretAccessor" in argv
@@ -141,7 +142,8 @@ def test_service_deploy_settings(dry: Result) -> None:
     assert "--no-allow-unauthenticated" not in argv
     secrets = env_vars(argv, "set-secrets")
     assert secrets == {"DATABASE_URL": "sendguard-database-url:latest",
-                       "SENDGUARD_MASTER_KEY": "sendguard-master-key:latest"}
+                       "SENDGUARD_MASTER_KEY": "sendguard-master-key:latest",
+                       "SENDGUARD_STAMP_KEY": "sendguard-stamp-key:latest"}
     env = env_vars(argv, "update-env-vars")
     assert env["SENDGUARD_ENV"] == "production"
     assert env["SENDGUARD_BASE_URL"].startswith("https://")
@@ -152,7 +154,8 @@ def test_service_deploy_settings(dry: Result) -> None:
     assert env["GOOGLE_CLOUD_PROJECT"] == "sample-proj"
     for name in ("SENDGUARD_OAUTH_CLIENT_ID", "SENDGUARD_MAILER"):
         assert env[name]
-    assert not set(env) & {"DATABASE_URL", "SENDGUARD_MASTER_KEY", "SENDGUARD_SMTP_PASSWORD"}
+    assert not set(env) & {"DATABASE_URL", "SENDGUARD_MASTER_KEY", "SENDGUARD_SMTP_PASSWORD",
+                           "SENDGUARD_STAMP_KEY"}
     concurrency = int(next(a for a in argv if a.startswith("--concurrency=")).split("=")[1])
     assert concurrency == int(env["GUNICORN_WORKERS"]) * int(env["GUNICORN_THREADS"])
 
@@ -214,6 +217,8 @@ def test_kms_key_replaces_the_master_key_secret(tmp_path: Path) -> None:
     service = result.commands[first_index(result.commands, r"^gcloud run deploy sendguard ")]
     assert env_vars(service, "update-env-vars")["SENDGUARD_KMS_KEY"] == KMS
     assert "SENDGUARD_MASTER_KEY" not in env_vars(service, "set-secrets")
+    assert env_vars(service, "set-secrets")["SENDGUARD_STAMP_KEY"] == (
+        "sendguard-stamp-key:latest"), "the stamp key does not depend on KMS"
     enable = result.commands[first_index(result.commands, r"^gcloud services enable ")]
     assert "cloudkms.googleapis.com" in enable
 
@@ -327,7 +332,8 @@ def test_service_settings_satisfy_production_config(tmp_path: Path, extra: list[
     argv = result.commands[first_index(result.commands, r"^gcloud run deploy sendguard ")]
     env = env_vars(argv, "update-env-vars")
     secret_values = {"DATABASE_URL": "postgresql://sendguard:pw@/sendguard?host=/cloudsql/x",
-                     "SENDGUARD_MASTER_KEY": "ab" * 32, "SENDGUARD_SMTP_PASSWORD": "pw"}
+                     "SENDGUARD_MASTER_KEY": "ab" * 32, "SENDGUARD_SMTP_PASSWORD": "pw",
+                     "SENDGUARD_STAMP_KEY": "k1:" + "cd" * 32}
     for name in env_vars(argv, "set-secrets"):
         env[name] = secret_values[name]
     config = Config.from_env(env)

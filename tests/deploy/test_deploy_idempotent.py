@@ -18,6 +18,8 @@ from typing import Any
 
 import pytest
 
+from service.stamp.keys import parse_stamp_keys
+
 from .deploy_support import (
     FakeCloud,
     Result,
@@ -138,8 +140,13 @@ def test_secrets_are_made_locally_and_never_printed(two_runs: TwoRuns) -> None:
     assert not any(password in a for c in calls for a in c["argv"]), "never in argv"
     master = find(calls, "secrets create sendguard-master-key")[0]["stdin"]
     assert re.fullmatch(r"[0-9a-f]{64}", master)
+    stamp = find(calls, "secrets create sendguard-stamp-key")[0]["stdin"]
+    assert re.fullmatch(r"k1:[0-9a-f]{64}", stamp)
+    parse_stamp_keys(stamp)                       # exactly what the service accepts
+    assert find(calls, "secrets add-iam-policy-binding sendguard-stamp-key")
+    assert find(two_runs.calls2, "secrets create sendguard-stamp-key") == []
     for result in (two_runs.first, two_runs.second):
-        for secret in (password, master):
+        for secret in (password, master, stamp[3:]):
             assert secret not in result.stdout and secret not in result.stderr
     assert not list(two_runs.deployer.out.glob("*flags*")), "the password file is removed"
 
@@ -209,6 +216,7 @@ def test_smtp_password_and_policy_secrets_then_updates(tmp_path: Path) -> None:
     assert env_vars(deploy, "set-secrets") == {
         "DATABASE_URL": "sendguard-database-url:latest",
         "SENDGUARD_MASTER_KEY": "sendguard-master-key:latest",
+        "SENDGUARD_STAMP_KEY": "sendguard-stamp-key:latest",
         "SENDGUARD_SMTP_PASSWORD": "sendguard-smtp-password:latest",
         "/etc/sendguard/policy.toml": "sendguard-policy:latest"}
     env = env_vars(deploy, "update-env-vars")

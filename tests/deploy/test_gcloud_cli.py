@@ -149,10 +149,11 @@ def app_yaml_env(sdk: Sdk, tmp_path: Path, include: str | None) -> subprocess.Co
     return sdk_call(sdk, "app-yaml", str(tmp_path / "app.yaml"))
 
 
-SECRETS_INCLUDE = """env_variables:
+SECRETS_INCLUDE = f"""env_variables:
   DATABASE_URL: "postgresql://sendguard:pw@/sendguard?host=/cloudsql/sample-proj:asia-northeast1:sendguard-db"
-  SENDGUARD_MASTER_KEY: "%s"
-""" % ("ab" * 32)
+  SENDGUARD_MASTER_KEY: "{"ab" * 32}"
+  SENDGUARD_STAMP_KEY: "k1:{"cd" * 32}"
+"""
 
 
 def test_app_yaml_is_valid_and_starts_in_production(sdk: Sdk, tmp_path: Path) -> None:

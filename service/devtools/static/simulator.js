@@ -17,7 +17,13 @@ const LABELS = {
     tagline: "compose simulator (local Gmail emulator)", locale: "locale",
     new_message: "New message", to: "To", cc: "Cc", bcc: "Bcc", subject: "Subject",
     to_placeholder: "comma-separated addresses",
-    no_send: "Gmail's own Send button is not here: use “Check & send”.",
+    no_send: "“Send” is Gmail's own button (no check: the organisation's rule decides); " +
+      "SendGuard's “Check & send” checks and stamps the message.",
+    gmail_send: "Send", delivery: "Delivery",
+    gmail_blocked: "Gmail: Message blocked. {notice}",
+    gmail_quarantined: "Gmail: sent, but held in the admin quarantine (not delivered).",
+    gmail_unchecked: "Gmail: sent without SendGuard's check.",
+    nothing_to_send: "Nothing to send yet: type a recipient first.",
     sent: "Sent (Gmail emulator)", refresh: "refresh", attachments: "Attachments",
     sink: "Mail sink (what SendGuard mailed)", time: "Time", view: "view",
     no_sink: "Mail goes to SENDGUARD_MAILER, not to the local sink.",
@@ -29,7 +35,13 @@ const LABELS = {
     tagline: "作成画面シミュレーター（ローカルの Gmail エミュレーター）", locale: "言語",
     new_message: "新規メッセージ", to: "宛先", cc: "Cc", bcc: "Bcc", subject: "件名",
     to_placeholder: "アドレスをカンマ区切りで",
-    no_send: "Gmail 本来の送信ボタンはありません:「確認して送信」を使ってください。",
+    no_send: "「送信」は Gmail 本来のボタンです（確認なし。組織のルールで扱いが決まります）。" +
+      "SendGuard の「確認して送信」は確認してスタンプを付けます。",
+    gmail_send: "送信", delivery: "配信",
+    gmail_blocked: "Gmail: メールはブロックされました。{notice}",
+    gmail_quarantined: "Gmail: 送信されましたが、管理者の検疫で保留中です（未配信）。",
+    gmail_unchecked: "Gmail: SendGuard の確認なしで送信されました。",
+    nothing_to_send: "まだ送るものがありません: 先に宛先を入力してください。",
     sent: "送信済み（Gmail エミュレーター）", refresh: "更新", attachments: "添付ファイル",
     sink: "メールの受け皿（SendGuard が送ったメール）", time: "時刻", view: "表示",
     no_sink: "メールはローカルの受け皿ではなく SENDGUARD_MAILER に送られます。",
@@ -420,6 +432,7 @@ async function refreshSent() {
       a.download = name;
       a.title = label("download");
     });
+    tr.appendChild(el("td", "delivery", `${m.delivery || "delivered"}${m.stamped ? " · stamped" : ""}`));
     tbody.appendChild(tr);
   }
 }
@@ -473,6 +486,30 @@ async function onAttach() {
   scheduleSave();
 }
 
+// ---- Gmail's own Send button (no SendGuard) --------------------------------------------------
+
+async function gmailSend() {
+  // What a user in a hurry does: Gmail sends the saved draft as it is. The emulator's
+  // outbound rule (the admin's content compliance rule) decides what happens to it.
+  await flushSave();
+  if (!state.draftId) { banner(label("nothing_to_send"), true); return; }
+  const resp = await fetch("api/gmail-send", {
+    method: "POST", headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ draftId: state.draftId }),
+  });
+  const data = await resp.json().catch(() => ({}));
+  if (!resp.ok) { banner(data.error || `Gmail send failed (${resp.status})`, true); return; }
+  markSent();
+  if (data.disposition === "rejected") {
+    banner(label("gmail_blocked").replace("{notice}", data.notice || ""), true);
+  } else if (data.disposition === "quarantined") {
+    banner(label("gmail_quarantined"), true);
+  } else {
+    banner(label("gmail_unchecked"));
+  }
+  refreshSent();
+}
+
 function init() {
   const hl = new URLSearchParams(location.search).get("hl") ||
     (navigator.language || "en").slice(0, 2);
@@ -485,6 +522,7 @@ function init() {
     await call("/addon/compose");
   });
   $("new-message").addEventListener("click", newMessage);
+  $("gmail-send").addEventListener("click", gmailSend);
   $("refresh-sent").addEventListener("click", refreshSent);
   if ($("refresh-mail")) $("refresh-mail").addEventListener("click", refreshMail);
   refreshMail();
