@@ -102,7 +102,8 @@ def cmd_check(args: argparse.Namespace, locale: str) -> int:
         raise MessageError(f"{args.message}: {exc.public_message}") from None
     report = analyze(draft, policy, locale=locale)
     if args.json:
-        json.dump({"findings": [f.to_json() for f in report.findings]}, sys.stdout,
+        json.dump({"findings": [f.to_json() for f in report.findings],
+                   "interrupts": report.interrupts}, sys.stdout,
                   ensure_ascii=False, indent=2)
         sys.stdout.write("\n")
         for note in report.notes:
@@ -140,6 +141,8 @@ def print_table(report: Any, locale: str, out: TextIO) -> None:
                   for s in ("block", "warn", "info")}
         print("", file=out)
         print(t("cli.summary", locale, **counts), file=out)
+    # SPEC 10.6 (contract, same words in every locale): does this mail stop the sender?
+    print("interruptions: " + ("yes" if report.interrupts else "no"), file=out)
     if report.notes:
         print(t("cli.notes", locale), file=out)
         for note in report.notes:

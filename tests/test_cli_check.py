@@ -27,10 +27,12 @@ def run(*args: str, lang: str = "en_US.UTF-8", stdin: bytes | None = None
 
 def codes(result: subprocess.CompletedProcess[str]) -> dict[str, dict[str, object]]:
     data = json.loads(result.stdout)
-    assert set(data) == {"findings"}
+    assert set(data) == {"findings", "interrupts"}
     for f in data["findings"]:
         assert set(f) == {"code", "severity", "message", "addresses", "where"}
         assert f["severity"] in ("info", "warn", "block")
+    # SPEC 10.6: interrupts exactly when a finding is warn or block
+    assert data["interrupts"] is any(f["severity"] != "info" for f in data["findings"])
     return {f["code"]: f for f in data["findings"]}
 
 
