@@ -70,8 +70,8 @@ def people_in(value: str) -> set[str]:
 def earlier_messages(quoted: str) -> list[Earlier]:
     """The earlier messages whose header block or attribution line is in ``quoted``."""
     found: list[Earlier] = []
-    for m in _ATTRIBUTION.finditer(quoted):
-        who = set(a.lower() for a in _ADDRESS.findall(m.group()))
+    for attribution in _ATTRIBUTION.finditer(quoted):
+        who = {a.lower() for a in _ADDRESS.findall(attribution.group())}
         if who:
             found.append(Earlier(frozenset(who)))
     current: set[str] | None = None
