@@ -52,6 +52,7 @@ def draft_from_bytes(raw: bytes) -> Draft:
         text=text,
         html=html,
         attachments=tuple(attachments),
+        reply=bool(raw_headers.get("in-reply-to") or raw_headers.get("references")),
     )
 
 

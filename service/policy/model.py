@@ -45,6 +45,8 @@ class Draft:
     text: str = ""
     html: str = ""
     attachments: tuple[Attachment, ...] = ()
+    # In-Reply-To / References present: the draft answers a message of a thread (SPEC 10.6)
+    reply: bool = False
 
     def entries(self, name: str) -> tuple[str, ...]:
         return {"to": self.to, "cc": self.cc, "bcc": self.bcc}[name]

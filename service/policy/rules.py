@@ -228,7 +228,9 @@ def cross_domain_exposure(ctx: Context) -> Iterator[Finding]:
         new: set[str] = set()
         for i, a in enumerate(names):
             for b in names[i + 1:]:
-                if not all(seen_together(ka, kb, earlier) for ka in keys[a] for kb in keys[b]):
+                # organisations already shown to each other in the thread
+                if not any(seen_together(ka, kb, earlier, reply=ctx.draft.reply)
+                           for ka in keys[a] for kb in keys[b]):
                     new.update((a, b))
         orgs = {o: es for o, es in orgs.items() if o in new}
         if len(orgs) <= limit:
