@@ -220,7 +220,14 @@ def cross_domain_exposure(ctx: Context) -> Iterator[Finding]:
     limit = ctx.policy.max_visible_external_orgs
     if len(orgs) <= limit:
         return
-    earlier = ctx.earlier
+    earlier = list(ctx.earlier)
+    if ctx.draft.reply and ctx.body.quoted.strip():
+        # A reply goes to the author of the message it answers (first in To): that
+        # author was seen by its recipients, whatever the quote's attribution says.
+        first = next((e for e in ctx.valid if e.field == "to"), None)
+        if first is not None:
+            earlier.append(Earlier(frozenset(keys_of(first.address or "", first.display_name)),
+                                   author_only=True))
     if earlier:
         keys = {o: [keys_of(e.address or "", e.display_name) for e in es]
                 for o, es in orgs.items()}
