@@ -11,10 +11,15 @@ ENV PIP_NO_CACHE_DIR=1 \
 RUN python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
 WORKDIR /src
-COPY pyproject.toml README.md ./
+COPY requirements.lock pyproject.toml README.md ./
 COPY service ./service
-# The runtime dependencies only: no test or development extras.
-RUN pip install --no-compile . && pip uninstall --yes pip setuptools
+# The runtime dependencies only, at the exact versions and hashes of requirements.lock
+# (`make lock`); then the package itself without resolving anything again. `pip check`
+# fails the build when pyproject.toml names a dependency the lock lacks (re-run make lock).
+RUN pip install --no-compile --require-hashes --no-deps -r requirements.lock \
+ && pip install --no-compile --no-deps . \
+ && pip check \
+ && pip uninstall --yes pip setuptools
 
 FROM python:3.11-slim
 ENV PATH=/opt/venv/bin:$PATH \

@@ -5,12 +5,17 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest bench deps system-deps clean deploy
+.PHONY: run test lint typecheck pytest bench deps system-deps clean deploy lock audit
 
+# LOCKED=1 installs the exact, hash-checked versions of requirements-test.lock (CI, once
+# the lock matches pyproject.toml: `make lock`); otherwise the ranges of pyproject.toml.
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[test]'
+	if [ -n "$(LOCKED)" ]; then \
+	  $(BIN)/pip install -q --require-hashes --no-deps -r requirements-test.lock && \
+	  $(BIN)/pip install -q --no-deps -e . && $(BIN)/pip check; \
+	else $(BIN)/pip install -q -e '.[test]'; fi
 	touch $(STAMP)
 
 deps: $(STAMP)
@@ -31,6 +36,28 @@ test: $(STAMP) system-deps
 # when a target was missed (benchmarks/README.md).
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
+
+# The lock files: every runtime (and test) dependency pinned with its hashes, for the
+# container (requirements.lock) and CI (requirements-test.lock), resolved from PyPI for the
+# image's platform (CPython 3.11, Linux x86_64). Re-run after changing dependencies in
+# pyproject.toml; pins still allowed are kept, LOCK_ARGS=--upgrade takes the newest.
+LOCK_FLAGS := --generate-hashes --python-version 3.11 --python-platform x86_64-manylinux_2_28 \
+	--index-url https://pypi.org/simple --custom-compile-command 'make lock' $(LOCK_ARGS)
+lock: $(STAMP)
+	$(BIN)/pip install -q 'uv>=0.5'
+	$(BIN)/uv pip compile -q pyproject.toml $(LOCK_FLAGS) -o requirements.lock
+	$(BIN)/uv pip compile -q pyproject.toml --extra test $(LOCK_FLAGS) -o requirements-test.lock
+
+# Known advisories in the locked versions. Needs PyPI's advisory data (pip-audit's default
+# service; --strict: a package it could not look up is a failure, never "no known
+# vulnerabilities"). A report to read, not part of `make test`.
+audit: $(STAMP)
+	$(BIN)/pip install -q 'pip-audit>=2.7'
+	status=0; for lock in requirements.lock requirements-test.lock; do \
+	  echo "== $$lock"; \
+	  $(BIN)/pip-audit --strict --progress-spinner off --disable-pip -r $$lock \
+	    || status=1; \
+	done; exit $$status
 
 deploy:
 	bash deploy/deploy.sh --project "$(PROJECT)" --region "$(REGION)" $(ARGS)

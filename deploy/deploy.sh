@@ -95,6 +95,25 @@ fi
 for f in "$SMTP_PASSWORD_FILE" "$POLICY_FILE"; do
   [[ -z "$f" || -r "$f" ]] || die "cannot read $f"
 done
+# The policy is read by the service's own loader before it is uploaded: a file the
+# service cannot read would stop every new instance (the service refuses to start on it).
+# The loader comes from this checkout (its .venv when there is one; SENDGUARD_PYTHON
+# overrides); without it the deploy stops rather than upload an unchecked policy.
+if [[ -n "$POLICY_FILE" ]]; then
+  PY="${SENDGUARD_PYTHON:-}"
+  if [[ -z "$PY" ]]; then
+    if [[ -x "$ROOT/.venv/bin/python" ]]; then PY="$ROOT/.venv/bin/python"; else PY=python3; fi
+  fi
+  policy_check='import sys
+from service.errors import SendGuardError
+from service.policy.config import load_policy
+try:
+    load_policy(sys.argv[1])
+except SendGuardError as exc:
+    sys.exit(exc.public_message)'
+  policy_error="$(PYTHONPATH="$ROOT" "$PY" -c "$policy_check" "$POLICY_FILE" 2>&1)" \
+    || die "the policy is not valid, nothing was deployed: ${policy_error##*$'\n'}"
+fi
 for v in "$MAIL_FROM" "$OAUTH_CLIENT_ID"; do
   [[ "$v" != *,* ]] || die "values may not contain commas: $v"
 done

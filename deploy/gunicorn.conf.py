@@ -17,7 +17,7 @@ import os
 
 bind = f"0.0.0.0:{os.environ.get('PORT', '8080')}"
 workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
-threads = int(os.environ.get("GUNICORN_THREADS", "20"))
+threads = int(os.environ.get("GUNICORN_THREADS", "20"))   # measured: deploy/README.md, Sizing
 worker_class = "gthread"
 timeout = 0                      # Cloud Run enforces the request timeout itself
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "8"))

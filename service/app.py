@@ -12,7 +12,10 @@ def create_app(config: Config | None = None, *, services: Services | None = None
     config = config or Config.from_env()
     app = Flask("service")
     app.config.update(MAX_CONTENT_LENGTH=2 * 1024 * 1024, JSON_SORT_KEYS=False)
-    (services or Services(config)).init_app(app)
+    svc = services or Services(config)
+    svc.init_app(app)
+    if config.production:
+        _ = svc.policy   # read before the first request: never serve on a broken policy
 
     import service.addon.errors as addon_errors
     import service.delivery.routes as delivery_routes

@@ -99,7 +99,10 @@ def cmd_audit_search(args: argparse.Namespace, locale: str) -> int:
     store = Store.from_url(config.database_url)
     try:
         if not store.schema_is_current():
-            raise InputError("the database has no SendGuard tables: run 'sendguard db upgrade'")
+            from service.cli import mask_url
+
+            raise InputError(f"the database {mask_url(config.database_url)} has no SendGuard "
+                             "tables: run 'sendguard db upgrade'")
         if args.csv is not None:
             if args.csv == "-":
                 return _write_csv(_events(store, args), sys.stdout)

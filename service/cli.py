@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import unicodedata
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, NoReturn, TextIO
 
 from service.errors import MessageError, SendGuardError
 from service.i18n import locale_from_env, t
@@ -21,12 +22,22 @@ EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args, extra = parser.parse_known_args(argv)
-    if extra and not getattr(args, "passthrough", False):
-        parser.error("unrecognized arguments: " + " ".join(extra))
-    args.extra = extra
     locale = locale_from_env()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(locale, only=_command_of(argv))
+    try:
+        args, extra = parser.parse_known_args(argv)
+        if extra and not getattr(args, "passthrough", False):
+            parser.error(t("cli.unrecognized", locale, args=" ".join(extra)))
+    except UsageError as exc:
+        _error(str(exc), locale)
+        return EXIT_ERROR
+    if args.version:
+        from service import __version__
+
+        print(f"sendguard {__version__}")
+        return EXIT_OK
+    args.extra = extra
     handler: Callable[[argparse.Namespace, str], int] | None = getattr(args, "handler", None)
     if handler is None:
         parser.print_help(sys.stderr)
@@ -38,6 +49,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
     except KeyboardInterrupt:
         return 130
+    except OSError as exc:     # a file the command itself opens (output, CSV, ...)
+        where = exc.filename if exc.filename is not None else t("cli.a_file", locale)
+        _error(t("cli.file_error", locale, path=where,
+                 reason=exc.strerror or type(exc).__name__), locale)
+        return EXIT_ERROR
+    except Exception as exc:
+        line = database_failure(exc, locale)
+        if line is None:
+            raise                # a bug: the traceback is wanted
+        _error(line, locale)
+        return EXIT_ERROR
 
 
 def _error(message: str, locale: str) -> None:
@@ -45,10 +67,94 @@ def _error(message: str, locale: str) -> None:
     print(t("cli.error", locale, message=line), file=sys.stderr)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="sendguard",
-                                description="SendGuard: catch e-mail misdelivery before it leaves.")
-    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+_DB_MODULES = ("sqlalchemy", "psycopg", "sqlite3", "alembic")
+
+
+def database_failure(exc: BaseException, locale: str) -> str | None:
+    """One line for a database that cannot be reached or used, or None when ``exc`` is
+    not a database error. Names the database (password masked) and the driver's first
+    line; never SQL text or parameters."""
+    if not any(k.__module__.split(".")[0] in _DB_MODULES for k in type(exc).__mro__):
+        return None
+    import os
+
+    url = os.environ.get("DATABASE_URL") or "sqlite:///{}/sendguard.db".format(
+        os.environ.get("SENDGUARD_VAR_DIR", "var"))
+    orig = getattr(exc, "orig", None) or exc
+    reason = next((ln.strip() for ln in str(orig).splitlines() if ln.strip()),
+                  type(orig).__name__)
+    reason = reason.split("[SQL:")[0].strip()[:300]
+    connection = type(exc).__name__ in ("OperationalError", "InterfaceError",
+                                        "DisconnectionError", "TimeoutError")
+    key = "cli.database_unreachable" if connection else "cli.database_failed"
+    return t(key, locale, url=mask_url(url), reason=reason)
+
+
+def mask_url(url: str) -> str:
+    """``postgresql://user:***@host/db``: a database URL safe to print."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    try:
+        parts = urlsplit(url)
+        if parts.password is None:
+            return url
+        netloc = parts.netloc.rpartition("@")
+        user = (parts.username or "") + ":***"
+        return urlunsplit(parts._replace(netloc=user + "@" + netloc[2]))
+    except ValueError:
+        return "DATABASE_URL"
+
+
+class UsageError(Exception):
+    """A command line argparse refused: one translated line instead of usage + exit."""
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse that raises ``UsageError`` (one line, in the user's language)."""
+
+    locale = "en"
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(t("cli.usage_error", self.locale, message=_usage_text(message,
+                                                                             self.locale),
+                           command=self.prog))
+
+
+_ARGPARSE = (
+    (re.compile(r"the following arguments are required: (.*)"), "cli.arg_required"),
+    (re.compile(r"unrecognized arguments: (.*)"), "cli.unrecognized"),
+    (re.compile(r"argument (\S+): invalid choice: (.*?) \(choose from (.*)\)"),
+     "cli.arg_choice"),
+    (re.compile(r"argument (\S+): expected one argument"), "cli.arg_expected"),
+    (re.compile(r"argument (\S+): invalid \S+ value: (.*)"), "cli.arg_invalid"),
+    (re.compile(r"argument (\S+): not allowed with argument (.*)"), "cli.arg_conflict"),
+)
+
+
+def _usage_text(message: str, locale: str) -> str:
+    """argparse's English messages in the user's language, where we know them."""
+    for pattern, key in _ARGPARSE:
+        m = pattern.fullmatch(message)
+        if m:
+            return t(key, locale, **{f"a{i}": v for i, v in enumerate(m.groups(), 1)},
+                     args=m.group(1))
+    return message
+
+
+def _command_of(argv: list[str]) -> str | None:
+    """The sub-command named on the command line, if it is one whose parser needs no
+    other module: then only that one is built (``check`` starts without importing the
+    modules of the others)."""
+    first = next((a for a in argv if not a.startswith("-")), None)
+    return first if first == "check" else None
+
+
+def build_parser(locale: str = "en", only: str | None = None) -> argparse.ArgumentParser:
+    Parser.locale = locale
+    p = Parser(prog="sendguard",
+               description="SendGuard: catch e-mail misdelivery before it leaves.")
+    p.add_argument("--version", action="store_true", help="print the version and exit")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
 
     c = sub.add_parser("check", help="analyse a message file exactly as the add-on does")
     c.add_argument("message", help="RFC 822 message file (.eml), or - for standard input")
@@ -58,7 +164,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="exit 1 when a finding at or above this severity exists")
     c.set_defaults(handler=cmd_check)
 
-    _register_more(sub)
+    if only is None:
+        _register_more(sub)
     return p
 
 

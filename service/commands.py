@@ -31,16 +31,32 @@ def register(sub: Any) -> None:
     from service.delivery import commands as delivery_commands; delivery_commands.register(sub)  # noqa: E702, I001
 
 
+def load_policy_for_service(path: str | None, locale: str) -> Any:
+    """The policy a service will run on, read and validated before anything listens:
+    a broken one is a ``PolicyError`` naming its file and line (exit 2)."""
+    from service.errors import PolicyError
+    from service.i18n import t
+    from service.policy.config import load_policy
+
+    try:
+        return load_policy(path)
+    except PolicyError as exc:
+        raise PolicyError(t("cli.policy_broken", locale, message=exc.public_message),
+                          key=exc.key, line=exc.line) from None
+
+
 def cmd_serve(args: argparse.Namespace, locale: str) -> int:
     from gunicorn.app.base import BaseApplication
 
     from service.app import create_app
     from service.config import Config
     from service.logs import configure_logging
+    from service.services import Services
 
     config = Config.from_env()
+    policy = load_policy_for_service(config.policy_path, locale)
     configure_logging(config)
-    app = create_app(config)
+    app = create_app(config, services=Services(config, _policy=policy))
 
     def on_starting(server: object) -> None:
         configure_logging(config)   # again: gunicorn's logconfig_dict reset the root logger
@@ -83,7 +99,7 @@ def cmd_dev(args: argparse.Namespace, locale: str) -> int:
     """Options are the dev server's own (``sendguard dev --help``)."""
     from service.devtools.devserver import main
 
-    return main(list(args.extra))
+    return main(list(args.extra), locale)
 
 
 def cmd_db_upgrade(args: argparse.Namespace, locale: str) -> int:
@@ -92,7 +108,7 @@ def cmd_db_upgrade(args: argparse.Namespace, locale: str) -> int:
 
     config = Config.from_env()
     if config.database_url.startswith("sqlite"):
-        config.var_dir.mkdir(parents=True, exist_ok=True)
+        config.var_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     store = Store.from_url(config.database_url)
     try:
         store.upgrade()

@@ -13,6 +13,8 @@
     │   └── GmailClientError       4xx: the request itself is wrong
     ├── ConflictError              the state changed under us (already sent, revoked)
     └── SecretError                any bad key-page token or code: one opaque failure
+        ├── LinkEndedError         the link works no more (why, for its holder)
+        └── CodeRefusedError       a code did not open the key; the link still works
 
 Handlers turn these into CLI lines, cards or HTTP answers in one place each
 (``service.cli`` and ``service.addon.errors``); nothing else formats errors.
@@ -97,3 +99,23 @@ class SecretError(SendGuardError):
 
     def __init__(self) -> None:
         super().__init__("invalid or expired link or code")
+
+
+class LinkEndedError(SecretError):
+    """A key link that cannot give its password any more, and why. The holder of a real
+    link may know why (``revoked``, ``expired``, ``used_up``, ``locked``, ``codes_used_up``,
+    ``held``); a link that does not exist is ``invalid`` and says nothing more."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__()
+        self.reason = reason
+
+
+class CodeRefusedError(SecretError):
+    """A code that did not open the key while the link itself still works: the visitor
+    stays on the code form (``wrong``, ``stale``, ``exhausted``, ``malformed``,
+    ``rate_limited``)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__()
+        self.reason = reason

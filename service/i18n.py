@@ -75,3 +75,12 @@ def join_list(items: list[str], locale: str, limit: int = 5) -> str:
     if rest > 0:
         shown += t("list.more", locale, n=rest)
     return shown
+
+
+def tn(key: str, locale: str, n: int, /, **params: Any) -> str:
+    """``t`` with a count, ngettext-style: ``key.one`` when ``n`` is 1 and the catalog
+    has that form ("1 file"), else ``key`` ("3 files"; Japanese has one form, "1件")."""
+    cats = catalogs()
+    if n == 1 and key + ".one" in (cats.get(locale) or cats[DEFAULT]):
+        key += ".one"
+    return t(key, locale, n=n, **params)

@@ -9,8 +9,14 @@ libraries and future code may put them in a message by accident. ``RedactionFilt
 rewrites every record on its way out (message, arguments and traceback), so what reaches
 the log cannot hold them even when the caller slipped.
 
-Nothing happens at import: ``configure_logging(config)`` installs the handler, and
-``init_app(app)`` makes a Flask app attach the request's trace to its lines.
+Third-party lines go the same way: ``configure_logging`` routes Python ``warnings`` into
+logging (``captureWarnings``), puts the filter on every handler a library installed for
+itself, and the rules cover what libraries print: byte strings (pypdf quotes the bytes of
+a broken attachment), SQLAlchemy's ``[parameters: ...]`` and PostgreSQL's ``DETAIL:``
+lines (which echo stored values). Lines are capped at ``MAX_MESSAGE`` characters.
+
+Nothing happens at import: ``configure_logging(config)`` installs the handler; the
+lines written during a Flask request carry that request's trace.
 """
 
 from __future__ import annotations
@@ -39,8 +45,20 @@ REDACTED = "[redacted]"
 _G_ATTR = "sendguard_log_request"
 _HANDLER_MARK = "_sendguard_handler"
 
+MAX_MESSAGE = 8000          # characters of one log line (a traceback included)
+
 # (pattern, replacement): order matters, the most specific shapes first.
 _RULES: tuple[tuple[re.Pattern[str], str], ...] = (
+    # SQLAlchemy echoes bound values (addresses, hashes, ids) after its statement.
+    (re.compile(r"\[parameters: [^\n]*"), "[parameters: " + REDACTED + "]"),
+    # PostgreSQL's DETAIL (and psycopg's) repeats the row or key values.
+    (re.compile(r"(?im)^(\s*DETAIL:\s*).*$"), r"\1" + REDACTED),
+    (re.compile(r"(?i)\b(Key \([^)\n]{0,200}\)=\()[^\n]*?(\) already exists)"),
+     r"\1" + REDACTED + r"\2"),
+    (re.compile(r"(?i)\b(Failing row contains )\([^\n]*\)"), r"\1(" + REDACTED + ")"),
+    # Byte strings as Python prints them (pypdf warnings quote attachment bytes).
+    (re.compile(r"\bb'(?:[^'\\\n]|\\.){4,}'"), "b'[bytes]'"),
+    (re.compile(r'\bb"(?:[^"\\\n]|\\.){4,}"'), "b'[bytes]'"),
     # Authorization headers, whatever the scheme's token looks like.
     (re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}"), r"\1 " + REDACTED),
     # JWTs (Google ID tokens, OIDC tokens): three base64url parts, the first a JSON header.
@@ -61,6 +79,8 @@ _RULES: tuple[tuple[re.Pattern[str], str], ...] = (
 
 def redact(text: str) -> str:
     """``text`` without anything shaped like a token, code, password or key."""
+    if len(text) > MAX_MESSAGE:
+        text = text[:MAX_MESSAGE] + f" [... {len(text) - MAX_MESSAGE} characters cut]"
     for pattern, replacement in _RULES:
         text = pattern.sub(replacement, text)
     return text
@@ -246,11 +266,28 @@ def configure_logging(config: Config, *, stream: TextIO | None = None,
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)
+    logging.captureWarnings(True)      # warnings.warn -> "py.warnings" -> this handler
+    redact_library_handlers()
+
+
+def redact_library_handlers() -> None:
+    """Put the redaction filter on every handler any logger holds (libraries may add
+    their own, e.g. a ``StreamHandler`` to stderr, which would bypass the root's)."""
+    loggers = [logging.getLogger()] + [
+        lg for lg in list(logging.Logger.manager.loggerDict.values())
+        if isinstance(lg, logging.Logger)]
+    seen: set[int] = set()
+    for lg in loggers:
+        for h in lg.handlers:
+            if id(h) in seen:
+                continue
+            seen.add(id(h))
+            if not any(isinstance(f, RedactionFilter) for f in h.filters):
+                h.addFilter(RedactionFilter())
 
 
 def init_app(app: Flask) -> None:
-    """Read each request's trace once, before its handler logs anything."""
-
-    @app.before_request
-    def _remember_trace() -> None:
-        _request_info()
+    """Nothing to do per request: a request's trace is read when its first line is
+    written (``_request_info``, kept in ``flask.g``), so the many requests that log
+    nothing pay nothing (measured: ~0.06 ms of a compose request's ~0.6 ms)."""
+    app.extensions.setdefault("sendguard.logs", True)

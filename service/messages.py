@@ -100,8 +100,28 @@ EN: dict[str, str] = {
     "cli.error": "sendguard: error: {message}",
     "cli.not_a_message": "{path}: not an e-mail message",
     "cli.unreadable": "{path}: cannot read: {reason}",
-    "cli.protect_done": "Wrote {out}: {n} attachment(s) in {zip} (package {package_id}).",
+    "cli.protect_done": "Wrote {out}: {n} attachments in {zip} (package {package_id}).",
+    "cli.protect_done.one": "Wrote {out}: {n} attachment in {zip} (package {package_id}).",
     "cli.protect_password": "Password: {password}",
+    "cli.a_file": "a file",
+    "cli.file_error": "{path}: {reason}",
+    "cli.no_package": "no package {package_id} (see 'sendguard keys list')",
+    "cli.usage_error": "{message} (see '{command} --help')",
+    "cli.arg_required": "missing: {a1}",
+    "cli.unrecognized": "unrecognized arguments: {args}",
+    "cli.arg_choice": "{a1}: {a2} is not one of {a3}",
+    "cli.arg_expected": "{a1} needs a value",
+    "cli.arg_invalid": "{a1}: not a valid value: {a2}",
+    "cli.arg_conflict": "{a1} cannot be used with {a2}",
+    "cli.database_unreachable": "database {url} cannot be reached: {reason}",
+    "cli.database_failed": "database {url} failed: {reason}",
+    "cli.protect_nobody": (
+        "nobody would receive the password: give --key-to ADDRESS (a recipient of the "
+        "message) or --reveal-password"),
+    "cli.protect_too_large": (
+        "{path}: {mb:.1f} MB is more than the {limit_mb:.0f} MB a message may have; "
+        "nothing was encrypted"),
+    "cli.policy_broken": "the service does not start on a policy it cannot read: {message}",
 }
 
 JA: dict[str, str] = {
@@ -191,5 +211,26 @@ JA: dict[str, str] = {
     "cli.unreadable": "{path}: 読み込めません: {reason}",
     "cli.protect_done": (
         "{out} を書き出しました: 添付{n}件を {zip} に暗号化（パッケージ {package_id}）。"),
+    "cli.protect_done.one": (
+        "{out} を書き出しました: 添付{n}件を {zip} に暗号化（パッケージ {package_id}）。"),
     "cli.protect_password": "パスワード: {password}",
+    "cli.a_file": "ファイル",
+    "cli.file_error": "{path}: {reason}",
+    "cli.no_package": "パッケージ {package_id} はありません（'sendguard keys list' を参照）",
+    "cli.usage_error": "{message}（'{command} --help' を参照）",
+    "cli.arg_required": "次の指定がありません: {a1}",
+    "cli.unrecognized": "解釈できない引数: {args}",
+    "cli.arg_choice": "{a1}: {a2} は指定できません（{a3} のいずれか）",
+    "cli.arg_expected": "{a1} には値が必要です",
+    "cli.arg_invalid": "{a1}: 正しくない値です: {a2}",
+    "cli.arg_conflict": "{a1} と {a2} は同時に指定できません",
+    "cli.database_unreachable": "データベース {url} に接続できません: {reason}",
+    "cli.database_failed": "データベース {url} でエラーが起きました: {reason}",
+    "cli.protect_nobody": (
+        "パスワードを受け取る人がいません: --key-to アドレス（メッセージの宛先）または "
+        "--reveal-password を指定してください"),
+    "cli.protect_too_large": (
+        "{path}: {mb:.1f} MB あり、メッセージの上限 {limit_mb:.0f} MB を超えています。"
+        "何も暗号化していません"),
+    "cli.policy_broken": "読み込めないポリシーではサービスを起動しません: {message}",
 }

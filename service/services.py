@@ -17,7 +17,7 @@ from flask import Flask, current_app
 from service.config import Config
 
 if TYPE_CHECKING:
-    from service.addon.auth import RequestVerifier
+    from service.addon.auth import MailboxBinding, RequestVerifier
     from service.gmail.client import GmailClient
     from service.policy.config import Policy
     from service.protect.keywrap import KeyWrapper
@@ -34,6 +34,7 @@ class Services:
     clock: Callable[[], datetime] = utcnow
     _policy: Policy | None = None
     _verifier: RequestVerifier | None = None
+    _mailboxes: MailboxBinding | None = None
     _store: Store | None = None
     _keywrapper: KeyWrapper | None = None
     _mailer: Any = None
@@ -62,8 +63,26 @@ class Services:
                     audience=self.config.addon_audience,
                     service_account=self.config.addon_service_account,
                     oauth_client_id=self.config.oauth_client_id,
+                    workspace_domains=self.workspace_domains,
                 )
             return self._verifier
+
+    def workspace_domains(self) -> tuple[str, ...]:
+        """Whose users may use the add-on: ``[organization] workspace_domains``, else the
+        internal domains; none at all still refuses consumer (non-Workspace) accounts."""
+        policy = self.policy
+        return policy.workspace_domains or policy.internal_domains
+
+    @property
+    def mailboxes(self) -> MailboxBinding:
+        """Checks that a request's Gmail access token opens the verified user's mailbox."""
+        with self._lock:
+            if self._mailboxes is None:
+                from service.addon.auth import GmailProfileLookup, MailboxBinding
+
+                self._mailboxes = MailboxBinding(
+                    GmailProfileLookup(self.config.gmail_api_endpoint))
+            return self._mailboxes
 
     def gmail(self, user_token: str) -> GmailClient:
         if self.gmail_factory is not None:
@@ -81,7 +100,7 @@ class Services:
                 self._store = Store.from_url(self.config.database_url,
                                              pool_size=self.config.db_pool_size)
                 if not self.config.production:
-                    self.config.var_dir.mkdir(parents=True, exist_ok=True)
+                    self.config.var_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
                     self._store.upgrade()
             return self._store
 
@@ -104,6 +123,8 @@ class Services:
             return self._mailer
 
     def close(self) -> None:
+        if self._mailboxes is not None:
+            self._mailboxes.close()
         if self._store is not None:
             self._store.close()
 

@@ -94,7 +94,7 @@ def test_protect_json_shape(env: Path, run: Run, sevenzip: str, reveal: bool) ->
     before = (env / "in.eml").read_bytes()
     stat = (env / "in.eml").stat()
     argv = ["protect", "in.eml", "-o", "out.eml", "--json"]
-    code, out, err = run(*argv, *(["--reveal-password"] if reveal else []))
+    code, out, err = run(*argv, *(["--reveal-password"] if reveal else ["--key-to", PARTNER]))
     assert code == 0, err
     data = json.loads(out)
     expected = {"package_id", "zip_filename", "files"} | ({"password"} if reveal else set())
@@ -105,7 +105,8 @@ def test_protect_json_shape(env: Path, run: Run, sevenzip: str, reveal: bool) ->
     assert not list(env.glob(".out.eml.*"))                 # no temporary file left
     code, shown, _ = run("keys", "show", data["package_id"], "--json")
     record = json.loads(shown)
-    assert record["files"] == list(FILES) and record["state"] == "awaiting_release"
+    assert record["files"] == list(FILES)
+    assert record["state"] == ("awaiting_release" if reveal else "held")
     assert "wrapped_password" not in shown and "password" not in record
     if reveal:
         assert unzip(sevenzip, env / "out.eml", data["password"], env) == FILES
@@ -116,16 +117,16 @@ def test_protect_human_output(env: Path, run: Run) -> None:
     code, out, err = run("protect", "in.eml", "-o", "out.eml", "--reveal-password")
     assert code == 0 and err == ""
     lines = out.splitlines()
-    assert lines[0].startswith("Wrote out.eml: 2 attachment(s) in attachments-")
+    assert lines[0].startswith("Wrote out.eml: 2 attachments in attachments-")
     assert lines[1].startswith("Password: ")
-    code, out, _ = run("protect", "in.eml", "-o", "out2.eml")
+    code, out, _ = run("protect", "in.eml", "-o", "out2.eml", "--key-to", PARTNER)
     assert "Password" not in out
 
 
 def test_protect_output_in_japanese(env: Path, run: Run,
                                     monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LANG", "ja_JP.UTF-8")
-    code, out, _ = run("protect", "in.eml", "-o", "out.eml")
+    code, out, _ = run("protect", "in.eml", "-o", "out.eml", "--key-to", PARTNER)
     assert code == 0 and "を書き出しました" in out
     code, _, err = run("protect", "nothing.eml", "-o", "out.eml")
     assert code == 2 and "エラー" in err
@@ -169,6 +170,8 @@ def test_protect_bad_input_is_exit_2_with_one_line(env: Path, run: Run,
                                                    words: str) -> None:
     (env / "sub").mkdir(exist_ok=True)
     argv = setup(env)
+    if "--key-to" not in argv:          # each case is about its own input, not the key
+        argv.append("--reveal-password")
     before = {p.name: p.read_bytes() for p in env.glob("*.eml") if p.is_file()}
     code, out, err = run(*argv)
     assert code == 2
@@ -181,16 +184,40 @@ def test_protect_bad_input_is_exit_2_with_one_line(env: Path, run: Run,
 
 def test_protect_over_35_mb_is_refused(env: Path, run: Run) -> None:
     (env / "big.eml").write_bytes(message({"video.bin": os.urandom(27 * 1024 * 1024)}))
-    code, out, err = run("protect", "big.eml", "-o", "out.eml")
+    code, out, err = run("protect", "big.eml", "-o", "out.eml", "--key-to", PARTNER)
     assert code == 2 and out == "" and len(err.splitlines()) == 1 and "MB" in err
+    assert "nothing was encrypted" in err
     assert not (env / "out.eml").exists()
+    assert run("keys", "list", "--json")[1].count("package_id") == 0   # refused up front
+
+
+@pytest.mark.parametrize("lang,words", [("en_US.UTF-8", "nobody would receive the password"),
+                                        ("ja_JP.UTF-8", "パスワードを受け取る人がいません")],
+                         ids=["en", "ja"])
+def test_protect_without_anyone_to_get_the_key_is_refused(
+        env: Path, run: Run, monkeypatch: pytest.MonkeyPatch, lang: str, words: str) -> None:
+    """A ZIP nobody can open: exit 2 (SPEC 10.4), before anything is encrypted."""
+    monkeypatch.setenv("LANG", lang)
+    code, out, err = run("protect", "in.eml", "-o", "out.eml")
+    assert code == 2 and out == "" and len(err.splitlines()) == 1 and words in err
+    assert not (env / "out.eml").exists()
+    assert run("keys", "list", "--json")[1].count("package_id") == 0
+
+
+def test_protect_sender_only_needs_no_key_recipient(env: Path, run: Run) -> None:
+    (env / "p.toml").write_text('[delivery]\nrelease_mode = "sender_only"\n')
+    code, out, err = run("protect", "in.eml", "-o", "out.eml", "--policy", "p.toml", "--json")
+    assert code == 0, err
+    shown = json.loads(run("keys", "show", json.loads(out)["package_id"], "--json")[1])
+    assert [k["address"] for k in shown["key_recipients"]] == ["sato@corp.example.jp"]
 
 
 def test_protect_as_a_process(env: Path) -> None:
     """The console entry point itself: exit status and streams as a script sees them."""
     exe = Path(sys.executable).with_name("sendguard")
     cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "service"]
-    ok = subprocess.run([*cmd, "protect", "in.eml", "-o", "out.eml", "--json"],
+    ok = subprocess.run([*cmd, "protect", "in.eml", "-o", "out.eml", "--json", "--key-to",
+                         PARTNER],
                         capture_output=True, text=True, cwd=env, check=False, timeout=60)
     assert ok.returncode == 0, ok.stderr
     assert set(json.loads(ok.stdout)) == {"package_id", "zip_filename", "files"}
@@ -209,7 +236,7 @@ def _protect(run: Run, *extra: str) -> str:
 
 def test_keys_list_show_release_revoke(env: Path, run: Run, smtp: SmtpServer) -> None:
     held = _protect(run, "--key-to", PARTNER)
-    waiting = _protect(run)
+    waiting = _protect(run, "--reveal-password")
     code, out, _ = run("keys", "list", "--json")
     listed = json.loads(out)["packages"]
     assert [p["package_id"] for p in listed] == [waiting, held]            # newest first
@@ -223,7 +250,7 @@ def test_keys_list_show_release_revoke(env: Path, run: Run, smtp: SmtpServer) ->
     assert code == 0 and "state:        held (release: delay)" in out and PARTNER in out
     code, out, err = run("keys", "release", held)
     assert code == 0, err
-    assert out.strip() == f"Package {held} is released: 1 notice(s) sent."
+    assert out.strip() == f"Package {held} is released: 1 notice sent."
     [notice] = smtp.wait_for(1)
     assert notice.rcpt_tos == (PARTNER,) and f"{BASE_URL}/k/" in notice.text()
     code, out, _ = run("keys", "show", held, "--json")
@@ -267,7 +294,7 @@ def test_protect_without_message_id_waits_for_explicit_release(env: Path, run: R
     assert out.strip() == "released 1, notices sent 0, failed 0, expired 0"
     assert smtp.messages == []
     code, out, _ = run("keys", "release", package_id)
-    assert code == 0 and "1 notice(s) sent" in out
+    assert code == 0 and "1 notice sent" in out
     assert smtp.wait_for(1)[0].rcpt_tos == (PARTNER,)
 
 
@@ -290,3 +317,15 @@ def test_worker_loop_stops_on_sigterm(env: Path) -> None:
         finally:
             if proc.poll() is None:
                 proc.kill()
+
+
+@pytest.mark.parametrize("files,words", [
+    ({"a.txt": b"x" * 100}, "1 attachment in"),
+    ({"a.txt": b"x" * 100, "b.txt": b"y" * 100}, "2 attachments in"),
+], ids=["one", "two"])
+def test_protect_counts_read_naturally(env: Path, run: Run, files: dict[str, bytes],
+                                       words: str) -> None:
+    (env / "n.eml").write_bytes(message(files))
+    code, out, err = run("protect", "n.eml", "-o", "out.eml", "--key-to", PARTNER)
+    assert code == 0, err
+    assert words in out and "(s)" not in out

@@ -100,8 +100,10 @@ def test_serve_answers_healthz_and_stops_on_sigterm(tmp_path: Path) -> None:
                 if time.monotonic() > deadline or proc.poll() is not None:
                     raise
                 time.sleep(0.2)
-        assert r.status_code == 200 and r.json() == {"status": "ok"}
-        assert (tmp_path / "var" / "sendguard.db").exists()
+        assert r.status_code == 200
+        assert r.json() == {"status": "ok", "database": "ok", "policy": "ok"}
+        db = tmp_path / "var" / "sendguard.db"
+        assert db.exists() and db.stat().st_mode & 0o077 == 0      # owner-only
     finally:
         proc.send_signal(signal.SIGTERM)
         out = proc.communicate(timeout=30)[0]

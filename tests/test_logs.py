@@ -9,6 +9,8 @@ from __future__ import annotations
 import io
 import json
 import logging
+import re
+import secrets
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
@@ -347,3 +349,128 @@ def test_logging_outside_flask_never_imports_it() -> None:
                          check=True, timeout=60)
     entry = json.loads(out.stdout)
     assert entry["message"] == "code [redacted]"
+
+
+# --- third-party lines (issue 9): libraries, warnings and drivers go through redaction ----
+
+SECRET = "Zq" + secrets.token_hex(10)     # never spelled in a source line
+
+
+@pytest.fixture
+def library_stream(stream: io.StringIO) -> Iterator[io.StringIO]:
+    """``stream``, and Python warnings back to their default route afterwards."""
+    yield stream
+    logging.captureWarnings(False)
+
+
+def _pypdf_warning() -> None:
+    """The real pypdf on a PDF whose first bytes are not its header: pypdf warns and
+    quotes those bytes (``invalid pdf header: b'...'``)."""
+    from service.policy.extract import inspect_attachment
+
+    data = (f"{SECRET} %PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n"
+            "2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\n"
+            "trailer << /Root 1 0 R >>\n%%EOF").encode()
+    inspect_attachment("report.pdf", "application/pdf", data)
+
+
+def _python_warning() -> None:
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")      # the suite turns warnings into errors
+        logging.captureWarnings(True)        # catch_warnings restored showwarning
+        warnings.warn(f"odd stream {SECRET.encode()!r}", UserWarning, stacklevel=1)
+
+
+def _sqlalchemy_error(hidden: bool) -> None:
+    """An IntegrityError logged with its traceback, from our engine (parameters hidden)
+    or from a plain one as another library would make (the redaction rule catches it)."""
+    import sqlalchemy as sa
+
+    from service.storage.engine import create_engine
+
+    engine = create_engine("sqlite://") if hidden else sa.create_engine("sqlite://")
+    table = sa.Table("t", sa.MetaData(), sa.Column("id", sa.String, primary_key=True))
+    try:
+        with engine.begin() as conn:
+            table.create(conn)
+            conn.execute(table.insert(), [{"id": SECRET}, {"id": SECRET}])
+    except sa.exc.IntegrityError:
+        logging.getLogger("service.storage").exception("insert failed")
+    finally:
+        engine.dispose()
+
+
+def _library_own_handler() -> None:
+    """A library that installed its own handler before logging was configured."""
+    own = io.StringIO()
+    lib = logging.getLogger("somelib.internal")
+    handler = logging.StreamHandler(own)
+    lib.addHandler(handler)
+    lib.propagate = False
+    try:
+        logs.configure_logging(PRODUCTION, stream=io.StringIO())
+        lib.warning("token=%s body %r", SECRET, SECRET.encode())
+        assert "token=[redacted]" in own.getvalue()
+        assert SECRET not in own.getvalue()
+    finally:
+        lib.removeHandler(handler)
+        lib.propagate = True
+
+
+THIRD_PARTY: dict[str, tuple[Any, str]] = {
+    "pypdf warning quotes attachment bytes": (_pypdf_warning, "pypdf"),
+    "warnings.warn with bytes": (_python_warning, "py.warnings"),
+    "SQLAlchemy error from our engine": (lambda: _sqlalchemy_error(True), "service.storage"),
+    "SQLAlchemy error from a plain engine": (lambda: _sqlalchemy_error(False),
+                                             "service.storage"),
+}
+
+
+@pytest.mark.parametrize("case", list(THIRD_PARTY), ids=list(THIRD_PARTY))
+def test_third_party_lines_are_redacted(library_stream: io.StringIO, case: str) -> None:
+    run, logger = THIRD_PARTY[case]
+    run()
+    found = entries(library_stream)
+    assert any(e["logger"].startswith(logger) for e in found), found   # the line is there
+    text = "\n".join(e["message"] for e in found)
+    assert SECRET not in text and SECRET[:5] not in text      # pypdf quotes 5 bytes
+    assert not re.search(r"\bb'(?!\[bytes\])", text)           # no byte string at all
+    assert "[parameters: {" not in text
+
+
+def test_a_library_handler_of_its_own_is_redacted_too(library_stream: io.StringIO) -> None:
+    _library_own_handler()
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("invalid pdf header: b'%PDF\\xe2\\xe3'", "invalid pdf header: b'[bytes]'"),
+    ('stream b"\\x00\\x01abc"', "stream b'[bytes]'"),
+    ("[SQL: SELECT 1]\n[parameters: ('a@b.jp', 3)]", "[SQL: SELECT 1]\n[parameters: [redacted]]"),
+    ("duplicate key\nDETAIL:  Key (id)=(abc) already exists.",
+     "duplicate key\nDETAIL:  [redacted]"),
+    ("Key (id)=(abc) already exists.", "Key (id)=([redacted]) already exists."),
+    ("Failing row contains (1, a@b.jp).", "Failing row contains ([redacted])."),
+    ("Bob's draft b''", "Bob's draft b''"),                   # not bytes: left alone
+])
+def test_library_shapes(text: str, expected: str) -> None:
+    assert logs.redact(text) == expected
+
+
+def test_a_huge_line_is_cut() -> None:
+    out = logs.redact("x" * (logs.MAX_MESSAGE + 500))
+    assert len(out) < logs.MAX_MESSAGE + 100 and out.endswith("500 characters cut]")
+
+
+def test_nul_in_a_package_id_is_a_clear_error_without_a_traceback(
+        library_stream: io.StringIO, tmp_path: Any) -> None:
+    from service.errors import InputError
+    from service.storage import Store
+
+    with Store.from_url(f"sqlite:///{tmp_path}/s.db") as store:
+        store.upgrade()
+        with pytest.raises(InputError, match="NUL"):
+            store.get_package(f"{SECRET}\x00")
+    text = library_stream.getvalue()
+    assert SECRET not in text and "Traceback" not in text

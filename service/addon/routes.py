@@ -19,14 +19,16 @@ from flask.typing import ResponseReturnValue
 from service.addon import markup
 from service.addon.event import AddonEvent, parse_event
 from service.addon.ledger import SendLedger
+from service.addon.memo import CardMemo, compose_key
 from service.addon.scopes import ALL_SCOPES, COMPOSE_SCOPES, HOME_SCOPES, SEND_SCOPES
-from service.errors import NotFoundError, SendGuardError
+from service.errors import NotFoundError, PolicyError, SendGuardError
 from service.services import services
 
 bp = Blueprint("addon", __name__, url_prefix="/addon")
 log = logging.getLogger(__name__)
 
 LEDGER = "sendguard.addon.ledger"
+CARD_MEMO = "sendguard.addon.card_memo"
 SEND_ACTIONS = ("confirm_send", "encrypt_review", "encrypt_send")   # retried by re-checking
 PACKAGE_ACTIONS = ("revoke_package", "release_package")
 
@@ -36,6 +38,7 @@ Handler = Callable[[Any, AddonEvent], Any]
 @bp.record_once
 def _setup(state: Any) -> None:
     state.app.extensions.setdefault(LEDGER, SendLedger())
+    state.app.extensions.setdefault(CARD_MEMO, CardMemo())
 
 
 def ledger() -> SendLedger:
@@ -58,10 +61,13 @@ def act(name: str, **params: str) -> dict[str, Any]:
     return markup.action(action_url(name), {k: v for k, v in params.items() if v})
 
 
+def _dumps(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+
 def jsonify(data: Any) -> Response:
     """Compact JSON, UTF-8 as is: cards for 944 recipients stay small and quick to encode."""
-    return Response(json.dumps(data, ensure_ascii=False, separators=(",", ":")),
-                    mimetype="application/json")
+    return Response(_dumps(data), mimetype="application/json")
 
 
 def _verified(*, is_action: bool) -> tuple[Any, AddonEvent]:
@@ -72,9 +78,15 @@ def _verified(*, is_action: bool) -> tuple[Any, AddonEvent]:
     # consent yet: we ask for it); anything else must pass the full check or fail it.
     consent_pending = isinstance(raw.get("authorizationEventObject"), dict)
     base = services().config.base_url
-    caller = services().verifier.verify_request(
-        request.headers.get("Authorization"), raw, require_user=not consent_pending,
-        endpoint_url=base + request.path if base else None)
+    try:
+        caller = services().verifier.verify_request(
+            request.headers.get("Authorization"), raw, require_user=not consent_pending,
+            endpoint_url=base + request.path if base else None)
+    except PolicyError:
+        # Both tokens verified, but the policy naming the organisation's domains is
+        # broken: refuse with the policy error card, which tells the admin what to fix.
+        g.addon_verified, g.addon_event, g.addon_is_action = True, parse_event(raw), is_action
+        raise
     event = parse_event(raw, **_defaults())
     g.addon_verified = True
     g.addon_event = event
@@ -165,9 +177,21 @@ def compose() -> ResponseReturnValue:
     ask = _scopes_or_none(caller, event, COMPOSE_SCOPES, push=True)
     if ask:
         return jsonify(ask)
-    from service.addon import compose as flow
+    # The same recipients give the same card: served from memory (service.addon.memo).
+    # Not above max_bcc: whether "many Bcc" shows depends on the sender's own earlier fix,
+    # read from the audit log (compose.unflag_own_bcc), not on the event alone.
+    policy, memo = services().policy, current_app.extensions[CARD_MEMO]
+    remember = len(event.bcc) <= policy.max_bcc
+    key = compose_key(caller.user_email, event.to, event.cc, event.bcc, event.locale,
+                      action_url(""))
+    body = memo.get(policy, key) if remember else None
+    if body is None:
+        from service.addon import compose as flow
 
-    return jsonify(markup.push_card(flow.compose_card(caller, event, act)))
+        body = _dumps(markup.push_card(flow.compose_card(caller, event, act)))
+        if remember:
+            memo.put(policy, key, body)
+    return Response(body, mimetype="application/json")
 
 
 @bp.post("/action/<name>")
@@ -207,4 +231,6 @@ def action(name: str) -> ResponseReturnValue:
     ask = _scopes_or_none(caller, event, needed, token=token)
     if ask:
         return jsonify(ask)
+    if token:   # the access token must open the verified user's own mailbox
+        services().mailboxes.require(caller, event.user_oauth_token)
     return jsonify(handler(caller, event))

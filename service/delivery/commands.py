@@ -24,16 +24,21 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from service.config import Config
 from service.errors import AttachmentError, InputError, MessageError
-from service.i18n import t
-from service.storage import STATES, Grant, Package, Store
+from service.i18n import t, tn
+
+if TYPE_CHECKING:    # the database stack is imported only by commands that use it
+    from service.storage import Grant, Package, Store
 
 log = logging.getLogger(__name__)
 
 PROGRESS_EVERY_S = 2.0
+# ``service.storage.STATES`` (a test keeps them equal): parsing the command line must not
+# import the database stack, or every command, ``check`` included, pays for it.
+STATES = ("held", "awaiting_release", "released", "revoked", "expired")
 
 
 def register(sub: Any) -> None:
@@ -104,9 +109,22 @@ def _actor() -> str:
 
 
 @contextlib.contextmanager
+def _package_named(package_id: str, locale: str) -> Iterator[None]:
+    """A package id nobody has: say which, and where to look."""
+    from service.errors import NotFoundError
+
+    try:
+        yield
+    except NotFoundError:
+        raise NotFoundError(t("cli.no_package", locale, package_id=package_id)) from None
+
+
+@contextlib.contextmanager
 def _store(config: Config) -> Iterator[Store]:
+    from service.storage import Store
+
     if config.database_url.startswith("sqlite"):
-        config.var_dir.mkdir(parents=True, exist_ok=True)
+        config.var_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     store = Store.from_url(config.database_url, pool_size=config.db_pool_size)
     try:
         if not config.production:
@@ -189,16 +207,37 @@ def _print_json(data: Any) -> None:
 
 # ---------------------------------------------------------------------------- protect
 
+def _refuse_oversize(path: str, limit: int, locale: str) -> None:
+    """Refuse, before reading or encrypting anything, a message over the size a message
+    may have (Gmail's 35 MB; protect would refuse its output anyway)."""
+    if path == "-":
+        return
+    try:
+        size = os.stat(path).st_size
+    except OSError:
+        return                       # read_message says what is wrong with it
+    if size > limit:
+        raise AttachmentError(t("cli.protect_too_large", locale, path=path,
+                                mb=size / 2**20, limit_mb=limit / 2**20))
+
+
 def cmd_protect(args: argparse.Namespace, locale: str) -> int:
     from service.cli import read_message
     from service.delivery.packages import message_sender, protect_raw
     from service.protect.keywrap import wrapper_from_config
+    from service.protect.mime import MAX_SIZE
 
     source, target = Path(args.message), Path(args.output)
     if _same_file(source, target):
         raise InputError(t("delivery.cli.same_file", locale, path=args.output))
-    raw = read_message(args.message)
     policy = _policy(args.policy)
+    if not args.key_to and not args.reveal_password and policy.release_mode != "sender_only":
+        raise InputError(t("cli.protect_nobody", locale))
+    _refuse_oversize(args.message, MAX_SIZE, locale)
+    raw = read_message(args.message)
+    if len(raw) > MAX_SIZE:          # standard input has no size to look at beforehand
+        raise AttachmentError(t("cli.protect_too_large", locale, path=args.message,
+                                mb=len(raw) / 2**20, limit_mb=MAX_SIZE / 2**20))
     config = Config.from_env()
     now = _now()
     with _store(config) as store:
@@ -222,8 +261,8 @@ def cmd_protect(args: argparse.Namespace, locale: str) -> int:
             out["password"] = done.password
         _print_json(out)
     else:
-        print(t("cli.protect_done", locale, out=args.output, n=len(done.result.files),
-                zip=package.zip_filename, package_id=package.id))
+        print(tn("cli.protect_done", locale, len(done.result.files), out=args.output,
+                 zip=package.zip_filename, package_id=package.id))
         if args.reveal_password:
             print(t("cli.protect_password", locale, password=done.password))
     if package.message_id is None and (args.key_to or package.release_mode == "sender_only"):
@@ -255,7 +294,7 @@ def cmd_keys_list(args: argparse.Namespace, locale: str) -> int:
 
 def cmd_keys_show(args: argparse.Namespace, locale: str) -> int:
     config = Config.from_env()
-    with _store(config) as store:
+    with _store(config) as store, _package_named(args.package_id, locale):
         package = store.get_package(args.package_id)
         grants = store.list_grants(package.id)
     if args.json:
@@ -281,7 +320,7 @@ def cmd_keys_show(args: argparse.Namespace, locale: str) -> int:
 
 def cmd_keys_revoke(args: argparse.Namespace, locale: str) -> int:
     config = Config.from_env()
-    with _store(config) as store:
+    with _store(config) as store, _package_named(args.package_id, locale):
         package = store.revoke(args.package_id, _actor(), _now())
     print(t("delivery.cli.revoked", locale, package_id=package.id))
     return 0
@@ -293,11 +332,11 @@ def cmd_keys_release(args: argparse.Namespace, locale: str) -> int:
     from service.protect.keywrap import wrapper_from_config
 
     config = Config.from_env()
-    with _store(config) as store:
+    with _store(config) as store, _package_named(args.package_id, locale):
         package, sent = release_package(store, mailer_from_config(config), config,
                                         wrapper_from_config(config), args.package_id,
                                         _actor(), _now())
-    print(t("delivery.cli.released", locale, package_id=package.id, sent=sent))
+    print(tn("delivery.cli.released", locale, sent, package_id=package.id))
     return 0
 
 
@@ -317,8 +356,8 @@ def cmd_keys_purge(args: argparse.Namespace, locale: str) -> int:
                      "older_than_days": older_than / timedelta(days=1),
                      "dry_run": args.dry_run})
     else:
-        print(t("delivery.cli.purge_dry_run" if args.dry_run else "delivery.cli.purged",
-                locale, n=count, older_than=args.older_than.strip()))
+        print(tn("delivery.cli.purge_dry_run" if args.dry_run else "delivery.cli.purged",
+                 locale, count, older_than=args.older_than.strip()))
     return 0
 
 
@@ -392,10 +431,14 @@ def cmd_worker(args: argparse.Namespace, locale: str) -> int:
             try:
                 report = release_tick(store, mailer, config, keywrapper, _now(),
                                       retention=retention)
-            except Exception:
+            except Exception as exc:
                 if args.once:
                     raise
-                log.exception("worker: release round failed; retrying after the interval")
+                from service.cli import database_failure
+
+                log.warning("worker: release round failed, retrying in %s s: %s",
+                            f"{args.interval:g}", database_failure(exc, locale)
+                            or type(exc).__name__)
                 if stop.wait(args.interval):
                     return 0
                 continue
@@ -404,6 +447,6 @@ def cmd_worker(args: argparse.Namespace, locale: str) -> int:
                         sent=report.sent, failed=report.failed, expired=len(report.expired)),
                       flush=True)
             if report.purged:
-                print(t("delivery.cli.worker_purged", locale, n=report.purged), flush=True)
+                print(tn("delivery.cli.worker_purged", locale, report.purged), flush=True)
             if args.once or stop.wait(args.interval):
                 return 0

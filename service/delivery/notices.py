@@ -9,18 +9,21 @@ sensitive). Bodies hold Japanese then English.
 
 from __future__ import annotations
 
+import os
 import re
 import unicodedata
-from datetime import datetime
+from datetime import datetime, tzinfo
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
+from functools import lru_cache
 from typing import Any
 
 from service.config import Config
 from service.delivery.mailer import sender_address
-from service.errors import InputError
-from service.i18n import t
+from service.delivery.when import format_time, zone_named
+from service.errors import InputError, SendGuardError
+from service.i18n import t, tn
 from service.storage import Package
 
 CODE_MINUTES = 10
@@ -48,14 +51,40 @@ def address(addr: str, display_name: str = "") -> Address:
         raise InputError("not a single e-mail address") from None
 
 
-def when(value: datetime) -> str:
-    return f"{value:%Y-%m-%d %H:%M} UTC"
+def org_zone(config: Config) -> tzinfo | None:
+    """The zone the sender's organisation set in its policy, if any (read once per
+    version of the policy file; a policy that does not load gives None)."""
+    path = config.policy_path
+    if not path:
+        return None
+    try:
+        stamp = os.stat(path).st_mtime_ns
+    except OSError:
+        return None
+    return _zone_of(path, stamp)
 
 
-def _both(key: str, **params: Any) -> str:
+@lru_cache(maxsize=8)
+def _zone_of(path: str, stamp: int) -> tzinfo | None:
+    from service.policy.config import load_policy
+
+    try:
+        return zone_named(load_policy(path).default_time_zone)
+    except SendGuardError:
+        return None
+
+
+def _both(key: str, n: int | None = None, zone: tzinfo | None = None, **params: Any) -> str:
+    """The body in Japanese then English; ``datetime`` values are written in each
+    language's zone (Japan time in Japanese, never a bare UTC; the organisation's zone in
+    English when its policy names one)."""
     sep = t("delivery.mail.separator", "en")
-    parts = [t(key, loc, **params) + "\n\n" + t("delivery.mail.signature", loc)
-             for loc in LOCALES]
+    parts = []
+    for loc in LOCALES:
+        local = {k: format_time(v, loc, zone) if isinstance(v, datetime) else v
+                 for k, v in params.items()}
+        text = t(key, loc, **local) if n is None else tn(key, loc, n, **local)
+        parts.append(text + "\n\n" + t("delivery.mail.signature", loc))
     return f"\n\n{sep}\n\n".join(parts) + "\n"
 
 
@@ -82,9 +111,9 @@ def new_mail(config: Config, to: str, subject_key: str, body: str, now: datetime
 def key_notice(config: Config, package: Package, to: str, link: str,
                now: datetime) -> EmailMessage:
     """The notice holding only the link to the key page (never the password)."""
-    body = _both("delivery.mail.notice_body", sender=package.sender,
-                 zip_name=package.zip_filename, count=len(package.file_names), link=link,
-                 expires=when(package.expires_at))
+    body = _both("delivery.mail.notice_body", len(package.file_names), org_zone(config),
+                 sender=package.sender, zip_name=package.zip_filename, link=link,
+                 expires=package.expires_at)
     return new_mail(config, to, "delivery.mail.notice_subject", body, now)
 
 
@@ -95,7 +124,6 @@ def code_mail(config: Config, to: str, code: str, now: datetime) -> EmailMessage
 
 def retrieved_mail(config: Config, package: Package, by: str, now: datetime) -> EmailMessage:
     """Tells the sender who retrieved the key first, so a wrong person shows up at once."""
-    body = _both("delivery.mail.retrieved_body", zip_name=package.zip_filename,
-                 count=len(package.file_names), package_id=package.id, address=by,
-                 at=when(now))
+    body = _both("delivery.mail.retrieved_body", None, org_zone(config),
+                 zip_name=package.zip_filename, package_id=package.id, address=by, at=now)
     return new_mail(config, package.sender, "delivery.mail.retrieved_subject", body, now)

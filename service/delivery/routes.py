@@ -2,8 +2,15 @@
 
 The key page is server-rendered HTML in Japanese or English (``Accept-Language``, or the
 ``lang`` toggle). GET only shows; POST ``action=send_code`` mails a code, POST
-``action=reveal`` shows the password. Every refusal is one page with one status. Every
-response carries a strict CSP (a per-response nonce for its one style and one script),
+``action=reveal`` checks one; each POST but a right code answers with a redirect to the GET
+(Post/Redirect/Get), so Reload and Back never repeat an action. A right code shows the
+password at once and sets a 10-minute session cookie (``session``) with which the page
+shows it again (Reload, Back, the language switch) without a new code or another counted
+reveal. A wrong
+code leaves the visitor on the code form with the tries left; a link that works no more
+says why and what to do (``ENDED_STATUS``); an unknown link says nothing more. Every
+response under ``/k/`` (404 and 405 included) carries a strict CSP (a per-response nonce
+for its one style and one script),
 ``Referrer-Policy: no-referrer`` (the token is in the URL), HSTS, ``nosniff``,
 ``frame-ancestors 'none'`` and ``Cache-Control: no-store``. Links in mails come from
 ``SENDGUARD_BASE_URL``; the page itself only posts back to its own URL.
@@ -18,18 +25,30 @@ from __future__ import annotations
 import logging
 import secrets
 import threading
+from datetime import UTC, datetime, tzinfo
 from typing import Any
+from urllib.parse import urlencode
 
-from flask import Blueprint, Flask, current_app, g, jsonify, render_template, request
+from flask import (
+    Blueprint,
+    Flask,
+    current_app,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+)
 from flask.typing import ResponseReturnValue
 from werkzeug.wrappers import Response
 
-from service.delivery import codes, csrf
-from service.delivery.keypage import KeyPage, Visit, mask
+from service.delivery import codes, csrf, session
+from service.delivery.keypage import KeyPage, Revealed, Visit, mask
 from service.delivery.mailer import MailerError
 from service.delivery.release import base_url, release_tick
-from service.errors import AuthError, SecretError, SendGuardError
-from service.i18n import t
+from service.delivery.when import format_clock, format_time, zone_named
+from service.errors import AuthError, CodeRefusedError, LinkEndedError, SendGuardError
+from service.i18n import t, tn
 from service.services import services
 
 log = logging.getLogger(__name__)
@@ -83,6 +102,14 @@ def _locale() -> str:
     return best if best in LOCALES else "en"
 
 
+def _zone() -> tzinfo | None:
+    """The sender's organisation's zone, when its policy names one."""
+    try:
+        return zone_named(services().policy.default_time_zone)
+    except SendGuardError:
+        return None
+
+
 def _secure() -> bool:
     return base_url(services().config).startswith("https://")
 
@@ -91,9 +118,10 @@ def _nonce() -> str:
     return request.cookies.get(csrf.cookie_name(_secure()), "")
 
 
-@bp.after_request
+@bp.after_app_request
 def _headers(resp: Response) -> Response:
-    if request.blueprint != bp.name:
+    """On every answer under /k/: this blueprint's, a 404/405 of the router, a 500."""
+    if request.blueprint != bp.name and not request.path.startswith("/k/"):
         return resp
     nonce = g.get("csp_nonce", "")
     inline = f"'nonce-{nonce}'" if nonce else "'none'"
@@ -124,7 +152,9 @@ def _render(view: str, status: int = 200, token: str = "", **ctx: Any) -> Respon
     other = "en" if locale == "ja" else "ja"
     html = render_template(
         "delivery/key_page.html", view=view, locale=locale, other=other,
-        tx=lambda key, **kw: t(key, locale, **kw), other_name=t("delivery.page.lang_name", other),
+        tx=lambda key, **kw: t(key, locale, **kw),
+        txn=lambda key, n, **kw: tn(key, locale, n, **kw),
+        other_name=t("delivery.page.lang_name", other),
         nonce=g.csp_nonce, csrf=fields.get("csrf", ""), digits=codes.DIGITS,
         minutes=codes.LIFETIME_S // 60, **ctx)
     resp = Response(html, status=status, mimetype="text/html")
@@ -134,8 +164,22 @@ def _render(view: str, status: int = 200, token: str = "", **ctx: Any) -> Respon
     return resp
 
 
-def _refused() -> Response:
-    return _render("error", SecretError.status)
+# The page a link that works no more shows, and its status: 410 for what ended for good
+# (SPEC 10.3), 403 for what is refused, 404 for a link that never existed.
+ENDED_STATUS = {"invalid": 404, "revoked": 410, "expired": 410, "used_up": 410,
+                "locked": 403, "codes_used_up": 403, "held": 403}
+
+
+def _ended(reason: str, visit: Visit | None = None) -> Response:
+    if visit is None or reason not in ENDED_STATUS:
+        reason = "invalid"
+    ctx: dict[str, Any] = {"reason": reason}
+    if visit is not None and reason != "invalid":
+        locale = _locale()
+        ctx.update(sender=visit.package.sender, zip_name=visit.package.zip_filename,
+                   limit=visit.package.reveal_limit,
+                   expires=format_time(visit.package.expires_at, locale, _zone()))
+    return _render("ended", ENDED_STATUS.get(reason, 404), **ctx)
 
 
 def _context(visit: Visit) -> dict[str, Any]:
@@ -143,39 +187,123 @@ def _context(visit: Visit) -> dict[str, Any]:
             "count": len(visit.package.file_names), "address": mask(visit.grant.address)}
 
 
+def _redirect(token: str, message: str = "") -> Response:
+    """Post/Redirect/Get: every POST ends in a GET of the page, so Reload and Back
+    repeat nothing (no second code mail, no counted guess)."""
+    query = {"lang": _locale()}
+    if message:
+        query["m"] = message
+    return redirect(f"/k/{token}?{urlencode(query)}", code=303)
+
+
+MESSAGES = ("wrong", "exhausted", "stale", "malformed", "rate_limited", "again")
+
+
+def _seen(token: str, visit: Visit) -> bool:
+    value = request.cookies.get(session.cookie_name(_secure()))
+    return session.valid(_form_secret(), token, visit.grant.id, _nonce(), value,
+                         services().clock())
+
+
+def _password(shown: Revealed, token: str, cookie: str | None) -> Response:
+    """The password page: straight in the answer to the right code (a client without
+    cookies still gets it), and again on Reload, Back and the language switch for as long
+    as the session cookie set here lives."""
+    value = cookie or request.cookies.get(session.cookie_name(_secure()))
+    until = datetime.fromtimestamp(session.until(value) or 0, UTC)
+    resp = _render("password", password=shown.password, zip_name=shown.package.zip_filename,
+                   until=format_clock(until, _locale(), _zone()))
+    if cookie is not None:
+        resp.set_cookie(session.cookie_name(_secure()), cookie, max_age=session.LIFETIME_S,
+                        httponly=True, samesite="Strict", secure=_secure(), path="/")
+    return resp
+
+
 @bp.get("/k/<token>")
 def key_page(token: str) -> ResponseReturnValue:
     sv = services()
+    now = sv.clock()
+    page = _page()
     try:
-        visit = _page().open(token, sv.clock())
+        visit = page.find(token)
     except SendGuardError:
-        return _refused()
-    view = "code" if visit.code_pending(sv.clock()) else "request"
-    return _render(view, token=token, sent=False, **_context(visit))
+        return _ended("invalid")
+    locale = _locale()
+    if _seen(token, visit):
+        try:
+            return _password(page.show_again(visit, now), token, None)
+        except LinkEndedError as exc:
+            return _ended(exc.reason, visit)
+    try:
+        visit = page.open(token, now)
+    except LinkEndedError as exc:
+        return _ended(exc.reason, visit)
+    except SendGuardError:
+        return _ended("invalid")
+    message = request.args.get("m", "")
+    ctx = _context(visit)
+    tries = page.tries_left(visit) if visit.code_pending(now) else 0
+    if tries > 0:                       # a code to type, and tries left for it
+        grant = visit.grant
+        ctx.update(sent_at=format_clock(grant.code_last_sent_at or now, locale, _zone()),
+                   until=format_clock(grant.code_expires_at or now, locale, _zone()),
+                   tries=tries)
+        view = "code"
+    else:                               # the way on is a new code
+        view = "request"
+        if message == "wrong":
+            message = "exhausted"
+    return _render(view, token=token, message=message if message in MESSAGES else "", **ctx)
 
 
 @bp.post("/k/<token>")
 def key_action(token: str) -> ResponseReturnValue:
     sv = services()
     form = request.form
-    if not csrf.valid(_form_secret(), token, _nonce(), form.get("csrf")):
-        log.info("key page: refused a form without a valid CSRF token")
-        return _refused()
-    action = form.get("action", "")
     page = _page()
     try:
+        page.find(token)
+    except SendGuardError:
+        return _ended("invalid")
+    if not csrf.valid(_form_secret(), token, _nonce(), form.get("csrf")):
+        log.info("key page: a form without a valid CSRF token: shown again, nothing done")
+        return _redirect(token, "again")
+    action = form.get("action", "")
+    now = sv.clock()
+    try:
         if action == "send_code":
-            visit = page.send_code(token, sv.clock())
-            return _render("code", token=token, sent=True, **_context(visit))
+            page.send_code(token, now)
+            return _redirect(token)
         if action == "reveal":
-            revealed = page.reveal(token, form.get("code", ""), sv.clock())
-            return _render("password", password=revealed.password,
-                           zip_name=revealed.package.zip_filename)
+            visit = page.find(token)
+            if _seen(token, visit):         # Reload of this very answer: show it again
+                return _password(page.show_again(visit, now), token, None)
+            revealed = page.reveal(token, form.get("code", ""), now)
+            return _password(revealed, token, session.issue(
+                _form_secret(), token, revealed.grant.id, _nonce(), now))
     except MailerError:
         return _render("unavailable", MailerError.status)
+    except CodeRefusedError as exc:
+        return _redirect(token, exc.reason)
+    except LinkEndedError:
+        return _redirect(token)           # the GET says what happened and what to do
     except SendGuardError:
-        return _refused()
-    return _refused()
+        return _ended("invalid")
+    return _redirect(token, "again")
+
+
+@bp.app_errorhandler(404)
+@bp.app_errorhandler(405)
+def _not_here(exc: Any) -> ResponseReturnValue:
+    """Anything else under /k/ (a link with a tail, a PUT) gets the same page and the
+    same headers as a bad link; elsewhere Flask's own answer stands."""
+    if not request.path.startswith("/k/"):
+        return exc
+    resp = _ended("invalid")
+    if getattr(exc, "code", 404) == 405:
+        resp.status_code = 405
+        resp.headers["Allow"] = "GET, POST"
+    return resp
 
 
 def _bearer() -> str:

@@ -12,7 +12,14 @@ EN: dict[str, str] = {
     "delivery.mail.notice_subject": "[SendGuard] Password for an encrypted attachment",
     "delivery.mail.notice_body": (
         "{sender} has sent you an e-mail with an encrypted attachment "
-        "({zip_name}, {count} file(s)).\n"
+        "({zip_name}, {n} files).\n"
+        "The password is not in that e-mail. To get it, open this page:\n\n"
+        "  {link}\n\n"
+        "On the page you can ask for a one-time code, which is sent to this address.\n"
+        "The link works until {expires}. If you did not expect this e-mail, ignore it."),
+    "delivery.mail.notice_body.one": (
+        "{sender} has sent you an e-mail with an encrypted attachment "
+        "({zip_name}, {n} file).\n"
         "The password is not in that e-mail. To get it, open this page:\n\n"
         "  {link}\n\n"
         "On the page you can ask for a one-time code, which is sent to this address.\n"
@@ -24,39 +31,85 @@ EN: dict[str, str] = {
         "this code invalid.\nIf you did not ask for a code, ignore this e-mail."),
     "delivery.mail.retrieved_subject": "[SendGuard] Your attachment password was retrieved",
     "delivery.mail.retrieved_body": (
-        "The password of {zip_name} ({count} file(s)), package {package_id}, was retrieved "
-        "by {address} at {at}.\n"
-        "If this was not the intended person, revoke the key at once (add-on, or "
-        "'sendguard keys revoke {package_id}') and tell your administrator."),
+        "The password of {zip_name} was retrieved by {address} on {at}.\n\n"
+        "If this was not the intended person, revoke it at once: in Gmail, open SendGuard "
+        "in the side panel; its home card lists your encrypted attachments. Choose "
+        "\"Revoke password\" on {zip_name}: no code or password works after that. Then "
+        "tell your administrator (package {package_id})."),
     "delivery.mail.separator": "----------------------------------------",
     "delivery.mail.signature": "This message was sent automatically by SendGuard.",
     # -- the key page ---------------------------------------------------------------------
     "delivery.page.lang_name": "English",
     "delivery.page.title": "Password for an encrypted attachment",
     "delivery.page.intro": (
-        "{sender} sent you an encrypted attachment: {zip_name} ({count} file(s))."),
+        "{sender} sent you an encrypted attachment: {zip_name} ({n} files)."),
+    "delivery.page.intro.one": (
+        "{sender} sent you an encrypted attachment: {zip_name} ({n} file)."),
     "delivery.page.request_help": (
         "To see its password, ask for a one-time code. It is sent by e-mail to {address}."),
     "delivery.page.request_button": "Send me a code",
     "delivery.page.code_sent": (
-        "A code was sent to {address}. It is valid for {minutes} minutes."),
-    "delivery.page.have_code": "Already have a code? Enter it here.",
+        "A code was sent to {address} at {sent_at}. It works until {until}; a new code "
+        "replaces it."),
     "delivery.page.code_label": "One-time code (8 digits)",
     "delivery.page.reveal_button": "Show the password",
     "delivery.page.resend_button": "Send a new code",
     "delivery.page.password_title": "The password",
-    "delivery.page.password_help": (
-        "Use it to open {zip_name}. Copy it now: this page is not stored, and the "
-        "password can be shown only a limited number of times."),
+    "delivery.page.password_help": "Use it to open {zip_name}.",
+    "delivery.page.password_until": (
+        "This page shows the password until {until}, also after a reload or a change of "
+        "language. After that, a new code is needed."),
     "delivery.page.copy": "Copy",
     "delivery.page.copied": "Copied",
-    "delivery.page.error_title": "This link or code cannot be used",
-    "delivery.page.error_body": (
-        "The link or code is not valid, has expired, was withdrawn by the sender, or was "
-        "tried too many times. Ask the sender for help if you still need the file."),
+    "delivery.page.msg.wrong": (
+        "That code is not right. You can try {n} more times with this code."),
+    "delivery.page.msg.wrong.one": (
+        "That code is not right. You can try once more with this code."),
+    "delivery.page.msg.exhausted": (
+        "That code was entered wrongly too many times and no longer works. Ask for a new "
+        "code below."),
+    "delivery.page.msg.stale": (
+        "That code has expired or was replaced by a newer one. Ask for a new code below."),
+    "delivery.page.msg.malformed": (
+        "A code has 8 digits. Check the mail with the code and type it again."),
+    "delivery.page.msg.rate_limited": (
+        "Several codes were asked for just now. Wait {minutes} minutes, then ask again. "
+        "The last code still works if you have it."),
+    "delivery.page.msg.again": (
+        "The page was out of date, so nothing was done. Please try again."),
+    "delivery.page.ended.invalid.title": "This link does not work",
+    "delivery.page.ended.invalid.body": (
+        "Check that you opened the whole link from the notice mail; a link cut off at a "
+        "line break does not work. If it still does not, ask the sender to send the "
+        "password again."),
+    "delivery.page.ended.revoked.title": "The sender withdrew this password",
+    "delivery.page.ended.revoked.body": (
+        "{sender} withdrew the password of {zip_name}, so it can no longer be shown. If "
+        "you still need the file, ask {sender} to send it again."),
+    "delivery.page.ended.expired.title": "This link has expired",
+    "delivery.page.ended.expired.body": (
+        "The password of {zip_name} could be shown until {expires}. If you still need "
+        "the file, ask {sender} to send you a new notice."),
+    "delivery.page.ended.used_up.title": "The password was shown as often as allowed",
+    "delivery.page.ended.used_up.body": (
+        "The password of {zip_name} was shown {limit} times, the most {sender} allowed. "
+        "If you did not keep it, ask {sender} to send you a new notice."),
+    "delivery.page.ended.locked.title": "This link is locked",
+    "delivery.page.ended.locked.body": (
+        "Too many wrong codes were entered, so for your safety this link no longer "
+        "shows the password of {zip_name}. Ask {sender} to send you a new notice."),
+    "delivery.page.ended.codes_used_up.title": "No more codes for this link",
+    "delivery.page.ended.codes_used_up.body": (
+        "All the codes this link may send were sent, so it no longer shows the password "
+        "of {zip_name}. Ask {sender} to send you a new notice."),
+    "delivery.page.ended.held.title": "The password is not available yet",
+    "delivery.page.ended.held.body": (
+        "{sender} has not released the password of {zip_name} yet. Try this link again "
+        "later, or ask {sender}."),
     "delivery.page.unavailable_title": "Please try again later",
     "delivery.page.unavailable_body": (
         "The code could not be sent just now. Wait a few minutes and try again."),
+    "delivery.page.back": "Back to the start of this page",
     "delivery.page.footer": "SendGuard protects e-mail attachments sent to you.",
     # -- command line ---------------------------------------------------------------------
     "delivery.cli.same_file": "the output file must not be the input file: {path}",
@@ -74,7 +127,7 @@ EN: dict[str, str] = {
         "  state:        {state} (release: {mode})\n"
         "  sender:       {sender}\n"
         "  recipients:   {recipients}\n"
-        "  archive:      {zip_name} ({count} file(s))\n"
+        "  archive:      {zip_name} (files: {count})\n"
         "  created:      {created}\n"
         "  release at:   {release_at}\n"
         "  released:     {released_at}\n"
@@ -85,27 +138,35 @@ EN: dict[str, str] = {
     "delivery.cli.notice_pending": "not sent",
     "delivery.cli.none": "-",
     "delivery.cli.revoked": "Package {package_id} is revoked: no code or password works now.",
-    "delivery.cli.released": "Package {package_id} is released: {sent} notice(s) sent.",
+    "delivery.cli.released": "Package {package_id} is released: {n} notices sent.",
+    "delivery.cli.released.one": "Package {package_id} is released: {n} notice sent.",
     "delivery.cli.worker_tick": (
         "released {released}, notices sent {sent}, failed {failed}, expired {expired}"),
     "delivery.cli.worker_start": "worker: releasing due keys every {interval} s (Ctrl-C stops)",
-    "delivery.cli.worker_purged": "erased the keys of {n} package(s) that ended long ago",
+    "delivery.cli.worker_purged": "erased the keys of {n} packages that ended long ago",
+    "delivery.cli.worker_purged.one": "erased the key of {n} package that ended long ago",
     "delivery.cli.show_purged": "  key erased:   {at} (retention; the record is kept)",
     "delivery.cli.purge_dry_run": (
-        "{n} package(s) ended more than {older_than} ago; their keys would be erased "
+        "{n} packages ended more than {older_than} ago; their keys would be erased "
+        "(dry run: nothing changed)."),
+    "delivery.cli.purge_dry_run.one": (
+        "{n} package ended more than {older_than} ago; its key would be erased "
         "(dry run: nothing changed)."),
     "delivery.cli.purged": (
-        "Erased the keys of {n} package(s) that ended more than {older_than} ago; the "
+        "Erased the keys of {n} packages that ended more than {older_than} ago; the "
         "records and the audit log are kept."),
+    "delivery.cli.purged.one": (
+        "Erased the key of {n} package that ended more than {older_than} ago; the "
+        "record and the audit log are kept."),
     "delivery.cli.rewrap_progress": (
         "rewrap: {seen}/{total} checked, {rewrapped} re-wrapped, {current} already "
         "current, {failed} failed"),
     "delivery.cli.rewrap_done": (
-        "Re-wrapped {rewrapped} of {total} key(s) under {target}; {current} were already "
-        "current, {changed} changed meanwhile, {failed} failed."),
+        "Keys re-wrapped under {target}: {rewrapped} of {total}; already current: "
+        "{current}, changed meanwhile: {changed}, failed: {failed}."),
     "delivery.cli.rewrap_dry_run": (
-        "{rewrapped} of {total} key(s) would be re-wrapped under {target}; {current} are "
-        "already current, {failed} do not open (dry run: nothing changed)."),
+        "Keys that would be re-wrapped under {target}: {rewrapped} of {total}; already "
+        "current: {current}, do not open: {failed} (dry run: nothing changed)."),
     "delivery.cli.rewrap_failed": (
         "the keys of these packages do not open with the configured keys; keep the old "
         "master key until they have expired: {ids}"),
@@ -120,7 +181,14 @@ JA: dict[str, str] = {
     "delivery.mail.notice_subject": "[SendGuard] 暗号化された添付ファイルのパスワード",
     "delivery.mail.notice_body": (
         "{sender} さんから、暗号化された添付ファイル付きのメールが届いています"
-        "（{zip_name}、{count}件のファイル）。\n"
+        "（{zip_name}、ファイル{n}件）。\n"
+        "パスワードはそのメールには書かれていません。次のページで受け取ってください:\n\n"
+        "  {link}\n\n"
+        "ページで確認コードを申し込むと、このアドレスにコードが届きます。\n"
+        "リンクの有効期限: {expires}。心当たりがない場合は、このメールを無視してください。"),
+    "delivery.mail.notice_body.one": (
+        "{sender} さんから、暗号化された添付ファイル付きのメールが届いています"
+        "（{zip_name}、ファイル{n}件）。\n"
         "パスワードはそのメールには書かれていません。次のページで受け取ってください:\n\n"
         "  {link}\n\n"
         "ページで確認コードを申し込むと、このアドレスにコードが届きます。\n"
@@ -133,39 +201,87 @@ JA: dict[str, str] = {
         "申し込んだ覚えがない場合は、このメールを無視してください。"),
     "delivery.mail.retrieved_subject": "[SendGuard] 添付ファイルのパスワードが受け取られました",
     "delivery.mail.retrieved_body": (
-        "{zip_name}（{count}件のファイル、パッケージ {package_id}）のパスワードが、"
-        "{at} に {address} によって受け取られました。\n"
-        "意図した相手でない場合は、すぐに鍵を取り消し（アドオン、または "
-        "'sendguard keys revoke {package_id}'）、管理者に連絡してください。"),
+        "{zip_name} のパスワードが、{at} に {address} によって受け取られました。\n\n"
+        "意図した相手でない場合は、すぐに取り消してください: Gmail のサイドパネルで "
+        "SendGuard を開くと、ホームカードに暗号化した添付ファイルの一覧があります。"
+        "{zip_name} の「パスワードを取り消す」を選ぶと、以後コードもパスワードも使えません。"
+        "そのうえで管理者に連絡してください（パッケージ {package_id}）。"),
     "delivery.mail.separator": "----------------------------------------",
     "delivery.mail.signature": "このメールは SendGuard から自動送信されています。",
     "delivery.page.lang_name": "日本語",
     "delivery.page.title": "暗号化された添付ファイルのパスワード",
     "delivery.page.intro": (
         "{sender} さんから暗号化された添付ファイルが送られています: {zip_name}"
-        "（{count}件のファイル）。"),
+        "（ファイル{n}件）。"),
+    "delivery.page.intro.one": (
+        "{sender} さんから暗号化された添付ファイルが送られています: {zip_name}"
+        "（ファイル{n}件）。"),
     "delivery.page.request_help": (
         "パスワードを表示するには、確認コードを申し込んでください。コードは {address} に"
         "メールで送られます。"),
     "delivery.page.request_button": "確認コードを送る",
-    "delivery.page.code_sent": "{address} に確認コードを送りました。有効期間は{minutes}分です。",
-    "delivery.page.have_code": "確認コードをお持ちの場合は、ここに入力してください。",
+    "delivery.page.code_sent": (
+        "{sent_at} に {address} へ確認コードを送りました。{until} まで有効です。"
+        "新しいコードを申し込むと、このコードは使えなくなります。"),
     "delivery.page.code_label": "確認コード（8桁）",
     "delivery.page.reveal_button": "パスワードを表示",
     "delivery.page.resend_button": "新しいコードを送る",
     "delivery.page.password_title": "パスワード",
-    "delivery.page.password_help": (
-        "{zip_name} を開くときに使います。今すぐコピーしてください。"
-        "このページは保存されず、表示できる回数には上限があります。"),
+    "delivery.page.password_help": "{zip_name} を開くときに使います。",
+    "delivery.page.password_until": (
+        "このページは {until} まで、再読み込みや言語の切り替えをしてもパスワードを表示します。"
+        "それ以降は新しい確認コードが必要です。"),
     "delivery.page.copy": "コピー",
     "delivery.page.copied": "コピーしました",
-    "delivery.page.error_title": "このリンクまたはコードは使えません",
-    "delivery.page.error_body": (
-        "リンクまたはコードが正しくないか、有効期限が切れたか、送信者が取り消したか、"
-        "試行回数の上限に達しました。ファイルが必要な場合は送信者に問い合わせてください。"),
+    "delivery.page.msg.wrong": (
+        "確認コードが正しくありません。このコードはあと{n}回入力できます。"),
+    "delivery.page.msg.wrong.one": (
+        "確認コードが正しくありません。このコードはあと1回だけ入力できます。"),
+    "delivery.page.msg.exhausted": (
+        "このコードは入力の誤りが多すぎたため、使えなくなりました。下のボタンで新しい"
+        "コードを申し込んでください。"),
+    "delivery.page.msg.stale": (
+        "このコードは有効期限が切れたか、新しいコードに置き換えられました。下のボタンで"
+        "新しいコードを申し込んでください。"),
+    "delivery.page.msg.malformed": (
+        "確認コードは8桁の数字です。コードのメールを確認して、もう一度入力してください。"),
+    "delivery.page.msg.rate_limited": (
+        "短い間に何度もコードが申し込まれました。{minutes}分待ってから、もう一度申し込んで"
+        "ください。お手元の最新のコードは引き続き使えます。"),
+    "delivery.page.msg.again": (
+        "ページの情報が古かったため、何も行っていません。もう一度お試しください。"),
+    "delivery.page.ended.invalid.title": "このリンクは使えません",
+    "delivery.page.ended.invalid.body": (
+        "案内メールのリンクを最後まで開いたか確認してください（改行で途切れたリンクは"
+        "使えません）。それでも使えない場合は、送信者にパスワードの再送を依頼してください。"),
+    "delivery.page.ended.revoked.title": "送信者がこのパスワードを取り消しました",
+    "delivery.page.ended.revoked.body": (
+        "{sender} さんが {zip_name} のパスワードを取り消したため、表示できません。"
+        "ファイルが必要な場合は、{sender} さんに再送を依頼してください。"),
+    "delivery.page.ended.expired.title": "このリンクは有効期限が切れています",
+    "delivery.page.ended.expired.body": (
+        "{zip_name} のパスワードを表示できたのは {expires} までです。ファイルが必要な"
+        "場合は、{sender} さんに新しい案内を依頼してください。"),
+    "delivery.page.ended.used_up.title": "パスワードの表示回数が上限に達しました",
+    "delivery.page.ended.used_up.body": (
+        "{zip_name} のパスワードは、{sender} さんが許可した上限の{limit}回表示されました。"
+        "控えていない場合は、{sender} さんに新しい案内を依頼してください。"),
+    "delivery.page.ended.locked.title": "このリンクはロックされました",
+    "delivery.page.ended.locked.body": (
+        "誤った確認コードが何度も入力されたため、安全のためこのリンクでは {zip_name} の"
+        "パスワードを表示できなくなりました。{sender} さんに新しい案内を依頼してください。"),
+    "delivery.page.ended.codes_used_up.title": "このリンクではこれ以上コードを送れません",
+    "delivery.page.ended.codes_used_up.body": (
+        "このリンクで送れる確認コードをすべて送ったため、{zip_name} のパスワードは表示"
+        "できなくなりました。{sender} さんに新しい案内を依頼してください。"),
+    "delivery.page.ended.held.title": "パスワードはまだ受け取れません",
+    "delivery.page.ended.held.body": (
+        "{sender} さんは {zip_name} のパスワードをまだ送っていません。しばらくしてから"
+        "このリンクをもう一度開くか、{sender} さんに問い合わせてください。"),
     "delivery.page.unavailable_title": "しばらくしてからもう一度お試しください",
     "delivery.page.unavailable_body": (
         "現在、確認コードを送れませんでした。数分待ってから、もう一度お試しください。"),
+    "delivery.page.back": "このページの最初に戻る",
     "delivery.page.footer": "SendGuard は、あなたに送られたメールの添付ファイルを保護しています。",
     "delivery.cli.same_file": "出力ファイルに入力ファイルは指定できません: {path}",
     "delivery.cli.not_recipient": (
@@ -182,7 +298,7 @@ JA: dict[str, str] = {
         "  状態:         {state}（解放方式: {mode}）\n"
         "  送信者:       {sender}\n"
         "  宛先:         {recipients}\n"
-        "  アーカイブ:   {zip_name}（{count}件のファイル）\n"
+        "  アーカイブ:   {zip_name}（ファイル{count}件）\n"
         "  作成:         {created}\n"
         "  解放予定:     {release_at}\n"
         "  解放:         {released_at}\n"
@@ -194,17 +310,25 @@ JA: dict[str, str] = {
     "delivery.cli.none": "-",
     "delivery.cli.revoked": (
         "パッケージ {package_id} を取り消しました。確認コードもパスワードも使えなくなりました。"),
-    "delivery.cli.released": "パッケージ {package_id} を解放しました。案内メール {sent}件を送信。",
+    "delivery.cli.released": "パッケージ {package_id} を解放しました。案内メール {n}件を送信。",
+    "delivery.cli.released.one": "パッケージ {package_id} を解放しました。案内メール {n}件を送信。",
     "delivery.cli.worker_tick": (
         "解放 {released}件、案内送信 {sent}件、送信失敗 {failed}件、期限切れ {expired}件"),
     "delivery.cli.worker_start": (
         "worker: {interval}秒ごとに期限の来た鍵を解放します（Ctrl-C で停止）"),
     "delivery.cli.worker_purged": "終了から保存期間を過ぎたパッケージ {n}件の鍵を消去しました",
+    "delivery.cli.worker_purged.one": "終了から保存期間を過ぎたパッケージ {n}件の鍵を消去しました",
     "delivery.cli.show_purged": "  鍵の消去:     {at}（保存期間の経過。記録は残ります）",
     "delivery.cli.purge_dry_run": (
         "終了から {older_than} を過ぎたパッケージが {n}件あります。これらの鍵が消去されます"
         "（ドライラン: 何も変更していません）。"),
+    "delivery.cli.purge_dry_run.one": (
+        "終了から {older_than} を過ぎたパッケージが {n}件あります。この鍵が消去されます"
+        "（ドライラン: 何も変更していません）。"),
     "delivery.cli.purged": (
+        "終了から {older_than} を過ぎたパッケージ {n}件の鍵を消去しました。記録と監査ログは"
+        "残ります。"),
+    "delivery.cli.purged.one": (
         "終了から {older_than} を過ぎたパッケージ {n}件の鍵を消去しました。記録と監査ログは"
         "残ります。"),
     "delivery.cli.rewrap_progress": (

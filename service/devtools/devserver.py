@@ -16,7 +16,6 @@ Scheduler does in production: a release round every few seconds.
 
 from __future__ import annotations
 
-import argparse
 import logging
 import os
 import secrets
@@ -26,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
-from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from service.config import Config
 
@@ -40,7 +39,10 @@ CONTEXT = "sendguard.dev"
 RELEASE_EVERY = "sendguard.dev.release_interval"
 RELEASE_INTERVAL = 5.0          # seconds between release rounds (Scheduler's job locally)
 DEV_POLICY = """\
-# Written by `sendguard dev` because SENDGUARD_POLICY is not set. Edit freely.
+# Written by `sendguard dev` because SENDGUARD_POLICY is not set. Edit freely: the dev
+# server reloads this file within a few seconds of a change (a broken edit is reported
+# in its log and the previous policy stays in force). `sendguard serve` reads its policy
+# once, at start: restart it after a change.
 [organization]
 internal_domains = ["{domain}"]
 
@@ -124,16 +126,57 @@ def _url(host: str, port: int) -> str:
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
+class PolicyWatcher:
+    """Reloads the dev policy when its file changes; a broken edit keeps the old one.
+
+    Development only (``serve`` reads its policy once): one log line per change."""
+
+    def __init__(self, app: Flask) -> None:
+        self.services = app.extensions["sendguard"]
+        self.path = self.services.config.policy_path
+        self.seen = self._stamp()
+
+    def _stamp(self) -> tuple[int, int] | None:
+        try:
+            st = os.stat(self.path) if self.path else None
+        except OSError:
+            return None
+        return (st.st_mtime_ns, st.st_size) if st else None
+
+    def check(self) -> bool:
+        """True when a changed file was loaded now."""
+        from service.errors import PolicyError
+        from service.policy.config import load_policy
+
+        stamp = self._stamp()
+        if stamp == self.seen or self.path is None:
+            return False
+        self.seen = stamp
+        try:
+            policy = load_policy(self.path)
+        except PolicyError as exc:
+            log.warning("policy not reloaded, the previous one stays in force: %s",
+                        exc.public_message)
+            return False
+        self.services._policy = policy
+        log.info("policy reloaded from %s", self.path)
+        return True
+
+
 def release_loop(app: Flask, stop: threading.Event, interval: float) -> None:
-    """Release rounds until ``stop`` is set: due passwords out, notices retried."""
+    """Release rounds until ``stop`` is set: due passwords out, notices retried; the
+    dev policy reloaded when its file changed."""
     from service.delivery.release import release_tick
 
     sv = app.extensions["sendguard"]
+    watcher = PolicyWatcher(app)
     while True:
         try:
+            watcher.check()
             release_tick(sv.store, sv.mailer, sv.config, sv.keywrapper, sv.clock())
-        except Exception:   # keep releasing: a failed round is retried by the next
-            log.exception("dev release round failed")
+        except Exception as exc:   # keep releasing: a failed round is retried by the next
+            log.warning("dev release round failed: %s: %s", type(exc).__name__,
+                        str(exc).splitlines()[0][:200] if str(exc) else "")
         if stop.wait(interval):
             return
 
@@ -164,6 +207,18 @@ def _dev_config(base: Config, *, var_dir: Path, certs_url: str, gmail_url: str,
     )
 
 
+class QuietHandler(WSGIRequestHandler):
+    """Werkzeug's request log without the simulator's polling: a successful request under
+    ``/dev/`` is not logged, so the URL printed at start stays on screen. Every other line
+    goes through the root logger, whose handler redacts ``/k/`` tokens and codes."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        status = int(code) if str(code).isdigit() else 0
+        if self.path.startswith("/dev/") and status < 400:
+            return
+        super().log_request(code, size)
+
+
 def _policy_file(var_dir: Path, user: str) -> str:
     path = var_dir / "dev-policy.toml"
     if not path.exists():
@@ -185,7 +240,7 @@ def start_stack(*, host: str = "127.0.0.1", port: int = 8080, user: str = DEV_US
     base = base or Config.from_env()
     refuse_in_production(base)
     var = var_dir or base.var_dir
-    var.mkdir(parents=True, exist_ok=True)
+    var.mkdir(mode=0o700, parents=True, exist_ok=True)
     stops: list[Any] = []
     try:
         issuer = LocalIssuer(config=base)
@@ -199,7 +254,8 @@ def start_stack(*, host: str = "127.0.0.1", port: int = 8080, user: str = DEV_US
         gmail_server, _ = serve_emulator(host, 0, emulator=emulator)
         stops.append(lambda: _stop_server(gmail_server))
         late = _LateApp()
-        server: BaseWSGIServer = make_server(host, port, late, threaded=True)
+        server: BaseWSGIServer = make_server(host, port, late, threaded=True,
+                                             request_handler=QuietHandler)
         thread = threading.Thread(target=server.serve_forever, name="sendguard-dev",
                                   kwargs={"poll_interval": 0.1}, daemon=True)
         thread.start()
@@ -224,8 +280,12 @@ def start_stack(*, host: str = "127.0.0.1", port: int = 8080, user: str = DEV_US
     return DevStack(app, config, ctx, url, stops)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="sendguard dev",
+def main(argv: list[str] | None = None, locale: str = "en") -> int:
+    from service.cli import Parser, UsageError
+    from service.errors import InputError
+
+    Parser.locale = locale
+    parser = Parser(prog="sendguard dev",
                                      description="Run SendGuard locally with a Gmail emulator "
                                                  "and a compose simulator.")
     parser.add_argument("--host", default="127.0.0.1",
@@ -235,11 +295,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--policy", default=None, help="policy TOML (default: a dev policy)")
     if argv and argv[0] == "--":          # `sendguard dev -- --port 9000`
         argv = argv[1:]
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        args = parser.parse_args(argv)
+    except UsageError as exc:     # one line in the user's language, as every command
+        raise InputError(str(exc)) from None
+    from service.commands import load_policy_for_service
+    from service.logs import configure_logging
+
+    base = Config.from_env()
+    policy_path = args.policy or base.policy_path
+    if policy_path:            # the generated dev policy is ours, and valid
+        load_policy_for_service(policy_path, locale)
+    configure_logging(base)    # production's redaction: no /k/ token or code in the log
     logging.getLogger("alembic").setLevel(logging.WARNING)
     stack = start_stack(host=args.host, port=args.port, user=args.user,
-                        policy_path=args.policy)
+                        policy_path=policy_path, base=base)
     print(f"SendGuard is running. Open {stack.url}/dev/ to compose as {stack.context.user_email}.",
           flush=True)
     print("Gmail emulator: " + stack.context.gmail_endpoint + "  (Ctrl-C stops everything)",

@@ -25,12 +25,24 @@ from email.policy import default as mail_policy
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from flask import Blueprint, Flask, abort, current_app, jsonify, render_template, request
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    abort,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 
 from service.addon.localtime import duration
 from service.devtools.devserver import RELEASE_EVERY, DevContext, context
 from service.errors import GmailClientError, GmailError
+from service.gmail.mailbox import MAX_MESSAGE_BYTES
 from service.services import services
 
 if TYPE_CHECKING:
@@ -49,11 +61,13 @@ bp = Blueprint("devsim", __name__, url_prefix="/dev", template_folder="templates
 
 
 def init_app(app: Flask) -> None:
-    """Register the simulator unless the app runs in production."""
+    """Register the simulator unless the app runs in production; in development ``/``
+    leads to it (a newcomer opening the bare URL finds the simulator, not a 404)."""
     config = app.extensions["sendguard"].config
     if config.production:
         return
     app.register_blueprint(bp)
+    app.add_url_rule("/", "dev_root", lambda: redirect(url_for("devsim.page"), code=302))
 
 
 def _ctx() -> DevContext:
@@ -68,23 +82,49 @@ def page() -> ResponseReturnValue:
     ctx = context(current_app)
     if ctx is None:
         return render_template("simulator.html", ready=False, user="")
-    info = release_info(services().policy, current_app.extensions.get(RELEASE_EVERY))
+    every = current_app.extensions.get(RELEASE_EVERY)
+    info = {loc: release_info(services().policy, every, loc) for loc in ("en", "ja")}
     return render_template("simulator.html", ready=True, user=ctx.user_email,
                            release_info=info, sink=_sink_dir())
 
 
-def release_info(policy: Policy, interval: float | None) -> str:
+def release_info(policy: Policy, interval: float | None, locale: str = "en") -> str:
     """One sentence on when passwords go out here, so a newcomer knows what to wait for."""
+    source = policy.source or ("組み込みの既定値" if locale == "ja" else "built-in defaults")
+    if locale == "ja":
+        if policy.release_mode == "manual":
+            text = ("パスワードは送信者が解放するまで保留されます"
+                    "（アドオンのカードの「今すぐ解放」）。")
+        else:
+            to = "（送信者本人のみ）" if policy.release_mode == "sender_only" else ""
+            text = (f"保留中のパスワードは送信の{duration(policy.release_delay, 'ja')}後に"
+                    f"解放されます{to}（ポリシー: {source}）。")
+        if interval:
+            return (f"{text}本番の Cloud Scheduler と同じく、バックグラウンドで{interval:g}秒"
+                    "ごとに期限の来たものを解放します。")
+        return f"{text}バックグラウンドの解放ループは動いていません。"
     if policy.release_mode == "manual":
         text = "Passwords wait for the sender's release (Release now, on the add-on's cards)."
     else:
         to = ", to the sender only" if policy.release_mode == "sender_only" else ""
         text = (f"Held passwords are released {duration(policy.release_delay, 'en')} after "
-                f"sending{to} (policy: {policy.source or 'built-in defaults'}).")
+                f"sending{to} (policy: {source}).")
     if interval:
         return (f"{text} A background loop releases due ones every {interval:g} s, as "
                 "Cloud Scheduler does in production.")
     return f"{text} No background release loop is running."
+
+
+# Gmail keeps a message (draft) of at most 35 MB; its web client turns attachments over
+# 25 MB into Drive links. The simulator says so instead of "Not saved".
+TOO_LARGE = {
+    "en": ("Not saved: this draft is {mb:.1f} MB, and Gmail keeps messages up to 35 MB "
+           "(attachments up to 25 MB). Remove the large attachment, or share the file by a "
+           "link instead."),
+    "ja": ("保存できません: この下書きは {mb:.1f} MB あり、Gmail が保存できるメッセージは "
+           "35 MB まで（添付ファイルは 25 MB まで）です。大きな添付ファイルを外すか、"
+           "リンクで共有してください。"),
+}
 
 
 @bp.get("/api/session")
@@ -145,6 +185,9 @@ def save_draft() -> ResponseReturnValue:
     if not isinstance(data, dict):
         abort(400, "expected a JSON object")
     raw = build_mime(ctx.user_email, data)
+    lang = "ja" if data.get("locale") == "ja" else "en"
+    if len(raw) > MAX_MESSAGE_BYTES:
+        return jsonify(error=TOO_LARGE[lang].format(mb=len(raw) / 2**20)), 413
     draft_id = data.get("draftId")
     try:
         with ApiGmailClient(ctx.oauth_token, ctx.gmail_endpoint, retries=2) as client:
@@ -159,7 +202,9 @@ def save_draft() -> ResponseReturnValue:
                 ref = client.create_draft(raw)
     except GmailError as exc:
         log.warning("autosave failed: %s", type(exc).__name__)
-        return jsonify(error="Gmail emulator refused the draft"), 502
+        reason = exc.public_message or type(exc).__name__
+        return jsonify(error=("Gmail エミュレーターが下書きを拒否しました: " if lang == "ja"
+                              else "The Gmail emulator refused the draft: ") + reason), 502
     return jsonify(draftId=ref.draft_id, threadId=ref.thread_id)
 
 
@@ -172,11 +217,40 @@ def sent() -> ResponseReturnValue:
     return jsonify(sent=list(reversed(items)))
 
 
-def _attachment_names(raw: bytes) -> list[str]:
+def _attachments(raw: bytes) -> list[EmailMessage]:
     msg = message_from_bytes(raw, policy=mail_policy)
     if not isinstance(msg, EmailMessage):
         return []
-    return [str(p.get_filename() or "?") for p in msg.iter_attachments()]
+    return [p for p in msg.iter_attachments() if isinstance(p, EmailMessage)]
+
+
+def _attachment_names(raw: bytes) -> list[str]:
+    return [str(p.get_filename() or "?") for p in _attachments(raw)]
+
+
+@bp.get("/api/sent/<message_id>/attachments/<int:index>")
+def sent_attachment(message_id: str, index: int) -> ResponseReturnValue:
+    """One attachment of a sent message, as the recipient would save it (the encrypted
+    ZIP of an Encrypt & send, to open with the password from the key page)."""
+    from urllib.parse import quote
+
+    ctx = _ctx()
+    found = [s for s in (ctx.emulator.sent(ctx.user_email) if ctx.emulator else [])
+             if s.id == message_id]
+    if not found:
+        abort(404)
+    parts = _attachments(found[0].raw)
+    if not 0 <= index < len(parts):
+        abort(404)
+    part = parts[index]
+    data = part.get_payload(decode=True)
+    name = str(part.get_filename() or "attachment")
+    ascii_name = "".join(c if c.isascii() and c.isprintable() and c not in '"\\' else "_"
+                         for c in name)
+    return Response(data if isinstance(data, bytes) else b"", mimetype=part.get_content_type(),
+                    headers={"Content-Disposition": f"attachment; filename=\"{ascii_name}\"; "
+                             f"filename*=UTF-8''{quote(name)}",
+                             "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"})
 
 
 # ----------------------------------------------------------------------------- mail sink

@@ -34,6 +34,9 @@ class Policy:
     # [organization]
     internal_domains: tuple[str, ...] = ()
     trusted_domains: tuple[str, ...] = ()
+    # Google Workspace domains whose users may use the add-on (the ID token's ``hd``);
+    # empty: the internal domains
+    workspace_domains: tuple[str, ...] = ()
     default_language: str = "en"      # cards when Gmail does not send the user's locale
     default_time_zone: str = "UTC"    # times on cards when Gmail does not send the zone
     # [recipients]
@@ -74,6 +77,7 @@ class Policy:
 # section -> key -> (field name, kind)
 SCHEMA: dict[str, dict[str, str]] = {
     "organization": {"internal_domains": "patterns", "trusted_domains": "patterns",
+                     "workspace_domains": "domains",
                      "default_language": "language", "default_time_zone": "time_zone"},
     "recipients": {
         "max_visible_external": "count",

@@ -13,6 +13,11 @@ thread waiting for a connection gets one within milliseconds. ``pool_timeout`` b
 wait for when the database itself is stuck: the request then fails with an error at once
 instead of hanging until the platform's request timeout. A connection inherited over a
 ``fork`` (a pool created before gunicorn forks its workers) is never reused by the child.
+
+Nothing a caller passed reaches a log line: every engine hides bound parameters from its
+exceptions and logging (``hide_parameters``), and a text parameter holding a NUL character
+(which PostgreSQL cannot store and SQLite would treat differently) is refused before the
+statement runs with an ``InputError`` that says so, not a driver traceback.
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DisconnectionError
 from sqlalchemy.pool import QueuePool
 
-from service.errors import ConfigError
+from service.errors import ConfigError, InputError
 
 IMMEDIATE = "sendguard_immediate"   # execution option: take SQLite's write lock at BEGIN
 SQLITE_BUSY_TIMEOUT_MS = 15_000
@@ -71,9 +76,48 @@ def create_engine(url: str, *, pool_size: int = 5,
         # max_overflow=0: instances x pool_size is the real ceiling on Cloud SQL connections.
         engine = sa.create_engine(parsed, pool_size=pool_size, max_overflow=0,
                                   pool_timeout=pool_timeout, pool_pre_ping=True,
-                                  pool_recycle=1800, connect_args=connect_args)
+                                  pool_recycle=1800, connect_args=connect_args,
+                                  hide_parameters=True)
     _guard_fork(engine)
+    _refuse_nul(engine)
     return engine
+
+
+NUL_MESSAGE = "text containing a NUL character (U+0000) cannot be stored or looked up"
+
+
+def has_nul(parameters: Any) -> bool:
+    """True when a statement's parameters (one set or many) hold text with a NUL, also
+    inside JSON values the driver was handed as objects (psycopg's ``Jsonb`` wrappers)."""
+    sets = parameters if isinstance(parameters, list | tuple) and parameters and isinstance(
+        parameters[0], dict | list | tuple) else [parameters]
+    for one in sets:
+        values = one.values() if isinstance(one, dict) else (one or ())
+        if any(_holds_nul(v, 0) for v in values):
+            return True
+    return False
+
+
+def _holds_nul(value: Any, depth: int) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if depth > 20:
+        return False
+    if isinstance(value, dict):
+        return any(_holds_nul(k, depth + 1) or _holds_nul(v, depth + 1)
+                   for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(_holds_nul(v, depth + 1) for v in value)
+    inner = getattr(value, "obj", None)          # psycopg.types.json.Json / Jsonb
+    return inner is not None and _holds_nul(inner, depth + 1)
+
+
+def _refuse_nul(engine: Engine) -> None:
+    @event.listens_for(engine, "before_cursor_execute")
+    def _check(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any,
+               executemany: bool) -> None:
+        if has_nul(parameters):
+            raise InputError(NUL_MESSAGE)
 
 
 def _guard_fork(engine: Engine) -> None:
@@ -91,6 +135,24 @@ def _guard_fork(engine: Engine) -> None:
             raise DisconnectionError("connection opened by another process")
 
 
+def _create_private(path: Path) -> None:
+    """Create a new SQLite file (and its directory) readable by its owner only: it holds
+    wrapped keys and the audit log. SQLite gives its -wal and -shm files the same mode.
+    An existing file keeps the mode it has."""
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"cannot create the SQLite database's directory {path.parent}: "
+                          f"{exc.strerror or exc}") from None
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+    except OSError as exc:
+        raise ConfigError(f"cannot create the SQLite database {path}: "
+                          f"{exc.strerror or exc}") from None
+
+
 def _sqlite_engine(url: URL, pool_size: int, pool_timeout: float) -> Engine:
     memory = _is_memory(url)
     if memory:
@@ -98,16 +160,15 @@ def _sqlite_engine(url: URL, pool_size: int, pool_timeout: float) -> Engine:
         # one thread at a time: a pool of exactly one.
         engine = sa.create_engine(url, poolclass=QueuePool, pool_size=1, max_overflow=0,
                                   pool_timeout=max(pool_timeout, 30), pool_recycle=-1,
-                                  connect_args={"check_same_thread": False})
+                                  connect_args={"check_same_thread": False},
+                                  hide_parameters=True)
     else:
-        try:
-            Path(url.database or "").expanduser().parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise ConfigError(f"cannot create the SQLite database's directory: {exc}") from None
+        _create_private(Path(url.database or "").expanduser())
         engine = sa.create_engine(url, pool_size=pool_size, max_overflow=pool_size,
                                   pool_timeout=pool_timeout, pool_pre_ping=True,
                                   connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000,
-                                                "check_same_thread": False})
+                                                "check_same_thread": False},
+                                  hide_parameters=True)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:

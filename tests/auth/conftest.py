@@ -132,3 +132,11 @@ def verifier(certs: CertificateCache, clock: FakeClock) -> RequestVerifier:
 @pytest.fixture
 def ctx(issuer: LocalIssuer, other_key: rsa.RSAPrivateKey, clock: FakeClock) -> Ctx:
     return Ctx(issuer=issuer, other_key=other_key, clock=clock)
+
+
+# The add-on suite's real parts (Gmail emulator over loopback, the app factory, signed
+# events), for the tests that bind the user to the mailbox through the real routes.
+from tests.addon.conftest import emulator, events, gmail_server, make_app  # noqa: E402
+from tests.support.tokens import certs_url  # noqa: E402
+
+__all__ = ["certs_url", "emulator", "events", "gmail_server", "make_app"]

@@ -85,7 +85,7 @@ REJECTED: list[tuple[str, Case, str]] = [
     ("exp_missing", lambda c: c.request(c.sys(exp=None), _ok_user(c)), "exp"),
     ("iat_missing", lambda c: c.request(c.sys(iat=None), _ok_user(c)), "iat"),
     ("exp_not_a_number",
-     lambda c: c.request(c.sys(exp=str(int(c.clock.now) + 60)), _ok_user(c)), "google-auth"),
+     lambda c: c.request(c.sys(exp=str(int(c.clock.now) + 60)), _ok_user(c)), "claim exp"),
     ("lifetime_two_days",
      lambda c: c.request(c.sys(lifetime=48 * 3600), _ok_user(c)), "lifetime"),
     ("wrong_issuer",
@@ -235,7 +235,7 @@ def test_caller_is_the_user_not_the_service_account(verifier: RequestVerifier,
     other = ctx.usr(email="Suzuki@Example.co.jp")
     caller = verifier.verify_request(*ctx.request(ctx.sys(), other))
     assert caller == Caller(user_email="suzuki@example.co.jp",
-                            user_id=caller.user_id)
+                            user_id=caller.user_id, hosted_domain="example.co.jp")
     assert caller.user_id != verifier.verify_user_token(ctx.usr()).user_id
 
 

@@ -120,3 +120,65 @@ def test_encrypt_send_release_and_reveal_in_chromium(
     assert tab.goto(url).status == 200                   # the link page again, nothing used
     context.close()
     assert store.get_package(package.id).reveal_count == 1
+
+
+def test_wrong_code_then_right_one_then_language_reload_and_back(
+        browser: Any, served: Config, send_draft: SendDraft, store: Store,
+        keywrapper: LocalKeyWrapper, mailer: SmtpMailer, clock: Clock,
+        smtp: SmtpServer) -> None:
+    """A person's ordinary mistakes: a mistyped code keeps them on the form with the tries
+    left; the right one shows the password; switching language, Reload and Back show it
+    again without a new code, and the reveal is counted once."""
+    package = send_draft((PARTNER,))
+    clock.advance(300)
+    assert release_tick(store, mailer, served, keywrapper, clock.now).sent == 1
+    url = f"{served.base_url}/k/{link_token(smtp.wait_for(1)[0].text(), served.base_url)}"
+    context = browser.new_context(locale="ja-JP")
+    tab = context.new_page()
+    tab.goto(url)
+    tab.click("#send-code")
+    code = code_in(smtp.wait_for(2)[1].text())
+    assert "日本時間" in tab.locator("#code-sent").inner_text()     # never bare UTC in Japanese
+    wrong = f"{(int(code) + 1) % 10**8:08d}"
+    tab.fill("#code", wrong)
+    tab.click("#reveal")
+    assert "あと4回" in tab.locator("#message").inner_text()
+    assert tab.locator("#code").is_visible()                      # still on the code form
+    tab.reload()                                                  # Reload repeats nothing
+    assert tab.locator("#code").is_visible()
+    assert store.list_grants(package.id)[0].code_attempts == 1
+    tab.fill("#code", code)
+    tab.click("#reveal")
+    password = tab.locator("#password").inner_text().strip()
+    assert password
+    tab.reload()                                                  # no "resubmit the form?"
+    assert tab.locator("#password").inner_text().strip() == password
+    tab.click("#lang-toggle")                                     # English: same password
+    assert tab.locator("#password").inner_text().strip() == password
+    assert tab.locator("#copy").inner_text() == "Copy"
+    tab.reload()
+    assert tab.locator("#password").inner_text().strip() == password
+    tab.go_back()                                                 # the Japanese page again
+    assert tab.locator("#password").inner_text().strip() == password
+    assert tab.locator("#copy").inner_text() == "コピー"
+    assert store.get_package(package.id).reveal_count == 1
+    assert len(smtp.messages) == 3            # notice, one code, the sender's notice: no more
+    context.close()
+
+
+def test_ended_link_says_what_to_do_in_chromium(
+        browser: Any, served: Config, send_draft: SendDraft, store: Store,
+        keywrapper: LocalKeyWrapper, mailer: SmtpMailer, clock: Clock,
+        smtp: SmtpServer) -> None:
+    package = send_draft((PARTNER,))
+    clock.advance(300)
+    release_tick(store, mailer, served, keywrapper, clock.now)
+    url = f"{served.base_url}/k/{link_token(smtp.wait_for(1)[0].text(), served.base_url)}"
+    store.revoke(package.id, SENDER, clock.now)
+    context = browser.new_context(locale="en-US")
+    tab = context.new_page()
+    resp = tab.goto(url)
+    assert resp is not None and resp.status == 410
+    text = tab.locator("#ended").inner_text()
+    assert "withdrew" in text and SENDER in text and tab.locator("#code").count() == 0
+    context.close()

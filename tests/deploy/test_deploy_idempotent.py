@@ -196,7 +196,7 @@ def test_smtp_password_and_policy_secrets_then_updates(tmp_path: Path) -> None:
     pw_file = tmp_path / "smtp-password"
     pw_file.write_text("relay-secret-pw")
     policy = tmp_path / "policy.toml"
-    policy.write_text('internal_domains = ["example.co.jp"]\n')
+    policy.write_text('[organization]\ninternal_domains = ["example.co.jp"]\n')
     mailer = "smtps://sendguard@smtp.example.co.jp:465"
     result, calls = d.run("--mailer", mailer, "--smtp-password-file", str(pw_file),
                           "--policy", str(policy))

@@ -223,6 +223,16 @@ class Visitor:
         return self.post(inst, "reveal", code)
 
 
+KIND = re.compile(r'id="message" data-kind="([a-z_]+)"')
+
+
+def message_kind(resp: requests.Response) -> str | None:
+    """What the key page told the visitor after a form (a wrong code, a rate limit...),
+    or None when it said nothing but went on."""
+    m = KIND.search(resp.text)
+    return m.group(1) if m else None
+
+
 def password_on(resp: requests.Response) -> str | None:
     m = PASSWORD.search(resp.text)
     return m.group(1) if resp.status_code == 200 and m else None

@@ -10,6 +10,51 @@ const $ = (id) => document.getElementById(id);
 const FIELDS = ["to", "cc", "bcc"];
 const SENT_CARDS = new Set(["sent", "encrypted"]);   // the draft has left
 const MAIL_EVERY_MS = 3000;
+// The simulator's own labels, in the language of its locale switch (the add-on's cards
+// come from the service in the same language).
+const LABELS = {
+  en: {
+    tagline: "compose simulator (local Gmail emulator)", locale: "locale",
+    new_message: "New message", to: "To", cc: "Cc", bcc: "Bcc", subject: "Subject",
+    to_placeholder: "comma-separated addresses",
+    no_send: "Gmail's own Send button is not here: use “Check & send”.",
+    sent: "Sent (Gmail emulator)", refresh: "refresh", attachments: "Attachments",
+    sink: "Mail sink (what SendGuard mailed)", time: "Time", view: "view",
+    no_sink: "Mail goes to SENDGUARD_MAILER, not to the local sink.",
+    saving: "Saving…", saved: "Draft saved", not_saved: "Not saved", state_sent: "Sent",
+    no_subject: "(no subject)", download: "download",
+    save_failed: "Not saved: the draft could not be saved ({status}).",
+  },
+  ja: {
+    tagline: "作成画面シミュレーター（ローカルの Gmail エミュレーター）", locale: "言語",
+    new_message: "新規メッセージ", to: "宛先", cc: "Cc", bcc: "Bcc", subject: "件名",
+    to_placeholder: "アドレスをカンマ区切りで",
+    no_send: "Gmail 本来の送信ボタンはありません:「確認して送信」を使ってください。",
+    sent: "送信済み（Gmail エミュレーター）", refresh: "更新", attachments: "添付ファイル",
+    sink: "メールの受け皿（SendGuard が送ったメール）", time: "時刻", view: "表示",
+    no_sink: "メールはローカルの受け皿ではなく SENDGUARD_MAILER に送られます。",
+    saving: "保存中…", saved: "下書きを保存しました", not_saved: "保存されていません",
+    state_sent: "送信済み", no_subject: "（件名なし）", download: "ダウンロード",
+    save_failed: "保存できません: 下書きを保存できませんでした（{status}）。",
+  },
+};
+
+function label(key) {
+  return (LABELS[locale()] || LABELS.en)[key] || LABELS.en[key] || key;
+}
+
+function applyLabels() {
+  document.documentElement.lang = locale();
+  for (const node of document.querySelectorAll("[data-i18n]")) {
+    node.textContent = label(node.dataset.i18n);
+  }
+  for (const node of document.querySelectorAll("[data-i18n-placeholder]")) {
+    node.placeholder = label(node.dataset.i18nPlaceholder);
+  }
+  for (const node of document.querySelectorAll("[data-lang]")) {
+    node.hidden = node.dataset.lang !== locale();
+  }
+}
 const state = {
   cards: [],            // the side panel's card stack (last = shown)
   draftId: null,
@@ -64,24 +109,27 @@ async function save() {
   if (state.sent) return;
   const body = {
     draftId: state.draftId, subject: $("subject").value, body: $("body").value,
-    attachments: state.attachments,
+    attachments: state.attachments, locale: locale(),
   };
   for (const f of FIELDS) body[f] = entries(f);
-  $("save-state").textContent = "Saving…";
+  $("save-state").textContent = label("saving");
   const resp = await fetch("api/draft", {
     method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
   });
   const data = await resp.json().catch(() => ({}));
   if (!resp.ok) {
-    $("save-state").textContent = "Not saved";
+    // Say why (a 30 MB attachment is over Gmail's size), never just "Not saved".
+    $("save-state").textContent = label("not_saved");
+    banner(data.error || label("save_failed").replace("{status}", String(resp.status)), true);
     return;
   }
+  if ($("banner").classList.contains("error")) banner("");
   if (data.gone) {          // sent (or discarded) meanwhile: Gmail would start a new draft
     state.draftId = null;
     return save();
   }
   state.draftId = data.draftId;
-  $("save-state").textContent = "Draft saved";
+  $("save-state").textContent = label("saved");
 }
 
 // ---- talking to the add-on like Gmail ------------------------------------------------------
@@ -186,7 +234,7 @@ function markSent() {
   state.draftId = null;
   $("compose").classList.add("sent-state");
   for (const id of [...FIELDS, "subject", "body"]) $(id).readOnly = true;
-  $("save-state").textContent = "Sent";
+  $("save-state").textContent = label("state_sent");
   $("new-message").hidden = false;
 }
 
@@ -362,9 +410,16 @@ async function refreshSent() {
   for (const m of sent) {
     const tr = el("tr");
     tr.dataset.id = m.id;
-    tr.appendChild(el("td", "", m.subject || "(no subject)"));
+    tr.appendChild(el("td", "", m.subject || label("no_subject")));
     for (const f of FIELDS) tr.appendChild(el("td", f, cell(m[f])));
-    tr.appendChild(el("td", "attachments", (m.attachments || []).join(", ")));
+    const files = tr.appendChild(el("td", "attachments"));
+    (m.attachments || []).forEach((name, i) => {   // each one downloadable, as received
+      if (i) files.appendChild(document.createTextNode(", "));
+      const a = files.appendChild(el("a", "download", name));
+      a.href = `api/sent/${encodeURIComponent(m.id)}/attachments/${i}`;
+      a.download = name;
+      a.title = label("download");
+    });
     tbody.appendChild(tr);
   }
 }
@@ -388,7 +443,7 @@ async function refreshMail() {
     tr.appendChild(el("td", "", isNaN(when) ? m.date : when.toLocaleTimeString()));
     tr.appendChild(el("td", "", m.to));
     tr.appendChild(el("td", "subject", m.subject));
-    const link = el("a", "view", "view");
+    const link = el("a", "view", label("view"));
     link.href = "mail/" + encodeURIComponent(m.id);
     link.target = "_blank";
     link.rel = "noopener noreferrer";
@@ -422,6 +477,7 @@ function init() {
   const hl = new URLSearchParams(location.search).get("hl") ||
     (navigator.language || "en").slice(0, 2);
   $("locale").value = hl === "ja" ? "ja" : "en";
+  applyLabels();
   for (const id of [...FIELDS, "subject", "body"]) $(id).addEventListener("input", scheduleSave);
   $("attach").addEventListener("change", onAttach);
   $("open-addon").addEventListener("click", async () => {
@@ -433,6 +489,7 @@ function init() {
   if ($("refresh-mail")) $("refresh-mail").addEventListener("click", refreshMail);
   refreshMail();
   setInterval(refreshMail, MAIL_EVERY_MS);
+  $("locale").addEventListener("change", applyLabels);
   $("locale").addEventListener("change", () => call("/addon/homepage").then(() => state.cards.splice(0, state.cards.length - 1)).then(render));
   call("/addon/homepage");
 }
