@@ -9,6 +9,16 @@ Shutdown: Cloud Run sends SIGTERM and kills the container 10 s later. Gunicorn s
 accepting, lets in-flight requests (a draft being sent, a key being released) finish for
 ``graceful_timeout`` seconds, then exits; nothing new starts half-way.
 
+Timeouts agree with Cloud Run: ``timeout`` is Cloud Run's request timeout (deploy.sh
+``--timeout``, 120 s, overridable with ``SENDGUARD_REQUEST_TIMEOUT``), so a worker whose
+main loop stops answering for as long as any request may last is restarted instead of
+staying busy for ever (``timeout = 0`` did that). CPU-heavy content analysis does not run
+on request threads at all: it runs in a per-worker pool of worker processes
+(``SENDGUARD_ANALYSIS_WORKERS``, default 1; ``SENDGUARD_ANALYSIS_MEMORY_MB``, default
+384) that are killed at the policy's ``attachments.check_deadline`` (at most 50 s) plus
+2 s, so a request is answered well within the request timeout and its work stops with
+it. On a 1 CPU / 1 GiB instance: 2 workers x ~120 MB + 2 analysis processes x 384 MB.
+
 No access log: request URLs of the key page carry link tokens. The platform's own request
 log and SendGuard's redacted JSON lines say what happened.
 """
@@ -19,7 +29,7 @@ bind = f"0.0.0.0:{os.environ.get('PORT', '8080')}"
 workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
 threads = int(os.environ.get("GUNICORN_THREADS", "20"))   # measured: deploy/README.md, Sizing
 worker_class = "gthread"
-timeout = 0                      # Cloud Run enforces the request timeout itself
+timeout = int(os.environ.get("SENDGUARD_REQUEST_TIMEOUT", "120"))  # = Cloud Run --timeout
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "8"))
 keepalive = 5
 accesslog = None

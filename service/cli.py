@@ -209,10 +209,11 @@ def cmd_check(args: argparse.Namespace, locale: str) -> int:
         raise MessageError(f"{args.message}: {exc.public_message}") from None
     report = analyze(draft, policy, locale=locale)
     if args.json:
-        json.dump({"findings": [f.to_json() for f in report.findings],
-                   "interrupts": report.interrupts}, sys.stdout,
-                  ensure_ascii=False, indent=2)
-        sys.stdout.write("\n")
+        out = json.dumps({"findings": [f.to_json() for f in report.findings],
+                          "interrupts": report.interrupts},
+                         ensure_ascii=False, indent=2)
+        # always valid UTF-8: a lone surrogate (bytes a header could not decode) becomes "?"
+        sys.stdout.write(out.encode("utf-8", "replace").decode("utf-8") + "\n")
         for note in report.notes:
             print(note, file=sys.stderr)
     else:

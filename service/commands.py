@@ -66,7 +66,8 @@ def cmd_serve(args: argparse.Namespace, locale: str) -> int:
         "workers": args.workers,
         "threads": args.threads,
         "worker_class": "gthread",
-        "timeout": 0,              # Cloud Run enforces request timeouts itself
+        # = Cloud Run's request timeout (deploy.sh --timeout); see deploy/gunicorn.conf.py
+        "timeout": int(os.environ.get("SENDGUARD_REQUEST_TIMEOUT", "120")),
         "graceful_timeout": int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "8")),
         "keepalive": 5,
         "accesslog": None,         # key-page URLs carry link tokens: no access log

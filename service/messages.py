@@ -92,6 +92,32 @@ EN: dict[str, str] = {
     "note.encrypted_member": "{path}: encrypted, contents not checked.",
     "note.unsupported": "{path}: this file type is not checked for personal data.",
     "note.truncated": "{path}: only the first part was checked (size limit).",
+    "finding.personal_data_partial": (
+        "At least {total} personal-data items in the {place} ({kinds}) while external "
+        "recipients are present; only part of it could be read, so there may be more."),
+    "finding.incomplete_check": (
+        "The {place} could not be checked completely (size, structure or time limit): "
+        "what was not read may hold personal data or blocked files."),
+    "place.message": "message body and structure",
+    "place.recipients": "recipient list",
+    "hint.incomplete_check": (
+        "Check the unread part yourself, send smaller files, or use Encrypt & send."),
+    "note.deadline": "{path}: the time for checking ran out; the rest was not checked.",
+    "note.enough": (
+        "{path}: plenty of personal data in its first part already; the rest was not read."),
+    "note.mime_too_many_parts": (
+        "The message has more than {path} parts; the remaining parts were not checked."),
+    "note.mime_too_deep": (
+        "The message nests parts more than {path} levels deep; deeper parts were not checked."),
+    "note.body_truncated": "The {path} body is too long; only its first part was checked.",
+    "note.header_truncated": "The {path} header is too long; only its start was read.",
+    "note.too_many_recipients": (
+        "{path} recipient entries: only the first ones were checked."),
+    "note.bad_encoding": "{path}: damaged encoding; decoded as far as possible.",
+    "note.busy": "The service is busy; the contents were not checked. Try again shortly.",
+    "note.analysis_failed": (
+        "The contents could not be checked within the limits (time or memory)."),
+    "note.more_findings": "{n} more {code} findings are not listed.",
     "note.other": "{path}: {code}",
     "cli.no_findings": "No findings.",
     "cli.header": "SEVERITY  CODE                       WHERE        MESSAGE",
@@ -201,6 +227,32 @@ JA: dict[str, str] = {
     "note.encrypted_member": "{path}: 暗号化されているため、中身は確認していません。",
     "note.unsupported": "{path}: この形式は個人情報の確認対象外です。",
     "note.truncated": "{path}: 大きいため、先頭部分だけを確認しました。",
+    "finding.personal_data_partial": (
+        "社外の宛先があるのに、{place}に個人情報が少なくとも{total}件含まれています（{kinds}）。"
+        "一部しか読めなかったため、実際はさらに多い可能性があります。"),
+    "finding.incomplete_check": (
+        "{place}はサイズ・構造・時間の上限によりすべてを確認できませんでした。"
+        "確認できなかった部分に個人情報や禁止ファイルが含まれている可能性があります。"),
+    "place.message": "本文とメッセージ構造",
+    "place.recipients": "宛先リスト",
+    "hint.incomplete_check": (
+        "確認できなかった部分をご自身で確認するか、ファイルを小さくするか、"
+        "「暗号化して送信」をお使いください。"),
+    "note.deadline": "{path}: 確認の制限時間を超えたため、残りは確認していません。",
+    "note.enough": "{path}: 先頭部分だけで多数の個人情報が見つかったため、残りは読んでいません。",
+    "note.mime_too_many_parts": (
+        "メッセージのパートが{path}を超えるため、残りのパートは確認していません。"),
+    "note.mime_too_deep": (
+        "メッセージの入れ子が{path}段を超えるため、内側のパートは確認していません。"),
+    "note.body_truncated": "{path}本文が長すぎるため、先頭部分だけを確認しました。",
+    "note.header_truncated": "{path}ヘッダーが長すぎるため、先頭部分だけを読みました。",
+    "note.too_many_recipients": "宛先が{path}件あるため、先頭の宛先だけを確認しました。",
+    "note.bad_encoding": "{path}: エンコードが壊れているため、読める範囲で復元しました。",
+    "note.busy": (
+        "サービスが混み合っているため、内容は確認していません。"
+        "しばらくしてからもう一度お試しください。"),
+    "note.analysis_failed": "制限（時間またはメモリ）内に内容を確認できませんでした。",
+    "note.more_findings": "{code} の指摘があと{n}件ありますが、表示していません。",
     "note.other": "{path}: {code}",
     "cli.no_findings": "指摘はありません。",
     "cli.header": "重大度    コード                     場所         内容",

@@ -140,7 +140,9 @@ def test_huge_and_malformed_headers(tmp_path: Path) -> None:
                      .encode())
     r = run("check", str(path), "--policy", str(POLICY), "--json")
     assert r.returncode == 0, r.stderr
-    assert len(codes(r)["many_visible_recipients"]["addresses"]) == 20000
+    found = codes(r)["many_visible_recipients"]
+    # issue 9: the message counts all 20,000; the list is capped (Gmail's own cap is lower)
+    assert "20000" in found["message"] and len(found["addresses"]) == 2000
 
 
 def test_python_dash_m_and_console_script_agree() -> None:

@@ -1,18 +1,37 @@
-"""Glue between the add-on and the pure policy engine: drafts from events, stable keys.
+"""Glue between the add-on and the pure policy engine: drafts from events, stable keys,
+and the bounded pool that runs content analysis away from the request threads.
 
 Keys and fingerprints let the confirmation step recompute, on the server, exactly what the
 user had to tick: a warning's key depends only on what it says (code, place, addresses),
 so re-running the analysis on an unchanged draft gives the same keys.
+
+Content analysis (Check & send reads every attachment) is CPU-bound: run on a request
+thread it holds the GIL, and six heavy drafts starved every other user of the worker
+(issue 9). ``ContentPool`` runs it in a child process per draft, at most ``size`` at once
+per gunicorn worker, niced, with a memory limit, and kills the child at the policy's
+``check_deadline`` plus a grace period: work for a request that was given up on stops.
+A draft that waited too long for a slot, or whose child died, gets the recipients-only
+analysis plus an ``incomplete_check`` finding for what was not read — never a silent pass.
 """
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import hashlib
+import json
+import logging
+import os
+import pickle
+import subprocess
+import sys
+import threading
+import time
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from service.policy.model import FIELDS, Draft, Finding
 
@@ -38,9 +57,170 @@ def draft_from_event(event: AddonEvent, sender: str) -> Draft:
 
 
 def analyze(draft: Draft, policy: Policy, locale: str, *, content: bool) -> Report:
+    """The add-on's analysis: recipients-only in-process; with content, in the pool when
+    the draft carries anything heavy (attachments or a long body)."""
     from service.policy.rules import analyze as run
 
+    if content and is_heavy(draft):
+        return content_pool().analyze(draft, policy, locale)
     return run(draft, policy, locale=locale, classifier=classifier(policy), content=content)
+
+
+LIGHT_BODY = 256 * 1024   # characters of body text still analysed on the request thread
+GRACE = 2.0               # seconds a child may overrun its deadline before it is killed
+_log = logging.getLogger(__name__)
+
+
+def is_heavy(draft: Draft) -> bool:
+    return bool(draft.attachments) or len(draft.text) + len(draft.html) > LIGHT_BODY
+
+
+class ContentPool:
+    """At most ``size`` content analyses at once, each in a worker process of its own.
+
+    Workers are ``python -m service.policy.worker`` processes, started on demand and
+    reused (imports paid once); each limits its own memory (``RLIMIT_DATA``) and runs
+    niced. A worker that overruns the deadline by ``GRACE`` seconds, or dies, is killed
+    and replaced: the work for a request that was given up on stops with it. Replies are
+    JSON (findings and notes), never pickles from the process that read hostile files.
+    """
+
+    def __init__(self, size: int = 1, memory: int = 1 << 30, nice: int = 10) -> None:
+        self.size = max(1, size)
+        self.memory = memory
+        self.nice = nice
+        self._slots = threading.BoundedSemaphore(self.size)
+        self._idle: list[_Worker] = []
+        self._lock = threading.Lock()
+
+    def analyze(self, draft: Draft, policy: Policy, locale: str) -> Report:
+        seconds = float(policy.check_deadline)
+        started = time.monotonic()
+        if not self._slots.acquire(timeout=seconds):   # the wait is bounded as well
+            return unchecked_report(draft, policy, locale, "busy")
+        try:
+            left = max(0.5, seconds - (time.monotonic() - started))
+            reply = self._run(draft, policy, locale, left)
+        finally:
+            self._slots.release()
+        if reply is None or "findings" not in reply:
+            return unchecked_report(draft, policy, locale, "analysis_failed")
+        return _report(draft, reply)
+
+    def close(self) -> None:
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for proc in idle:
+            _stop(proc)
+
+    def _worker(self) -> _Worker:
+        with self._lock:
+            if self._idle:
+                return self._idle.pop()
+        env = dict(os.environ, SENDGUARD_WORKER_MEMORY=str(self.memory),
+                   SENDGUARD_WORKER_NICE=str(self.nice))
+        return _Worker(subprocess.Popen([sys.executable, "-m", "service.policy.worker"],
+                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                        env=env))
+
+    def _run(self, draft: Draft, policy: Policy, locale: str, seconds: float
+             ) -> dict[str, Any] | None:
+        from service.policy.worker import read_frame, write_frame
+
+        proc = self._worker()
+        task = pickle.dumps({"draft": draft, "policy": policy, "locale": locale,
+                             "seconds": seconds}, protocol=pickle.HIGHEST_PROTOCOL)
+        result: list[Any] = []
+
+        def talk() -> None:
+            assert proc.popen.stdin is not None and proc.popen.stdout is not None
+            try:
+                if not proc.ready:   # the first frame of a new worker says it is up
+                    read_frame(proc.popen.stdout)
+                    proc.ready = True
+                write_frame(proc.popen.stdin, task)
+                frame = read_frame(proc.popen.stdout)
+                if frame is not None:
+                    result.append(json.loads(frame))
+            except (OSError, ValueError):
+                pass
+
+        # A new worker's start-up (imports) is not charged to the analysis' deadline.
+        budget = seconds + GRACE + (0 if proc.ready else STARTUP)
+        talker = threading.Thread(target=talk, daemon=True)
+        talker.start()
+        talker.join(budget)
+        if talker.is_alive() or not result:
+            _log.warning("content analysis stopped: %s", "deadline" if talker.is_alive()
+                         else "worker ended")
+            _stop(proc)
+            talker.join(1)
+            return None
+        with self._lock:
+            self._idle.append(proc)
+        reply: dict[str, Any] = result[0]
+        return reply
+
+
+@dataclass
+class _Worker:
+    popen: subprocess.Popen[bytes]
+    ready: bool = False
+
+
+STARTUP = 15.0   # seconds a new worker may take to import the readers (cold start)
+
+
+def _stop(worker: _Worker) -> None:
+    proc = worker.popen
+    with contextlib.suppress(OSError, subprocess.TimeoutExpired):
+        proc.kill()
+        proc.wait(5)
+    for stream in (proc.stdin, proc.stdout):
+        if stream is not None:
+            with contextlib.suppress(OSError):
+                stream.close()
+
+
+def _report(draft: Draft, reply: dict[str, Any]) -> Report:
+    """The worker's findings back as objects, with the recipients parsed here (cheap)."""
+    from service.policy.addresses import parse_field
+    from service.policy.model import Severity
+    from service.policy.rules import Report
+
+    findings = [Finding(f["code"], Severity(f["severity"]), f["message"],
+                        tuple(f["addresses"]), f["where"], dict(f.get("params") or {}))
+                for f in reply["findings"]]
+    entries = [e for name in FIELDS for e in parse_field(draft.entries(name), name)]
+    return Report(findings, list(reply.get("notes", [])), entries)
+
+
+def unchecked_report(draft: Draft, policy: Policy, locale: str, why: str) -> Report:
+    """Recipients and attachment names checked on the request thread; contents named as
+    not checked (``incomplete_check``), with a note saying why."""
+    from service.policy.rules import analyze as run
+
+    return run(draft, policy, locale=locale, classifier=classifier(policy), content=False,
+               unchecked=why)
+
+
+_pool: ContentPool | None = None
+_pool_lock = threading.Lock()
+
+
+def content_pool() -> ContentPool:
+    """This process' pool, sized from ``SENDGUARD_ANALYSIS_WORKERS`` (default 1 per
+    gunicorn worker: one per core with the default two workers) and
+    ``SENDGUARD_ANALYSIS_MEMORY_MB`` (default 384: two of them and two gunicorn workers
+    fit the 1 GiB instance deploy.sh asks for)."""
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ContentPool(
+                size=int(os.environ.get("SENDGUARD_ANALYSIS_WORKERS", "1")),
+                memory=int(os.environ.get("SENDGUARD_ANALYSIS_MEMORY_MB", "384")) << 20)
+            atexit.register(_pool.close)   # idle workers also exit when their stdin closes
+        return _pool
 
 
 def _digest(*parts: str) -> str:

@@ -37,6 +37,7 @@ from typing import NamedTuple
 
 from email_validator import EmailNotValidError, validate_email
 
+from service.policy.charsets import WORD, decode_words
 from service.policy.domains import normalize_domain
 
 PROBLEMS = ("empty", "missing_separator", "name_is_address", "newline", "fullwidth_at",
@@ -442,8 +443,6 @@ def parse_field(values: Iterable[str], field: str) -> list[Entry]:
 # --- header values as read from a message ----------------------------------------------
 
 _JIS_ESC = "\x1b"
-_WORD = re.compile(r"=\?([^?\s]+)\?([bBqQ])\?([^?\s]*)\?=")
-_BETWEEN_WORDS = re.compile(r"(\?=)[ \t]+(?==\?)")
 _LINE_BREAKS = re.compile(r"[\r\n]+")
 
 
@@ -472,30 +471,6 @@ def header_text(value: str) -> str:
         with contextlib.suppress(UnicodeError):
             value = value.encode("ascii").decode("iso2022_jp_ext")
     return value
-
-
-def decode_words(value: str) -> str:
-    """RFC 2047 encoded words decoded in place, nothing added between them and the text
-    around them; an undecodable word is kept as written."""
-    if "=?" not in value:
-        return value
-    return _WORD.sub(_decode_word, _BETWEEN_WORDS.sub(r"\1", value))
-
-
-def _decode_word(m: re.Match[str]) -> str:
-    import base64
-    import binascii
-    import quopri
-
-    charset, enc, text = m.group(1).split("*")[0], m.group(2).lower(), m.group(3)
-    try:
-        if enc == "b":
-            data = base64.b64decode(text + "=" * (-len(text) % 4))
-        else:
-            data = quopri.decodestring(text.replace("_", " ").encode("ascii"), header=True)
-        return data.decode(charset)
-    except (LookupError, ValueError, UnicodeError, binascii.Error):
-        return m.group(0)
 
 
 _SPECIALS = re.compile(r'[()<>\[\]:;@\\,."\uff20\ufe6b]')
@@ -528,7 +503,7 @@ def _decode_entry(entry: str) -> str:
         words.append(m.group())
         return f"\x01{len(words) - 1}\x02"
 
-    masked = _WORD.sub(hide, entry)
+    masked = WORD.sub(hide, entry)
 
     def show(text: str) -> str:
         return _HIDDEN.sub(lambda m: words[int(m.group(1))], text)

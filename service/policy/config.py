@@ -25,6 +25,9 @@ _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(b|kb|kib|mb|mib|gb|gib)?\s*$", re.I)
 _SIZE_UNIT = {None: 1, "b": 1, "kb": 1024, "kib": 1024, "mb": 1024 ** 2, "mib": 1024 ** 2,
               "gb": 1024 ** 3, "gib": 1024 ** 3}
 LANGUAGES = ("ja", "en")
+# A Check & send may wait one deadline for a free analysis slot and then run one (plus a
+# 2 s grace): 2 x 50 + 2 s stays below the 120 s request timeout (deploy/gunicorn.conf.py).
+MAX_CHECK_DEADLINE = 50
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhd]?)\s*$")
 _UNIT = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -59,6 +62,7 @@ class Policy:
     warn_unencrypted: bool = False      # SPEC 10.6: every external attachment warns
     blocked_extensions: tuple[str, ...] = DEFAULT_BLOCKED_EXTENSIONS
     max_total_size: int = DEFAULT_MAX_TOTAL_SIZE     # bytes
+    check_deadline: int = 10          # seconds for the whole content analysis of a draft
     # [history]
     history_enabled: bool = True
     # [confirm] which block findings a sender may override with a typed reason
@@ -100,6 +104,7 @@ SCHEMA: dict[str, dict[str, str]] = {
         "warn_unencrypted": "bool",
         "blocked_extensions": "extensions",
         "max_total_size": "size",
+        "check_deadline": "deadline",
     },
     "history": {"enabled": "bool"},
     "confirm": {"allow_override": "strings"},
@@ -198,6 +203,12 @@ def _convert(kind: str, value: Any) -> Any:
         if isinstance(value, str) and (m := _DURATION.match(value)):
             return int(m.group(1)) * _UNIT[m.group(2)]
         raise ValueError("must be seconds or a duration like \"30s\", \"5m\", \"1h\", \"7d\"")
+    if kind == "deadline":
+        seconds = _convert("duration", value)
+        if not 1 <= seconds <= MAX_CHECK_DEADLINE:
+            raise ValueError(f"must be between 1 second and {MAX_CHECK_DEADLINE} seconds "
+                             "(analysis always ends within a deadline)")
+        return seconds
     if kind == "size":
         if isinstance(value, bool):
             raise ValueError("must be a size like \"10MB\", \"500KB\" or a number of bytes")

@@ -45,6 +45,8 @@ class Draft:
     text: str = ""
     html: str = ""
     attachments: tuple[Attachment, ...] = ()
+    # What parsing left unchecked, as "code:where" (too many parts, nesting too deep, ...)
+    notes: tuple[str, ...] = ()
     # In-Reply-To / References present: the draft answers a message of a thread (SPEC 10.6)
     reply: bool = False
 

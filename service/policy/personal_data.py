@@ -13,6 +13,10 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from service.policy.extract import Deadline
 
 # Dashes left alone by NFKC that people type between digit groups (hyphen, non-breaking
 # hyphen, figure/en/em dash, horizontal bar, minus sign, katakana prolonged sound mark).
@@ -69,6 +73,7 @@ class PersonalData:
     phones: set[str] = field(default_factory=set)
     my_numbers: set[str] = field(default_factory=set)
     cards: set[str] = field(default_factory=set)
+    partial: bool = False   # the deadline stopped the scan: the counts are a lower bound
 
     @property
     def total(self) -> int:
@@ -79,6 +84,7 @@ class PersonalData:
         self.phones |= other.phones
         self.my_numbers |= other.my_numbers
         self.cards |= other.cards
+        self.partial = self.partial or other.partial
 
     def summary(self) -> dict[str, int]:
         return {"emails": len(self.emails), "phones": len(self.phones),
@@ -94,8 +100,30 @@ def normalize(text: str) -> str:
     return text
 
 
-def scan_text(text: str) -> PersonalData:
-    """Find the distinct personal-data items in ``text``."""
+SCAN_CHUNK = 1024 * 1024   # characters scanned between two looks at the deadline
+
+
+def scan_text(text: str, deadline: Deadline | None = None) -> PersonalData:
+    """Find the distinct personal-data items in ``text``; with a ``deadline``, in chunks
+    cut at line ends (no item spans a line), stopping when it passes (``partial``)."""
+    if deadline is None or len(text) <= SCAN_CHUNK:
+        return _scan(text)
+    found = PersonalData()
+    pos = 0
+    while pos < len(text):
+        if deadline.expired():
+            found.partial = True
+            break
+        end = pos + SCAN_CHUNK
+        if end < len(text):
+            cut = text.rfind("\n", pos, end)
+            end = cut + 1 if cut > pos else end
+        found.merge(_scan(text[pos:end]))
+        pos = end
+    return found
+
+
+def _scan(text: str) -> PersonalData:
     found = PersonalData()
     if not text:
         return found

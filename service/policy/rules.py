@@ -7,24 +7,37 @@ pure: no Flask, network or database.
 
 from __future__ import annotations
 
-import html as html_lib
-import re
+import itertools
 import unicodedata
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from service.i18n import join_list, t
 from service.policy.addresses import Entry, parse_field
 from service.policy.config import Policy
 from service.policy.domains import DomainClassifier, registrable_domain, to_unicode
-from service.policy.extract import Inspection, Limits, blocked_name, inspect_attachment
+from service.policy.extract import (
+    Deadline,
+    Inspection,
+    Limits,
+    blocked_name,
+    html_text,
+    inspect_attachment,
+)
 from service.policy.model import FIELDS, Draft, Finding, Severity
 from service.policy.personal_data import PersonalData, scan_text
 from service.policy.thread import Earlier, earlier_messages, keys_of, received, seen_together
 from service.policy.wording import Body, split_body, without_boilerplate
 
 VISIBLE = ("to", "cc")
+# Bounds on the output (issue 9: a 5 MB To header gave a million findings): findings per
+# code, and addresses listed in one finding (above Gmail's own per-message recipient cap).
+MAX_FINDINGS_PER_CODE = 1000
+MAX_LISTED_ADDRESSES = 2000
+# Draft notes (service.policy.message) that mean part of the message was not checked.
+UNCHECKED_MESSAGE = frozenset({"mime_too_many_parts", "mime_too_deep", "body_truncated",
+                               "header_truncated", "too_many_recipients"})
 
 
 @dataclass
@@ -52,6 +65,9 @@ class Context:
     entries: list[Entry]
     inspections: dict[int, Inspection]   # attachment index -> inspection (empty when skipped)
     content: bool = True                 # attachments' contents and the body were read
+    deadline: Deadline = field(default_factory=Deadline)
+    unchecked: set[str] = field(default_factory=set)  # places whose scan the deadline cut
+    skipped: bool = False   # contents not analysed at all (see ``analyze(unchecked=...)``)
     _external: list[Entry] | None = None
     _valid: list[Entry] | None = None
     _body: Body | None = None
@@ -124,8 +140,8 @@ class Context:
 
     def finding(self, code: str, severity: Severity, addresses: Iterable[str] = (),
                 where: str | None = None, **params: object) -> Finding:
-        return Finding(code, severity, self.msg(code, **params), tuple(addresses), where,
-                       dict(params))
+        listed = tuple(itertools.islice(addresses, MAX_LISTED_ADDRESSES))
+        return Finding(code, severity, self.msg(code, **params), listed, where, dict(params))
 
 
 def classifier_for(policy: Policy) -> DomainClassifier:
@@ -136,25 +152,54 @@ def classifier_for(policy: Policy) -> DomainClassifier:
 
 def analyze(draft: Draft, policy: Policy, *, locale: str = "en",
             classifier: DomainClassifier | None = None, content: bool = True,
-            limits: Limits | None = None) -> Report:
+            limits: Limits | None = None, deadline: Deadline | None = None,
+            unchecked: str | None = None) -> Report:
     """Every finding for ``draft``. ``content=False`` skips attachment contents (the
-    compose trigger only sees recipients and metadata)."""
+    compose trigger only sees recipients and metadata).
+
+    Content work ends by ``deadline`` (default: ``attachments.check_deadline`` from now):
+    reading attachments may use 60% of it, the personal-data scans the rest; whatever
+    was not reached is noted and reported as ``incomplete_check``. ``unchecked`` (a note
+    code: why) reports the contents as not checked at all (the add-on's pool was busy or
+    its analysis failed)."""
+    deadline = deadline or Deadline(policy.check_deadline)
+    if unchecked is not None:
+        content = False
     entries = [e for name in FIELDS for e in parse_field(draft.entries(name), name)]
     ctx = Context(draft, policy, locale, classifier or classifier_for(policy), entries, {},
-                  content)
-    notes: list[str] = []
+                  content, deadline)
+    notes: list[str] = [_note(n, locale) for n in draft.notes]
+    if unchecked is not None:
+        ctx.skipped = True
+        notes.append(_note(f"{unchecked}:", locale))
     if content:
         lim = limits or Limits()
+        reading = deadline.share(0.6)
         for i, att in enumerate(draft.attachments):
-            ins = inspect_attachment(att.filename, att.content_type, att.data, lim)
+            ins = inspect_attachment(att.filename, att.content_type, att.data, lim, reading)
             ctx.inspections[i] = ins
             notes.extend(_note(n, locale) for n in ins.notes)
     findings: list[Finding] = []
     for rule in RULES:
-        findings.extend(rule(ctx))
+        findings.extend(_capped(rule(ctx), notes, locale))
+    notes.extend(_note(f"deadline:{place}", locale) for place in sorted(ctx.unchecked))
     findings = escalate(findings, ctx)
     findings.sort(key=lambda f: -f.severity.rank)   # stable: rule order within a severity
     return Report(findings, notes, entries)
+
+
+def _capped(found: Iterable[Finding], notes: list[str], locale: str) -> list[Finding]:
+    """At most ``MAX_FINDINGS_PER_CODE`` findings of one rule; the rest becomes a note."""
+    kept: list[Finding] = []
+    more = 0
+    for f in found:
+        if len(kept) < MAX_FINDINGS_PER_CODE:
+            kept.append(f)
+        else:
+            more += 1
+    if more:
+        notes.append(t("note.more_findings", locale, n=more, code=kept[0].code))
+    return kept
 
 
 def _note(note: str, locale: str) -> str:
@@ -351,13 +396,6 @@ def _fold(text: str) -> str:
     return unicodedata.normalize("NFKC", text).casefold()
 
 
-_TAG = re.compile(r"<(script|style)\b.*?</\1\s*>|<[^>]+>", re.S | re.I)
-
-
-def html_text(markup: str) -> str:
-    return html_lib.unescape(_TAG.sub(" ", markup))
-
-
 def _body(draft: Draft) -> str:
     return draft.text + ("\n" + html_text(draft.html) if draft.html else "")
 
@@ -472,36 +510,69 @@ def _size(n: int) -> str:
 
 
 def personal_data(ctx: Context) -> Iterator[Finding]:
-    if not ctx.external:
+    if not ctx.external or ctx.skipped:
         return
     threshold = max(1, ctx.policy.personal_data_threshold)
-    sources: list[tuple[str, str, Callable[[], PersonalData]]] = [
-        ("body", t("place.body", ctx.locale), lambda: scan_text(ctx.content_text))]
+    sources: list[tuple[str, str, Callable[[], PersonalData], bool]] = [
+        ("body", t("place.body", ctx.locale),
+         lambda: scan_text(ctx.content_text, ctx.deadline),
+         any(n.partition(":")[0] in UNCHECKED_MESSAGE for n in ctx.draft.notes))]
     for i, att in enumerate(ctx.draft.attachments):
         ins = ctx.inspections.get(i)
         if ins is None or not ins.texts:
             continue
         sources.append((att.filename, t("place.attachment", ctx.locale,
                                         name=att.filename).strip(),
-                        lambda ins=ins: _scan_all(ins)))   # type: ignore[misc]
+                        lambda ins=ins: _scan_all(ins, ctx.deadline),   # type: ignore[misc]
+                        ins.partial or ins.enough))
     recipients: list[str] | None = None
-    for where, place, scan in sources:
+    for where, place, scan, cut in sources:
         found = scan()
+        if found.partial:
+            ctx.unchecked.add(where)
         if found.total >= threshold:
             if recipients is None:
                 recipients = _unique(e.address or "" for e in ctx.external)
             counts = found.summary()
             kinds = join_list([t("kind." + k, ctx.locale, n=n) for k, n in counts.items() if n],
                               ctx.locale)
-            yield ctx.finding("personal_data", Severity.WARN, recipients, where,
-                              total=found.total, place=place, kinds=kinds, counts=counts)
+            partial = cut or found.partial
+            f = ctx.finding("personal_data", Severity.WARN, recipients, where,
+                            total=found.total, place=place, kinds=kinds, counts=counts,
+                            partial=partial)
+            if partial:   # what was read is a lower bound: say so
+                f = replace(f, message=ctx.msg("personal_data_partial", **f.params))
+            yield f
 
 
-def _scan_all(ins: Inspection) -> PersonalData:
+def _scan_all(ins: Inspection, deadline: Deadline) -> PersonalData:
+    if ins.found is not None:   # scanned while it was read (extract.Limits.enough)
+        return ins.found
     total = scan_text("")
     for _path, text in ins.texts:
-        total.merge(scan_text(text))
+        total.merge(scan_text(text, deadline))
     return total
+
+
+def incomplete_check(ctx: Context) -> Iterator[Finding]:
+    """Never a silent pass: each attachment (and the message itself) whose content was
+    not read to the end — a size or page limit, the deadline, damage, a structure past
+    the parser's caps — is named. Recipients beyond the parser's cap were never checked
+    at all: that blocks."""
+    severity = Severity.WARN if ctx.external else Severity.INFO
+    for i, att in enumerate(ctx.draft.attachments):
+        ins = ctx.inspections.get(i)
+        if ctx.skipped or (ins is not None and (ins.partial or att.filename in ctx.unchecked)):
+            yield ctx.finding("incomplete_check", severity, (), att.filename,
+                              place=t("place.attachment", ctx.locale,
+                                      name=att.filename).strip())
+    codes = {n.partition(":")[0] for n in ctx.draft.notes}
+    if "too_many_recipients" in codes:
+        yield ctx.finding("incomplete_check", Severity.BLOCK, (), _where(ctx.entries),
+                          place=t("place.recipients", ctx.locale))
+    elif codes & UNCHECKED_MESSAGE or "body" in ctx.unchecked or ctx.skipped:
+        yield ctx.finding("incomplete_check", severity, (), "body",
+                          place=t("place.message", ctx.locale))
 
 
 def unencrypted_attachment(ctx: Context) -> Iterator[Finding]:
@@ -592,5 +663,6 @@ RULES: tuple[Callable[[Context], Iterator[Finding]], ...] = (
     password_zip_attached,
     missing_attachment,
     large_attachment,
+    incomplete_check,
     external_recipients,
 )

@@ -61,7 +61,7 @@ def split_body(draft: Draft) -> Body:
     if draft.text.strip():
         return split_text(draft.text)
     if draft.html:
-        from service.policy.rules import html_text
+        from service.policy.extract import html_text
 
         quoted: list[str] = []
 

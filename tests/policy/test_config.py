@@ -65,7 +65,19 @@ BAD = [
     ("bad-mode", "[delivery]\nrelease_mode = \"never\"\n", "delivery.release_mode", 2),
     ("bad-duration", "[delivery]\nrelease_delay = \"5 minutes\"\n", "delivery.release_delay", 2),
     ("dotted-key", "recipients.max_bcc = \"x\"\n", "recipients.max_bcc", 1),
+    ("deadline-zero", "[attachments]\ncheck_deadline = 0\n", "attachments.check_deadline", 2),
+    ("deadline-huge", "[attachments]\ncheck_deadline = \"1h\"\n", "attachments.check_deadline",
+     2),
+    ("deadline-words", "[attachments]\ncheck_deadline = \"ten\"\n",
+     "attachments.check_deadline", 2),
 ]
+
+
+@pytest.mark.parametrize("value,seconds", [("3", 3), ('"30s"', 30), ('"50s"', 50)],
+                         ids=["number", "seconds", "minutes"])
+def test_check_deadline(value: str, seconds: int) -> None:
+    assert Policy().check_deadline == 10
+    assert parse_policy(f"[attachments]\ncheck_deadline = {value}\n").check_deadline == seconds
 
 
 @pytest.mark.parametrize("text,key,line", [b[1:] for b in BAD], ids=[b[0] for b in BAD])

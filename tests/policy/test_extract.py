@@ -502,10 +502,11 @@ def test_total_uncompressed_limit() -> None:
     members = [(f"part{i}.csv", "".join(rng.choice("0123456789,\n") for _ in range(400_000))
                 .encode()) for i in range(3)]
     data = zip_bytes(members)
-    ins = inspect_attachment("big.zip", "", data, Limits(max_total=1_000_000))
-    assert ins.notes == ["too_large:big.zip"]
-    assert finding_free(ins)
-    within = inspect_attachment("big.zip", "", data, Limits(max_total=1_300_000))
+    ins = inspect_attachment("big.zip", "", data, Limits(max_total=1_000_000, enough=10**9))
+    assert ins.notes == ["too_large:big.zip"] and ins.partial
+    # issue 13: what was read before the limit counts (a lower bound), the rest is noted
+    assert [p for p, _ in ins.texts] == ["big.zip/part0.csv", "big.zip/part1.csv"]
+    within = inspect_attachment("big.zip", "", data, Limits(max_total=1_300_000, enough=10**9))
     assert within.notes == [] and len(within.texts) == 3
 
 
