@@ -109,7 +109,6 @@ def run_set(name: str, path: Path, policy_for: Callable[[Draft], Policy],
 
 INC_POLICY = Policy(internal_domains=("example.co.jp",), trusted_domains=("jipdec.or.jp",
                                                                           "partner.co.jp"))
-PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 
 
 def staff_csv(n: int) -> bytes:
@@ -137,6 +136,10 @@ THREAD_LIST = "\n".join(f"顧客{i} kokyaku{i}@mail{i}.example.jp 090-2222-{i:04
 
 def incidents() -> list[tuple[str, str, str, Callable[[], tuple[Draft | bytes, Policy]]]]:
     """(id, seed source, code that must interrupt, builder)."""
+    sys.path.insert(0, str(CORPUS))
+    from build_ja import pdf
+
+    PDF = pdf("Document")
     ex = ROOT / "examples"
     pol = ROOT / "examples" / "policy.toml"
 

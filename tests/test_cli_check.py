@@ -172,7 +172,7 @@ def _quote_mail(tmp_path: Path) -> Path:
     msg["To"] = "sato@b-corp.co.jp"
     msg["Subject"] = "見積書"
     msg.set_content("見積書をお送りします。")
-    msg.add_attachment(b"%PDF-1.4\n%%EOF\n", maintype="application", subtype="pdf",
+    msg.add_attachment(_pdf_bytes(), maintype="application", subtype="pdf",
                        filename="見積書.pdf")
     path = tmp_path / "quote.eml"
     path.write_bytes(msg.as_bytes())
@@ -199,3 +199,15 @@ def test_interruptions_line_and_flag(tmp_path: Path, lang: str, warn_unencrypted
     assert data["interrupts"] is (expected == "yes")
     sev = {f["code"]: f["severity"] for f in data["findings"]}
     assert sev["unencrypted_attachment"] == ("warn" if warn_unencrypted else "info")
+
+
+def _pdf_bytes() -> bytes:
+    import io
+
+    from reportlab.pdfgen import canvas
+
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf, invariant=True)
+    c.drawString(72, 720, "Quotation")
+    c.save()
+    return buf.getvalue()

@@ -293,7 +293,7 @@ def test_info_findings_shown_without_a_tick(locale: str, header: str) -> None:
     asks for no acknowledgement: only the recipient ticks, then Send."""
     from service.policy.model import Attachment
 
-    pdf = Attachment("見積書.pdf", "application/pdf", b"%PDF-1.4\n%%EOF\n")
+    pdf = Attachment("見積書.pdf", "application/pdf", _pdf_bytes())
     policy, report = _report(["sato@client.co.jp"], attachments=(pdf,))
     assert not report.interrupts
     exp = expect(report, policy, classifier(policy))
@@ -305,3 +305,15 @@ def test_info_findings_shown_without_a_tick(locale: str, header: str) -> None:
     acks = [w for s in card["sections"] for w in s["widgets"]
             if "selectionInput" in w and w["selectionInput"]["name"].startswith("ack")]
     assert acks == []
+
+
+def _pdf_bytes() -> bytes:
+    import io
+
+    from reportlab.pdfgen import canvas
+
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf, invariant=True)
+    c.drawString(72, 720, "Quotation")
+    c.save()
+    return buf.getvalue()

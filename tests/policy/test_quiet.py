@@ -17,7 +17,21 @@ from service.policy.wording import split_text, without_boilerplate
 ME = "tanto@example.co.jp"
 BASE: dict[str, Any] = {"internal_domains": ("example.co.jp",),
                         "trusted_domains": ("partner.co.jp",)}
-PDF = Attachment("見積書.pdf", "application/pdf", b"%PDF-1.4\n%%EOF\n")
+
+
+def _pdf() -> bytes:
+    import io
+
+    from reportlab.pdfgen import canvas
+
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf, invariant=True)
+    c.drawString(72, 720, "Quotation")
+    c.save()
+    return buf.getvalue()
+
+
+PDF = Attachment("見積書.pdf", "application/pdf", _pdf())
 LIST = "\n".join(f"会員{i} member{i}@mail{i}.example.jp 090-1111-{i:04d}" for i in range(12))
 CSV = Attachment("名簿.csv", "text/csv", ("\n".join(
     f"社員{i},staff{i}@example.co.jp,090-1234-{i:04d}" for i in range(30))).encode())
