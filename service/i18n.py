@@ -8,6 +8,7 @@ render messages without a web framework.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -55,12 +56,31 @@ def catalogs() -> dict[str, dict[str, str]]:
     return _catalogs
 
 
+_CHOICE = re.compile(r"\{(\w+)\|([^|{}]*)\|([^|{}]*)\}")
+
+
+def choose_forms(template: str, params: Mapping[str, Any]) -> str:
+    """Resolve ``{n|file|files}`` to the singular when ``n`` is 1, else the plural.
+
+    English needs two forms for any count in a sentence (and a sentence may hold two
+    counts: "1 recipient in 2 domains"); Japanese needs none and writes no choices.
+    """
+    if "|" not in template:
+        return template
+
+    def pick(m: re.Match[str]) -> str:
+        return m.group(2) if params.get(m.group(1)) == 1 else m.group(3)
+
+    return _CHOICE.sub(pick, template)
+
+
 def t(key: str, locale: str = DEFAULT, /, **params: Any) -> str:
     """The text ``key`` in ``locale``, formatted with ``params``."""
     cats = catalogs()
     template = (cats.get(locale) or cats[DEFAULT]).get(key)
     if template is None:
         template = cats[DEFAULT].get(key, key)
+    template = choose_forms(template, params)
     try:
         return template.format(**params)
     except (KeyError, IndexError, ValueError):

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 EN: dict[str, str] = {
     "list.more": " and {n} more",
-    "finding.external_recipients": "{n} external recipient(s) in {d} domain(s): {domains}.",
+    "finding.external_recipients": (
+        "{n} external {n|recipient|recipients} in {d} {d|domain|domains}: {domains}."),
     "finding.many_visible_recipients": (
         "{n} external addresses are visible to each other in To/Cc (limit {limit}). "
         "Move them to Bcc."),
@@ -16,8 +17,8 @@ EN: dict[str, str] = {
         "{n} external organisations can see each other's addresses in To/Cc "
         "(limit {limit}): {orgs}."),
     "finding.personal_address_visible": (
-        "Personal address(es) {names} in To/Cc are visible to other external "
-        "recipients."),
+        "Personal {n|address|addresses} {names} in To/Cc {n|is|are} visible to other "
+        "external recipients."),
     "finding.many_bcc_recipients": (
         "{n} addresses in Bcc (limit {limit}). Was a template left full of addresses?"),
     "finding.invalid_address": "{field}: \"{raw}\" is not one valid address: {reason}.",

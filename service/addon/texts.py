@@ -64,7 +64,7 @@ EN: dict[str, str] = {
         "Bcc hides the recipients from each other. Gmail's compose window is updated; "
         "nothing is sent."),
     "addon.section.domains": "External recipients by domain ({d} domains, {n} addresses)",
-    "addon.domain.count": "{n} address(es): {fields}",
+    "addon.domain.count": "{n} {n|address|addresses}: {fields}",
     "addon.domain.more": "… and {n} more domains ({addresses} addresses)",
     "addon.where": "Where: {where}",
     "addon.notes": "Not checked completely",
@@ -88,13 +88,13 @@ EN: dict[str, str] = {
     "addon.confirm.internal_section": "Internal recipients ({n})",
     "addon.confirm.recipient": "{address} · {field}",
     "addon.confirm.recipient.external": "⚠ {address} · {field} · external ({domain})",
-    "addon.confirm.group": "{domain}: {n} address(es) · {fields}",
-    "addon.confirm.group.external": "⚠ {domain}: {n} external address(es) · {fields}",
+    "addon.confirm.group": "{domain}: {n} {n|address|addresses} · {fields}",
+    "addon.confirm.group.external": "⚠ {domain}: {n} external {n|address|addresses} · {fields}",
     "addon.confirm.no_recipients": "The draft has no recipients yet.",
     "addon.confirm.notes": "Could not be checked completely:",
     # sending
     "addon.sent.title": "Sent",
-    "addon.sent.text": "Your message was sent to {n} recipient(s).",
+    "addon.sent.text": "Your message was sent to {n} {n|recipient|recipients}.",
     "addon.sent.close": (
         "Close the compose window and discard it if Gmail offers to keep a copy: the "
         "message has already left."),
@@ -107,7 +107,7 @@ EN: dict[str, str] = {
     "addon.draft.ambiguous.title": "Which draft?",
     "addon.draft.ambiguous": (
         "Several saved drafts match this message. Pick the one you are writing."),
-    "addon.draft.candidate": "{subject} · {n} recipient(s)",
+    "addon.draft.candidate": "{subject} · {n} {n|recipient|recipients}",
     "addon.draft.candidate.to": "To: {to}",
     # scopes
     "addon.scopes": "SendGuard needs your permission to read and send this draft.",
@@ -161,9 +161,9 @@ EN: dict[str, str] = {
         "Not sent: confirm the recipients and warnings first, then choose Encrypt & send."),
     "addon.encrypted.title": "Encrypted and sent",
     "addon.encrypted.text": (
-        "Your message went to {n} recipient(s) with its attachments in one encrypted "
-        "ZIP: {zip_name} ({files} file(s))."),
-    "addon.package.line": "{zip_name} · {n} recipient(s)",
+        "Your message went to {n} {n|recipient|recipients} with its attachments in one "
+        "encrypted ZIP: {zip_name} ({files} {files|file|files})."),
+    "addon.package.line": "{zip_name} · {n} {n|recipient|recipients}",
     "addon.package.created": "{state} · sent {at}",
     "addon.package.key_to": "Password to: {addresses}",
     "addon.package.key_to_none": "Password to: nobody yet",
@@ -184,7 +184,7 @@ EN: dict[str, str] = {
     "addon.package.held_help": (
         "Until then you can revoke it here or on SendGuard's home card."),
     "addon.package.revoked_notice": "Revoked: no code or password works now.",
-    "addon.package.released_notice": "Released: {n} e-mail(s) with the link sent.",
+    "addon.package.released_notice": "Released: {n} {n|e-mail|e-mails} with the link sent.",
     "addon.package.release_retry": (
         "Released, but the e-mails with the link could not be sent yet; they are retried "
         "automatically."),
@@ -236,7 +236,8 @@ EN: dict[str, str] = {
     "addon.draft.candidate.bcc": "Bcc: {bcc}",
     "addon.draft.candidate.none": "(none)",
     "addon.confirm.fix": "Move the addresses to Bcc here, then check again:",
-    "addon.fixed.moved": "Moved {n} address(es) to Bcc. The check below is of the new recipients.",
+    "addon.fixed.moved": (
+        "Moved {n} {n|address|addresses} to Bcc. The check below is of the new recipients."),
     "addon.package.line.subject": "{subject}",
     "addon.package.line.to": "To {to} · {zip_name}",
     "addon.package.state.released_unconfirmed": (

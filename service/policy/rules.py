@@ -308,7 +308,7 @@ def personal_address_visible(ctx: Context) -> Iterator[Finding]:
     if flagged:
         addrs = _unique(e.address or "" for e in flagged)
         yield ctx.finding("personal_address_visible", Severity.WARN, addrs, _where(flagged),
-                          names=join_list(addrs, ctx.locale))
+                          n=len(addrs), names=join_list(addrs, ctx.locale))
 
 
 def many_bcc_recipients(ctx: Context) -> Iterator[Finding]:

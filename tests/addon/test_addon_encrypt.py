@@ -367,7 +367,7 @@ def test_release_now_in_manual_mode(make_app: Callable[..., Any], events: Events
     assert "awaiting your release" in texts(done)
     assert {"Revoke password", "Release now"} == set(buttons(done))
     released = press(api, events, buttons(done)["Release now"], c)
-    assert released["name"] == "encrypted" and "1 e-mail(s) with the link sent" in texts(
+    assert released["name"] == "encrypted" and "1 e-mail with the link sent" in texts(
         released)
     assert "Release now" not in buttons(released)
     [notice] = smtp.wait_for(1)
