@@ -217,7 +217,8 @@ def cmd_check(args: argparse.Namespace, locale: str) -> int:
         with history_for_check(args.user, draft.sender, locale) as history:
             report = analyze(draft, policy, locale=locale, history=history)
     if args.json:
-        out = json.dumps({"findings": [f.to_json() for f in report.findings]},
+        out = json.dumps({"findings": [f.to_json() for f in report.findings],
+                          "interrupts": report.interrupts},
                          ensure_ascii=False, indent=2)
         # always valid UTF-8: a lone surrogate (bytes a header could not decode) becomes "?"
         sys.stdout.write(out.encode("utf-8", "replace").decode("utf-8") + "\n")
@@ -269,6 +270,8 @@ def print_table(report: Any, locale: str, out: TextIO) -> None:
                   for s in ("block", "warn", "info")}
         print("", file=out)
         print(t("cli.summary", locale, **counts), file=out)
+    # SPEC 10.6 (contract, same words in every locale): does this mail stop the sender?
+    print("interruptions: " + ("yes" if report.interrupts else "no"), file=out)
     if report.notes:
         print(t("cli.notes", locale), file=out)
         for note in report.notes:

@@ -27,10 +27,12 @@ def run(*args: str, lang: str = "en_US.UTF-8", stdin: bytes | None = None
 
 def codes(result: subprocess.CompletedProcess[str]) -> dict[str, dict[str, object]]:
     data = json.loads(result.stdout)
-    assert set(data) == {"findings"}
+    assert set(data) == {"findings", "interrupts"}
     for f in data["findings"]:
         assert set(f) == {"code", "severity", "message", "addresses", "where"}
         assert f["severity"] in ("info", "warn", "block")
+    # SPEC 10.6: interrupts exactly when a finding is warn or block
+    assert data["interrupts"] is any(f["severity"] != "info" for f in data["findings"])
     return {f["code"]: f for f in data["findings"]}
 
 
@@ -162,3 +164,50 @@ def test_message_from_standard_input() -> None:
     assert {f["code"] for f in data["findings"]} >= {"invalid_address"}
     empty = run("check", "-", stdin=b"")
     assert empty.returncode == 2 and b"not an e-mail message" in empty.stderr
+
+
+def _quote_mail(tmp_path: Path) -> Path:
+    msg = EmailMessage()
+    msg["From"] = "tanto@example.co.jp"
+    msg["To"] = "sato@b-corp.co.jp"
+    msg["Subject"] = "見積書"
+    msg.set_content("見積書をお送りします。")
+    msg.add_attachment(_pdf_bytes(), maintype="application", subtype="pdf",
+                       filename="見積書.pdf")
+    path = tmp_path / "quote.eml"
+    path.write_bytes(msg.as_bytes())
+    return path
+
+
+@pytest.mark.parametrize("lang", ["en_US.UTF-8", "ja_JP.UTF-8"])
+@pytest.mark.parametrize("warn_unencrypted,expected", [(False, "no"), (True, "yes")])
+def test_interruptions_line_and_flag(tmp_path: Path, lang: str, warn_unencrypted: bool,
+                                     expected: str) -> None:
+    """SPEC 10.6: a quotation to the right customer shows its info finding and does not
+    interrupt; with attachments.warn_unencrypted it does."""
+    policy = tmp_path / "p.toml"
+    policy.write_text('[organization]\ninternal_domains = ["example.co.jp"]\n'
+                      f"[attachments]\nwarn_unencrypted = {str(warn_unencrypted).lower()}\n",
+                      encoding="utf-8")
+    mail = _quote_mail(tmp_path)
+    human = run("check", str(mail), "--policy", str(policy), lang=lang)
+    assert human.returncode == 0, human.stderr
+    lines = human.stdout.splitlines()
+    assert f"interruptions: {expected}" in lines
+    assert any("unencrypted_attachment" in line for line in lines)
+    data = json.loads(run("check", str(mail), "--policy", str(policy), "--json").stdout)
+    assert data["interrupts"] is (expected == "yes")
+    sev = {f["code"]: f["severity"] for f in data["findings"]}
+    assert sev["unencrypted_attachment"] == ("warn" if warn_unencrypted else "info")
+
+
+def _pdf_bytes() -> bytes:
+    import io
+
+    from reportlab.pdfgen import canvas
+
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf, invariant=True)
+    c.drawString(72, 720, "Quotation")
+    c.save()
+    return buf.getvalue()

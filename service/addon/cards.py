@@ -312,6 +312,12 @@ def confirmation_card(exp: Expectation, report: Report, subject: str, draft_id: 
                               items[i:i + m.MAX_ITEMS])
                  for i in range(0, len(items), m.MAX_ITEMS)]
         sections.append(m.section(lists, t("addon.section.warn", locale, n=len(items))))
+    # SPEC 10.6: info findings are shown, never ticked (a quiet mail is Check & send, Send)
+    infos = [f for f in report.findings if f.severity is Severity.INFO]
+    if infos:
+        sections.append(m.section(capped([finding_widget(f, locale) for f in infos],
+                                         FINDINGS_SHOWN, locale),
+                                  t("addon.section.info_untick", locale, n=len(infos))))
     sections += _recipient_sections(exp, locale)
     if report.notes:
         sections.append(m.section(capped([m.text(n) for n in report.notes], 20, locale),

@@ -62,6 +62,7 @@ EN: dict[str, str] = {
     "addon.compose.empty": "Add recipients to the message; SendGuard checks them as you go.",
     "addon.section.block": "Must be fixed before sending ({n})",
     "addon.section.warn": "Check these before sending ({n})",
+    "addon.section.info_untick": "For your information, nothing to tick ({n})",
     "addon.section.info": "Good to know ({n})",
     "addon.section.fix": "Fix it in one click",
     "addon.section.fix.text": (
@@ -320,6 +321,7 @@ JA: dict[str, str] = {
     "addon.compose.empty": "宛先を入力すると、SendGuardがその場で確認します。",
     "addon.section.block": "送信前に必ず直すこと（{n}件）",
     "addon.section.warn": "送信前に確認すること（{n}件）",
+    "addon.section.info_untick": "参考情報：チェックは不要です（{n}件）",
     "addon.section.info": "参考情報（{n}件）",
     "addon.section.fix": "ワンクリックで直す",
     "addon.section.fix.text": (

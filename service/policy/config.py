@@ -55,8 +55,11 @@ class Policy:
     personal_data_threshold: int = 10
     blocked_keywords: tuple[str, ...] = ()
     check_internal: bool = False
+    # paragraphs matching one of these (regular expressions) are not the sender's content
+    ignore_patterns: tuple[str, ...] = ()
     # [attachments]
     require_encryption_external: bool = False
+    warn_unencrypted: bool = False      # SPEC 10.6: every external attachment warns
     blocked_extensions: tuple[str, ...] = DEFAULT_BLOCKED_EXTENSIONS
     max_total_size: int = DEFAULT_MAX_TOTAL_SIZE     # bytes
     max_link_size: int = 2 * 1024**3                 # bytes per link-mode package ("2GB")
@@ -95,9 +98,11 @@ SCHEMA: dict[str, dict[str, str]] = {
         "personal_data_threshold": "count",
         "blocked_keywords": "strings",
         "check_internal": "bool",
+        "ignore_patterns": "regexes",
     },
     "attachments": {
         "require_encryption_external": "bool",
+        "warn_unencrypted": "bool",
         "blocked_extensions": "extensions",
         "max_total_size": "size",
         "max_link_size": "size",
@@ -253,6 +258,15 @@ def _convert(kind: str, value: Any) -> Any:
             # Plain domains are kept normalised; patterns as written.
             out.append(p.exact if p.exact and not p.address and not p.exclude else v)
         return tuple(out)
+    if kind == "regexes":
+        for v in items:
+            try:
+                re.compile(v)
+            except re.error as exc:
+                err = ValueError(f"'{v}' is not a valid regular expression: {exc}")
+                err.entry = v  # type: ignore[attr-defined]
+                raise err from None
+        return tuple(items)
     if kind == "extensions":
         return tuple(v.lower() if v.startswith(".") else "." + v.lower() for v in items)
     return tuple(items)

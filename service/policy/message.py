@@ -84,6 +84,7 @@ def draft_from_bytes(raw: bytes, limits: MimeLimits = MimeLimits()) -> Draft:
         message_id=next(iter(_ids(raw_headers.get("message-id", []))), ""),
         references=tuple(dict.fromkeys(_ids(raw_headers.get("in-reply-to", [])
                                             + raw_headers.get("references", [])))),
+        reply=bool(raw_headers.get("in-reply-to") or raw_headers.get("references")),
     )
 
 

@@ -50,6 +50,8 @@ class Draft:
     references: tuple[str, ...] = ()
     # What parsing left unchecked, as "code:where" (too many parts, nesting too deep, ...)
     notes: tuple[str, ...] = ()
+    # In-Reply-To / References present: the draft answers a message of a thread (SPEC 10.6)
+    reply: bool = False
 
     def entries(self, name: str) -> tuple[str, ...]:
         return {"to": self.to, "cc": self.cc, "bcc": self.bcc}[name]

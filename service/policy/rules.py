@@ -28,6 +28,8 @@ from service.policy.extract import (
 from service.policy.history import HISTORY_RULES, HistoryView
 from service.policy.model import FIELDS, Draft, Finding, Severity
 from service.policy.personal_data import PersonalData, scan_text
+from service.policy.thread import Earlier, earlier_messages, keys_of, received, seen_together
+from service.policy.wording import Body, split_body, without_boilerplate
 
 VISIBLE = ("to", "cc")
 # Bounds on the output (issue 9: a 5 MB To header gave a million findings): findings per
@@ -49,6 +51,11 @@ class Report:
     def worst(self) -> Severity | None:
         return max((f.severity for f in self.findings), key=lambda s: s.rank, default=None)
 
+    @property
+    def interrupts(self) -> bool:
+        """SPEC 10.6: the sender must stop for this mail (any ``warn`` or ``block``)."""
+        return any(f.severity is not Severity.INFO for f in self.findings)
+
 
 @dataclass
 class Context:
@@ -65,6 +72,43 @@ class Context:
     history: HistoryView | None = None   # the sender's history (SPEC 10.2), when known
     _external: list[Entry] | None = None
     _valid: list[Entry] | None = None
+    _body: Body | None = None
+    _earlier: list[Earlier] | None = None
+    _content_text: str | None = None
+
+    @property
+    def body(self) -> Body:
+        if self._body is None:
+            self._body = split_body(self.draft)
+        return self._body
+
+    @property
+    def earlier(self) -> list[Earlier]:
+        """The thread's earlier messages as the quoted text shows them (thread.py)."""
+        if self._earlier is None:
+            self._earlier = earlier_messages(self.body.quoted) if self.body.quoted else []
+        return self._earlier
+
+    @property
+    def content_text(self) -> str:
+        """The body as SPEC 10.6 judges content: the sender's own text, plus quoted text
+        only when some current recipient is not known to have received it; disclaimer
+        footers (built-in and ``content.ignore_patterns``) dropped."""
+        if self._content_text is None:
+            body = self.body
+            extra = self.policy.ignore_patterns
+            parts = [without_boilerplate(body.own, extra)]
+            if body.quoted.strip() and not self.all_received():
+                parts.append(without_boilerplate(body.quoted, extra))
+            self._content_text = "\n".join(parts)
+        return self._content_text
+
+    def all_received(self) -> bool:
+        earlier = self.earlier
+        if not earlier or not self.valid:
+            return False
+        return all(received(keys_of(e.address or "", e.display_name), earlier)
+                   for e in self.valid)
 
     @property
     def valid(self) -> list[Entry]:
@@ -142,6 +186,7 @@ def analyze(draft: Draft, policy: Policy, *, locale: str = "en",
     for rule in RULES:
         findings.extend(_capped(rule(ctx), notes, locale))
     notes.extend(_note(f"deadline:{place}", locale) for place in sorted(ctx.unchecked))
+    findings = escalate(findings, ctx)
     findings.sort(key=lambda f: -f.severity.rank)   # stable: rule order within a severity
     return Report(findings, notes, entries)
 
@@ -202,23 +247,54 @@ def many_visible_recipients(ctx: Context) -> Iterator[Finding]:
 
 
 def cross_domain_exposure(ctx: Context) -> Iterator[Finding]:
+    """SPEC 2 / 10.6: external organisations newly visible to each other in To+Cc.
+    Trusted partners' organisations do not count, nor two addresses an earlier message of
+    the thread (its quoted header) already showed together."""
     visible = [e for e in ctx.external if e.field in VISIBLE]
-    orgs: dict[str, list[str]] = defaultdict(list)
+    orgs: dict[str, list[Entry]] = defaultdict(list)
     org_of: dict[str, str | None] = {}      # per domain; None for personal providers
     is_personal = ctx.classifier.is_personal
+    is_trusted = ctx.classifier.is_trusted
     for e in visible:
         d = e.domain or ""
         try:
             org = org_of[d]
         except KeyError:
-            org = org_of[d] = None if is_personal(d) else registrable_domain(d)
-        orgs[org or (e.address or "")].append(e.address or "")
-    if len(orgs) > ctx.policy.max_visible_external_orgs:
-        yield ctx.finding("cross_domain_exposure", Severity.WARN,
-                          _unique(a for a in (x for v in orgs.values() for x in v)),
-                          _where(visible), n=len(orgs),
-                          limit=ctx.policy.max_visible_external_orgs,
-                          orgs=join_list(sorted(orgs), ctx.locale))
+            org = org_of[d] = "" if is_trusted(d) else (
+                None if is_personal(d) else registrable_domain(d))
+        if org == "":
+            continue
+        orgs[org or (e.address or "")].append(e)
+    limit = ctx.policy.max_visible_external_orgs
+    if len(orgs) <= limit:
+        return
+    earlier = list(ctx.earlier)
+    if ctx.draft.reply and ctx.body.quoted.strip():
+        # A reply goes to the author of the message it answers (first in To): that
+        # author was seen by its recipients, whatever the quote's attribution says.
+        first = next((e for e in ctx.valid if e.field == "to"), None)
+        if first is not None:
+            earlier.append(Earlier(frozenset(keys_of(first.address or "", first.display_name)),
+                                   author_only=True))
+    if earlier:
+        keys = {o: [keys_of(e.address or "", e.display_name) for e in es]
+                for o, es in orgs.items()}
+        names = sorted(orgs)
+        new: set[str] = set()
+        for i, a in enumerate(names):
+            for b in names[i + 1:]:
+                # organisations already shown to each other in the thread
+                if not any(seen_together(ka, kb, earlier, reply=ctx.draft.reply)
+                           for ka in keys[a] for kb in keys[b]):
+                    new.update((a, b))
+        orgs = {o: es for o, es in orgs.items() if o in new}
+        if len(orgs) <= limit:
+            return
+    shown = [e for es in orgs.values() for e in es]
+    yield ctx.finding("cross_domain_exposure", Severity.WARN,
+                      _unique(e.address or "" for e in shown),
+                      _where(shown), n=len(orgs), limit=limit,
+                      orgs=join_list(sorted(orgs), ctx.locale))
 
 
 def personal_address_visible(ctx: Context) -> Iterator[Finding]:
@@ -328,12 +404,14 @@ def _body(draft: Draft) -> str:
 
 
 def confidential_keyword(ctx: Context) -> Iterator[Finding]:
+    """SPEC 2 / 10.6: in the subject, what the sender adds to the body (content_text) or
+    an attachment's name."""
     if not ctx.external or not ctx.policy.confidential_keywords:
         return
     keywords = [(k, _fold(k)) for k in ctx.policy.confidential_keywords]
     places: list[tuple[str, str, str]] = [
         ("subject", t("place.subject", ctx.locale), ctx.draft.subject),
-        ("body", t("place.body", ctx.locale), _body(ctx.draft)),
+        ("body", t("place.body", ctx.locale), ctx.content_text),
     ]
     for att in ctx.draft.attachments:
         places.append((att.filename, t("place.attachment_name", ctx.locale,
@@ -440,7 +518,7 @@ def personal_data(ctx: Context) -> Iterator[Finding]:
     threshold = max(1, ctx.policy.personal_data_threshold)
     sources: list[tuple[str, str, Callable[[], PersonalData], bool]] = [
         ("body", t("place.body", ctx.locale),
-         lambda: scan_text(_body(ctx.draft), ctx.deadline),
+         lambda: scan_text(ctx.content_text, ctx.deadline),
          any(n.partition(":")[0] in UNCHECKED_MESSAGE for n in ctx.draft.notes))]
     for i, att in enumerate(ctx.draft.attachments):
         ins = ctx.inspections.get(i)
@@ -501,9 +579,12 @@ def incomplete_check(ctx: Context) -> Iterator[Finding]:
 
 
 def unencrypted_attachment(ctx: Context) -> Iterator[Finding]:
+    """SPEC 10.6: ``info`` by default (``escalate`` raises it), ``warn`` with
+    ``attachments.warn_unencrypted``, ``block`` with ``require_encryption_external``."""
     if not ctx.external or not ctx.draft.attachments:
         return
-    severity = Severity.BLOCK if ctx.policy.require_encryption_external else Severity.WARN
+    severity = (Severity.BLOCK if ctx.policy.require_encryption_external
+                else Severity.WARN if ctx.policy.warn_unencrypted else Severity.INFO)
     recipients = _unique(e.address or "" for e in ctx.external)
     for i, att in enumerate(ctx.draft.attachments):
         ins = ctx.inspections.get(i)
@@ -511,6 +592,37 @@ def unencrypted_attachment(ctx: Context) -> Iterator[Finding]:
         if not encrypted:
             yield ctx.finding("unencrypted_attachment", severity, recipients, att.filename,
                               name=att.filename)
+
+
+# SPEC 10.6: an unencrypted attachment warns when another finding concerns the same
+# attachment, or concerns an external recipient. Codes by name: the history codes
+# (SPEC 10.2) plug in as soon as a rule produces them.
+SAME_ATTACHMENT = frozenset({"personal_data", "confidential_keyword", "blocked_keyword"})
+RISKY_RECIPIENT = frozenset({"lookalike_domain", "caution_recipient", "first_time_recipient",
+                             "similar_recipient", "name_address_mismatch"})
+
+
+def escalate(findings: list[Finding], ctx: Context) -> list[Finding]:
+    from dataclasses import replace
+
+    quiet = [f for f in findings
+             if f.code == "unencrypted_attachment" and f.severity is Severity.INFO]
+    if not quiet:
+        return findings
+    external = {e.address for e in ctx.external}
+    risky = [f for f in findings if f.code in RISKY_RECIPIENT
+             and any(a in external for a in f.addresses)]
+    out = []
+    for f in findings:
+        if f in quiet:
+            why = [g.code for g in findings
+                   if g.code in SAME_ATTACHMENT and g.where == f.where] + [
+                g.code for g in risky]
+            if why:
+                f = replace(f, severity=Severity.WARN,
+                            params={**f.params, "because": tuple(dict.fromkeys(why))})
+        out.append(f)
+    return out
 
 
 def _is_encrypted(filename: str, data: bytes) -> bool:

@@ -1,5 +1,12 @@
-"""What the sender wrote themselves, and whether it says a file is attached (SPEC 10.1
-``missing_attachment``).
+"""What the sender wrote themselves (SPEC 10.1 ``missing_attachment``, SPEC 10.6 quiet
+content checks), and whether it says a file is attached.
+
+``split_body`` separates the sender's own text from quoted/forwarded text: the kept
+library quotequail (MIT) finds the quoted blocks of ``>`` quoting, "On … wrote:",
+Outlook's "-----Original Message-----" and "From: … Sent: …" forms; the patterns below add
+the Japanese mailers' forms (差出人:, …さんは書きました, 2025年6月2日(月) … <a@b>:) that it
+does not know. Known disclaimer footers (ja/en, plus policy ``content.ignore_patterns``)
+are dropped paragraph by paragraph.
 
 Quoted reply text is not the sender's: lines starting with ``>``, and everything from the
 first reply or forward header on (Gmail's "On … wrote:", Japanese "…さんは書きました:",
@@ -15,8 +22,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass
 
 from service.policy.model import Draft
+
+MAX_QUOTE_LINES = 5000       # quotequail looks at this many lines; the rest is quoted
 
 _REPLY_HEADER = re.compile(
     r"^(?:"
@@ -34,27 +44,97 @@ _GMAIL_QUOTE = re.compile(r"<div[^>]*class=[\"']?[^\"'>]*gmail_quote.*", re.S | 
 _BLOCKQUOTE = re.compile(r"<blockquote\b.*?</blockquote\s*>", re.S | re.I)
 
 
+@dataclass(frozen=True)
+class Body:
+    own: str          # what the sender wrote in this message
+    quoted: str       # quoted or forwarded text from earlier messages
+
+
 def own_text(draft: Draft) -> str:
     """The sender's own words: the plain-text body (else the HTML's text) up to the
     first quoted block, without quoted lines."""
-    if draft.text.strip():
-        text = draft.text
-    elif draft.html:
-        from service.policy.rules import html_text
+    return split_body(draft).own
 
-        markup = _BLOCKQUOTE.sub(" ", _GMAIL_QUOTE.sub(" ", draft.html))
-        text = html_text(markup)
-    else:
-        return ""
-    return strip_quoted(text)
+
+def split_body(draft: Draft) -> Body:
+    """The body as the sender's own text and the quoted text of earlier messages."""
+    if draft.text.strip():
+        return split_text(draft.text)
+    if draft.html:
+        from service.policy.extract import html_text
+
+        quoted: list[str] = []
+
+        def cut(m: re.Match[str]) -> str:
+            quoted.append(m.group())
+            return " "
+
+        markup = _BLOCKQUOTE.sub(cut, _GMAIL_QUOTE.sub(cut, draft.html))
+        body = split_text(html_text(markup))
+        return Body(body.own, "\n".join([body.quoted, *(html_text(q) for q in quoted)]))
+    return Body("", "")
+
+
+def split_text(text: str) -> Body:
+    text = text.replace("\r\n", "\n")
+    own, quoted = text, ""
+    if "\n" in text.strip():
+        import quotequail
+
+        lines = text.count("\n") + 1
+        parts = quotequail.quote(text, limit=MAX_QUOTE_LINES)
+        own = "\n".join(t for mine, t in parts if mine)
+        quoted = "\n".join(t for mine, t in parts if not mine)
+        if lines > MAX_QUOTE_LINES:        # quotequail saw only the first lines
+            own, quoted = "\n".join(text.split("\n")[:MAX_QUOTE_LINES]), quoted
+    m = _REPLY_HEADER.search(own)
+    if m is not None:
+        own, quoted = own[:m.start()], own[m.start():] + "\n" + quoted
+    lines_quoted = "".join(_QUOTED_LINE.findall(own))
+    own = _QUOTED_LINE.sub("", own)
+    return Body(own, (lines_quoted + quoted).strip("\n"))
 
 
 def strip_quoted(text: str) -> str:
-    text = text.replace("\r\n", "\n")
-    m = _REPLY_HEADER.search(text)
-    if m is not None:
-        text = text[:m.start()]
-    return _QUOTED_LINE.sub("", text)
+    return split_text(text).own
+
+
+# --- disclaimer footers (SPEC 10.6) -----------------------------------------------
+
+# A paragraph with one of these says what to do with a mail received by mistake, or that
+# the mail is confidential in the abstract: boilerplate, not content.
+DISCLAIMERS = (
+    r"intended (?:solely |only |exclusively )?(?:for )?(?:the )?(?:use of the )?"
+    r"(?:named )?(?:individual|addressee|recipient|person|entity)",
+    r"\bintended recipient",
+    r"received (?:this|the) (?:e-?mail|message|communication|transmission)[^.]{0,40}"
+    r"(?:in error|by mistake)",
+    r"confidentiality (?:notice|note|statement)",
+    r"\bdisclaimer\s*[:：]",
+    r"(?:本|この|当)(?:電子)?メール.{0,80}(?:誤って|誤送信|お心当た|心当たり|宛先.{0,10}(?:違|間違)"
+    r"|受信者以外|宛先以外|名宛人以外)",
+    r"(?:誤って|誤送信|お心当たり|心当たり).{0,60}(?:削除|破棄|ご連絡|お知らせ)",
+    r"(?:機密|秘密)保持.{0,10}(?:のお願い|に関する|通知|注意)",
+)
+_DISCLAIMER = re.compile("|".join(DISCLAIMERS), re.I | re.S)
+_PARAGRAPH = re.compile(r"\n[ \t\u3000]*\n")
+
+
+def without_boilerplate(text: str, extra: tuple[str, ...] = ()) -> str:
+    """``text`` without the paragraphs that are disclaimer footers: the built-in ja/en
+    patterns and the policy's ``content.ignore_patterns``."""
+    if not text:
+        return text
+    extra_re = re.compile("|".join(f"(?:{p})" for p in extra), re.I | re.S) if extra else None
+    kept = []
+    for para in _PARAGRAPH.split(text):
+        folded = unicodedata.normalize("NFKC", para)
+        folded = " ".join(folded.split()) if "\n" in folded else folded
+        if _DISCLAIMER.search(folded) or (extra_re is not None and (
+                extra_re.search(folded) or extra_re.search(para))):
+            continue
+        kept.append(para)
+    return "\n\n".join(kept)
 
 
 # Phrases that say "a file is attached" (after NFKC + case folding).

@@ -285,3 +285,35 @@ def test_organisation_defaults() -> None:
     p = parse_policy('[organization]\ndefault_language = "ja"\n'
                      'default_time_zone = "Asia/Tokyo"\n')
     assert (p.default_language, p.default_time_zone) == ("ja", "Asia/Tokyo")
+
+
+@pytest.mark.parametrize("locale,header", [("en", "nothing to tick"), ("ja", "チェックは不要")])
+def test_info_findings_shown_without_a_tick(locale: str, header: str) -> None:
+    """SPEC 10.6: a quotation to the right customer is shown with its info findings and
+    asks for no acknowledgement: only the recipient ticks, then Send."""
+    from service.policy.model import Attachment
+
+    pdf = Attachment("見積書.pdf", "application/pdf", _pdf_bytes())
+    policy, report = _report(["sato@client.co.jp"], attachments=(pdf,))
+    assert not report.interrupts
+    exp = expect(report, policy, classifier(policy))
+    assert not exp.acks and exp.sendable
+    card = cards.confirmation_card(exp, report, "見積書", "r1", locale, _act)
+    check_cards({"card": card})
+    assert header in texts(card)
+    assert "見積書.pdf" in texts(card)
+    acks = [w for s in card["sections"] for w in s["widgets"]
+            if "selectionInput" in w and w["selectionInput"]["name"].startswith("ack")]
+    assert acks == []
+
+
+def _pdf_bytes() -> bytes:
+    import io
+
+    from reportlab.pdfgen import canvas
+
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf, invariant=True)
+    c.drawString(72, 720, "Quotation")
+    c.save()
+    return buf.getvalue()

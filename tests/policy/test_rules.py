@@ -174,7 +174,7 @@ CASES = [
     Case("plain-attachment-external", {"to": ("a@b-corp.co.jp",),
                                        "attachments": (Attachment("a.txt", "text/plain",
                                                                   b"hi"),)},
-         "unencrypted_attachment", True, severity=Severity.WARN, where="a.txt"),
+         "unencrypted_attachment", True, severity=Severity.INFO, where="a.txt"),  # SPEC 10.6
     Case("require-encryption-blocks", {"to": ("a@b-corp.co.jp",),
                                        "attachments": (Attachment("a.txt", "text/plain",
                                                                   b"hi"),)},
