@@ -27,6 +27,10 @@ Usage: deploy/deploy.sh --project PROJECT_ID [options]
   --kms-key RESOURCE     wrap passwords with this Cloud KMS key instead of a master key
                          secret: projects/P/locations/L/keyRings/R/cryptoKeys/K
   --policy FILE          store FILE (policy TOML) in Secret Manager and mount it
+  --files-delete-after-days N
+                         link mode: the files bucket deletes any object this many days
+                         old, a backstop behind SendGuard's own erasure on recall/expiry
+                         (default 37: key expiry 7d + key retention 30d)
   --image IMAGE          deploy this prebuilt image instead of building one
   --min-instances N      (default 1: no cold start on the compose path)
   --max-instances N      (default 10; sizes Cloud SQL connections, see deploy/README.md)
@@ -44,6 +48,7 @@ bad_usage() { printf 'deploy.sh: %s\n\n' "$*" >&2; usage >&2; exit 2; }
 PROJECT="" REGION="asia-northeast1" SERVICE="sendguard" DRY_RUN=0
 KMS_KEY="" IMAGE="" MAILER="" OAUTH_CLIENT_ID="" MAIL_FROM="" POLICY_FILE=""
 SMTP_PASSWORD_FILE="" MIN_INSTANCES=1 MAX_INSTANCES=10 ADDON_TEMPLATE="" OUT_DIR=""
+FILES_DELETE_AFTER_DAYS=37
 
 need_value() { [[ $# -ge 2 && -n "$2" && "$2" != --* ]] || bad_usage "$1 needs a value"; }
 while [[ $# -gt 0 ]]; do
@@ -62,6 +67,7 @@ while [[ $# -gt 0 ]]; do
     --max-instances) need_value "$@"; MAX_INSTANCES="$2"; shift 2 ;;
     --addon-template) need_value "$@"; ADDON_TEMPLATE="$2"; shift 2 ;;
     --out-dir) need_value "$@"; OUT_DIR="$2"; shift 2 ;;
+    --files-delete-after-days) need_value "$@"; FILES_DELETE_AFTER_DAYS="$2"; shift 2 ;;
     --dry-run) DRY_RUN=1; shift ;;
     -h|--help) usage; exit 0 ;;
     *) bad_usage "unknown argument: $1" ;;
@@ -77,6 +83,8 @@ ADDON_TEMPLATE="${ADDON_TEMPLATE:-$ROOT/addon/deployment.json}"
 [[ "$REGION" =~ ^[a-z]+-[a-z]+[0-9]+$ ]] || bad_usage "--region: not a region: $REGION"
 # Short enough that "$SERVICE-scheduler" is a valid service account ID (6-30 characters).
 [[ "$SERVICE" =~ ^[a-z][a-z0-9-]{2,18}[a-z0-9]$ ]] || bad_usage "--service: 4-20 of a-z 0-9 -, starting with a letter"
+[[ "$FILES_DELETE_AFTER_DAYS" =~ ^[1-9][0-9]{0,3}$ ]] \
+  || bad_usage "--files-delete-after-days: a number of days (1-9999)"
 [[ "$MIN_INSTANCES" =~ ^[0-9]+$ && "$MAX_INSTANCES" =~ ^[1-9][0-9]*$ ]] \
   || bad_usage "--min-instances/--max-instances must be numbers"
 (( MIN_INSTANCES <= MAX_INSTANCES )) || bad_usage "--min-instances is above --max-instances"
@@ -225,7 +233,7 @@ PROJECT_NUMBER="$(read_value PROJECT_NUMBER gcloud projects describe "$PROJECT" 
 APIS=(run.googleapis.com sqladmin.googleapis.com secretmanager.googleapis.com
       cloudscheduler.googleapis.com cloudbuild.googleapis.com artifactregistry.googleapis.com
       gsuiteaddons.googleapis.com gmail.googleapis.com iam.googleapis.com
-      logging.googleapis.com)
+      logging.googleapis.com storage.googleapis.com)
 [[ -z "$KMS_KEY" ]] || APIS+=(cloudkms.googleapis.com)
 run gcloud services enable "${APIS[@]}" "${P[@]}"
 
@@ -252,6 +260,31 @@ if [[ -n "$KMS_KEY" ]]; then
   run gcloud kms keys add-iam-policy-binding "$KMS_KEY" --member="serviceAccount:$RUN_SA" \
     --role=roles/cloudkms.cryptoKeyEncrypterDecrypter
 fi
+
+# --------------------------------------------------------------------- link-mode files
+step "2c. Cloud Storage bucket for link-mode files (SENDGUARD_FILES)"
+# Objects are sealed (AES-256-GCM, keys wrapped like passwords) under random names. The
+# bucket is private on every count: uniform bucket-level access (no object ACLs), public
+# access prevention enforced, and one binding: the runtime account may create, read and
+# delete objects. Lifecycle deletion is the backstop behind SendGuard's own erasure.
+FILES_BUCKET="$PROJECT-$SERVICE-files"
+lifecycle="$OUT_DIR/files-lifecycle.json"
+if [[ "$DRY_RUN" -eq 0 ]]; then
+  mkdir -p "$OUT_DIR" && printf '*\n' > "$OUT_DIR/.gitignore"
+  printf '{"rule": [{"action": {"type": "Delete"}, "condition": {"age": %d}}]}\n' \
+    "$FILES_DELETE_AFTER_DAYS" > "$lifecycle"
+else
+  note "$lifecycle: delete objects older than $FILES_DELETE_AFTER_DAYS days"
+fi
+if ! exists gcloud storage buckets describe "gs://$FILES_BUCKET" "${P[@]}"; then
+  run gcloud storage buckets create "gs://$FILES_BUCKET" --location="$REGION" \
+    --uniform-bucket-level-access --public-access-prevention \
+    --lifecycle-file="$lifecycle" "${P[@]}"
+fi
+run gcloud storage buckets update "gs://$FILES_BUCKET" --uniform-bucket-level-access \
+  --public-access-prevention --lifecycle-file="$lifecycle" "${P[@]}"
+run gcloud storage buckets add-iam-policy-binding "gs://$FILES_BUCKET" \
+  --member="serviceAccount:$RUN_SA" --role=roles/storage.objectUser "${P[@]}"
 
 # ------------------------------------------------------------------------------ Cloud SQL
 step "3. Cloud SQL for PostgreSQL"
@@ -415,6 +448,7 @@ service_env() {
   [[ -z "$MAILER" ]] || env+=",SENDGUARD_MAILER=$MAILER"
   [[ -z "$MAIL_FROM" ]] || env+=",SENDGUARD_MAIL_FROM=$MAIL_FROM"
   [[ -z "$KMS_KEY" ]] || env+=",SENDGUARD_KMS_KEY=$KMS_KEY"
+  env+=",SENDGUARD_FILES=gs://$FILES_BUCKET/files"
   [[ "$use_policy" -eq 0 ]] || env+=",SENDGUARD_POLICY=$POLICY_MOUNT"
   printf '%s' "$env"
 }

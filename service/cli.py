@@ -162,6 +162,8 @@ def build_parser(locale: str = "en", only: str | None = None) -> argparse.Argume
     c.add_argument("--json", action="store_true", help="print findings as JSON")
     c.add_argument("--fail-on", choices=("warn", "block"),
                    help="exit 1 when a finding at or above this severity exists")
+    c.add_argument("--user", help="check with this sender's recipient history "
+                   "(default: the message's From, when history exists for it)")
     c.set_defaults(handler=cmd_check)
 
     if only is None:
@@ -208,7 +210,13 @@ def cmd_check(args: argparse.Namespace, locale: str) -> int:
         draft = draft_from_bytes(raw)
     except MessageError as exc:
         raise MessageError(Text("cli.file_error", {"path": args.message, "reason": exc})) from None
-    report = analyze(draft, policy, locale=locale)
+    if args.user is None and not _may_have_history(draft.sender, policy):
+        report = analyze(draft, policy, locale=locale)
+    else:
+        from service.history_cli import history_for_check
+
+        with history_for_check(args.user, draft.sender, locale) as history:
+            report = analyze(draft, policy, locale=locale, history=history)
     if args.json:
         out = json.dumps({"findings": [f.to_json() for f in report.findings]},
                          ensure_ascii=False, indent=2)
@@ -223,6 +231,19 @@ def cmd_check(args: argparse.Namespace, locale: str) -> int:
         if any(f.severity.rank >= level for f in report.findings):
             return EXIT_FINDINGS
     return EXIT_OK
+
+
+def _may_have_history(sender: str, policy: Any) -> bool:
+    """Whether a database may hold ``sender``'s history, without importing it: history
+    is on, and ``DATABASE_URL`` is set or the default SQLite file exists."""
+    import os
+
+    if not sender or not policy.history_enabled:
+        return False
+    if os.environ.get("DATABASE_URL"):
+        return True
+    var = Path(os.environ.get("SENDGUARD_VAR_DIR", "var"))
+    return (var / "sendguard.db").exists()
 
 
 def _width(text: str) -> int:

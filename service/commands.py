@@ -25,9 +25,10 @@ def register(sub: Any) -> None:
     up = dbs.add_parser("upgrade", help="apply migrations (once per deploy)")
     up.set_defaults(handler=cmd_db_upgrade)
 
-    from service import audit_cli
+    from service import audit_cli, history_cli
 
     audit_cli.register(sub)
+    history_cli.register(sub)
     from service.delivery import commands as delivery_commands; delivery_commands.register(sub)  # noqa: E702, I001
 
 

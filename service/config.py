@@ -39,6 +39,7 @@ class Config:
     mailer: str = ""                # smtp://host:port, or "sink" (development)
     mail_from: str = "SendGuard <no-reply@sendguard.invalid>"
     db_pool_size: int = 5
+    files: str = ""                 # SENDGUARD_FILES: gs://BUCKET/PREFIX or a directory
     key_retention: str = "30d"      # erase keys of packages ended this long ago; "off" never
     extra: dict[str, str] = field(default_factory=dict, compare=False)
 
@@ -76,6 +77,7 @@ class Config:
             mailer=e.get("SENDGUARD_MAILER", ""),
             mail_from=e.get("SENDGUARD_MAIL_FROM", cls.mail_from),
             db_pool_size=pool,
+            files=e.get("SENDGUARD_FILES", "").strip(),
             key_retention=e.get("SENDGUARD_KEY_RETENTION", "30d").strip() or "30d",
         )
         cfg.retention()  # a bad value fails at start, not at the first hourly purge

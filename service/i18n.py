@@ -46,11 +46,11 @@ _catalogs: dict[str, dict[str, str]] = {}
 def catalogs() -> dict[str, dict[str, str]]:
     """Each area keeps its own ``EN``/``JA`` dicts; merged once, on first use."""
     if not _catalogs:
-        from service import messages
+        from service import history_texts, messages
         from service.addon import texts as addon_texts
         from service.delivery import texts as delivery_texts
 
-        for mod in (messages, addon_texts, delivery_texts):
+        for mod in (messages, addon_texts, delivery_texts, history_texts):
             _catalogs.setdefault("en", {}).update(mod.EN)
             _catalogs.setdefault("ja", {}).update(mod.JA)
     return _catalogs

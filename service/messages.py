@@ -129,6 +129,10 @@ EN: dict[str, str] = {
     "cli.unreadable": "{path}: cannot read: {reason}",
     "cli.protect_done": "Wrote {out}: {n} attachments in {zip} (package {package_id}).",
     "cli.protect_done.one": "Wrote {out}: {n} attachment in {zip} (package {package_id}).",
+    "cli.protect_link_done": ("Wrote {out}: {n} attachments stored encrypted for download "
+                              "by link (package {package_id})."),
+    "cli.protect_link_done.one": ("Wrote {out}: {n} attachment stored encrypted for download "
+                                  "by link (package {package_id})."),
     "cli.protect_password": "Password: {password}",
     "cli.a_file": "a file",
     "cli.file_error": "{path}: {reason}",
@@ -317,6 +321,12 @@ JA: dict[str, str] = {
         "{out} を書き出しました: 添付{n}件を {zip} に暗号化（パッケージ {package_id}）。"),
     "cli.protect_done.one": (
         "{out} を書き出しました: 添付{n}件を {zip} に暗号化（パッケージ {package_id}）。"),
+    "cli.protect_link_done": (
+        "{out} を書き出しました: 添付{n}件を暗号化して保管し、リンクでお渡しします"
+        "（パッケージ {package_id}）。"),
+    "cli.protect_link_done.one": (
+        "{out} を書き出しました: 添付{n}件を暗号化して保管し、リンクでお渡しします"
+        "（パッケージ {package_id}）。"),
     "cli.protect_password": "パスワード: {password}",
     "cli.a_file": "ファイル",
     "cli.file_error": "{path}: {reason}",

@@ -18,6 +18,7 @@ from service.config import Config
 
 if TYPE_CHECKING:
     from service.addon.auth import MailboxBinding, RequestVerifier
+    from service.files.store import FileStore
     from service.gmail.client import GmailClient
     from service.policy.config import Policy
     from service.protect.keywrap import KeyWrapper
@@ -38,6 +39,7 @@ class Services:
     _store: Store | None = None
     _keywrapper: KeyWrapper | None = None
     _mailer: Any = None
+    _files: FileStore | None = None
     gmail_factory: Callable[[str], GmailClient] | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -121,6 +123,16 @@ class Services:
 
                 self._mailer = mailer_from_config(self.config)
             return self._mailer
+
+    @property
+    def files(self) -> FileStore:
+        """Where link-mode files are stored (``SENDGUARD_FILES``)."""
+        with self._lock:
+            if self._files is None:
+                from service.files.store import parse_files_url
+
+                self._files = parse_files_url(self.config.files, self.config.var_dir)
+            return self._files
 
     def close(self) -> None:
         if self._mailboxes is not None:

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from service.policy.addresses import Entry
     from service.policy.config import Policy
     from service.policy.domains import DomainClassifier
+    from service.policy.history import HistoryView
     from service.policy.rules import Report
 
 
@@ -56,14 +57,38 @@ def draft_from_event(event: AddonEvent, sender: str) -> Draft:
     return Draft(sender=sender, to=event.to, cc=event.cc, bcc=event.bcc)
 
 
-def analyze(draft: Draft, policy: Policy, locale: str, *, content: bool) -> Report:
+def analyze(draft: Draft, policy: Policy, locale: str, *, content: bool,
+            history: HistoryView | None = None) -> Report:
     """The add-on's analysis: recipients-only in-process; with content, in the pool when
     the draft carries anything heavy (attachments or a long body)."""
     from service.policy.rules import analyze as run
 
     if content and is_heavy(draft):
-        return content_pool().analyze(draft, policy, locale)
-    return run(draft, policy, locale=locale, classifier=classifier(policy), content=content)
+        report = content_pool().analyze(draft, policy, locale)
+        return with_history(report, draft, policy, locale, history)
+    return run(draft, policy, locale=locale, classifier=classifier(policy), content=content,
+               history=history)
+
+
+def with_history(report: Report, draft: Draft, policy: Policy, locale: str,
+                 history: HistoryView | None) -> Report:
+    """``report`` (from the pool, which has no database) plus the history checks, run
+    here: they read recipients and the sender's own greeting, never attachments."""
+    if history is None:
+        return report
+    from dataclasses import replace
+
+    from service.policy.history import HISTORY_RULES
+    from service.policy.rules import Context
+
+    ctx = Context(draft=draft, policy=policy, locale=locale, classifier=classifier(policy),
+                  entries=list(report.recipients), inspections={}, content=True,
+                  history=history)
+    found = [f for rule in HISTORY_RULES for f in rule(ctx)]
+    if not found:
+        return report
+    findings = sorted([*report.findings, *found], key=lambda f: -f.severity.rank)
+    return replace(report, findings=findings)
 
 
 LIGHT_BODY = 256 * 1024   # characters of body text still analysed on the request thread

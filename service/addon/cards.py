@@ -153,6 +153,21 @@ def fix_widgets(act: Act, locale: str, intro: str) -> list[Json]:
                       m.button(t("addon.button.fix_everyone", locale), act("fix_everyone")))]
 
 
+REPLACEABLE = ("name_address_mismatch", "similar_recipient")
+
+
+def replace_widgets(findings: Sequence[Finding], act: Act, locale: str) -> list[Json]:
+    """One-click "replace with the address you know" for history findings (SPEC 10.2)."""
+    out = []
+    for f in findings:
+        known = f.params.get("replace")
+        if f.code in REPLACEABLE and known and len(f.addresses) == 1:
+            out.append(m.buttons(m.button(t("history.replace", locale, address=known),
+                                          act("fix_replace", address=f.addresses[0],
+                                              replace=str(known)))))
+    return out
+
+
 def compose_card(report: Report, cls: DomainClassifier, locale: str, act: Act, *,
                  notice: str | None = None) -> Json:
     """Findings by severity, one-click Bcc fixes, external recipients by domain;
@@ -171,6 +186,9 @@ def compose_card(report: Report, cls: DomainClassifier, locale: str, act: Act, *
     if notice:
         sections.insert(0, m.section([m.paragraph("<b>" + m.esc(notice) + "</b>")]))
     sections += finding_sections(findings, locale)
+    replace = replace_widgets(findings, act, locale)
+    if replace:
+        sections.append(m.section(replace))
     groups = domain_groups(report.recipients, cls)
     if any(e.address and e.field in ("to", "cc") and not cls.is_internal(e.domain or "")
            for e in report.recipients):

@@ -20,7 +20,7 @@ from service.addon.analysis import analyze, classifier, draft_from_event
 from service.addon.event import AddonEvent
 from service.addon.fixes import move_everyone, move_external
 from service.i18n import t
-from service.policy.model import FIELDS
+from service.policy.model import FIELDS, Draft
 from service.services import services
 
 log = logging.getLogger(__name__)
@@ -51,8 +51,10 @@ def compose_card(caller: Any, event: AddonEvent, act: Any) -> dict[str, Any]:
     policy = sv.policy
     # A live preview, redrawn on every open and re-check: not audited (the confirmation
     # card of Check & send is, with everything the sender decided there).
+    from service.addon.history import sender_history
+
     report = analyze(draft_from_event(event, caller.user_email), policy, event.locale,
-                     content=False)
+                     content=False, history=sender_history(caller.user_email))
     report = unflag_own_bcc(report, caller.user_email)
     return cards.compose_card(report, classifier(policy), event.locale, act)
 
@@ -116,3 +118,33 @@ def fix(caller: Any, event: AddonEvent, name: str, act: Any) -> dict[str, Any]:
     card = cards.compose_card(report, cls, event.locale, act,
                               notice=t("addon.fixed.moved", event.locale, n=result.moved))
     return markup.update_draft(to=result.to, cc=result.cc, bcc=result.bcc, card=card)
+
+
+def fix_replace(caller: Any, event: AddonEvent, act: Any) -> dict[str, Any]:
+    """Replace one recipient with the address the sender's history knows: only when the
+    history check, run again here, suggests exactly that replacement (fail closed: a
+    forged or stale button changes nothing)."""
+    from service.addon.cards import REPLACEABLE
+    from service.addon.history import sender_history
+
+    sv = services()
+    wrong, right = event.param("address"), event.param("replace")
+    draft = draft_from_event(event, caller.user_email)
+    report = analyze(draft, sv.policy, event.locale, content=False,
+                     history=sender_history(caller.user_email))
+    ok = any(f.code in REPLACEABLE and f.addresses == (wrong,)
+             and f.params.get("replace") == right for f in report.findings)
+    if not ok or not wrong or not right:
+        return markup.update_card(compose_card(caller, event, act))
+    lists = {}
+    for name in FIELDS:
+        lists[name] = [right if e.address == wrong else e.raw for e in report.recipients
+                       if e.field == name]
+    audit(caller.user_email, "addon.fixed", data={"fix": "fix_replace", "moved": 0})
+    new = Draft(sender=caller.user_email, to=tuple(lists["to"]), cc=tuple(lists["cc"]),
+                bcc=tuple(lists["bcc"]))
+    after = analyze(new, sv.policy, event.locale, content=False,
+                    history=sender_history(caller.user_email))
+    card = cards.compose_card(after, classifier(sv.policy), event.locale, act,
+                              notice=t("history.replace", event.locale, address=right))
+    return markup.update_draft(to=lists["to"], cc=lists["cc"], bcc=lists["bcc"], card=card)

@@ -125,6 +125,17 @@ def chosen_keys(event: AddonEvent, offered: dict[str, str]) -> tuple[list[str], 
     return chosen, forged
 
 
+def chosen_method(event: AddonEvent, default: str) -> str | None:
+    """The key card's "how the files travel": zip or link; the policy's default when the
+    form has none (an older card); None for anything else (a forged form)."""
+    values = event.inputs(keycards.METHOD_INPUT)
+    if not values:
+        return default
+    if len(values) != 1 or next(iter(values)) not in ("zip", "link"):
+        return None
+    return next(iter(values))
+
+
 def encrypt_send(caller: Any, event: AddonEvent, act: Any, ledger: SendLedger) -> dict[str, Any]:
     """Verify everything again, then encrypt, send exactly once and hold the key."""
     draft_id = _draft_id(event)
@@ -150,8 +161,11 @@ def _encrypt_send(client: Any, user: str, key: str, draft_id: str, event: AddonE
         return confirmation(event, draft_id, reading, act, t("addon.keys.not_confirmed", locale))
     offered = keycards.offered_keys(enc, policy.release_mode)
     chosen, forged = chosen_keys(event, offered)
+    method = chosen_method(event, policy.delivery_method)
     notice = None
-    if forged:
+    if method is None:
+        notice = t("addon.keys.refused.method", locale)
+    elif forged:
         notice = t("addon.keys.refused.forged", locale, address=forged[0])
     elif not chosen and policy.release_mode != "sender_only":
         notice = t("addon.keys.refused.none", locale)
@@ -163,6 +177,7 @@ def _encrypt_send(client: Any, user: str, key: str, draft_id: str, event: AddonE
     external = {a for gr in enc.groups if gr.external for a in gr.addresses}
     audit(user, "addon.encrypt_send_confirmed", required=True, message_id=message_id,
           data={"draft": draft_id, "fp": enc.fingerprint, "release_mode": policy.release_mode,
+                "method": method,
                 "release_delay": policy.release_delay, "offered": len(offered),
                 "external_offered": sum(1 for a in offered.values() if a in external),
                 "grantees": chosen,
@@ -174,10 +189,18 @@ def _encrypt_send(client: Any, user: str, key: str, draft_id: str, event: AddonE
         went.append(send_checked(client, user, draft_id, raw, package_id=package.id))
         return went[-1][0]
 
-    package = encrypt_and_send(client, draft_id=draft_id, sender=user, key_recipients=chosen,
-                               policy=policy, store=sv.store, keywrapper=sv.keywrapper,
-                               now=sv.clock(), locale=locale, draft=reading.message,
-                               send=send)
+    if method == "link":
+        from service.files.packages import encrypt_and_send_link
+
+        package, _ = encrypt_and_send_link(
+            client, draft_id=draft_id, sender=user, key_recipients=chosen, policy=policy,
+            store=sv.store, keywrapper=sv.keywrapper, files=sv.files, now=sv.clock(),
+            draft=reading.message, send=send, locale=locale)
+    else:
+        package = encrypt_and_send(client, draft_id=draft_id, sender=user,
+                                   key_recipients=chosen, policy=policy, store=sv.store,
+                                   keywrapper=sv.keywrapper, now=sv.clock(), locale=locale,
+                                   draft=reading.message, send=send)
     ledger.mark_sent(key, enc.recipient_count, package.id)
     _, out, intent = went[-1]
     audit(user, "addon.sent", package_id=package.id, message_id=package.message_id,

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from service.addon import markup as m
 from service.addon.cards import FINDINGS_SHOWN, Act, capped, field_names
 from service.addon.localtime import duration, local_time
+from service.files.manifest import LINK_ZIP_NAME
 from service.i18n import join_list, t
 
 if TYPE_CHECKING:
@@ -44,6 +45,9 @@ def offered_keys(exp: Expectation, release_mode: str) -> dict[str, str]:
     return {key_value(a): a for g in exp.groups for a in g.addresses}
 
 
+METHOD_INPUT = "delivery_method"     # ZIP in the message, or files by link (SPEC 10.3)
+
+
 def _checkbox_sections(prefix: str, label: str, items: list[tuple[str, str]],
                        header: str) -> list[Json]:
     lists = [m.checkboxes(f"{prefix}_{i // m.MAX_ITEMS}", label, items[i:i + m.MAX_ITEMS])
@@ -70,6 +74,10 @@ def key_card(exp: Expectation, subject: str, draft_id: str, attachments: Sequenc
     intro.append(m.decorated(_mode_text(policy, sender, locale),
                              top=t("addon.keys.mode.title", locale)))
     sections = [m.section(intro)]
+    sections.append(m.section([m.radio(
+        METHOD_INPUT, t("addon.keys.method.label", locale),
+        [(t("addon.keys.method.zip", locale), "zip"),
+         (t("addon.keys.method.link", locale), "link")], policy.delivery_method)]))
     offered = offered_keys(exp, policy.release_mode)
     for external in (True, False):
         items = []
@@ -155,8 +163,10 @@ def result_card(package: Package, grants: Sequence[str], zone: tzinfo, now: date
     lines = []
     if notice:
         lines.append(m.paragraph("<b>" + m.esc(notice) + "</b>"))
-    lines.append(m.text(t("addon.encrypted.text", locale, n=len(package.recipients),
-                          zip_name=package.zip_filename, files=len(package.file_names))))
+    link = package.zip_filename == LINK_ZIP_NAME
+    lines.append(m.text(t("addon.encrypted.link_text" if link else "addon.encrypted.text",
+                          locale, n=len(package.recipients), zip_name=package.zip_filename,
+                          files=len(package.file_names))))
     lines.append(m.decorated(state_text(package, zone, now, locale),
                              top=state_name(package, now, locale)))
     lines.append(m.text(t("addon.package.key_to", locale,
@@ -170,7 +180,8 @@ def result_card(package: Package, grants: Sequence[str], zone: tzinfo, now: date
     return m.card(t("addon.encrypted.title", locale), [
         m.section(lines),
         m.section([m.text(t("addon.sent.close", locale))]),
-    ], subtitle=package.zip_filename, name="encrypted")
+    ], subtitle=t("addon.encrypted.link_name", locale) if link else package.zip_filename,
+        name="encrypted")
 
 
 def packages_section(packages: Sequence[Package], zone: tzinfo, now: datetime, locale: str,

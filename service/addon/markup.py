@@ -129,6 +129,14 @@ def checkboxes(name: str, label: str, items: Sequence[tuple[str, str]]) -> Json:
     }}
 
 
+def radio(name: str, label: str, items: Sequence[tuple[str, str]], selected: str) -> Json:
+    """Radio buttons; items are ``(text, value)``, ``selected`` ticked."""
+    return {"selectionInput": {
+        "name": name, "label": label, "type": "RADIO_BUTTON",
+        "items": [{"text": t, "value": v, "selected": v == selected} for t, v in items],
+    }}
+
+
 def text_input(name: str, label: str, *, hint: str | None = None) -> Json:
     out: Json = {"name": name, "label": label, "type": "MULTIPLE_LINE"}
     if hint:

@@ -83,11 +83,22 @@ def revoke(caller: Any, event: AddonEvent, act: Any) -> dict[str, Any]:
     sv = services()
     package = owned(caller.user_email, event.param("package_id"))
     try:
-        sv.store.revoke(package.id, caller.user_email, sv.clock())
+        now = sv.clock()
+        revoked = sv.store.revoke(package.id, caller.user_email, now)
+        _erase_files(revoked, caller.user_email, now)
         notice = t("addon.package.revoked_notice", event.locale)
     except ConflictError:
         notice = _unchanged(package.id, event.locale)
     return _answer(caller, event, act, package.id, notice)
+
+
+def _erase_files(package: Any, actor: str, now: Any) -> None:
+    """Link mode: recalling a package erases its stored files at once (SPEC 10.3)."""
+    from service.files.packages import erase_package_files, is_link
+
+    if is_link(package):
+        sv = services()
+        erase_package_files(sv.store, sv.keywrapper, sv.files, package, actor, now, "revoked")
 
 
 def release(caller: Any, event: AddonEvent, act: Any) -> dict[str, Any]:

@@ -182,8 +182,11 @@ def compose() -> ResponseReturnValue:
     # read from the audit log (compose.unflag_own_bcc), not on the event alone.
     policy, memo = services().policy, current_app.extensions[CARD_MEMO]
     remember = len(event.bcc) <= policy.max_bcc
-    key = compose_key(caller.user_email, event.to, event.cc, event.bcc, event.locale,
-                      action_url(""))
+    from service.addon.history import history_stamp
+
+    # History findings depend on the sender's history too: its stamp is part of the key.
+    key = (compose_key(caller.user_email, event.to, event.cc, event.bcc, event.locale,
+                       action_url("")), history_stamp(caller.user_email))
     body = memo.get(policy, key) if remember else None
     if body is None:
         from service.addon import compose as flow
@@ -207,6 +210,7 @@ def action(name: str) -> ResponseReturnValue:
                          False),
         "fix_everyone": (lambda c, e: flow.fix(c, e, "fix_everyone", act), COMPOSE_SCOPES,
                          False),
+        "fix_replace": (lambda c, e: flow.fix_replace(c, e, act), COMPOSE_SCOPES, False),
         "check_send": (lambda c, e: sending.check_send(c, e, act), SEND_SCOPES, True),
         "confirm_send": (lambda c, e: sending.confirm_send(c, e, act, ledger()),
                          SEND_SCOPES, True),

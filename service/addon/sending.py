@@ -106,7 +106,10 @@ def read_draft(client: Any, draft_id: str, locale: str, user: str) -> Reading:
             raise NotFoundError("draft not found") from None
         raise
     draft = draft_from_bytes(message.raw)
-    report = unflag_own_bcc(analyze(draft, sv.policy, locale, content=True), user)
+    from service.addon.history import sender_history
+
+    report = unflag_own_bcc(analyze(draft, sv.policy, locale, content=True,
+                                    history=sender_history(user)), user)
     cls = classifier(sv.policy)
     names = tuple(a.filename for a in draft.attachments)
     exp = bind_bytes(expect(report, sv.policy, cls), message.raw)
@@ -149,6 +152,9 @@ def send_checked(client: Any, user: str, draft_id: str, raw: bytes, *,
         g.addon_send_uncertain = True        # the request may have reached Gmail
         raise
     g.addon_sent = True                      # from here on, never "nothing was sent"
+    from service.addon.history import record_sent
+
+    record_sent(user, out.raw)               # the sender's history (SPEC 10.2)
     return sent, out, intent
 
 

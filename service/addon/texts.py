@@ -142,6 +142,12 @@ EN: dict[str, str] = {
         "from SendGuard with a link; the password never travels with your message."),
     "addon.keys.label": "Send the password to",
     "addon.keys.files": "Files to encrypt ({n})",
+    "addon.keys.method.label": "How the files travel",
+    "addon.keys.refused.method": (
+        "Choose how the files travel: ZIP or download link."),
+    "addon.keys.method.zip": "Encrypted ZIP attached to the message",
+    "addon.keys.method.link": (
+        "Kept encrypted by SendGuard; recipients download them (can be recalled)"),
     "addon.keys.mode.title": "When the password goes out",
     "addon.keys.mode.delay": (
         "After sending, the password is held for {delay}: until then you can revoke it. "
@@ -162,6 +168,11 @@ EN: dict[str, str] = {
     "addon.encrypted.text": (
         "Your message went to {n} {n|recipient|recipients} with its attachments in one "
         "encrypted ZIP: {zip_name} ({files} {files|file|files})."),
+    "addon.encrypted.link_text": (
+        "Your message went to {n} {n|recipient|recipients} without its attachments: "
+        "{files} {files|file is|files are} kept encrypted for download by link, and can be "
+        "recalled."),
+    "addon.encrypted.link_name": "Files by download link",
     "addon.package.line": "{zip_name} · {n} {n|recipient|recipients}",
     "addon.package.created": "{state} · sent {at}",
     "addon.package.key_to": "Password to: {addresses}",
@@ -388,6 +399,12 @@ JA: dict[str, str] = {
         "別のメールが届きます。パスワードがメールと一緒に送られることはありません。"),
     "addon.keys.label": "パスワードを送る相手",
     "addon.keys.files": "暗号化するファイル（{n}件）",
+    "addon.keys.method.label": "ファイルの送り方",
+    "addon.keys.refused.method": (
+        "ファイルの送り方（ZIP またはダウンロードリンク）を選んでください。"),
+    "addon.keys.method.zip": "暗号化 ZIP をメールに添付",
+    "addon.keys.method.link": (
+        "SendGuard で暗号化して保管し、受信者がダウンロード（送信後も取り消し可）"),
     "addon.keys.mode.title": "パスワードを送るタイミング",
     "addon.keys.mode.delay": (
         "送信後、パスワードは{delay}保留されます。その間は取り消せます。その後、チェックした"
@@ -409,6 +426,10 @@ JA: dict[str, str] = {
     "addon.encrypted.text": (
         "{n}件の宛先にメールを送信しました。添付ファイルは暗号化したZIP 1つにまとめてあります: "
         "{zip_name}（{files}件のファイル）。"),
+    "addon.encrypted.link_text": (
+        "{n}件の宛先にメールを送信しました。添付ファイル（{files}件）はメールに含めず、"
+        "暗号化して保管しています。ダウンロード用のリンクで渡り、取り消すこともできます。"),
+    "addon.encrypted.link_name": "ダウンロードリンクのファイル",
     "addon.package.line": "{zip_name} · 宛先{n}件",
     "addon.package.created": "{state} · {at} 送信",
     "addon.package.key_to": "パスワードの送付先: {addresses}",

@@ -36,6 +36,7 @@ if TYPE_CHECKING:    # the database stack is imported only by commands that use 
 log = logging.getLogger(__name__)
 
 PROGRESS_EVERY_S = 2.0
+MESSAGE_SLACK = 16 * 1024 * 1024     # body and headers around link-mode attachments
 # ``service.storage.STATES`` (a test keeps them equal): parsing the command line must not
 # import the database stack, or every command, ``check`` included, pays for it.
 STATES = ("held", "awaiting_release", "released", "revoked", "expired")
@@ -51,6 +52,9 @@ def register(sub: Any) -> None:
                    help="also print the ZIP password (it is stored wrapped either way)")
     p.add_argument("--key-to", action="append", default=[], metavar="ADDR",
                    help="a recipient of the message who gets the key link (repeatable)")
+    p.add_argument("--method", choices=("zip", "link"), default=None,
+                   help="zip: one AES-256 ZIP in the message; link: files stored encrypted, "
+                        "downloaded from the key page (default: the policy's delivery.method)")
     p.set_defaults(handler=cmd_protect)
 
     k = sub.add_parser("keys", help="key records: list, show, revoke, release")
@@ -233,6 +237,9 @@ def cmd_protect(args: argparse.Namespace, locale: str) -> int:
     policy = _policy(args.policy)
     if not args.key_to and not args.reveal_password and policy.release_mode != "sender_only":
         raise InputError(t("cli.protect_nobody", locale))
+    method = args.method or policy.delivery_method
+    if method == "link":
+        return _protect_link(args, policy, locale)
     _refuse_oversize(args.message, MAX_SIZE, locale)
     raw = read_message(args.message)
     if len(raw) > MAX_SIZE:          # standard input has no size to look at beforehand
@@ -265,6 +272,46 @@ def cmd_protect(args: argparse.Namespace, locale: str) -> int:
                  zip=package.zip_filename, package_id=package.id))
         if args.reveal_password:
             print(t("cli.protect_password", locale, password=done.password))
+    if package.message_id is None and (args.key_to or package.release_mode == "sender_only"):
+        print(t("delivery.cli.no_message_id", locale, package_id=package.id), file=sys.stderr)
+    return 0
+
+
+def _protect_link(args: argparse.Namespace, policy: Any, locale: str) -> int:
+    from service.cli import read_message
+    from service.delivery.packages import message_sender
+    from service.files.packages import erase_package_files, protect_link_raw
+    from service.files.store import parse_files_url
+    from service.protect.keywrap import wrapper_from_config
+
+    # base64 makes a message about 4/3 of its attachments, plus its body
+    _refuse_oversize(args.message, policy.max_link_size * 4 // 3 + MESSAGE_SLACK, locale)
+    raw = read_message(args.message)
+    config = Config.from_env()
+    files = parse_files_url(config.files, config.var_dir)
+    keywrapper = wrapper_from_config(config)
+    now = _now()
+    with _store(config) as store:
+        try:
+            done = protect_link_raw(raw, store=store, keywrapper=keywrapper, files=files,
+                                    policy=policy, now=now, key_recipients=args.key_to,
+                                    sender=message_sender(raw, f"{_actor()[4:]}@localhost"),
+                                    locale=locale)
+        except (MessageError, AttachmentError) as exc:
+            raise type(exc)(f"{args.message}: {exc.public_message}") from None
+        del raw
+        try:
+            write_atomically(Path(args.output), done.message, locale)
+        except InputError:
+            package = store.revoke(done.package.id, _actor(), now)
+            erase_package_files(store, keywrapper, files, package, _actor(), now, "failed")
+            raise
+    package = done.package
+    if args.json:
+        _print_json({"package_id": package.id, "method": "link", "files": done.files})
+    else:
+        print(tn("cli.protect_link_done", locale, len(done.files), out=args.output,
+                 package_id=package.id))
     if package.message_id is None and (args.key_to or package.release_mode == "sender_only"):
         print(t("delivery.cli.no_message_id", locale, package_id=package.id), file=sys.stderr)
     return 0
@@ -321,9 +368,22 @@ def cmd_keys_show(args: argparse.Namespace, locale: str) -> int:
 def cmd_keys_revoke(args: argparse.Namespace, locale: str) -> int:
     config = Config.from_env()
     with _store(config) as store, _package_named(args.package_id, locale):
-        package = store.revoke(args.package_id, _actor(), _now())
+        now = _now()
+        package = store.revoke(args.package_id, _actor(), now)
+        _erase_files(config, store, package, now)
     print(t("delivery.cli.revoked", locale, package_id=package.id))
     return 0
+
+
+def _erase_files(config: Config, store: Store, package: Package, now: datetime) -> None:
+    """A recalled link package's stored files go at once (SPEC 10.3)."""
+    from service.files.packages import erase_package_files, is_link
+    from service.files.store import parse_files_url
+    from service.protect.keywrap import wrapper_from_config
+
+    if is_link(package):
+        erase_package_files(store, wrapper_from_config(config), parse_files_url(
+            config.files, config.var_dir), package, _actor(), now, "revoked")
 
 
 def cmd_keys_release(args: argparse.Namespace, locale: str) -> int:

@@ -33,6 +33,7 @@ from service.errors import (
     NotFoundError,
     SecretError,
 )
+from service.files.manifest import is_link_password
 from service.protect.keywrap import KeyWrapper
 from service.storage import SYSTEM_ACTOR, Grant, Package, Store, hash_token, recipient_actor
 
@@ -215,8 +216,8 @@ class KeyPage:
         except ConflictError:
             self._audit(visit, "code.failed", now, reason="conflict")
             raise CodeRefusedError("stale") from None
-        if reveal.first:
-            self._tell_sender(reveal.package, grant.address, now)
+        if reveal.first and not is_link_password(material.password):
+            self._tell_sender(reveal.package, grant.address, now)  # link mode: on download
         return Revealed(reveal.package, reveal.grant, material.password)
 
     def show_again(self, visit: Visit, now: datetime) -> Revealed:

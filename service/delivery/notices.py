@@ -111,10 +111,13 @@ def new_mail(config: Config, to: str, subject_key: str, body: str, now: datetime
 def key_notice(config: Config, package: Package, to: str, link: str,
                now: datetime) -> EmailMessage:
     """The notice holding only the link to the key page (never the password)."""
-    body = _both("delivery.mail.notice_body", len(package.file_names), org_zone(config),
+    from service.files.manifest import LINK_ZIP_NAME
+
+    kind = "link_notice" if package.zip_filename == LINK_ZIP_NAME else "notice"
+    body = _both(f"delivery.mail.{kind}_body", len(package.file_names), org_zone(config),
                  sender=package.sender, zip_name=package.zip_filename, link=link,
                  expires=package.expires_at)
-    return new_mail(config, to, "delivery.mail.notice_subject", body, now)
+    return new_mail(config, to, f"delivery.mail.{kind}_subject", body, now)
 
 
 def code_mail(config: Config, to: str, code: str, now: datetime) -> EmailMessage:
@@ -127,3 +130,11 @@ def retrieved_mail(config: Config, package: Package, by: str, now: datetime) -> 
     body = _both("delivery.mail.retrieved_body", None, org_zone(config),
                  zip_name=package.zip_filename, package_id=package.id, address=by, at=now)
     return new_mail(config, package.sender, "delivery.mail.retrieved_subject", body, now)
+
+
+def downloaded_mail(config: Config, package: Package, by: str, name: str,
+                    now: datetime) -> EmailMessage:
+    """Link mode: tells the sender of the first download (who, which file, when)."""
+    body = _both("delivery.mail.downloaded_body", None, org_zone(config), name=name,
+                 package_id=package.id, address=by, at=now)
+    return new_mail(config, package.sender, "delivery.mail.downloaded_subject", body, now)

@@ -121,6 +121,25 @@ def _notify_safely(store: Store, mailer: Mailer, config: Config, keywrapper: Key
     report.failed += failed
 
 
+def erase_expired_files(store: Store, config: Config, keywrapper: KeyWrapper,
+                        package_ids: list[str], now: datetime) -> None:
+    """Link mode: an expired package's stored files go with it (SPEC 10.3)."""
+    from service.files.packages import erase_package_files, is_link
+    from service.files.store import parse_files_url
+
+    files = None
+    for package_id in package_ids:
+        package = store.get_package(package_id)
+        if not is_link(package):
+            continue
+        files = files or parse_files_url(config.files, config.var_dir)
+        try:
+            erase_package_files(store, keywrapper, files, package, SYSTEM_ACTOR, now,
+                                "expired")
+        except Exception:
+            log.exception("package %s: could not erase expired files", package_id)
+
+
 def release_tick(store: Store, mailer: Mailer, config: Config, keywrapper: KeyWrapper,
                  now: datetime, limit: int = BATCH,
                  retention: timedelta | None = DEFAULT_RETENTION) -> ReleaseReport:
@@ -128,6 +147,8 @@ def release_tick(store: Store, mailer: Mailer, config: Config, keywrapper: KeyWr
     purge; ``retention=None`` leaves it out)."""
     report = ReleaseReport()
     report.expired = store.expire_due(now)
+    if report.expired:
+        erase_expired_files(store, config, keywrapper, report.expired, now)
     for package in store.claim_due_releases(now, limit):
         report.released.append(package.id)
         if message_sent(package):

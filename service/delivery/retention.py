@@ -67,6 +67,11 @@ def purge_if_due(store: Store, now: datetime,
     if store.hit_rate_limit("purge-lease", 1, LEASE_S, now):
         return 0
     try:
+        from service.storage.history import HISTORY_RETENTION
+
+        gone = store.purge_history(now - HISTORY_RETENTION)   # recipient history (10.2)
+        if gone:
+            log.info("retention: erased %d recipient-history row(s)", gone)
         return len(purge_ended(store, now, older_than, max_batches=TICK_BATCHES))
     except SQLAlchemyError as exc:
         log.error("retention: purge failed (%s); retried next hour", type(exc).__name__)

@@ -167,12 +167,21 @@ def _render(view: str, status: int = 200, token: str = "", **ctx: Any) -> Respon
 # The page a link that works no more shows, and its status: 410 for what ended for good
 # (SPEC 10.3), 403 for what is refused, 404 for a link that never existed.
 ENDED_STATUS = {"invalid": 404, "revoked": 410, "expired": 410, "used_up": 410,
-                "locked": 403, "codes_used_up": 403, "held": 403}
+                "locked": 403, "codes_used_up": 403, "held": 403,
+                "files_revoked": 410, "files_expired": 410}
+
+
+def _is_link(visit: Visit) -> bool:
+    from service.files.manifest import LINK_ZIP_NAME
+
+    return visit.package.zip_filename == LINK_ZIP_NAME
 
 
 def _ended(reason: str, visit: Visit | None = None) -> Response:
     if visit is None or reason not in ENDED_STATUS:
         reason = "invalid"
+    elif reason in ("revoked", "expired") and _is_link(visit):
+        reason = "files_" + reason       # the sender withdrew the files / they expired
     ctx: dict[str, Any] = {"reason": reason}
     if visit is not None and reason != "invalid":
         locale = _locale()
@@ -184,7 +193,8 @@ def _ended(reason: str, visit: Visit | None = None) -> Response:
 
 def _context(visit: Visit) -> dict[str, Any]:
     return {"sender": visit.package.sender, "zip_name": visit.package.zip_filename,
-            "count": len(visit.package.file_names), "address": mask(visit.grant.address)}
+            "count": len(visit.package.file_names), "address": mask(visit.grant.address),
+            "link": _is_link(visit)}
 
 
 def _redirect(token: str, message: str = "") -> Response:
@@ -211,10 +221,20 @@ def _password(shown: Revealed, token: str, cookie: str | None) -> Response:
     as the session cookie set here lives."""
     value = cookie or request.cookies.get(session.cookie_name(_secure()))
     until = datetime.fromtimestamp(session.until(value) or 0, UTC)
-    resp = _render("password", password=shown.password, zip_name=shown.package.zip_filename,
-                   until=format_clock(until, _locale(), _zone()))
+    link = _is_link(Visit(shown.grant, shown.package))
+    if link:
+        from service.files.manifest import decode
+
+        files = [{"name": f.name, "size": f.size, "label": human_size(f.size)}
+                 for f in decode(shown.password).files]
+        resp = _render("files", files=files, link_token=token, link=True,
+                       until=format_clock(until, _locale(), _zone()))
+    else:
+        resp = _render("password", password=shown.password, zip_name=shown.package.zip_filename,
+                       until=format_clock(until, _locale(), _zone()))
     if cookie is not None:
-        resp.set_cookie(session.cookie_name(_secure()), cookie, max_age=session.LIFETIME_S,
+        lifetime = session.LINK_LIFETIME_S if link else session.LIFETIME_S
+        resp.set_cookie(session.cookie_name(_secure()), cookie, max_age=lifetime,
                         httponly=True, samesite="Strict", secure=_secure(), path="/")
     return resp
 
@@ -279,8 +299,9 @@ def key_action(token: str) -> ResponseReturnValue:
             if _seen(token, visit):         # Reload of this very answer: show it again
                 return _password(page.show_again(visit, now), token, None)
             revealed = page.reveal(token, form.get("code", ""), now)
+            lifetime = (session.LINK_LIFETIME_S if _is_link(visit) else session.LIFETIME_S)
             return _password(revealed, token, session.issue(
-                _form_secret(), token, revealed.grant.id, _nonce(), now))
+                _form_secret(), token, revealed.grant.id, _nonce(), now, lifetime))
     except MailerError:
         return _render("unavailable", MailerError.status)
     except CodeRefusedError as exc:
@@ -290,6 +311,77 @@ def key_action(token: str) -> ResponseReturnValue:
     except SendGuardError:
         return _ended("invalid")
     return _redirect(token, "again")
+
+
+def human_size(size: int) -> str:
+    value = float(size)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{int(value)} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{size} B"   # pragma: no cover
+
+
+@bp.get("/k/<token>/files/<int:n>")
+def download(token: str, n: int) -> ResponseReturnValue:
+    """One file of a link package, for the browser whose code opened the session; 410
+    with the "withdrawn"/"expired" page once the sender recalled the files or they
+    expired."""
+    from service.delivery import downloads
+    from service.delivery.keypage import ended_reason
+    from service.files.packages import open_manifest
+
+    sv = services()
+    now = sv.clock()
+    page = _page()
+    try:
+        visit = page.find(token)
+    except SendGuardError:
+        return _ended("invalid")
+    if not _is_link(visit):
+        return _ended("invalid")
+    reason = ended_reason(visit.package, visit.grant, now)
+    if reason not in (None, "used_up"):
+        return _ended(reason or "invalid", visit)
+    if not _seen(token, visit):
+        return _render("ended", 403, reason="session")
+    try:
+        manifest = open_manifest(sv.keywrapper, visit.package)
+    except SendGuardError:
+        return _ended("invalid")
+    if not 0 <= n < len(manifest.files):
+        return _ended("invalid")
+    stored = manifest.files[n]
+    size = stored.size
+    span = request.range.range_for_length(size) if request.range else None
+    if request.range and span is None and size and request.range.units == "bytes" \
+            and len(request.range.ranges) == 1:
+        resp = Response(b"", status=416)
+        resp.headers["Content-Range"] = f"bytes */{size}"
+        return resp
+    start, stop = span if span else (0, size)
+    body = downloads.stream(sv.files, manifest, n, start, stop - 1 if span else None)
+    try:
+        first = next(body, None)     # the first chunk: a missing object fails here, not mid-way
+    except SendGuardError:
+        log.warning("package %s: stored file %d could not be read", visit.package.id, n)
+        return _ended("files_expired" if visit.package.state != "released" else "invalid",
+                      visit)
+
+    def chunks() -> Any:
+        if first is not None:
+            yield first
+        yield from body
+
+    downloads.record(sv.store, sv.mailer, sv.config, visit, n, stored, span, now)
+    resp = Response(chunks(), status=206 if span else 200,
+                    mimetype="application/octet-stream", direct_passthrough=True)
+    resp.headers["Content-Disposition"] = downloads.content_disposition(stored.name)
+    resp.headers["Content-Length"] = str(stop - start)
+    resp.headers["Accept-Ranges"] = "bytes"
+    if span:
+        resp.headers["Content-Range"] = f"bytes {start}-{stop - 1}/{size}"
+    return resp
 
 
 @bp.app_errorhandler(404)

@@ -18,6 +18,7 @@ import hmac
 from datetime import datetime
 
 LIFETIME_S = 10 * 60
+LINK_LIFETIME_S = 30 * 60      # link mode: downloads within the code-opened session
 SECURE_COOKIE = "__Host-sendguard-seen"
 PLAIN_COOKIE = "sendguard-seen"
 
@@ -32,8 +33,9 @@ def _mac(secret: bytes, link_token: str, grant_id: int, until: int, nonce: str) 
     return base64.urlsafe_b64encode(mac).rstrip(b"=").decode("ascii")
 
 
-def issue(secret: bytes, link_token: str, grant_id: int, nonce: str, now: datetime) -> str:
-    until = int(now.timestamp()) + LIFETIME_S
+def issue(secret: bytes, link_token: str, grant_id: int, nonce: str, now: datetime,
+          lifetime: int = LIFETIME_S) -> str:
+    until = int(now.timestamp()) + lifetime
     return f"{grant_id}.{until}.{_mac(secret, link_token, grant_id, until, nonce)}"
 
 

@@ -348,3 +348,87 @@ JA: dict[str, str] = {
         "{address} はこのメッセージの宛先ではありません。鍵は宛先にしか送れません"),
     "delivery.error.send_failed": "メッセージは送信されませんでした。鍵は取り消されています",
 }
+
+# Link mode (SPEC 10.3): the page lists files for download instead of a password.
+EN.update({
+    "delivery.mail.link_notice_subject": "[SendGuard] Files for you to download",
+    "delivery.mail.link_notice_body": (
+        "{sender} has sent you an e-mail whose {n} attached files are kept for you, "
+        "encrypted, instead of travelling with it. To download them, open this page:\n\n"
+        "  {link}\n\n"
+        "On the page you can ask for a one-time code, which is sent to this address.\n"
+        "The link works until {expires}. If you did not expect this e-mail, ignore it."),
+    "delivery.mail.link_notice_body.one": (
+        "{sender} has sent you an e-mail whose {n} attached file is kept for you, "
+        "encrypted, instead of travelling with it. To download it, open this page:\n\n"
+        "  {link}\n\n"
+        "On the page you can ask for a one-time code, which is sent to this address.\n"
+        "The link works until {expires}. If you did not expect this e-mail, ignore it."),
+    "delivery.page.link_intro": "{sender} sent you files to download ({n} files).",
+    "delivery.page.link_intro.one": "{sender} sent you a file to download ({n} file).",
+    "delivery.page.link_title": "Encrypted files for you",
+    "delivery.page.files_title": "Your files",
+    "delivery.page.files_help": (
+        "Download each file below. The links work in this browser until {until}; after "
+        "that, ask for a new code on this page."),
+    "delivery.page.files_size": "{size}",
+    "delivery.page.ended.files_revoked.title": "The sender withdrew these files",
+    "delivery.page.ended.files_revoked.body": (
+        "{sender} withdrew the files, so they can no longer be downloaded and have been "
+        "erased. If you still need them, ask {sender} to send them again."),
+    "delivery.page.ended.files_expired.title": "These files have expired",
+    "delivery.page.ended.files_expired.body": (
+        "The files could be downloaded until {expires} and have been erased. If you still "
+        "need them, ask {sender} to send them again."),
+    "delivery.page.ended.session.title": "Enter a code first",
+    "delivery.page.ended.session.body": (
+        "Open the link from your notice and enter a one-time code to download the files."),
+    "delivery.mail.downloaded_subject": "[SendGuard] Your files were downloaded",
+    "delivery.mail.downloaded_body": (
+        "{name} was downloaded by {address} on {at}.\n\n"
+        "If this was not the intended person, recall the files at once: in Gmail, open "
+        "SendGuard in the side panel and choose \"Revoke\" on this package (or ask your "
+        "administrator: package {package_id}). The files are erased at once."),
+})
+JA.update({
+    "delivery.mail.link_notice_subject": "[SendGuard] ダウンロード用のファイルのお知らせ",
+    "delivery.mail.link_notice_body": (
+        "{sender} さんから届いたメールの添付ファイル（{n}件）は、メールには含まれず、"
+        "暗号化して保管されています。次のページからダウンロードしてください:\n\n"
+        "  {link}\n\n"
+        "ページで確認コードを申し込むと、このアドレスにコードが届きます。\n"
+        "リンクの有効期限: {expires}。心当たりがない場合は、このメールを無視してください。"),
+    "delivery.mail.link_notice_body.one": (
+        "{sender} さんから届いたメールの添付ファイル（{n}件）は、メールには含まれず、"
+        "暗号化して保管されています。次のページからダウンロードしてください:\n\n"
+        "  {link}\n\n"
+        "ページで確認コードを申し込むと、このアドレスにコードが届きます。\n"
+        "リンクの有効期限: {expires}。心当たりがない場合は、このメールを無視してください。"),
+    "delivery.page.link_intro": (
+        "{sender} さんからダウンロード用のファイルが届いています（{n}件）。"),
+    "delivery.page.link_intro.one": (
+        "{sender} さんからダウンロード用のファイルが届いています（{n}件）。"),
+    "delivery.page.link_title": "暗号化されたファイルのお受け取り",
+    "delivery.page.files_title": "ファイル",
+    "delivery.page.files_help": (
+        "下のファイルをダウンロードしてください。このブラウザで {until} までダウンロード"
+        "できます。その後は、このページで新しい確認コードを申し込んでください。"),
+    "delivery.page.files_size": "{size}",
+    "delivery.page.ended.files_revoked.title": "送信者がファイルを取り消しました",
+    "delivery.page.ended.files_revoked.body": (
+        "{sender} さんがファイルを取り消したため、ダウンロードできません。ファイルは削除"
+        "されました。必要な場合は {sender} さんに再送を依頼してください。"),
+    "delivery.page.ended.files_expired.title": "ファイルの有効期限が切れました",
+    "delivery.page.ended.files_expired.body": (
+        "ファイルは {expires} までダウンロードでき、その後削除されました。必要な場合は "
+        "{sender} さんに再送を依頼してください。"),
+    "delivery.page.ended.session.title": "先に確認コードを入力してください",
+    "delivery.page.ended.session.body": (
+        "通知メールのリンクを開き、確認コードを入力してからダウンロードしてください。"),
+    "delivery.mail.downloaded_subject": "[SendGuard] ファイルがダウンロードされました",
+    "delivery.mail.downloaded_body": (
+        "{name} が、{at} に {address} によってダウンロードされました。\n\n"
+        "意図した相手でない場合は、すぐに取り消してください: Gmail のサイドパネルで "
+        "SendGuard を開き、このパッケージの「取り消す」を選ぶと（または管理者に"
+        "パッケージ {package_id} を伝えると）、ファイルはすぐに削除されます。"),
+})

@@ -59,6 +59,7 @@ class Policy:
     require_encryption_external: bool = False
     blocked_extensions: tuple[str, ...] = DEFAULT_BLOCKED_EXTENSIONS
     max_total_size: int = DEFAULT_MAX_TOTAL_SIZE     # bytes
+    max_link_size: int = 2 * 1024**3                 # bytes per link-mode package ("2GB")
     check_deadline: int = 10          # seconds for the whole content analysis of a draft
     # [history]
     history_enabled: bool = True
@@ -99,6 +100,7 @@ SCHEMA: dict[str, dict[str, str]] = {
         "require_encryption_external": "bool",
         "blocked_extensions": "extensions",
         "max_total_size": "size",
+        "max_link_size": "size",
         "check_deadline": "deadline",
     },
     "history": {"enabled": "bool"},

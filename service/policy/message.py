@@ -81,7 +81,18 @@ def draft_from_bytes(raw: bytes, limits: MimeLimits = MimeLimits()) -> Draft:
         html=walk.body("html", walk.htmls),
         attachments=tuple(walk.attachments),
         notes=tuple(walk.notes),
+        message_id=next(iter(_ids(raw_headers.get("message-id", []))), ""),
+        references=tuple(dict.fromkeys(_ids(raw_headers.get("in-reply-to", [])
+                                            + raw_headers.get("references", [])))),
     )
+
+
+_MSGID = re.compile(r"<[^<>\s]{1,990}>")
+
+
+def _ids(values: list[str]) -> list[str]:
+    """Message ids (``<…>``) in header values, in order; at most 100."""
+    return [m.group(0) for v in values for m in _MSGID.finditer(v)][:100]
 
 
 def _raw_text(value: str) -> str:

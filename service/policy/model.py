@@ -45,6 +45,9 @@ class Draft:
     text: str = ""
     html: str = ""
     attachments: tuple[Attachment, ...] = ()
+    message_id: str = ""
+    # In-Reply-To and References ids (angle brackets kept): the thread, for replies
+    references: tuple[str, ...] = ()
     # What parsing left unchecked, as "code:where" (too many parts, nesting too deep, ...)
     notes: tuple[str, ...] = ()
 

@@ -25,6 +25,7 @@ from service.policy.extract import (
     html_text,
     inspect_attachment,
 )
+from service.policy.history import HISTORY_RULES, HistoryView
 from service.policy.model import FIELDS, Draft, Finding, Severity
 from service.policy.personal_data import PersonalData, scan_text
 
@@ -61,6 +62,7 @@ class Context:
     deadline: Deadline = field(default_factory=Deadline)
     unchecked: set[str] = field(default_factory=set)  # places whose scan the deadline cut
     skipped: bool = False   # contents not analysed at all (see ``analyze(unchecked=...)``)
+    history: HistoryView | None = None   # the sender's history (SPEC 10.2), when known
     _external: list[Entry] | None = None
     _valid: list[Entry] | None = None
 
@@ -109,7 +111,7 @@ def classifier_for(policy: Policy) -> DomainClassifier:
 def analyze(draft: Draft, policy: Policy, *, locale: str = "en",
             classifier: DomainClassifier | None = None, content: bool = True,
             limits: Limits | None = None, deadline: Deadline | None = None,
-            unchecked: str | None = None) -> Report:
+            unchecked: str | None = None, history: HistoryView | None = None) -> Report:
     """Every finding for ``draft``. ``content=False`` skips attachment contents (the
     compose trigger only sees recipients and metadata).
 
@@ -117,13 +119,14 @@ def analyze(draft: Draft, policy: Policy, *, locale: str = "en",
     reading attachments may use 60% of it, the personal-data scans the rest; whatever
     was not reached is noted and reported as ``incomplete_check``. ``unchecked`` (a note
     code: why) reports the contents as not checked at all (the add-on's pool was busy or
-    its analysis failed)."""
+    its analysis failed). ``history`` adds the checks of SPEC 10.2
+    (``policy.history_enabled`` turns them off)."""
     deadline = deadline or Deadline(policy.check_deadline)
     if unchecked is not None:
         content = False
     entries = [e for name in FIELDS for e in parse_field(draft.entries(name), name)]
     ctx = Context(draft, policy, locale, classifier or classifier_for(policy), entries, {},
-                  content, deadline)
+                  content, deadline, history=history)
     notes: list[str] = [_note(n, locale) for n in draft.notes]
     if unchecked is not None:
         ctx.skipped = True
@@ -551,6 +554,7 @@ RULES: tuple[Callable[[Context], Iterator[Finding]], ...] = (
     password_zip_attached,
     missing_attachment,
     large_attachment,
+    *HISTORY_RULES,
     incomplete_check,
     external_recipients,
 )

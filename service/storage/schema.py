@@ -118,3 +118,64 @@ rate_counters = sa.Table(
     sa.PrimaryKeyConstraint("key", "window_start"),
     sa.Index(None, "window_end"),
 )
+
+# Recipient history (SPEC 10.2; migration 0003). No address, name or message id in the
+# clear: ``*_hash`` are HMAC-SHA256 under the history key, ``*_wrapped`` AES-GCM under it,
+# and the history key itself is stored only wrapped by the master key / KMS.
+history_keys = sa.Table(
+    "history_keys", metadata,
+    sa.Column("id", sa.Integer(), primary_key=True, autoincrement=False),
+    sa.Column("wrapped_key", sa.LargeBinary(), nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+)
+
+history_recipients = sa.Table(
+    "history_recipients", metadata,
+    sa.Column("sender_hash", sa.LargeBinary(32), nullable=False),
+    sa.Column("address_hash", sa.LargeBinary(32), nullable=False),
+    sa.Column("domain_hash", sa.LargeBinary(32), nullable=False),
+    sa.Column("local_hash", sa.LargeBinary(32), nullable=False),
+    sa.Column("address_wrapped", sa.LargeBinary(), nullable=False),
+    sa.Column("count", sa.Integer(), nullable=False),
+    sa.Column("first_used", UTCDateTime(), nullable=False),
+    sa.Column("last_used", UTCDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint("sender_hash", "address_hash"),
+    sa.Index(None, "sender_hash", "domain_hash"),
+    sa.Index(None, "sender_hash", "local_hash"),
+    sa.Index(None, "last_used"),
+)
+
+history_names = sa.Table(
+    "history_names", metadata,
+    sa.Column("sender_hash", sa.LargeBinary(32), nullable=False),
+    sa.Column("name_hash", sa.LargeBinary(32), nullable=False),
+    sa.Column("address_hash", sa.LargeBinary(32), nullable=False),
+    sa.Column("name_wrapped", sa.LargeBinary(), nullable=False),
+    sa.Column("count", sa.Integer(), nullable=False),
+    sa.Column("last_used", UTCDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint("sender_hash", "name_hash", "address_hash"),
+    sa.Index(None, "sender_hash", "address_hash"),
+    sa.Index(None, "last_used"),
+)
+
+# Which organisations (registrable domains) each message of a thread went to, under the
+# message's own id and every id it references: a reply finds its thread by any of them.
+history_threads = sa.Table(
+    "history_threads", metadata,
+    sa.Column("sender_hash", sa.LargeBinary(32), nullable=False),
+    sa.Column("message_hash", sa.LargeBinary(32), nullable=False),
+    sa.Column("domain_hash", sa.LargeBinary(32), nullable=False),
+    sa.Column("last_used", UTCDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint("sender_hash", "message_hash", "domain_hash"),
+    sa.Index(None, "last_used"),
+)
+
+# Messages already counted (an import run twice, a send retried): counted once.
+history_messages = sa.Table(
+    "history_messages", metadata,
+    sa.Column("sender_hash", sa.LargeBinary(32), nullable=False),
+    sa.Column("message_hash", sa.LargeBinary(32), nullable=False),
+    sa.Column("at", UTCDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint("sender_hash", "message_hash"),
+    sa.Index(None, "at"),
+)

@@ -70,7 +70,9 @@ def parse_commands() -> None:
                 os.close(saved)
             err.seek(0)
             lines = [x for x in err.read().splitlines() if x.strip()]
-        print(json.dumps({"argv": argv, "code": code, "error": lines[0] if lines else ""}),
+        # progress lines ("Creating gs://…") may come before the error itself
+        errors = [x for x in lines if x.startswith("ERROR")] or lines
+        print(json.dumps({"argv": argv, "code": code, "error": errors[0] if errors else ""}),
               flush=True)
 
 

@@ -32,7 +32,8 @@ BACKENDS = [
     pytest.param("sqlite", id="sqlite"),
     pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgres),
 ]
-TABLES = ("packages", "grants", "audit_events", "rate_counters")
+TABLES = ("packages", "grants", "audit_events", "rate_counters", "history_keys",
+          "history_recipients", "history_names", "history_threads", "history_messages")
 
 
 @pytest.fixture(params=BACKENDS)

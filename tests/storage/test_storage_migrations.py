@@ -17,7 +17,9 @@ from service.storage.engine import normalize_url
 from service.storage.migrate import downgrade, head_revision
 from service.storage.schema import metadata
 
-TABLES = {"packages", "grants", "audit_events", "rate_counters", "alembic_version"}
+TABLES = {"packages", "grants", "audit_events", "rate_counters", "alembic_version",
+          "history_keys", "history_recipients", "history_names", "history_threads",
+          "history_messages"}
 
 
 @pytest.fixture

@@ -1,0 +1,102 @@
+"""Take a message's attachments out (link mode): each goes, sealed, into the file store;
+the message keeps its body and headers and gets one short inline note, in the
+message's language, naming the files and saying that each recipient gets a separate
+notice. The attachments are found and decoded exactly as for the ZIP
+(``service.protect.mime``), so the same parts count as attachments either way.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from email import policy as email_policy
+from email.generator import BytesGenerator
+from email.message import EmailMessage, Message
+from typing import cast
+
+from service.errors import AttachmentError
+from service.protect.messages import text
+from service.protect.mime import (
+    _Blobs,
+    _check_input,
+    _is_attachment,
+    _replace_parts,
+    _taker,
+    attachment_name,
+    check_blocked,
+    find_attachments,
+    parse_message,
+)
+
+_JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff\uff66-\uff9f]")
+NOTE = {
+    "ja": ("添付ファイルはこのメールには含まれていません。次のファイルは暗号化して保管され、"
+           "受信者の皆様には別途ダウンロード用のご案内をお送りします。"),
+    "en": ("The attachments are not in this message. The following files are stored "
+           "encrypted; each recipient gets a separate notice to download them."),
+}
+
+
+@dataclass(frozen=True)
+class Extracted:
+    message: bytes
+    names: list[str]
+    language: str
+
+
+def message_language(msg: Message, default: str = "en") -> str:
+    """"ja" when the subject or a text body holds Japanese, else ``default``."""
+    sample = str(msg.get("subject", ""))
+    for part in msg.walk():
+        if part.get_content_maintype() == "text" and not part.get_filename():
+            try:
+                sample += str(cast(EmailMessage, part).get_content())[:4000]
+            except (LookupError, KeyError, ValueError):
+                continue
+    return "ja" if _JAPANESE.search(sample) else default
+
+
+def note_text(names: Sequence[str], language: str) -> str:
+    lines = [NOTE[language], ""] + [f"・{n}" if language == "ja" else f"- {n}" for n in names]
+    return "\n".join(lines) + "\n"
+
+
+def extract_attachments(raw: bytes, store_file: Callable[[int, str, bytes], None], *,
+                        blocked_extensions: Sequence[str] = (), locale: str = "en",
+                        max_size: int | None = None) -> Extracted:
+    """``store_file(n, name, data)`` for each attachment, in order; then the message
+    without them, with the note where the first one was."""
+    _check_input(raw, locale)
+    data = bytes(raw)
+    blobs = _Blobs(data)
+    msg = parse_message(data, locale, blobs)
+    linesep = "\r\n" if b"\r\n" in data[:data.find(b"\n") + 1] else "\n"
+    out_policy = email_policy.default.clone(linesep=linesep, refold_source="none")
+    found = find_attachments(msg, blobs)
+    if not found and not msg.is_multipart() and _is_attachment(msg, set()):
+        msg.make_mixed()
+        found = find_attachments(msg, blobs)
+    if not found:
+        raise AttachmentError(text("no_attachments", locale))
+    names = [attachment_name(part, i) for i, (_, part) in enumerate(found, 1)]
+    check_blocked(names, blocked_extensions, locale)
+    language = message_language(msg, "ja" if locale.startswith("ja") else "en")
+    total = 0
+    for n, (name, (_, part)) in enumerate(zip(names, found, strict=True)):
+        body = _taker(part, out_policy, blobs)()
+        total += len(body)
+        if max_size is not None and total > max_size:
+            raise AttachmentError(text("too_large", locale, size=total, mb=total / 2**20,
+                                       limit_mb=max_size / 2**20))
+        store_file(n, name, body)
+        del body
+    note = EmailMessage(policy=email_policy.default)
+    note.set_content(note_text(names, language), charset="utf-8")
+    del note["MIME-Version"]
+    note["Content-Disposition"] = "inline"
+    _replace_parts(msg, found, note)
+    out = io.BytesIO()
+    BytesGenerator(out, policy=out_policy).flatten(msg)
+    return Extracted(blobs.restore(out.getvalue()), names, language)

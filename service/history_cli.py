@@ -1,0 +1,233 @@
+"""``sendguard history import|forget`` and the history behind ``check --user`` (SPEC 10.2).
+
+Imported only when a history command runs, or when ``check`` has a sender whose history
+may exist: plain ``check`` never loads the database stack.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import sys
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from service.errors import InputError, MessageError
+from service.i18n import t
+
+if TYPE_CHECKING:
+    from service.config import Config
+    from service.policy.history import HistoryView
+    from service.storage.history import SentMessage
+
+PROGRESS_EVERY_S = 2.0
+BATCH = 200
+
+
+def register(sub: Any) -> None:
+    h = sub.add_parser("history", help="the recipient history behind check --user")
+    hs = h.add_subparsers(dest="history_command", metavar="ACTION", required=True)
+    i = hs.add_parser("import", help="seed a sender's history from an mbox of sent mail")
+    i.add_argument("mbox", help="mbox file (Google Takeout, Vault export)")
+    i.add_argument("--user", required=True, help="the sender whose history this is")
+    i.add_argument("--json", action="store_true", help='print {"imported": N, "skipped": N}')
+    i.set_defaults(handler=cmd_import)
+    f = hs.add_parser("forget", help="erase a sender's history")
+    f.add_argument("--user", required=True, help="the sender whose history is erased")
+    f.add_argument("--json", action="store_true", help='print {"deleted": N}')
+    f.set_defaults(handler=cmd_forget)
+
+
+def _user(value: str, locale: str) -> str:
+    from service.policy.addresses import parse_entry
+
+    e = parse_entry(value.strip())
+    if e.address is None or e.display_name:
+        raise InputError(t("cli.history_bad_user", locale, user=value))
+    return e.address
+
+
+@contextlib.contextmanager
+def _opened(config: Config) -> Iterator[Any]:
+    from service.delivery.commands import _store
+
+    with _store(config) as store:
+        yield store
+
+
+def _crypto(store: Any, config: Config, create: bool) -> Any:
+    from service.protect.keywrap import wrapper_from_config
+
+    wrapper = wrapper_from_config(config)
+    if create:
+        return store.history_crypto(wrapper, datetime.now(UTC))
+    return store.existing_history_crypto(wrapper)
+
+
+def sent_message(raw: bytes, user: str | None) -> SentMessage | None:
+    """What history keeps of one message the user sent, or None (not from ``user``, no
+    recipient, not a message). ``user=None``: whoever the From says."""
+    from service.policy import draft_from_bytes
+    from service.policy.addresses import parse_field
+    from service.storage.history import SentMessage
+
+    try:
+        draft = draft_from_bytes(raw)
+    except MessageError:
+        return None
+    if user is not None and draft.sender != user:
+        return None
+    recipients = tuple((e.address, e.display_name) for name in ("to", "cc", "bcc")
+                       for e in parse_field(draft.entries(name), name) if e.address)
+    if not recipients:
+        return None
+    return SentMessage(recipients, draft.message_id, draft.references, _date(raw))
+
+
+def _date(raw: bytes) -> datetime | None:
+    from email.parser import BytesHeaderParser
+    from email.policy import compat32
+
+    value = BytesHeaderParser(policy=compat32).parsebytes(raw[:65536]).get("Date")
+    try:
+        when = parsedate_to_datetime(str(value)) if value else None
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when is None or when.tzinfo is None:
+        return None
+    return min(when.astimezone(UTC), datetime.now(UTC))
+
+
+def _mbox_messages(path: str, locale: str) -> Iterator[bytes]:
+    import mailbox
+
+    p = Path(path)
+    try:
+        with p.open("rb") as f:
+            head = f.read(5)
+    except FileNotFoundError:
+        raise MessageError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise MessageError(f"{path}: is a directory") from None
+    except OSError as exc:
+        raise MessageError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    if head != b"From ":
+        raise MessageError(t("cli.history_not_mbox", locale, path=path))
+    box = mailbox.mbox(str(p), create=False)
+    try:
+        for key in box.iterkeys():
+            yield box.get_bytes(key)
+    finally:
+        box.close()
+
+
+def cmd_import(args: argparse.Namespace, locale: str) -> int:
+    from service.config import Config
+
+    user = _user(args.user, locale)
+    messages = _mbox_messages(args.mbox, locale)
+    first = next(messages, None)        # an unreadable file fails before the database
+    config = Config.from_env()
+    imported = skipped = seen = 0
+    last = time.monotonic()
+    with _opened(config) as store:
+        crypto = _crypto(store, config, create=True)
+        now = datetime.now(UTC)
+        batch: list[SentMessage] = []
+
+        def flush() -> None:
+            nonlocal imported, skipped
+            if batch:
+                new = store.record_history_many(crypto, user, batch, now)
+                imported += new
+                skipped += len(batch) - new
+                batch.clear()
+
+        stream = messages if first is None else _chain(first, messages)
+        for raw in stream:
+            seen += 1
+            msg = sent_message(raw, user)
+            if msg is None:
+                skipped += 1
+            else:
+                batch.append(msg)
+            if len(batch) >= BATCH:
+                flush()
+            if time.monotonic() - last >= PROGRESS_EVERY_S:
+                last = time.monotonic()
+                print(t("cli.history_progress", locale, n=seen, imported=imported,
+                        skipped=skipped), file=sys.stderr, flush=True)
+        flush()
+    print(t("cli.history_progress", locale, n=seen, imported=imported, skipped=skipped),
+          file=sys.stderr)
+    if args.json:
+        print(json.dumps({"imported": imported, "skipped": skipped}))
+    else:
+        print(t("cli.history_imported", locale, imported=imported, skipped=skipped,
+                user=user))
+    return 0
+
+
+def _chain(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
+    yield first
+    yield from rest
+
+
+def cmd_forget(args: argparse.Namespace, locale: str) -> int:
+    from service.config import Config
+
+    user = _user(args.user, locale)
+    config = Config.from_env()
+    with _opened(config) as store:
+        crypto = _crypto(store, config, create=False)
+        n = 0 if crypto is None else store.forget_history(crypto, user)
+    if args.json:
+        print(json.dumps({"deleted": n}))
+    else:
+        print(t("cli.history_forgot", locale, user=user, n=n))
+    return 0
+
+
+@contextlib.contextmanager
+def history_for_check(user: str | None, sender: str,
+                      locale: str) -> Iterator[HistoryView | None]:
+    """The history ``check`` uses: ``--user`` (errors are errors), else the message's
+    From when a database that may hold its history exists (then a database that cannot
+    be used means no history checks: a plain check never fails on the database)."""
+    import os
+
+    from service.config import Config
+
+    config = Config.from_env()
+    if user is not None:
+        address = _user(user, locale)
+    else:
+        address = sender
+        url = config.database_url
+        if not address or (url.startswith("sqlite") and not os.environ.get("DATABASE_URL")
+                           and not (config.var_dir / "sendguard.db").exists()):
+            yield None
+            return
+    try:
+        store_cm = _opened(config)
+        store = store_cm.__enter__()
+    except Exception:
+        if user is not None:
+            raise
+        yield None
+        return
+    try:
+        try:
+            crypto = _crypto(store, config, create=False)
+        except Exception:
+            if user is not None:
+                raise
+            crypto = None
+        yield None if crypto is None else store.history_view(crypto, address)
+    finally:
+        store_cm.__exit__(None, None, None)

@@ -1,0 +1,316 @@
+"""Recipient history storage (SPEC 10.2): what a sender sent to whom, kept so that a
+database dump lists nobody's correspondents.
+
+One random 32-byte *history key* exists per database, stored only wrapped by the master key
+(or Cloud KMS: one KMS call per process, not per row). From it (HKDF) come an HMAC key for
+every value compared by equality (sender, address, domain, local part, normalised name,
+message id) and an AES-256-GCM key for what must be read back to compare fuzzily or to
+show as evidence (addresses, display names), each bound to its sender by the AAD.
+
+``HistoryStore.history_view(sender)`` is the narrow read side the pure checks ask
+(``service.policy.history.HistoryView``); writes are ``record_history`` (one sent message)
+and ``record_history_many`` (an import, in batches).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Protocol
+
+import sqlalchemy as sa
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+
+from service.storage import checks
+from service.storage.database import Database
+from service.storage.schema import (
+    history_keys,
+    history_messages,
+    history_names,
+    history_recipients,
+    history_threads,
+)
+
+KEY_AAD = b"sendguard-history-key-v1"
+# Rows not used for this long are deleted by the hourly retention round (two years: a
+# yearly correspondent stays known, someone not written to since is forgotten).
+HISTORY_RETENTION = timedelta(days=730)
+MAX_REFERENCES = 20
+
+
+class Wrapper(Protocol):
+    """``protect.keywrap.KeyWrapper`` (not imported: storage does not depend on protect)."""
+
+    def wrap(self, plaintext: bytes, aad: bytes) -> bytes: ...
+
+    def unwrap(self, blob: bytes, aad: bytes) -> bytes: ...
+
+
+class HistoryCrypto:
+    """Keyed hashes and sealing under one history key."""
+
+    def __init__(self, key: bytes) -> None:
+        def derive(info: bytes) -> bytes:
+            return HKDF(hashes.SHA256(), 32, None, info).derive(key)
+
+        self._mac = derive(b"sendguard-history-hmac")
+        self._aead = AESGCM(derive(b"sendguard-history-seal"))
+
+    def h(self, kind: str, value: str) -> bytes:
+        return hmac.new(self._mac, kind.encode() + b"\x00" + value.encode("utf-8"),
+                        hashlib.sha256).digest()
+
+    def seal(self, value: str, aad: bytes) -> bytes:
+        nonce = secrets.token_bytes(12)
+        return nonce + self._aead.encrypt(nonce, value.encode("utf-8"), aad)
+
+    def open(self, blob: bytes, aad: bytes) -> str | None:
+        try:
+            return self._aead.decrypt(blob[:12], blob[12:], aad).decode("utf-8")
+        except (InvalidTag, ValueError, UnicodeDecodeError):
+            return None
+
+
+@dataclass(frozen=True)
+class SentMessage:
+    """One message a sender sent: what history keeps of it (plain, in memory only)."""
+
+    recipients: tuple[tuple[str, str], ...]      # (address, display name as typed)
+    message_id: str = ""
+    references: tuple[str, ...] = ()
+    at: datetime | None = None
+
+
+def _org(domain: str) -> str:
+    from service.policy.domains import registrable_domain
+
+    return registrable_domain(domain) or domain
+
+
+class HistoryStore(Database):
+    def history_crypto(self, wrapper: Wrapper, now: datetime) -> HistoryCrypto:
+        """The history key, made on first use (two instances racing: one insert wins)."""
+        crypto = self.existing_history_crypto(wrapper)
+        if crypto is None:
+            key = secrets.token_bytes(32)
+            with self._write() as conn:
+                stmt = self._insert(history_keys).values(
+                    id=1, wrapped_key=wrapper.wrap(key, KEY_AAD),
+                    created_at=checks.aware(now, "now")).on_conflict_do_nothing()
+                conn.execute(stmt)
+                blob = conn.execute(sa.select(history_keys.c.wrapped_key)
+                                    .where(history_keys.c.id == 1)).scalar_one()
+            crypto = HistoryCrypto(wrapper.unwrap(blob, KEY_AAD))
+        return crypto
+
+    def existing_history_crypto(self, wrapper: Wrapper) -> HistoryCrypto | None:
+        """The history key, or None when nothing was ever recorded (read paths)."""
+        with self._read() as conn:
+            blob = conn.execute(sa.select(history_keys.c.wrapped_key)
+                                .where(history_keys.c.id == 1)).scalar_one_or_none()
+        return None if blob is None else HistoryCrypto(wrapper.unwrap(blob, KEY_AAD))
+
+    def _insert(self, table: sa.Table) -> postgresql.Insert | sqlite.Insert:
+        return (postgresql.insert if self.backend == "postgresql" else sqlite.insert)(table)
+
+    # --- writing ---------------------------------------------------------------------
+
+    def record_history(self, crypto: HistoryCrypto, sender: str, message: SentMessage,
+                       now: datetime) -> bool:
+        """Count one sent message; False when it was counted before (same Message-ID)."""
+        return self.record_history_many(crypto, sender, [message], now) == 1
+
+    def record_history_many(self, crypto: HistoryCrypto, sender: str,
+                            messages: Iterable[SentMessage], now: datetime) -> int:
+        """Count messages in one transaction; returns how many were new."""
+        now = checks.aware(now, "now")
+        sender = sender.strip().lower()
+        s = crypto.h("sender", sender)
+        added = 0
+        with self._write() as conn:
+            for msg in messages:
+                if self._record(conn, crypto, s, msg, msg.at or now):
+                    added += 1
+        return added
+
+    def _record(self, conn: Connection, crypto: HistoryCrypto, s: bytes, msg: SentMessage,
+                at: datetime) -> bool:
+        at = checks.aware(at, "at")
+        if msg.message_id:
+            m = crypto.h("message", msg.message_id)
+            done = conn.execute(self._insert(history_messages).values(
+                sender_hash=s, message_hash=m, at=at).on_conflict_do_nothing()
+                .returning(history_messages.c.at)).first()
+            if done is None:
+                return False
+        aad = s
+        orgs: set[str] = set()
+        for address, name in msg.recipients:
+            address = address.strip().lower()
+            if "@" not in address:
+                continue
+            local, _, domain = address.rpartition("@")
+            orgs.add(_org(domain))
+            a = crypto.h("address", address)
+            ins = self._insert(history_recipients).values(
+                sender_hash=s, address_hash=a, domain_hash=crypto.h("domain", domain),
+                local_hash=crypto.h("local", local),
+                address_wrapped=crypto.seal(address, aad + b"address"), count=1,
+                first_used=at, last_used=at)
+            conn.execute(ins.on_conflict_do_update(
+                index_elements=["sender_hash", "address_hash"],
+                set_={"count": history_recipients.c.count + 1,
+                      "last_used": sa.func.max(history_recipients.c.last_used,
+                                               ins.excluded.last_used)
+                      if self.backend == "sqlite" else
+                      sa.func.greatest(history_recipients.c.last_used,
+                                       ins.excluded.last_used)}))
+            from service.policy.history import name_key
+
+            key = name_key(name)
+            if key:
+                nins = self._insert(history_names).values(
+                    sender_hash=s, name_hash=crypto.h("name", key), address_hash=a,
+                    name_wrapped=crypto.seal(name.strip(), aad + b"name"), count=1,
+                    last_used=at)
+                conn.execute(nins.on_conflict_do_update(
+                    index_elements=["sender_hash", "name_hash", "address_hash"],
+                    set_={"count": history_names.c.count + 1, "last_used": at}))
+        ids = [i for i in (msg.message_id, *msg.references[:MAX_REFERENCES]) if i]
+        for mid in dict.fromkeys(ids):
+            m = crypto.h("message", mid)
+            for org in orgs:
+                conn.execute(self._insert(history_threads).values(
+                    sender_hash=s, message_hash=m, domain_hash=crypto.h("org", org),
+                    last_used=at).on_conflict_do_nothing())
+        return True
+
+    # --- erasing ---------------------------------------------------------------------
+
+    def forget_history(self, crypto: HistoryCrypto, sender: str) -> int:
+        """Delete every history row of ``sender`` (real DELETEs); how many went."""
+        s = crypto.h("sender", sender.strip().lower())
+        n = 0
+        with self._write() as conn:
+            for table in (history_recipients, history_names, history_threads,
+                          history_messages):
+                n += conn.execute(sa.delete(table).where(table.c.sender_hash == s)).rowcount
+        return n
+
+    def purge_history(self, before: datetime) -> int:
+        """Retention: delete every row last used before ``before`` (all senders)."""
+        before = checks.aware(before, "before")
+        n = 0
+        with self._write() as conn:
+            for table, col in ((history_recipients, "last_used"), (history_names, "last_used"),
+                               (history_threads, "last_used"), (history_messages, "at")):
+                n += conn.execute(sa.delete(table).where(table.c[col] < before)).rowcount
+        return n
+
+    # --- reading ---------------------------------------------------------------------
+
+    def history_stamp(self, crypto: HistoryCrypto, sender: str) -> tuple[int, str]:
+        """(messages counted, newest) for ``sender``: changes with every change."""
+        m = history_messages.c
+        s = crypto.h("sender", sender.strip().lower())
+        with self._read() as conn:
+            n, newest = conn.execute(sa.select(sa.func.count(), sa.func.max(m.at))
+                                     .where(m.sender_hash == s)).one()
+            r = history_recipients.c
+            total = conn.execute(sa.select(sa.func.coalesce(sa.func.sum(r.count), 0))
+                                 .where(r.sender_hash == s)).scalar_one()
+        return int(n) + int(total), str(newest)
+
+    def history_view(self, crypto: HistoryCrypto, sender: str) -> StoredHistory:
+        return StoredHistory(self, crypto, crypto.h("sender", sender.strip().lower()))
+
+
+@dataclass
+class StoredHistory:
+    """``HistoryView`` over the tables: each question one indexed query, answers cached
+    for the life of one check."""
+
+    store: HistoryStore
+    crypto: HistoryCrypto
+    sender_hash: bytes
+    _counts: dict[str, int] = field(default_factory=dict)
+    _empty: bool | None = None
+
+    def _rows(self, stmt: sa.Select) -> list[sa.Row]:
+        with self.store._read() as conn:
+            return list(conn.execute(stmt))
+
+    def _addresses(self, where: sa.ColumnElement[bool]) -> list[tuple[str, int]]:
+        r = history_recipients.c
+        out = []
+        for blob, n in self._rows(sa.select(r.address_wrapped, r.count)
+                                  .where(r.sender_hash == self.sender_hash, where)):
+            address = self.crypto.open(blob, self.sender_hash + b"address")
+            if address:
+                out.append((address, int(n)))
+        return out
+
+    def is_empty(self) -> bool:
+        if self._empty is None:
+            r = history_recipients.c
+            self._empty = not self._rows(sa.select(r.count).where(
+                r.sender_hash == self.sender_hash).limit(1))
+        return self._empty
+
+    def count(self, address: str) -> int:
+        if address not in self._counts:
+            r = history_recipients.c
+            rows = self._rows(sa.select(r.count).where(
+                r.sender_hash == self.sender_hash,
+                r.address_hash == self.crypto.h("address", address)))
+            self._counts[address] = int(rows[0][0]) if rows else 0
+        return self._counts[address]
+
+    def at_domain(self, domain: str) -> Sequence[tuple[str, int]]:
+        return self._addresses(history_recipients.c.domain_hash
+                               == self.crypto.h("domain", domain))
+
+    def with_local(self, local: str) -> Sequence[tuple[str, int]]:
+        return self._addresses(history_recipients.c.local_hash
+                               == self.crypto.h("local", local))
+
+    def addresses_for_name(self, name_key: str) -> Sequence[tuple[str, int]]:
+        n, r = history_names.c, history_recipients.c
+        stmt = (sa.select(r.address_wrapped, n.count)
+                .join_from(history_names, history_recipients,
+                           sa.and_(r.sender_hash == n.sender_hash,
+                                   r.address_hash == n.address_hash))
+                .where(n.sender_hash == self.sender_hash,
+                       n.name_hash == self.crypto.h("name", name_key)))
+        out = []
+        for blob, count in self._rows(stmt):
+            address = self.crypto.open(blob, self.sender_hash + b"address")
+            if address:
+                out.append((address, int(count)))
+        return out
+
+    def names_for(self, address: str) -> Sequence[str]:
+        n = history_names.c
+        rows = self._rows(sa.select(n.name_wrapped).where(
+            n.sender_hash == self.sender_hash,
+            n.address_hash == self.crypto.h("address", address)).order_by(n.count.desc()))
+        names = (self.crypto.open(blob, self.sender_hash + b"name") for (blob,) in rows)
+        return [x for x in names if x]
+
+    def thread_has_domain(self, message_ids: Sequence[str], domain: str) -> bool | None:
+        t = history_threads.c
+        hashes_ = [self.crypto.h("message", i) for i in list(message_ids)[:MAX_REFERENCES + 1]]
+        rows = self._rows(sa.select(t.domain_hash).where(
+            t.sender_hash == self.sender_hash, t.message_hash.in_(hashes_)))
+        if not rows:
+            return None
+        return self.crypto.h("org", domain) in {bytes(d) for (d,) in rows}

@@ -1,0 +1,126 @@
+"""``sendguard history import|forget`` and ``check --user`` (SPEC 10.2, contract) on a
+generated mbox of Japanese business mail in ISO-2022-JP, Shift_JIS and UTF-8, as Google
+Takeout exports it (mboxo ``From `` separators)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ME = "suzuki@a-sys.co.jp"
+PEOPLE = [("情報 二郎", "joho-jiro@b-corp.co.jp"), ("株式会社B 山田 太郎", "yamada@b-corp.co.jp"),
+          ("佐藤 花子", "h.sato@c-shoji.co.jp"), ("木村 課長", "kimura@d-kogyo.co.jp")]
+
+
+def _word(text: str, charset: str) -> str:
+    data = text.encode(charset)
+    return f"=?{charset.upper()}?B?{base64.b64encode(data).decode()}?="
+
+
+def business_mail(i: int, sender: str = ME) -> bytes:
+    name, addr = PEOPLE[i % len(PEOPLE)]
+    charset = ("iso-2022-jp", "shift_jis", "utf-8")[i % 3]
+    body = (f"{name}様\n\nいつもお世話になっております。\nA社システム部の鈴木です。\n\n"
+            f"先日の打合せ資料（第{i}版）をお送りします。\nご確認のほどよろしくお願いいたします。\n")
+    if charset == "utf-8":
+        to = f"{name} <{addr}>".encode()                         # raw 8-bit, as some send
+        part = (b"Content-Type: text/plain; charset=utf-8\n"
+                b"Content-Transfer-Encoding: base64\n\n"
+                + base64.encodebytes(body.encode()))
+    else:
+        to = f"{_word(name, charset)} <{addr}>".encode()
+        cte = "7bit" if charset == "iso-2022-jp" else "8bit"
+        part = (f"Content-Type: text/plain; charset={charset}\n"
+                f"Content-Transfer-Encoding: {cte}\n\n").encode() + body.encode(charset)
+    cc = b"Cc: =?ISO-2022-JP?B?GyRCOzNFRBsoQg==?= <yamada@b-corp.co.jp>\n" if i % 5 == 0 else b""
+    head = (f"From {sender} Mon Nov  2 10:{i % 60:02d}:00 2026\n"
+            f"From: =?UTF-8?B?6Yi05pyoIOS4gOmDjg==?= <{sender}>\n").encode() + b"To: " + to \
+        + b"\n" + cc + (f"Subject: {_word('資料送付の件', 'iso-2022-jp')}\n"
+                        f"Date: Mon, 02 Nov 2026 10:{i % 60:02d}:00 +0900\n"
+                        f"Message-ID: <sent{i}@a-sys.co.jp>\nMIME-Version: 1.0\n").encode()
+    return head + part + b"\n"
+
+
+@pytest.fixture
+def work(tmp_path: Path) -> Path:
+    mails = [business_mail(i) for i in range(40)]
+    mails += [business_mail(100 + i, sender="partner@b-corp.co.jp") for i in range(5)]
+    (tmp_path / "sent.mbox").write_bytes(b"".join(mails))
+    (tmp_path / "not.mbox").write_bytes(b"Subject: hello\n\nbody\n")
+    return tmp_path
+
+
+def sendguard(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("LC_", "SENDGUARD_")) and k != "DATABASE_URL"}
+    env["LANG"] = "en_US.UTF-8"
+    return subprocess.run([sys.executable, "-m", "service", *args], capture_output=True,
+                          text=True, cwd=cwd, env=env, timeout=120, check=False)
+
+
+def eml(cwd: Path, to: str, body: str = "よろしくお願いいたします。") -> str:
+    path = cwd / "draft.eml"
+    path.write_bytes(f"From: {ME}\nTo: {to}\nSubject: x\nContent-Type: text/plain; "
+                     f"charset=utf-8\n\n{body}\n".encode())
+    return str(path)
+
+
+def test_import_check_forget(work: Path) -> None:
+    r = sendguard(work, "history", "import", "sent.mbox", "--user", ME, "--json")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout) == {"imported": 40, "skipped": 5}
+    assert "45" in r.stderr                                   # progress on stderr
+    again = sendguard(work, "history", "import", "sent.mbox", "--user", ME, "--json")
+    assert json.loads(again.stdout) == {"imported": 0, "skipped": 45}
+
+    dump = subprocess.run(["sqlite3", str(work / "var" / "sendguard.db"), ".dump"],
+                          capture_output=True, text=True, check=True).stdout
+    assert "history_recipients" in dump
+    for name, addr in PEOPLE:
+        for secret in (addr, addr.split("@")[0], name.split()[-1], "b-corp", "c-shoji"):
+            assert secret not in dump, secret
+
+    draft = eml(work, "情報 二郎 <joho-hanako@b-corp.co.jp>, h.sato@c-shojl.co.jp")
+    r = sendguard(work, "check", draft, "--user", ME, "--json")
+    assert r.returncode == 0, r.stderr
+    found = {f["code"]: f for f in json.loads(r.stdout)["findings"]}
+    assert found["name_address_mismatch"]["addresses"] == ["joho-hanako@b-corp.co.jp"]
+    assert "joho-jiro@b-corp.co.jp" in found["name_address_mismatch"]["message"]
+    assert found["similar_recipient"]["addresses"] == ["h.sato@c-shojl.co.jp"]
+    assert found["first_time_recipient"]["severity"] == "info"
+    # without --user: the message's From, since history exists for it
+    r = sendguard(work, "check", draft, "--json")
+    assert "name_address_mismatch" in r.stdout
+    known = sendguard(work, "check", eml(work, "情報 二郎 <joho-jiro@b-corp.co.jp>"), "--json")
+    assert json.loads(known.stdout)["findings"][0]["code"] == "external_recipients"
+
+    r = sendguard(work, "history", "forget", "--user", ME, "--json")
+    assert r.returncode == 0 and json.loads(r.stdout)["deleted"] > 40
+    r = sendguard(work, "check", draft, "--user", ME, "--json")
+    assert "name_address_mismatch" not in r.stdout and "first_time_recipient" not in r.stdout
+    rows = subprocess.run(["sqlite3", str(work / "var" / "sendguard.db"),
+                           "SELECT count(*) FROM history_recipients"],
+                          capture_output=True, text=True, check=True).stdout
+    assert rows.strip() == "0"
+
+
+@pytest.mark.parametrize(("args", "says"), [
+    (("history", "import", "missing.mbox", "--user", ME), "missing.mbox: no such file"),
+    (("history", "import", "not.mbox", "--user", ME), "not an mbox"),
+    (("history", "import", ".", "--user", ME), "is a directory"),
+    (("history", "import", "sent.mbox", "--user", "not an address"), "--user"),
+    (("history", "import", "sent.mbox"), "--user"),
+    (("history", "forget", "--user", "Suzuki <suzuki@a-sys.co.jp>"), "--user"),
+    (("check", "sent.mbox", "--user", "nobody"), "--user"),
+])
+def test_bad_input_is_one_line_exit_2(work: Path, args: tuple[str, ...], says: str) -> None:
+    r = sendguard(work, *args)
+    assert r.returncode == 2, r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1 and says in r.stderr, r.stderr
+    assert "Traceback" not in r.stderr
