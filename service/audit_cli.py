@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, TextIO
 
-from service.errors import InputError
+from service.errors import InputError, Text
 
 PAGE = 500
 COLUMNS = ("id", "at", "actor", "action", "package_id", "message_id", "data")
@@ -95,17 +95,16 @@ def cmd_audit_search(args: argparse.Namespace, locale: str) -> int:
     from service.storage import Store
 
     if args.limit is not None and args.limit < 1:
-        raise InputError("--limit must be at least 1")
+        raise InputError(Text("cli.limit_positive"))
     if args.since and args.until and args.since >= args.until:
-        raise InputError("--since must be before --until")
+        raise InputError(Text("cli.since_until"))
     config = Config.from_env()
     store = Store.from_url(config.database_url)
     try:
         if not store.schema_is_current():
             from service.cli import mask_url
 
-            raise InputError(f"the database {mask_url(config.database_url)} has no SendGuard "
-                             "tables: run 'sendguard db upgrade'")
+            raise InputError(Text("cli.no_tables", {"url": mask_url(config.database_url)}))
         if args.csv is not None:
             if args.csv == "-":
                 return _write_csv(_events(store, args), sys.stdout)

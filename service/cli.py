@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
-from service.errors import MessageError, SendGuardError
+from service.errors import MessageError, SendGuardError, Text
 from service.i18n import locale_from_env, t
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -45,7 +45,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return handler(args, locale)
     except SendGuardError as exc:
-        _error(exc.public_message or type(exc).__name__, locale)
+        _error(exc.localized(locale) or type(exc).__name__, locale)
         return EXIT_ERROR
     except KeyboardInterrupt:
         return 130
@@ -192,12 +192,13 @@ def read_message(path: str) -> bytes:
     p = Path(path)
     try:
         if p.is_dir():
-            raise MessageError(f"{path}: is a directory")
+            raise MessageError(Text("cli.is_directory", {"path": path}))
         return p.read_bytes()
     except FileNotFoundError:
-        raise MessageError(f"{path}: no such file") from None
+        raise MessageError(Text("cli.no_such_file", {"path": path})) from None
     except OSError as exc:
-        raise MessageError(f"{path}: cannot read: {exc.strerror or exc}") from None
+        raise MessageError(Text("cli.unreadable", {"path": path,
+                                                   "reason": exc.strerror or exc})) from None
 
 
 def cmd_check(args: argparse.Namespace, locale: str) -> int:
@@ -208,7 +209,7 @@ def cmd_check(args: argparse.Namespace, locale: str) -> int:
     try:
         draft = draft_from_bytes(raw)
     except MessageError as exc:
-        raise MessageError(f"{args.message}: {exc.public_message}") from None
+        raise MessageError(Text("cli.file_error", {"path": args.message, "reason": exc})) from None
     if args.user is None and not _may_have_history(draft.sender, policy):
         report = analyze(draft, policy, locale=locale)
     else:

@@ -38,15 +38,14 @@ def register(sub: Any) -> None:
 def load_policy_for_service(path: str | None, locale: str) -> Any:
     """The policy a service will run on, read and validated before anything listens:
     a broken one is a ``PolicyError`` naming its file and line (exit 2)."""
-    from service.errors import PolicyError
-    from service.i18n import t
+    from service.errors import PolicyError, Text
     from service.policy.config import load_policy
 
     try:
         return load_policy(path)
     except PolicyError as exc:
-        raise PolicyError(t("cli.policy_broken", locale, message=exc.public_message),
-                          key=exc.key, line=exc.line) from None
+        raise PolicyError(Text("cli.policy_broken", {"message": exc}), key=exc.key,
+                          line=exc.line) from None
 
 
 def cmd_serve(args: argparse.Namespace, locale: str) -> int:

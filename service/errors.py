@@ -22,16 +22,46 @@ Handlers turn these into CLI lines, cards or HTTP answers in one place each
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Text:
+    """A message id and its parameters (``service.messages``), rendered where it is shown:
+    the CLI in ``LANG``'s language, a card in the user's. ``str()`` is the English text,
+    so logs and ``match=`` in tests read as before. A parameter that is itself a ``Text``
+    (or has ``localized``) is rendered in the same language."""
+
+    code: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    def localized(self, locale: str = "en") -> str:
+        from service.i18n import t
+
+        return t(self.code, locale, **{
+            k: v.localized(locale) if hasattr(v, "localized") else v
+            for k, v in self.params.items()})
+
+    def __str__(self) -> str:
+        return self.localized("en")
+
 
 class SendGuardError(Exception):
-    """Base of every deliberate SendGuard error."""
+    """Base of every deliberate SendGuard error; ``message`` may be a ``Text``."""
 
     status = 500
 
-    def __init__(self, message: str = "", *, detail: str | None = None) -> None:
-        super().__init__(message)
-        self.public_message = message
+    def __init__(self, message: str | Text = "", *, detail: str | None = None) -> None:
+        super().__init__(str(message))
+        self.public_message = str(message)
+        self.text = message if isinstance(message, Text) else None
         self.detail = detail
+
+    def localized(self, locale: str) -> str:
+        """``public_message`` in ``locale`` where the error carries a message id."""
+        return self.text.localized(locale) if self.text is not None else self.public_message
 
 
 class InputError(SendGuardError):
@@ -43,18 +73,28 @@ class MessageError(InputError):
 
 
 class PolicyError(InputError):
-    def __init__(self, message: str, *, key: str | None = None, line: int | None = None,
-                 path: str | None = None) -> None:
+    """``path:line: message``; the place, key names and values stay verbatim in every
+    language, the words around them follow the reader's (``localized``)."""
+
+    def __init__(self, message: str | Text, *, key: str | None = None,
+                 line: int | None = None, path: str | None = None) -> None:
         where = ""
         if path:
             where = f"{path}"
             if line:
                 where += f":{line}"
             where += ": "
-        super().__init__(where + message)
+        self.where = where
+        super().__init__(where + str(message))
+        self.text = message if isinstance(message, Text) else None
         self.key = key
         self.line = line
         self.path = path
+
+    def localized(self, locale: str) -> str:
+        if self.text is None:
+            return self.public_message
+        return self.where + self.text.localized(locale)
 
 
 class AttachmentError(InputError):

@@ -112,7 +112,7 @@ def _sendguard_error(exc: SendGuardError) -> ResponseReturnValue:
         return _card_response(t("addon.error.conflict", locale), retry=True,
                               nothing_sent=False)
     if isinstance(exc, InputError):
-        return _card_response(t("addon.error.input", locale, message=exc.public_message),
+        return _card_response(t("addon.error.input", locale, message=exc.localized(locale)),
                               retry=False)
     log.error("add-on error on %s: %s", request.path, type(exc).__name__)
     return _card_response(t("addon.error.unexpected", locale), retry=True)

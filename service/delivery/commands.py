@@ -27,7 +27,7 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from service.config import Config
-from service.errors import AttachmentError, InputError, MessageError
+from service.errors import AttachmentError, InputError, MessageError, Text
 from service.i18n import t, tn
 
 if TYPE_CHECKING:    # the database stack is imported only by commands that use it
@@ -254,7 +254,7 @@ def cmd_protect(args: argparse.Namespace, locale: str) -> int:
                                sender=message_sender(raw, f"{_actor()[4:]}@localhost"),
                                locale=locale)
         except (MessageError, AttachmentError) as exc:
-            raise type(exc)(f"{args.message}: {exc.public_message}") from None
+            raise type(exc)(Text("cli.file_error", {"path": args.message, "reason": exc})) from None
         try:
             write_atomically(target, done.result.message, locale)
         except InputError:
@@ -321,7 +321,7 @@ def _protect_link(args: argparse.Namespace, policy: Any, locale: str) -> int:
 
 def cmd_keys_list(args: argparse.Namespace, locale: str) -> int:
     if args.limit < 1:
-        raise InputError("--limit must be at least 1")
+        raise InputError(Text("cli.limit_positive"))
     config = Config.from_env()
     with _store(config) as store:
         packages = (store.list_packages(args.sender, args.limit, args.state) if args.sender
@@ -466,7 +466,7 @@ def cmd_worker(args: argparse.Namespace, locale: str) -> int:
     from service.protect.keywrap import wrapper_from_config
 
     if not args.interval > 0:
-        raise InputError("--interval must be more than 0 seconds")
+        raise InputError(Text("cli.interval_positive"))
     config = Config.from_env()
     if args.purge_older_than is None:
         retention = config.retention()

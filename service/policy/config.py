@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from service.errors import PolicyError
+from service.errors import PolicyError, Text
 
 DEFAULT_KEYWORDS = ("社外秘", "部外秘", "極秘", "関係者外秘", "取扱注意", "Confidential",
                     "Internal only")
@@ -133,6 +133,16 @@ assert {field_name(sec, k) for sec, keys in SCHEMA.items() for k in keys} == {
 }
 
 
+class InvalidValue(ValueError):
+    """A value a policy key cannot take; ``text`` says why in any language, ``entry`` is
+    the list item at fault (to find its line), when there is one."""
+
+    def __init__(self, code: str, entry: str | None = None, **params: Any) -> None:
+        self.text = Text(code, params)
+        self.entry = entry
+        super().__init__(str(self.text))
+
+
 def default_policy() -> Policy:
     return Policy()
 
@@ -145,9 +155,15 @@ def load_policy(path: str | Path | None) -> Policy:
     try:
         text = p.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise PolicyError("policy file not found", path=str(p)) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PolicyError(f"cannot read policy file: {exc}", path=str(p)) from None
+        raise PolicyError(Text("policy.not_found"), path=str(p)) from None
+    except IsADirectoryError:
+        raise PolicyError(Text("policy.is_directory"), path=str(p)) from None
+    except UnicodeDecodeError as exc:
+        raise PolicyError(Text("policy.not_utf8", {"offset": exc.start}),
+                          path=str(p)) from None
+    except OSError as exc:
+        raise PolicyError(Text("policy.unreadable", {"reason": exc.strerror or exc}),
+                          path=str(p)) from None
     return parse_policy(text, source=str(p))
 
 
@@ -156,89 +172,86 @@ def parse_policy(text: str, *, source: str = "<policy>") -> Policy:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         m = re.search(r"line (\d+)", str(exc))
-        raise PolicyError(f"invalid TOML: {exc}", path=source,
+        raise PolicyError(Text("policy.invalid_toml", {"reason": exc}), path=source,
                           line=int(m.group(1)) if m else None) from None
     locate = _Locator(text)
     values: dict[str, Any] = {}
     for section, table in data.items():
         if section not in SCHEMA:
-            raise PolicyError(f"unknown section [{section}] (known: {', '.join(SCHEMA)})",
-                              key=section, line=locate(None, section), path=source)
+            raise PolicyError(Text("policy.unknown_section", {
+                "section": section, "known": ", ".join(SCHEMA)}), key=section,
+                line=locate(None, section), path=source)
         if not isinstance(table, dict):
-            raise PolicyError(f"'{section}' must be a table [{section}]", key=section,
+            raise PolicyError(Text("policy.not_table", {"section": section}), key=section,
                               line=locate(None, section), path=source)
         for key, value in table.items():
             dotted = f"{section}.{key}"
             kind = SCHEMA[section].get(key)
             line = locate(section, key)
             if kind is None:
-                raise PolicyError(f"unknown key '{dotted}' (known in [{section}]: "
-                                  f"{', '.join(SCHEMA[section])})", key=dotted, line=line,
-                                  path=source)
+                raise PolicyError(Text("policy.unknown_key", {
+                    "key": dotted, "section": section,
+                    "known": ", ".join(SCHEMA[section])}), key=dotted, line=line, path=source)
             try:
                 values[field_name(section, key)] = _convert(kind, value)
             except ValueError as exc:
                 entry = getattr(exc, "entry", None)
                 if entry is not None and line is not None:
                     line = locate.item(line, entry)
-                raise PolicyError(f"'{dotted}': {exc}", key=dotted, line=line,
-                                  path=source) from None
+                reason = getattr(exc, "text", None) or str(exc)
+                raise PolicyError(Text("policy.bad_value", {"key": dotted, "reason": reason}),
+                                  key=dotted, line=line, path=source) from None
     return Policy(source=source, **values)
 
 
 def _convert(kind: str, value: Any) -> Any:
     if kind == "count":
         if isinstance(value, bool) or not isinstance(value, int):
-            raise ValueError(f"must be a whole number, not {_tname(value)}")
+            raise InvalidValue("value.whole_number", type=_tname(value))
         if value < 0:
-            raise ValueError("must not be negative")
+            raise InvalidValue("value.negative")
         return value
     if kind == "bool":
         if not isinstance(value, bool):
-            raise ValueError(f"must be true or false, not {_tname(value)}")
+            raise InvalidValue("value.bool", type=_tname(value))
         return value
     if kind == "duration":
-        if isinstance(value, bool):
-            raise ValueError("must be seconds or a duration like \"5m\", \"7d\"")
-        if isinstance(value, int) and value >= 0:
+        if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
             return value
         if isinstance(value, str) and (m := _DURATION.match(value)):
             return int(m.group(1)) * _UNIT[m.group(2)]
-        raise ValueError("must be seconds or a duration like \"30s\", \"5m\", \"1h\", \"7d\"")
+        raise InvalidValue("value.duration")
     if kind == "deadline":
         seconds = _convert("duration", value)
         if not 1 <= seconds <= MAX_CHECK_DEADLINE:
-            raise ValueError(f"must be between 1 second and {MAX_CHECK_DEADLINE} seconds "
-                             "(analysis always ends within a deadline)")
+            raise InvalidValue("value.deadline", max=MAX_CHECK_DEADLINE)
         return seconds
     if kind == "size":
-        if isinstance(value, bool):
-            raise ValueError("must be a size like \"10MB\", \"500KB\" or a number of bytes")
-        if isinstance(value, int) and value >= 0:
+        if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
             return value
         if isinstance(value, str) and (m := _SIZE.match(value)):
             unit = m.group(2).lower() if m.group(2) else None
             return int(float(m.group(1)) * _SIZE_UNIT[unit])
-        raise ValueError("must be a size like \"10MB\", \"500KB\" or a number of bytes")
+        raise InvalidValue("value.size")
     if kind == "delivery_method":
         if value not in DELIVERY_METHODS:
-            raise ValueError(f"must be one of {', '.join(DELIVERY_METHODS)}")
+            raise InvalidValue("value.one_of", choices=", ".join(DELIVERY_METHODS))
         return value
     if kind == "language":
         if value not in LANGUAGES:
-            raise ValueError(f"must be one of {', '.join(LANGUAGES)}")
+            raise InvalidValue("value.one_of", choices=", ".join(LANGUAGES))
         return value
     if kind == "time_zone":
         return _time_zone(value)
     if kind == "release_mode":
         if value not in RELEASE_MODES:
-            raise ValueError(f"must be one of {', '.join(RELEASE_MODES)}")
+            raise InvalidValue("value.one_of", choices=", ".join(RELEASE_MODES))
         return value
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise ValueError(f"must be a list of strings, not {_tname(value)}")
+        raise InvalidValue("value.strings", type=_tname(value))
     items = [v.strip() for v in value]
     if any(not v for v in items):
-        raise ValueError("must not contain empty strings")
+        raise InvalidValue("value.empty_string")
     if kind == "domains":     # plain domains, no patterns (kept for keys that need them)
         from service.policy.domains import normalize_domain
 
@@ -246,7 +259,7 @@ def _convert(kind: str, value: Any) -> Any:
         for v in items:
             d = normalize_domain(v)
             if d is None:
-                raise ValueError(f"'{v}' is not a valid domain")
+                raise InvalidValue("value.domain", entry=v, value=v)
             out_domains.append(d)
         return tuple(out_domains)
     if kind == "patterns":
@@ -277,17 +290,19 @@ def _time_zone(value: Any) -> str:
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
     if not isinstance(value, str) or not value.strip():
-        raise ValueError("must be an IANA time zone name such as \"Asia/Tokyo\"")
+        raise InvalidValue("value.time_zone")
     try:
         ZoneInfo(value.strip())
     except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"'{value}' is not a known IANA time zone (e.g. \"Asia/Tokyo\")") from None
+        raise InvalidValue("value.unknown_time_zone", value=value) from None
     return value.strip()
 
 
-def _tname(value: Any) -> str:
-    return {str: "a string", int: "a number", float: "a number", bool: "true/false",
-            list: "a list", dict: "a table"}.get(type(value), type(value).__name__)
+def _tname(value: Any) -> Text | str:
+    """The TOML type of ``value`` as a reader names it (a message id), else its name."""
+    code = {str: "type.string", int: "type.number", float: "type.number", bool: "type.bool",
+            list: "type.list", dict: "type.table"}.get(type(value))
+    return Text(code) if code else type(value).__name__
 
 
 class _Locator:

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from email import policy as email_policy
 from email.headerregistry import ContentDispositionHeader, ContentTypeHeader
 
-from service.errors import MessageError
+from service.errors import MessageError, Text
 from service.policy.charsets import charset_decode, decode_words
 from service.policy.model import Attachment, Draft
 
@@ -48,16 +48,16 @@ class MimeLimits:
 def draft_from_bytes(raw: bytes, limits: MimeLimits = MimeLimits()) -> Draft:
     """Parse a message; ``MessageError`` when ``raw`` is not an e-mail message."""
     if len(raw) > MAX_MESSAGE:
-        raise MessageError(f"message too large ({len(raw) // (1024 * 1024)} MB)")
+        raise MessageError(Text("message.too_large", {"mb": len(raw) // (1024 * 1024)}))
     raw = bytes(raw)
     head_end, body_start = _split_head(raw, 0, len(raw))
     if head_end > MAX_HEADER_SECTION:
-        raise MessageError("header section too large")
+        raise MessageError(Text("message.header_too_large"))
     if b"\x00" in raw[:head_end]:
-        raise MessageError("not an e-mail message (binary data in the header)")
+        raise MessageError(Text("message.binary_header"))
     fields = _fields(raw[:head_end])
     if not {name for name, _ in fields} & _KNOWN:
-        raise MessageError("not an e-mail message (no message headers)")
+        raise MessageError(Text("message.no_headers"))
     raw_headers: dict[str, list[str]] = {}
     for name, value in fields:
         raw_headers.setdefault(name, []).append(value)

@@ -26,6 +26,7 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from service.errors import Text
 from service.policy.domains import normalize_domain, parents, to_unicode
 
 _WILD = "*?"
@@ -34,10 +35,13 @@ _MEMO_LIMIT = 100_000
 
 
 class PatternError(ValueError):
-    """An entry that cannot match anything; ``entry`` is the text as written."""
+    """An entry that cannot match anything; ``entry`` is the text as written, ``reason``
+    a message id (``pattern.*`` in ``service.messages``) and ``text`` the message to
+    render in the reader's language; ``str()`` is English."""
 
     def __init__(self, entry: str, reason: str) -> None:
-        super().__init__(f"'{entry}' {reason}")
+        self.text = Text("pattern." + reason, {"entry": entry})
+        super().__init__(str(self.text))
         self.entry = entry
         self.reason = reason
 
@@ -99,35 +103,35 @@ def _check_domain_glob(dom: str, entry: str) -> None:
     probe = dom.replace("*", "a").replace("?", "a")
     if probe.startswith(".") or (normalize_domain(probe) is None and normalize_domain(
             "a" + probe) is None):
-        raise PatternError(entry, "is not a domain pattern that any domain could match")
+        raise PatternError(entry, "no_domain_match")
 
 
 def compile_pattern(entry: str) -> Pattern:
     """One list entry -> ``Pattern``; ``PatternError`` when it could never match."""
     if not isinstance(entry, str):
-        raise PatternError(str(entry), "is not text")
+        raise PatternError(str(entry), "not_text")
     text = entry.strip(" \t\u3000")
     exclude = text.startswith("-")
     body = _fold(text[1:] if exclude else text).strip(" \t")
     if not body:
-        raise PatternError(entry, "is empty" if not exclude else "excepts nothing")
+        raise PatternError(entry, "empty" if not exclude else "excepts_nothing")
     if any(c.isspace() for c in body) or any(ord(c) < 32 for c in body):
-        raise PatternError(entry, "contains blanks or control characters")
+        raise PatternError(entry, "blanks")
     wild = any(c in body for c in _WILD)
     if "@" in body:
         local, _, dom = body.partition("@")
         if "@" in dom:
-            raise PatternError(entry, "has more than one @")
+            raise PatternError(entry, "two_at")
         if not dom:
-            raise PatternError(entry, "has no domain after @")
+            raise PatternError(entry, "no_domain")
         if local and not _LOCAL_OK.fullmatch(local):
-            raise PatternError(entry, "has characters no address can contain")
+            raise PatternError(entry, "bad_local")
         if dom.endswith("."):
             dom = dom[:-1]
         if not any(c in dom for c in _WILD):
             nd = normalize_domain(dom)
             if nd is None:
-                raise PatternError(entry, "has a domain that cannot exist")
+                raise PatternError(entry, "bad_domain")
             dom = nd
         else:
             _check_domain_glob(dom, entry)
@@ -140,12 +144,12 @@ def compile_pattern(entry: str) -> Pattern:
         ascii_pat = pattern if dom.isascii() else f"{local}@{_ascii_glob(dom)}"
         return Pattern(text, exclude, True, None, _glob(ascii_pat, False), uni)
     if body.endswith(".") and not body.rstrip(".").strip(_WILD):
-        raise PatternError(entry, "names no domain")
+        raise PatternError(entry, "names_no_domain")
     dom = body[:-1] if body.endswith(".") else body
     if not wild:
         nd = normalize_domain(dom)
         if nd is None:
-            raise PatternError(entry, "is not a valid domain")
+            raise PatternError(entry, "invalid_domain")
         return Pattern(text, exclude, False, nd, None, None)
     _check_domain_glob(dom, entry)
     uni = _glob(dom, True) if not dom.isascii() else None

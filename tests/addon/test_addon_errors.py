@@ -46,14 +46,22 @@ def test_database_down_before_sending_is_a_generic_card_and_nothing_is_sent(
     assert any(r.exc_info for r in caplog.records)       # logged with its traceback
 
 
-def test_bad_policy_file_is_an_error_card(make_app: Callable[..., Any],
-                                          events: Events) -> None:
+@pytest.mark.parametrize("locale,words,absent", [
+    ("ja", ["問題が発生しました", "文字列のリストで指定してください"], "must be a list"),
+    ("en", ["must be a list of strings, not a number"], "文字列のリスト"),
+], ids=["ja", "en"])
+def test_bad_policy_file_is_an_error_card(make_app: Callable[..., Any], events: Events,
+                                          locale: str, words: list[str], absent: str) -> None:
+    """The policy's detail in the user's language; the key and its line verbatim."""
     api = ClientApi(make_app(policy="[organization]\ninternal_domains = 3\n"))
-    _, data = api.call("/addon/compose", *events.make(to=["a@gmail.com"], locale="ja"))
+    _, data = api.call("/addon/compose", *events.make(to=["a@gmail.com"], locale=locale))
     card = the_card(data)
     assert card["name"] == "error"
-    assert "internal_domains" in texts(card)
-    assert "問題が発生しました" in texts(card)
+    shown = texts(card)
+    assert "'organization.internal_domains'" in shown and ":2: " in shown
+    for w in words:
+        assert w in shown
+    assert absent not in shown
 
 
 @pytest.mark.parametrize("path,status", [("/addon/nothing", 404), ("/no/such/page", 404)])
