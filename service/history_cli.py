@@ -17,7 +17,7 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from service.errors import InputError, MessageError
+from service.errors import InputError, MessageError, Text
 from service.i18n import t
 
 if TYPE_CHECKING:
@@ -111,11 +111,12 @@ def _mbox_messages(path: str, locale: str) -> Iterator[bytes]:
         with p.open("rb") as f:
             head = f.read(5)
     except FileNotFoundError:
-        raise MessageError(f"{path}: no such file") from None
+        raise MessageError(Text("cli.no_such_file", {"path": path})) from None
     except IsADirectoryError:
-        raise MessageError(f"{path}: is a directory") from None
+        raise MessageError(Text("cli.is_directory", {"path": path})) from None
     except OSError as exc:
-        raise MessageError(f"{path}: cannot read: {exc.strerror or exc}") from None
+        raise MessageError(Text("cli.unreadable", {"path": path,
+                                                  "reason": exc.strerror or str(exc)})) from None
     if head != b"From ":
         raise MessageError(t("cli.history_not_mbox", locale, path=path))
     box = mailbox.mbox(str(p), create=False)

@@ -56,10 +56,11 @@ def work(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def sendguard(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def sendguard(cwd: Path, *args: str, lang: str = "en_US.UTF-8",
+              ) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("LC_", "SENDGUARD_")) and k != "DATABASE_URL"}
-    env["LANG"] = "en_US.UTF-8"
+    env["LANG"] = lang
     return subprocess.run([sys.executable, "-m", "service", *args], capture_output=True,
                           text=True, cwd=cwd, env=env, timeout=120, check=False)
 
@@ -124,3 +125,12 @@ def test_bad_input_is_one_line_exit_2(work: Path, args: tuple[str, ...], says: s
     assert r.returncode == 2, r.stderr
     assert len(r.stderr.strip().splitlines()) == 1 and says in r.stderr, r.stderr
     assert "Traceback" not in r.stderr
+
+
+@pytest.mark.parametrize(("path", "says"), [
+    ("missing.mbox", "missing.mbox: ファイルがありません"),
+    (".", ".: ディレクトリです"),
+], ids=["missing", "directory"])
+def test_file_errors_follow_lang(work: Path, path: str, says: str) -> None:
+    r = sendguard(work, "history", "import", path, "--user", ME, lang="ja_JP.UTF-8")
+    assert r.returncode == 2 and r.stderr.strip() == f"sendguard: エラー: {says}", r.stderr
