@@ -4,6 +4,7 @@ set -euo pipefail
 need=()
 command -v 7zz >/dev/null || need+=(7zip)
 command -v shellcheck >/dev/null || need+=(shellcheck)
+command -v sqlite3 >/dev/null || need+=(sqlite3)
 command -v chromium >/dev/null || need+=(chromium)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 fc-list 2>/dev/null | grep -qi "noto sans cjk" || need+=(fonts-noto-cjk)
