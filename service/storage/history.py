@@ -113,11 +113,25 @@ class HistoryStore(Database):
         return crypto
 
     def existing_history_crypto(self, wrapper: Wrapper) -> HistoryCrypto | None:
-        """The history key, or None when nothing was ever recorded (read paths)."""
+        """The history key, or None when nothing was ever recorded (read paths).
+
+        Once found it is kept for the life of this store: the row is written once and
+        never changes, and unwrapping it (a Cloud KMS call in production) on every compose
+        request cost more than the check itself."""
+        # keyed by the wrapper itself (kept alive here, so its id cannot be reused)
+        cache: dict[int, tuple[Wrapper, HistoryCrypto]] = self.__dict__.setdefault(
+            "_history_crypto", {})
+        known = cache.get(id(wrapper))
+        if known is not None and known[0] is wrapper:
+            return known[1]
         with self._read() as conn:
             blob = conn.execute(sa.select(history_keys.c.wrapped_key)
                                 .where(history_keys.c.id == 1)).scalar_one_or_none()
-        return None if blob is None else HistoryCrypto(wrapper.unwrap(blob, KEY_AAD))
+        if blob is None:
+            return None
+        crypto = HistoryCrypto(wrapper.unwrap(blob, KEY_AAD))
+        cache[id(wrapper)] = (wrapper, crypto)
+        return crypto
 
     def _insert(self, table: sa.Table) -> postgresql.Insert | sqlite.Insert:
         return (postgresql.insert if self.backend == "postgresql" else sqlite.insert)(table)

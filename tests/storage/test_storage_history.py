@@ -83,3 +83,25 @@ def test_naive_time_is_refused(store: Store) -> None:
     with pytest.raises(Exception, match=r"aware|naive|timezone"):
         store.record_history(crypto, ME, SentMessage((("a@b.co.jp", ""),), "<x@y>"),
                              datetime(2026, 1, 1))
+
+
+class _CountingWrapper(LocalKeyWrapper):
+    unwraps = 0
+
+    def unwrap(self, blob: bytes, aad: bytes) -> bytes:
+        type(self).unwraps += 1
+        return super().unwrap(blob, aad)
+
+
+def test_history_key_is_unwrapped_once_per_store(store: Store) -> None:
+    wrapper = _CountingWrapper(secrets.token_hex(32))
+    assert store.existing_history_crypto(wrapper) is None      # nothing recorded yet
+    made = store.history_crypto(wrapper, NOW)
+    before = _CountingWrapper.unwraps
+    again = [store.existing_history_crypto(wrapper) for _ in range(5)]
+    assert _CountingWrapper.unwraps - before <= 1
+    assert all(c is not None and c.h("sender", ME) == made.h("sender", ME) for c in again)
+    from service.errors import SecretError
+
+    with pytest.raises(SecretError):              # another key is still refused, not cached
+        store.existing_history_crypto(LocalKeyWrapper(secrets.token_hex(32)))
