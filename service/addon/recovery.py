@@ -25,7 +25,7 @@ from datetime import timedelta
 from typing import Any
 
 from service.addon.compose import audit
-from service.errors import ConflictError, GmailClientError, GmailError
+from service.errors import ConflictError, GmailClientError
 from service.services import services
 
 log = logging.getLogger(__name__)
@@ -80,13 +80,15 @@ def open_intents(user: str) -> list[Open]:
             if ev.data.get("intent") and ev.data["intent"] not in closed and ev.at <= edge]
 
 
-def _draft_there(client: Any, draft_id: str) -> bool | None:
+def draft_exists(client: Any, draft_id: str) -> bool | None:
+    """Is the draft still there (so nothing went out)? None: unknown, so nothing is
+    concluded from an error of any kind."""
     try:
         client.draft_info(draft_id)
         return True
     except GmailClientError as exc:
         return False if exc.http_status == 404 else None
-    except GmailError:
+    except Exception:
         return None
 
 
@@ -100,7 +102,7 @@ def reconcile(user: str, client: Any) -> int:
         return 0
     settled = 0
     for item in pending[:MAX_PER_REQUEST]:
-        there = _draft_there(client, item.draft_id) if item.draft_id else None
+        there = draft_exists(client, item.draft_id) if item.draft_id else None
         if there is None:
             continue
         try:

@@ -35,6 +35,7 @@ from service.addon.recovery import (
     OUTCOME,
     UNCONFIRMED,
     Open,
+    draft_exists,
     reconcile,
     record_intent,
     record_outcome,
@@ -81,17 +82,6 @@ def gmail_client(event: AddonEvent) -> Iterator[Any]:
         close = getattr(client, "close", None)
         if callable(close):
             close()
-
-
-def draft_exists(client: Any, draft_id: str) -> bool | None:
-    """After a failed send: is the draft still there (so nothing went out)? None: unknown."""
-    try:
-        client.draft_info(draft_id)
-        return True
-    except GmailClientError as exc:
-        return False if exc.http_status == 404 else None
-    except Exception:
-        return None
 
 
 def read_draft(client: Any, draft_id: str, locale: str, user: str) -> Reading:

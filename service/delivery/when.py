@@ -31,25 +31,27 @@ def zone_named(name: str | None) -> tzinfo | None:
         return None
 
 
-def format_time(value: datetime, locale: str, zone: tzinfo | None = None) -> str:
-    """``zone``: the organisation's (``zone_named``), or None for the defaults."""
+def _local(value: datetime, locale: str, zone: tzinfo | None) -> tuple[datetime, str]:
+    """``value`` in the zone the reader expects, and the zone's label: Japan time for
+    Japanese text unless the organisation chose a zone, else that zone or UTC."""
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     if locale == "ja":
         local = value.astimezone(zone or JST)
-        label = "日本時間" if (zone or JST) is JST else (local.tzname() or "UTC")
-        return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}（{label}）"
+        return local, "日本時間" if (zone or JST) is JST else (local.tzname() or "UTC")
     local = value.astimezone(zone or UTC)
-    return f"{local.day} {local:%b %Y, %H:%M} {local.tzname() or 'UTC'}"
+    return local, local.tzname() or "UTC"
+
+
+def format_time(value: datetime, locale: str, zone: tzinfo | None = None) -> str:
+    """``zone``: the organisation's (``zone_named``), or None for the defaults."""
+    local, label = _local(value, locale, zone)
+    if locale == "ja":
+        return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}（{label}）"
+    return f"{local.day} {local:%b %Y, %H:%M} {label}"
 
 
 def format_clock(value: datetime, locale: str, zone: tzinfo | None = None) -> str:
     """Just the time of day, for "valid until 16:59" on the same page."""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    if locale == "ja":
-        local = value.astimezone(zone or JST)
-        label = "日本時間" if (zone or JST) is JST else (local.tzname() or "UTC")
-        return f"{local:%H:%M}（{label}）"
-    local = value.astimezone(zone or UTC)
-    return f"{local:%H:%M} {local.tzname() or 'UTC'}"
+    local, label = _local(value, locale, zone)
+    return f"{local:%H:%M}（{label}）" if locale == "ja" else f"{local:%H:%M} {label}"

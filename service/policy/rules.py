@@ -354,24 +354,24 @@ def lookalike_domain(ctx: Context) -> Iterator[Finding]:
                           domain=shown if shown == d else f"{shown} ({d})", like=like)
 
 
-def blocked_recipient(ctx: Context) -> Iterator[Finding]:
-    if not ctx.policy.blocked_domains:
-        return
-    hit = [e for e in ctx.valid if ctx.classifier.is_blocked(e.address or "", e.domain or "")]
+def _listed(ctx: Context, code: str, severity: Severity,
+            listed: Callable[[str, str], bool]) -> Iterator[Finding]:
+    """One finding for the recipients a policy list matches (blocked or caution)."""
+    hit = [e for e in ctx.valid if listed(e.address or "", e.domain or "")]
     if hit:
         addrs = _unique(e.address or "" for e in hit)
-        yield ctx.finding("blocked_recipient", Severity.BLOCK, addrs, _where(hit),
+        yield ctx.finding(code, severity, addrs, _where(hit),
                           names=join_list(addrs, ctx.locale))
+
+
+def blocked_recipient(ctx: Context) -> Iterator[Finding]:
+    if ctx.policy.blocked_domains:
+        yield from _listed(ctx, "blocked_recipient", Severity.BLOCK, ctx.classifier.is_blocked)
 
 
 def caution_recipient(ctx: Context) -> Iterator[Finding]:
-    if not ctx.policy.caution_domains:
-        return
-    hit = [e for e in ctx.valid if ctx.classifier.is_caution(e.address or "", e.domain or "")]
-    if hit:
-        addrs = _unique(e.address or "" for e in hit)
-        yield ctx.finding("caution_recipient", Severity.WARN, addrs, _where(hit),
-                          names=join_list(addrs, ctx.locale))
+    if ctx.policy.caution_domains:
+        yield from _listed(ctx, "caution_recipient", Severity.WARN, ctx.classifier.is_caution)
 
 
 def missing_required_bcc(ctx: Context) -> Iterator[Finding]:
