@@ -18,17 +18,7 @@ from typing import cast
 
 from service.errors import AttachmentError
 from service.protect.messages import text
-from service.protect.mime import (
-    _Blobs,
-    _check_input,
-    _is_attachment,
-    _replace_parts,
-    _taker,
-    attachment_name,
-    check_blocked,
-    find_attachments,
-    parse_message,
-)
+from service.protect.mime import _replace_parts, _taker, open_attachments
 
 _JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff\uff66-\uff9f]")
 NOTE = {
@@ -68,20 +58,7 @@ def extract_attachments(raw: bytes, store_file: Callable[[int, str, bytes], None
                         max_size: int | None = None) -> Extracted:
     """``store_file(n, name, data)`` for each attachment, in order; then the message
     without them, with the note where the first one was."""
-    _check_input(raw, locale)
-    data = bytes(raw)
-    blobs = _Blobs(data)
-    msg = parse_message(data, locale, blobs)
-    linesep = "\r\n" if b"\r\n" in data[:data.find(b"\n") + 1] else "\n"
-    out_policy = email_policy.default.clone(linesep=linesep, refold_source="none")
-    found = find_attachments(msg, blobs)
-    if not found and not msg.is_multipart() and _is_attachment(msg, set()):
-        msg.make_mixed()
-        found = find_attachments(msg, blobs)
-    if not found:
-        raise AttachmentError(text("no_attachments", locale))
-    names = [attachment_name(part, i) for i, (_, part) in enumerate(found, 1)]
-    check_blocked(names, blocked_extensions, locale)
+    msg, blobs, out_policy, found, names = open_attachments(raw, locale, blocked_extensions)
     language = message_language(msg, "ja" if locale.startswith("ja") else "en")
     total = 0
     for n, (name, (_, part)) in enumerate(zip(names, found, strict=True)):

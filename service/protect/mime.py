@@ -209,6 +209,30 @@ class ProtectResult:
     inner_archive: str | None = None
 
 
+def open_attachments(raw: bytes, locale: str, blocked_extensions: Sequence[str],
+                     ) -> tuple[EmailMessage, _Blobs, Any, list[Any], list[str]]:
+    """The parsed draft, its base64 spans, the output policy (the draft's own line
+    ends), its attachments and their names: what ZIP and link mode both start from.
+
+    Raises ``MessageError`` for input that is not a message and ``AttachmentError`` when
+    there is nothing to take out or a name has a blocked extension."""
+    _check_input(raw, locale)
+    data = bytes(raw)  # no copy when raw is bytes; a private copy of a mutable buffer
+    blobs = _Blobs(data)
+    msg = parse_message(data, locale, blobs)
+    linesep = "\r\n" if b"\r\n" in data[:data.find(b"\n") + 1] else "\n"
+    out_policy = email_policy.default.clone(linesep=linesep, refold_source="none")
+    found = find_attachments(msg, blobs)
+    if not found and not msg.is_multipart() and _is_attachment(msg, set()):
+        msg.make_mixed()  # the whole message is one attachment: give it a container
+        found = find_attachments(msg, blobs)
+    if not found:
+        raise AttachmentError(text("no_attachments", locale))
+    names = [attachment_name(part, i) for i, (_, part) in enumerate(found, 1)]
+    check_blocked(names, blocked_extensions, locale)
+    return msg, blobs, out_policy, found, names
+
+
 def protect_message(raw: bytes, password: str, *, blocked_extensions: Sequence[str] = (),
                     max_size: int = MAX_SIZE, now: datetime | None = None,
                     locale: str = "en", hide_names: bool = False) -> ProtectResult:
@@ -221,20 +245,7 @@ def protect_message(raw: bytes, password: str, *, blocked_extensions: Sequence[s
     there is nothing to encrypt, an attachment has a blocked extension, or the result
     exceeds ``max_size`` bytes. ``raw`` itself is never modified.
     """
-    _check_input(raw, locale)
-    data = bytes(raw)  # no copy when raw is bytes; a private copy of a mutable buffer
-    blobs = _Blobs(data)
-    msg = parse_message(data, locale, blobs)
-    linesep = "\r\n" if b"\r\n" in data[:data.find(b"\n") + 1] else "\n"
-    out_policy = email_policy.default.clone(linesep=linesep, refold_source="none")
-    found = find_attachments(msg, blobs)
-    if not found and not msg.is_multipart() and _is_attachment(msg, set()):
-        msg.make_mixed()  # the whole message is one attachment: give the ZIP a container
-        found = find_attachments(msg, blobs)
-    if not found:
-        raise AttachmentError(text("no_attachments", locale))
-    names = [attachment_name(part, i) for i, (_, part) in enumerate(found, 1)]
-    check_blocked(names, blocked_extensions, locale)
+    msg, blobs, out_policy, found, names = open_attachments(raw, locale, blocked_extensions)
 
     now = now or datetime.now()
     zip_name = neutral_zip_name(now)
