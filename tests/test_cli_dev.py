@@ -137,7 +137,7 @@ def test_policy_is_reloaded_when_it_changes(stack: DevStack, tmp_path: Path) -> 
 
 
 def _read_for(proc: subprocess.Popen[bytes], seconds: float) -> str:
-    """Raw reads on the pipe's descriptor: a buffered readline would hide lines select cannot see."""
+    """Raw reads: a buffered readline would hide lines that select cannot see."""
     assert proc.stdout is not None
     fd = proc.stdout.fileno()
     out = b""
