@@ -25,11 +25,14 @@ SCRIPTS = {
 }
 
 
-def _bench(tmp_path: Path, names: list[str], timeout: float = 20) -> tuple[int, str]:
+def _bench(tmp_path: Path, names: list[str], timeout: float = 20,
+           files: dict[str, str] | None = None) -> tuple[int, str]:
     bench = tmp_path / "benchmarks"
     bench.mkdir(exist_ok=True)
     for name in names:
         (bench / f"bench_{name}.py").write_text(SCRIPTS[name], encoding="utf-8")
+    for file_name, script in (files or {}).items():
+        (bench / file_name).write_text(SCRIPTS[script], encoding="utf-8")
     res = subprocess.run([sys.executable, str(RUNNER), "--dir", str(bench),
                           "--timeout", str(timeout)], capture_output=True, text=True,
                          timeout=120, check=False)
@@ -66,3 +69,25 @@ def test_a_hanging_script_is_stopped_at_its_deadline(tmp_path: Path, timeout: fl
     assert code == 1
     assert "TIMEOUT" in _row(out, "bench_hang.py", "(script)")
     assert _row(out, "bench_met.py", "fast path").endswith("met")
+
+
+def test_a_named_benchmark_runs_and_other_scripts_do_not(tmp_path: Path) -> None:
+    """Issue 18 names ``benchmarks/ordinary_mail.py``: it runs like ``bench_*.py``; a helper
+    module without the prefix (``benchlib.py``) never runs."""
+    code, out = _bench(tmp_path, ["met"], files={"ordinary_mail.py": "missed",
+                                                 "helper.py": "crash"})
+    assert code == 1, out
+    assert _row(out, "ordinary_mail.py", "slow path").endswith("MISSED")
+    assert _row(out, "bench_met.py", "fast path").endswith("met")
+    assert "helper.py" not in out
+
+
+def test_the_repository_runs_the_ordinary_mail_benchmark() -> None:
+    sys.path.insert(0, str(RUNNER.parent))
+    try:
+        from run import collect
+    finally:
+        sys.path.remove(str(RUNNER.parent))
+    names = [p.name for p in collect(RUNNER.parent)]
+    assert "ordinary_mail.py" in names and "bench_check.py" in names
+    assert "benchlib.py" not in names and "run.py" not in names

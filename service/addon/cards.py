@@ -208,6 +208,8 @@ def compose_card(report: Report, cls: DomainClassifier, locale: str, act: Act, *
 
 
 def _recipient_sections(exp: Expectation, locale: str) -> list[Json]:
+    if exp.quiet:
+        return _quiet_recipients(exp, locale)
     if exp.grouped:
         items = []
         for g in exp.groups:
@@ -240,6 +242,29 @@ def _recipient_sections(exp: Expectation, locale: str) -> list[Json]:
                                                        n=exp.recipient_count), items)],
                                  t(key, locale, n=len(items))))
     return out
+
+
+QUIET_SHOWN = 50     # recipients listed one per line on a quiet card; then by domain
+
+
+def _quiet_recipients(exp: Expectation, locale: str) -> list[Json]:
+    """SPEC 10.6: nothing interrupts, so the recipients are listed, not ticked; the Send
+    button's fingerprint binds the click to exactly this list."""
+    lines: list[str] = []
+    for g in exp.groups:
+        fields = field_names(g.field_list(), locale)
+        if exp.recipient_count > QUIET_SHOWN:
+            key = "addon.confirm.group.external" if g.external else "addon.confirm.group"
+            lines.append(t(key, locale, domain=g.domain, n=g.count, fields=fields))
+            continue
+        for a in g.addresses:
+            lines.append(t("addon.confirm.recipient.external", locale, address=a,
+                           field=fields, domain=g.domain) if g.external else
+                         t("addon.confirm.recipient", locale, address=a, field=fields))
+    if not lines:
+        return []
+    return [m.section([m.text(line) for line in lines],
+                      t("addon.confirm.recipients.quiet", locale, n=exp.recipient_count))]
 
 
 def _attachments_widgets(exp: Expectation, encrypt: Expectation | None,

@@ -7,6 +7,11 @@ The confirmation card shows one checkbox per recipient (per domain when there ar
 never against what the client says it was shown: a recipient added meanwhile has no tick,
 so nothing goes out unconfirmed.
 
+A quiet mail (SPEC 10.6: no ``warn`` or ``block`` finding) asks for no tick at all: the
+card lists its recipients and info findings, and one click on "Send" sends it. The
+fingerprint the Send button carries still binds that click to exactly the recipients and
+bytes shown; whatever interrupts on the server's own re-analysis asks for every tick again.
+
 "Encrypt & send" asks for the same ticks minus what encryption settles: the
 ``unencrypted_attachment`` findings (a warning, or a block under
 ``require_encryption_external``) do not apply to a message whose attachments are encrypted.
@@ -60,6 +65,11 @@ class Expectation:
         return sum(g.count for g in self.groups)
 
     @property
+    def quiet(self) -> bool:
+        """Nothing to tick (SPEC 10.6): no warning, no block, no override."""
+        return not self.ticks and not self.acks and not self.overrides and not self.blocked
+
+    @property
     def sendable(self) -> bool:
         return not self.blocked and self.recipient_count > 0
 
@@ -70,7 +80,9 @@ def expect(report: Report, policy: Policy, cls: DomainClassifier, *,
     groups = domain_groups(report.recipients, cls)
     count = len(valid_recipients(report.recipients))
     exp = Expectation(fingerprint(report), groups, grouped=count > TICK_EACH_LIMIT)
-    for g in groups:
+    interrupts = any(f.severity is not Severity.INFO for f in report.findings
+                     if not (encrypting and f.code in SETTLED_BY_ENCRYPTION))
+    for g in groups if interrupts else ():     # a quiet mail: recipients shown, not ticked
         if exp.grouped:
             exp.ticks[group_value(g.domain)] = g.domain
         else:

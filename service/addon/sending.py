@@ -312,6 +312,7 @@ def decided(draft_id: str, exp: Expectation, report: Any, d: Decision) -> dict[s
         "draft": draft_id,
         "recipients": exp.recipient_count,
         "grouped": exp.grouped,
+        "quiet": exp.quiet,
         "ticked": d.ticked,
         "findings": shown(report.findings),
         "acknowledged": d.acknowledged,

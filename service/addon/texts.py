@@ -89,6 +89,8 @@ EN: dict[str, str] = {
     "addon.confirm.recipients": "Tick each recipient ({n}) to confirm the address is right",
     "addon.confirm.recipients.grouped": (
         "{n} recipients: tick each domain to confirm every address in it is right"),
+    "addon.confirm.recipients.quiet": (
+        "Nothing to tick: check the {n} {n|recipient|recipients} below, then Send"),
     "addon.confirm.external_section": "External recipients ({n})",
     "addon.confirm.internal_section": "Internal recipients ({n})",
     "addon.confirm.recipient": "{address} · {field}",
@@ -350,6 +352,7 @@ JA: dict[str, str] = {
     "addon.confirm.recipients": "宛先（{n}件）が正しいか、1件ずつ確認してチェックしてください",
     "addon.confirm.recipients.grouped": (
         "宛先は{n}件です。ドメインごとに、すべてのアドレスが正しいか確認してチェックしてください"),
+    "addon.confirm.recipients.quiet": "チェックは不要です。下の宛先（{n}件）を確かめて送信してください",
     "addon.confirm.external_section": "社外の宛先（{n}件）",
     "addon.confirm.internal_section": "社内の宛先（{n}件）",
     "addon.confirm.recipient": "{address} · {field}",

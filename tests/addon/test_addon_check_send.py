@@ -79,17 +79,73 @@ def sent_recipients(emulator: GmailEmulator) -> list[frozenset[str]]:
 
 def test_check_and_send_happy_path(any_api: Api, events: Events,
                                    emulator: GmailEmulator) -> None:
+    """A quiet mail (SPEC 10.6: nothing warns) is one click: no checkbox, Send sends."""
     c = external_12()
     save(emulator, c)
     card = check(any_api, events, c)
     assert card["name"] == "confirm"
-    ticks = checkbox_values(card, "rcpt")
-    assert sorted(v for vs in ticks.values() for v in vs) == sorted(
-        f"r:{a}" for a in [*c.to, *c.bcc])
-    assert "⚠ member0000@gmail.com" in texts(card)        # external ones highlighted
-    done = the_card(click(any_api, events, send_button(card), c, form=tick_all(card)))
+    assert tick_all(card) == {}                           # nothing to tick
+    text = texts(card)
+    assert all(a in text for a in [*c.to, *c.bcc])        # every recipient is listed
+    assert "⚠ member0000@gmail.com" in text               # external ones highlighted
+    assert "Nothing to tick" in text
+    done = the_card(click(any_api, events, send_button(card), c, form={}))
     assert done["name"] == "sent"
     assert sent_recipients(emulator) == [frozenset([SENDER, *c.bcc])]
+
+
+QUIET_OR_NOT = [
+    # (case, draft, recipient ticks asked, warning ticks asked)
+    ("internal only", Compose(to=[f"kacho@{INTERNAL}"], subject="会議"), False, False),
+    ("one customer", Compose(to=["tanaka@partner-shoji.co.jp"], subject="見積"), False, False),
+    ("attachment to one customer (info only)",
+     Compose(to=["tanaka@partner-shoji.co.jp"], subject="見積書",
+             body="見積書を添付いたします。",
+             attachments=[("見積書.txt", "text/plain", "見積金額 10,000円".encode())]),
+     False, False),
+    ("two customers see each other",
+     Compose(to=["tanaka@partner-shoji.co.jp", "suzuki@client-b.co.jp"], subject="見積"),
+     True, True),
+    ("private address in Cc", Compose(to=["tanaka@partner-shoji.co.jp"], cc=["x@gmail.com"],
+                                      subject="件"), True, True),
+    ("look-alike of the own domain", Compose(to=["kacho@mitsubachi-kiyase.jp"],
+                                             subject="会議"), True, True),
+]
+
+
+@pytest.mark.parametrize(("case", "c", "recipients", "warnings"), QUIET_OR_NOT,
+                         ids=[q[0] for q in QUIET_OR_NOT])
+def test_recipient_ticks_only_when_something_interrupts(api: Api, events: Events,
+                                                        emulator: GmailEmulator, case: str,
+                                                        c: Compose, recipients: bool,
+                                                        warnings: bool) -> None:
+    save(emulator, c)
+    card = check(api, events, c)
+    assert bool(checkbox_values(card, "rcpt")) is recipients, case
+    assert bool(checkbox_values(card, "ack")) is warnings, case
+    if recipients:                      # fail-closed: an empty form sends nothing
+        again = the_card(click(api, events, send_button(card), c, form={}))
+        assert again["name"] == "confirm" and emulator.sent(SENDER) == []
+    done = the_card(click(api, events, send_button(card), c, form=tick_all(card)))
+    assert done["name"] == "sent"
+
+
+def test_a_quiet_card_does_not_send_a_draft_that_now_interrupts(api: Api, events: Events,
+                                                                emulator: GmailEmulator) -> None:
+    """The one click is bound to what was shown: a private address added in Cc after the
+    quiet card makes Send show the ticks again, and nothing goes out."""
+    c = Compose(to=["tanaka@partner-shoji.co.jp"], subject="見積")
+    draft_id = save(emulator, c)
+    card = check(api, events, c)
+    assert tick_all(card) == {}
+    c.cc.append("someone@gmail.com")
+    with ApiGmailClient(OAUTH, _endpoint(api)) as gmail:
+        gmail.update_draft(draft_id, c.mime(), None)
+    again = the_card(click(api, events, send_button(card), c, form={}))
+    assert again["name"] == "confirm" and emulator.sent(SENDER) == []
+    assert checkbox_values(again, "rcpt") and checkbox_values(again, "ack")
+    refused = the_card(click(api, events, send_button(again), c, form={}))
+    assert refused["name"] == "confirm" and emulator.sent(SENDER) == []
 
 
 def test_attachment_content_is_checked_before_sending(api: Api, events: Events,

@@ -206,7 +206,8 @@ def test_only_actual_recipients_can_get_the_key(api: Api, events: Events,
                                  "unticked confirmation"])
 def test_the_confirmation_cannot_be_skipped(api: Api, events: Events, emulator: GmailEmulator,
                                             how: str) -> None:
-    c = draft()
+    # a private address in Cc interrupts (personal_address_visible): recipients need ticks
+    c = draft(cc=[COLLEAGUE, "family@gmail.com"])
     save(emulator, c)
     card = confirmation(api, events, c)
     action = buttons(card)[ENCRYPT]
@@ -219,7 +220,7 @@ def test_the_confirmation_cannot_be_skipped(api: Api, events: Events, emulator: 
         forged = {"function": action["function"].replace("encrypt_review", "encrypt_send"),
                   "parameters": [{"key": "draft_id", "value": params["draft_id"]},
                                  {"key": "fp", "value": fp}]}
-        result = press(api, events, forged, c, form=ticks(PARTNER))
+        result = press(api, events, forged, c, form=ticks(PARTNER, "family@gmail.com"))
         expected = ("confirm the recipients and warnings first"
                     if how == "skipped confirmation" else "draft changed")
     assert result["name"] == "confirm" and expected in texts(result)
@@ -484,3 +485,17 @@ def test_an_8bit_draft_encrypts_and_sends(api: Api, events: Events, emulator: Gm
     [(_, data)] = attachments_of(sent.raw)
     password = open_package(api.app.extensions["sendguard"].keywrapper, package).password
     assert open_zip(data, password, tmp_path) == FILES
+
+
+def test_a_quiet_draft_goes_to_the_key_card_in_one_click(api: Api, events: Events,
+                                                         emulator: GmailEmulator) -> None:
+    """SPEC 10.6: attachments to one customer interrupt nothing (unencrypted_attachment is
+    info, and encryption settles it anyway): Encrypt & send needs no tick on the confirm
+    card; who receives the key is still chosen on the key card."""
+    c = draft()
+    save(emulator, c)
+    card = confirmation(api, events, c)
+    assert tick_all(card) == {}
+    keys = press(api, events, buttons(card)[ENCRYPT], c, form={})
+    assert keys["name"] == "encrypt_keys"
+    assert emulator.sent(SENDER) == []

@@ -11,7 +11,7 @@ Next to them, the incident-modelled cases of /work/shared/seeds (and examples/*.
 must still interrupt with the code named. Prints per-code counts, split internal/external
 and with/without attachments; one result line per set and one for the incidents.
 
-    python benchmarks/bench_ordinary_mail.py [--show CODE]   # --show prints the mails
+    python benchmarks/ordinary_mail.py [--show CODE]   # --show prints the mails
 """
 
 from __future__ import annotations
