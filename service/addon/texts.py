@@ -352,7 +352,8 @@ JA: dict[str, str] = {
     "addon.confirm.recipients": "宛先（{n}件）が正しいか、1件ずつ確認してチェックしてください",
     "addon.confirm.recipients.grouped": (
         "宛先は{n}件です。ドメインごとに、すべてのアドレスが正しいか確認してチェックしてください"),
-    "addon.confirm.recipients.quiet": "チェックは不要です。下の宛先（{n}件）を確かめて送信してください",
+    "addon.confirm.recipients.quiet": (
+        "チェックは不要です。下の宛先（{n}件）を確かめて送信してください"),
     "addon.confirm.external_section": "社外の宛先（{n}件）",
     "addon.confirm.internal_section": "社内の宛先（{n}件）",
     "addon.confirm.recipient": "{address} · {field}",
