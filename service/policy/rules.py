@@ -17,6 +17,7 @@ from service.i18n import join_list, t
 from service.policy.addresses import Entry, parse_field
 from service.policy.config import Policy
 from service.policy.domains import DomainClassifier, registrable_domain, to_unicode
+from service.policy.exposure import shown_with_all, thread_evidence
 from service.policy.extract import (
     Deadline,
     Inspection,
@@ -268,14 +269,7 @@ def cross_domain_exposure(ctx: Context) -> Iterator[Finding]:
     limit = ctx.policy.max_visible_external_orgs
     if len(orgs) <= limit:
         return
-    earlier = list(ctx.earlier)
-    if ctx.draft.reply and ctx.body.quoted.strip():
-        # A reply goes to the author of the message it answers (first in To): that
-        # author was seen by its recipients, whatever the quote's attribution says.
-        first = next((e for e in ctx.valid if e.field == "to"), None)
-        if first is not None:
-            earlier.append(Earlier(frozenset(keys_of(first.address or "", first.display_name)),
-                                   author_only=True))
+    earlier = thread_evidence(ctx)      # quoted headers, attribution, the reply's author
     if earlier:
         keys = {o: [keys_of(e.address or "", e.display_name) for e in es]
                 for o, es in orgs.items()}
@@ -308,6 +302,10 @@ def personal_address_visible(ctx: Context) -> Iterator[Finding]:
     others = {e.address for e in ext}
     # someone else sees it when any other distinct external address exists
     flagged = [e for e in exposed if len(others) > 1 or e.address not in others]
+    if flagged and ctx.body.quoted.strip():     # SPEC 10.6: the thread already showed it
+        earlier = thread_evidence(ctx)
+        flagged = [e for e in flagged if not shown_with_all(
+            e, [o for o in ext if o.address != e.address], earlier, reply=ctx.draft.reply)]
     if flagged:
         addrs = _unique(e.address or "" for e in flagged)
         yield ctx.finding("personal_address_visible", Severity.WARN, addrs, _where(flagged),

@@ -1,0 +1,55 @@
+"""Who is newly shown to whom (SPEC 10.6): the thread evidence ``cross_domain_exposure``
+and ``personal_address_visible`` share.
+
+Addresses an earlier message of the same thread already showed together are not newly
+exposed by a reply. What the draft tells about the earlier messages (``thread.py``): the
+quoted header blocks (every participant shown), the attribution line of a reply (its
+author only), and, in a reply that quotes, its first To recipient, to whom a reply goes
+back (the author of the message answered).
+
+The author presumption differs by code. Two organisations: a reply presumably addresses
+the answered message's recipients again (reply-all), so a pair with its author counts as
+seen. A private address: only its owner's own choice counts, so the presumption holds
+only when the private address *is* the author (they wrote to the thread themselves);
+someone else's private address needs a quoted header that showed it with the others.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from service.policy.thread import Earlier, keys_of
+
+if TYPE_CHECKING:
+    from service.policy.addresses import Entry
+    from service.policy.rules import Context
+
+
+def thread_evidence(ctx: Context) -> list[Earlier]:
+    """The earlier messages the draft shows, plus (in a reply that quotes) the author of
+    the answered message as its first To recipient."""
+    earlier = list(ctx.earlier)
+    if ctx.draft.reply and ctx.body.quoted.strip():
+        first = next((e for e in ctx.valid if e.field == "to"), None)
+        if first is not None:
+            earlier.append(Earlier(frozenset(keys_of(first.address or "", first.display_name)),
+                                   author_only=True))
+    return earlier
+
+
+def entry_keys(e: Entry) -> set[str]:
+    return keys_of(e.address or "", e.display_name)
+
+
+def shown_with_all(owner: Entry, others: list[Entry], earlier: list[Earlier], *,
+                   reply: bool) -> bool:
+    """Whether the thread already showed the private address of ``owner`` to each of
+    ``others``: one quoted header with both, or (in a reply) ``owner`` wrote an earlier
+    message of the thread themselves."""
+    if not earlier or not others:
+        return False
+    mine = entry_keys(owner)
+    if reply and any(e.author_only and e.people & mine for e in earlier):
+        return True
+    shown = [e.people for e in earlier if not e.author_only and e.people & mine]
+    return all(any(people & entry_keys(o) for people in shown) for o in others)
