@@ -27,14 +27,18 @@ if TYPE_CHECKING:
 
 def thread_evidence(ctx: Context) -> list[Earlier]:
     """The earlier messages the draft shows, plus (in a reply that quotes) the author of
-    the answered message as its first To recipient."""
+    the answered message as its first To recipient. Evidence beats presumption: an author
+    whose message's header block is quoted (its To/Cc shown) is judged by that block, so
+    a reply that adds someone the block did not show is not presumed a reply-all."""
     earlier = list(ctx.earlier)
     if ctx.draft.reply and ctx.body.quoted.strip():
         first = next((e for e in ctx.valid if e.field == "to"), None)
         if first is not None:
             earlier.append(Earlier(frozenset(keys_of(first.address or "", first.display_name)),
                                    author_only=True))
-    return earlier
+    shown = [e.people for e in earlier if not e.author_only]
+    return [e for e in earlier
+            if not (e.author_only and any(e.people & people for people in shown))]
 
 
 def entry_keys(e: Entry) -> set[str]:

@@ -464,7 +464,7 @@ def missing_attachment(ctx: Context) -> Iterator[Finding]:
     from service.policy.wording import mentions_attachment, own_text
 
     for where, text in (("subject", ctx.draft.subject), ("body", own_text(ctx.draft))):
-        phrase = mentions_attachment(text)
+        phrase = mentions_attachment(text, subject=where == "subject")
         if phrase:
             yield ctx.finding("missing_attachment", Severity.WARN, (), where,
                               phrase=phrase, place=t("place." + where, ctx.locale))

@@ -137,10 +137,27 @@ def without_boilerplate(text: str, extra: tuple[str, ...] = ()) -> str:
     return "\n\n".join(kept)
 
 
-# Phrases that say "a file is attached" (after NFKC + case folding).
-_PHRASES = re.compile(
-    r"添付ファイル|添付資料|添付|別添|同封|送付(?:します|いたします|致します)"
-    r"|\battach(?:ed|ing|ment|ments)?\b|\benclos(?:ed|ure)\b", re.I)
+# Phrases that say "a file is attached" (after NFKC + case folding). Japanese words name
+# the act itself; an English word is only a mention unless the sentence says *this* mail
+# carries it ("I attached", "attached is", "please find … attached", "see the attached",
+# "the report is attached", "the attached file", "Attachment:"): "Geege attached the
+# following message", "tag values enclosed in quotes" or "a tutorial attached to each day"
+# say nothing about this mail. A subject is a label: the bare word counts there.
+_PHRASES = re.compile(r"添付ファイル|添付資料|添付|別添|同封|送付(?:します|いたします|致します)")
+_EN_WORD = re.compile(r"\battach(?:ed|ing|ment|ments)?\b|\benclos(?:e|ed|ing|ure)\b", re.I)
+_EN_SUBJECT = re.compile(r"\battach(?:ed|ing|ment|ments)?\b|\benclos(?:ed|ure)\b", re.I)
+_EN_NOUN = (r"(?:file|document|doc|spreadsheet|sheet|workbook|memo|report|draft|copy|version"
+            r"|list|letter|agreement|contract|presentation|schedule|form|invoice|proposal|pdf"
+            r"|summary|notes|agenda|minutes|picture|photo|image|resume|cv|slides?|deck|table)s?")
+_EN_FRAMED = re.compile(
+    r"\b(?:i|we)(?:'ve|'m|'re|'ll| have| am| are| will| had)?\s+(?:just\s+|also\s+|now\s+)?"
+    r"(?:attach(?:ed|ing)?|enclos(?:e|ed|ing))\b"
+    r"|(?:^|[.!?:]\s+|\n\s*)(?:attached|enclosed|attaching)\b"
+    r"|\b(?:please\s+|kindly\s+)?(?:find|see|review|open|check|refer to)\s+"
+    r"(?:[\w'-]+\s+){0,4}?(?:attached|enclosed|attachments?)\b"
+    r"|\b(?:is|are)\s+(?:also\s+)?(?:attached|enclosed)\b"
+    r"|\b(?:the|this|these|my|our)\s+(?:attached|enclosed)\s+" + _EN_NOUN + r"\b"
+    r"|\battach(?:ed|ments?)\s*[:：]", re.I | re.M)
 # Nearby words that deny it (within the same short stretch after or before the phrase).
 _DENIAL_AFTER = re.compile(
     r"^[^。.!?！？\n]{0,12}?(?:ありません|ございません|ない|無い|なし|無し|不要|しません|を含|含め"
@@ -152,22 +169,28 @@ _DENIAL_BEFORE = re.compile(
     r"|郵送|郵便|別便|宅配|書留|ファックス|ＦＡＸ|fax|by post|by mail", re.I)
 
 
-def mentions_attachment(text: str) -> str | None:
-    """The first phrase in ``text`` that says a file is attached, or None."""
+def mentions_attachment(text: str, *, subject: bool = False) -> str | None:
+    """The first phrase in ``text`` that says a file is attached, or None (``subject``:
+    an English word alone counts, see ``_EN_FRAMED``)."""
     if not text:
         return None
     folded = unicodedata.normalize("NFKC", text).casefold()
-    for m in _PHRASES.finditer(folded):
-        before = folded[max(0, m.start() - 12):m.start()]
-        after = folded[m.end():m.end() + 40]
+    spans = [m.span() for m in _PHRASES.finditer(folded)]
+    for m in (_EN_SUBJECT if subject else _EN_FRAMED).finditer(folded):
+        word = _EN_WORD.search(folded, m.start(), m.end())   # the word within its frame
+        if word is not None:
+            spans.append(word.span())
+    for start, end in sorted(spans):
+        before = folded[max(0, start - 12):start]
+        after = folded[end:end + 40]
         if _DENIAL_BEFORE.search(before) or _DENIAL_AFTER.match(after):
             continue
-        return text_at(text, folded, m)
+        return text_at(text, folded, start, end)
     return None
 
 
-def text_at(text: str, folded: str, m: re.Match[str]) -> str:
+def text_at(text: str, folded: str, start: int, end: int) -> str:
     """The phrase as the sender wrote it (folding may shift offsets: fall back to it)."""
     if len(text) == len(folded):
-        return text[m.start():m.end()]
-    return m.group()
+        return text[start:end]
+    return folded[start:end]

@@ -121,6 +121,16 @@ CASES = [
          reply(OUTLOOK_EN, to=("sato@b-corp.co.jp", "keizai@c-corp.co.jp",
                                "x@d-corp.co.jp")),
          "cross_domain_exposure", Severity.WARN),
+    Case("reply-adds-org-the-quoted-header-did-not-show",
+         reply("-----Original Message-----\n差出人: 佐藤 <sato@b-corp.co.jp>\n"
+               "宛先: tanto@example.co.jp\n件名: 見積\n\n見積の件",
+               to=("sato@b-corp.co.jp",), cc=("keizai@c-corp.co.jp",)),
+         "cross_domain_exposure", Severity.WARN),
+    Case("reply-to-the-quoted-headers-people",
+         reply("-----Original Message-----\n差出人: 佐藤 <sato@b-corp.co.jp>\n"
+               "宛先: tanto@example.co.jp\nCC: keizai@c-corp.co.jp\n件名: 見積\n\n見積の件",
+               to=("sato@b-corp.co.jp",), cc=("keizai@c-corp.co.jp",)),
+         "cross_domain_exposure", None),
     Case("reply-to-author-with-list-in-cc",
          reply(ANGLE_ONLY, to=("sato@b-corp.co.jp",), cc=("ml@lists.c-corp.co.jp",)),
          "cross_domain_exposure", None),
@@ -265,3 +275,22 @@ def test_new_keys_parse() -> None:
                      '[attachments]\nwarn_unencrypted = true\n')
     assert p.ignore_patterns == ("当社規程",) and p.warn_unencrypted
     assert not Policy().warn_unencrypted and Policy().ignore_patterns == ()
+
+
+@pytest.mark.parametrize(("to", "severity"), [
+    ("sato@b-corp.co.jp", Severity.INFO),          # sent to 12 times: a quotation, quiet
+    ("keizai@c-corp.co.jp", Severity.WARN),        # never written to: first_time_recipient
+])
+def test_first_time_recipient_escalates_the_attachment(to: str, severity: Severity) -> None:
+    """SPEC 10.6 with recipient history (10.2): the same quotation is quiet to a known
+    customer and asks for a tick when the address is new."""
+    from tests.policy.test_history_checks import MemoryHistory
+
+    history = MemoryHistory(sent=[("sato@b-corp.co.jp", "佐藤 花子")] * 12)
+    report = analyze(Draft(sender=ME, to=(to,), subject="お見積書", attachments=(PDF,)),
+                     Policy(**BASE), history=history)
+    [att] = [f for f in report.findings if f.code == "unencrypted_attachment"]
+    assert att.severity is severity
+    assert report.interrupts is (severity is Severity.WARN)
+    if severity is Severity.WARN:
+        assert att.params["because"] == ("first_time_recipient",)
