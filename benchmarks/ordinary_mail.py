@@ -9,7 +9,9 @@ sender stop and tick). Two committed corpora (benchmarks/corpus/README.md):
   customers (quotations, invoices, replies with Outlook/Gmail quotes, disclaimers).
 Next to them, the incident-modelled cases of /work/shared/seeds (and examples/*.eml): each
 must still interrupt with the code named. Prints per-code counts, split internal/external
-and with/without attachments; one result line per set and one for the incidents.
+and with/without attachments, and the same sets with ``attachments.warn_unencrypted =
+true`` (what an admin who wants every external attachment confirmed asks of senders); one
+result line per set and one for the incidents.
 
     python benchmarks/ordinary_mail.py [--show CODE]   # --show prints the mails
 """
@@ -95,6 +97,13 @@ def en_policy(draft: Draft) -> Policy:
 
 def ja_policy(_draft: Draft) -> Policy:
     return Policy(internal_domains=(JA_INTERNAL,), trusted_domains=(JA_TRUSTED,))
+
+
+def confirming(policy_for: Callable[[Draft], Policy]) -> Callable[[Draft], Policy]:
+    """``policy_for`` with ``attachments.warn_unencrypted = true``."""
+    from dataclasses import replace
+
+    return lambda draft: replace(policy_for(draft), warn_unencrypted=True)
 
 
 def run_set(name: str, path: Path, policy_for: Callable[[Draft], Policy],
@@ -241,13 +250,18 @@ def main(argv: list[str] | None = None) -> int:
     start = time.process_time()
     sets = {"en": run_set("en", CORPUS / "en.mbox", en_policy, args.show),
             "ja": run_set("ja", CORPUS / "ja.mbox", ja_policy, args.show)}
+    # the same mail for an admin who wants every external attachment confirmed
+    strict = {"en": run_set("en", CORPUS / "en.mbox", confirming(en_policy), None),
+              "ja": run_set("ja", CORPUS / "ja.mbox", confirming(ja_policy), None)}
     caught, missed = run_incidents()
     total_inc = caught + len(missed)
     print(f"{'set':<4} {'mails':>6} {'interrupted':>12} {'per 100':>8}   "
-          f"{'incidents caught':>16}")
+          f"{'incidents caught':>16}   {'per 100 with warn_unencrypted':>29}")
     for name, t in sets.items():
+        s = strict[name]
         print(f"{name:<4} {t.mails:>6} {t.interrupted:>12} "
-              f"{t.per100(t.interrupted, t.mails):>8.1f}   {caught:>9}/{total_inc}")
+              f"{t.per100(t.interrupted, t.mails):>8.1f}   {caught:>9}/{total_inc:<6}   "
+              f"{s.per100(s.interrupted, s.mails):>29.1f}")
     for name, t in sets.items():
         print(f"\n[{name}] by group (interrupted/mails, per 100):")
         for g in sorted(t.groups):

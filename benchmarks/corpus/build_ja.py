@@ -9,8 +9,12 @@ the document and the month), not copied from them:
   https://aippearnet.com/column/?p=1863
 - 請求書送付: https://www.yayoi-kk.co.jp/seikyusho/oyakudachi/billing-statement-06 ,
   https://biz.moneyforward.com/invoice/basic/50795 , https://attovas.com/column/5582.php
+- 注文書・発注書送付: https://biz.moneyforward.com/invoice/basic/50430 ,
+  https://www.tc-nb.co.jp/1416
 - 返信の引用: Outlook (日本語版) の "-----Original Message-----" / 差出人: 送信日時: 宛先:
-  CC: 件名: ブロック、Gmail の "2025年6月2日(月) 10:00 佐藤 花子 <…>:" と "> " 引用。
+  CC: 件名: ブロック、Gmail の "2025年6月2日(月) 10:00 佐藤 花子 <…>:" と "> " 引用、
+  Thunderbird の "佐藤 花子 さんは書きました:"、Gmail の転送 "---------- Forwarded message
+  ---------" (From:/Date:/Subject:/To:)。
 Every company, person and address is made up (seeded, so the file is reproducible).
 Internal domain ``minato-sangyo.co.jp``; trusted partner ``kaihatsu-partner.co.jp``.
 """
@@ -24,6 +28,8 @@ from email.message import EmailMessage
 from email.utils import formataddr
 from pathlib import Path
 
+N_MAILS = 180
+KINDS = 18                  # each kind below is one ordinary situation; every 18th mail
 INTERNAL = "minato-sangyo.co.jp"
 PARTNER = "kaihatsu-partner.co.jp"
 CUSTOMERS = [("株式会社青葉商事", "aoba-shoji.co.jp"), ("北星電機株式会社", "hokusei-denki.co.jp"),
@@ -130,8 +136,8 @@ def build(seed: int = 18) -> list[EmailMessage]:
             msg.add_attachment(data, maintype=main, subtype=sub, filename=name)
         mails.append(msg)
 
-    for i in range(120):
-        kind = i % 12
+    for i in range(N_MAILS):
+        kind = i % KINDS
         me = rnd.choice(me_all)
         company, domain = rnd.choice(CUSTOMERS)
         cust = Person(rnd, company, domain)
@@ -205,11 +211,62 @@ def build(seed: int = 18) -> list[EmailMessage]:
                  greet + "本日はお忙しいところお時間をいただき、誠にありがとうございました。"
                  "\nご提案内容につきまして、改めて資料をお送りいたします。" + close,
                  cc=[rnd.choice(me_all)], disclaimer=disc)
-        else:                 # delivery note with a PDF to two people of the customer
+        elif kind == 11:      # delivery note with a PDF to two people of the customer
             mail(me, [cust, cust2], f"納品書送付のご案内（{month}月）",
                  greet + f"{month}月納品分の納品書を添付にてお送りいたします。" + close,
                  files=[(f"納品書_{month}月.pdf", "application/pdf", pdf("Delivery note"))],
                  disclaimer=disc)
+        elif kind == 12:      # purchase order to a supplier, the buyer's manager in Cc
+            mail(me, [cust], f"【発注書送付】{month}月分 部材のご発注",
+                 greet + "先日お見積りいただきました部材につき、下記のとおり発注いたします。\n"
+                 f"注文番号：PO-2025{month:02d}-{rnd.randint(100, 999)}\n"
+                 f"納期：{month}月25日\n詳細は添付の発注書をご確認ください。"
+                 "\nお手数ですが、注文請書のご返送をお願いいたします。" + close,
+                 cc=[rnd.choice(me_all)],
+                 files=[(f"発注書_{month}月.pdf", "application/pdf", pdf("Purchase order"))],
+                 disclaimer=disc)
+        elif kind == 13:      # reply, Thunderbird ja attribution, the customer's team in Cc
+            earlier = (f"{me.sur}様\n\n納期の件、社内で確認いたしました。\n"
+                       f"来週水曜日の納品で問題ございません。\n\n{cust.signature()}")
+            mail(me, [cust], "Re: 納期のご確認",
+                 f"{cust.name}様\n\nご確認いただきありがとうございます。\n"
+                 "それでは来週水曜日に納品いたします。\n\n"
+                 f"{cust.name} さんは書きました:\n"
+                 + "\n".join("> " + line for line in earlier.split("\n")),
+                 cc=[cust2], reply=True, disclaimer=disc)
+        elif kind == 14:      # a customer's mail forwarded to an internal colleague (Gmail)
+            colleague = rnd.choice(me_all)
+            earlier = (f"{me.sur}様\n\n先日の件、追加のご要望をお送りします。\n"
+                       f"1. 帳票の出力形式\n2. 権限設定\n\n{cust.signature()}")
+            mail(me, [colleague], "Fwd: 追加のご要望",
+                 f"{colleague.sur}さん\n\nお疲れさまです。{company}様からのご要望です。"
+                 "対応可否を確認いただけますか。\n\n---------- Forwarded message ---------\n"
+                 f"From: {cust.name} <{cust.address}>\nDate: 2025年6月2日(月) 10:15\n"
+                 f"Subject: 追加のご要望\nTo: {me.name} <{me.address}>\n\n{earlier}")
+        elif kind == 15:      # a sole proprietor (個人事業主) who uses a personal address
+            free = Person(rnd, "デザイン事務所（個人）", rnd.choice(["gmail.com", "yahoo.co.jp"]))
+            mail(me, [free], f"{month}月分 制作費のお支払いについて",
+                 f"{free.name}様\n\nいつもお世話になっております。港産業の{me.sur}です。\n\n"
+                 f"{month}月分の制作費につき、支払通知書を添付にてお送りいたします。"
+                 "\n月末にお振込みいたします。" + close,
+                 files=[(f"支払通知書_{month}月.pdf", "application/pdf", pdf("Payment notice"))])
+        elif kind == 16:      # reply-all among three people of the customer (Gmail ja)
+            cust3 = Person(rnd, company, domain)
+            earlier = (f"{me.sur}様\n(CC: {cust2.sur}、{cust3.sur})\n\n"
+                       f"議題案を共有します。ご意見ください。\n\n{cust.signature()}")
+            mail(me, [cust, cust2, cust3], "Re: 次回定例の議題",
+                 f"{cust.name}様\n{cust2.name}様\n{cust3.name}様\n\n議題案ありがとうございます。"
+                 "\n弊社からは進捗報告を追加させてください。\n\n" + quote_gmail(cust, earlier),
+                 reply=True, disclaimer=disc)
+        else:                 # the customer and the trusted partner reply-all, Outlook ja
+            partner = Person(rnd, "開発パートナー株式会社", PARTNER)
+            earlier = (f"{me.sur}様\n{partner.sur}様\n\nテスト環境の件、{month}月20日に"
+                       f"切り替え予定です。\n\n{cust.signature()}")
+            mail(me, [cust], "RE: テスト環境切替のご連絡",
+                 greet + "ご連絡ありがとうございます。切替日の件、承知いたしました。" + close
+                 + "\n\n" + quote_outlook(cust, [me, partner], [], "テスト環境切替のご連絡",
+                                           earlier),
+                 cc=[partner], reply=True, disclaimer=disc)
     return mails
 
 
