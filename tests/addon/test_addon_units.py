@@ -290,7 +290,7 @@ def test_organisation_defaults() -> None:
 @pytest.mark.parametrize("locale,header", [("en", "nothing to tick"), ("ja", "チェックは不要")])
 def test_info_findings_shown_without_a_tick(locale: str, header: str) -> None:
     """SPEC 10.6: a quotation to the right customer is shown with its info findings and
-    asks for no acknowledgement: only the recipient ticks, then Send."""
+    asks for nothing: no acknowledgement, no recipient tick; Send is one click."""
     from service.policy.model import Attachment
 
     pdf = Attachment("見積書.pdf", "application/pdf", _pdf_bytes())
@@ -302,9 +302,28 @@ def test_info_findings_shown_without_a_tick(locale: str, header: str) -> None:
     check_cards({"card": card})
     assert header in texts(card)
     assert "見積書.pdf" in texts(card)
-    acks = [w for s in card["sections"] for w in s["widgets"]
-            if "selectionInput" in w and w["selectionInput"]["name"].startswith("ack")]
-    assert acks == []
+    boxes = [w for s in card["sections"] for w in s["widgets"] if "selectionInput" in w]
+    assert boxes == [] and exp.quiet and not exp.ticks
+    assert "sato@client.co.jp" in texts(card)
+    assert decide(exp, parse_event({"commonEventObject": {"formInputs": {}}})).ok
+
+
+@pytest.mark.parametrize("n,by_domain", [(cards.QUIET_SHOWN, False),
+                                         (cards.QUIET_SHOWN + 1, True)])
+def test_a_quiet_card_lists_recipients_or_their_domains(n: int, by_domain: bool) -> None:
+    """Internal mail to many colleagues interrupts nothing: no checkbox; past
+    ``QUIET_SHOWN`` addresses the card lists domains (counts), within the card limits."""
+    colleagues = [f"staff{i:03d}@{INTERNAL}" for i in range(n)]
+    policy, report = _report(colleagues)
+    assert not report.interrupts
+    exp = expect(report, policy, classifier(policy))
+    assert exp.quiet
+    card = cards.confirmation_card(exp, report, "全体連絡", "r1", "en", _act)
+    check_cards({"card": card})
+    text = texts(card)
+    assert not [w for s in card["sections"] for w in s["widgets"] if "selectionInput" in w]
+    assert ("staff000@" in text) is not by_domain
+    assert (f"{INTERNAL}: {n} addresses" in text) is by_domain
 
 
 def _pdf_bytes() -> bytes:
