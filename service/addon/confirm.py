@@ -11,6 +11,7 @@ A quiet mail (SPEC 10.6: no ``warn`` or ``block`` finding) asks for no tick at a
 card lists its recipients and info findings, and one click on "Send" sends it. The
 fingerprint the Send button carries still binds that click to exactly the recipients and
 bytes shown; whatever interrupts on the server's own re-analysis asks for every tick again.
+``[confirm] always_tick_recipients = true`` asks for the recipient ticks on every mail.
 
 "Encrypt & send" asks for the same ticks minus what encryption settles: the
 ``unencrypted_attachment`` findings (a warning, or a block under
@@ -80,8 +81,9 @@ def expect(report: Report, policy: Policy, cls: DomainClassifier, *,
     groups = domain_groups(report.recipients, cls)
     count = len(valid_recipients(report.recipients))
     exp = Expectation(fingerprint(report), groups, grouped=count > TICK_EACH_LIMIT)
-    interrupts = any(f.severity is not Severity.INFO for f in report.findings
-                     if not (encrypting and f.code in SETTLED_BY_ENCRYPTION))
+    interrupts = policy.always_tick_recipients or any(
+        f.severity is not Severity.INFO for f in report.findings
+        if not (encrypting and f.code in SETTLED_BY_ENCRYPTION))
     for g in groups if interrupts else ():     # a quiet mail: recipients shown, not ticked
         if exp.grouped:
             exp.ticks[group_value(g.domain)] = g.domain

@@ -68,6 +68,8 @@ class Policy:
     history_enabled: bool = True
     # [confirm] which block findings a sender may override with a typed reason
     allow_override: tuple[str, ...] = ()
+    # [confirm] ticks per recipient on every mail, not only on mail that interrupts (10.6)
+    always_tick_recipients: bool = False
     # [delivery] the misdelivery brake for encrypted attachments (SPEC section 6)
     delivery_method: str = "zip"
     release_mode: str = "delay"
@@ -109,7 +111,7 @@ SCHEMA: dict[str, dict[str, str]] = {
         "check_deadline": "deadline",
     },
     "history": {"enabled": "bool"},
-    "confirm": {"allow_override": "strings"},
+    "confirm": {"allow_override": "strings", "always_tick_recipients": "bool"},
     "delivery": {
         "method": "delivery_method",
         "release_mode": "release_mode",

@@ -336,3 +336,25 @@ def _pdf_bytes() -> bytes:
     c.drawString(72, 720, "Quotation")
     c.save()
     return buf.getvalue()
+
+
+@pytest.mark.parametrize(("policy_line", "ticks"), [("", False),
+                                                     ("always_tick_recipients = true\n", True),
+                                                     ("always_tick_recipients = false\n", False)])
+def test_an_admin_can_ask_for_recipient_ticks_on_every_mail(policy_line: str,
+                                                            ticks: bool) -> None:
+    policy, report = _report(["sato@client.co.jp"],
+                             POLICY + "[confirm]\n" + policy_line)
+    assert not report.interrupts
+    exp = expect(report, policy, classifier(policy))
+    assert bool(exp.ticks) is ticks and exp.quiet is not ticks
+    empty = decide(exp, parse_event({"commonEventObject": {"formInputs": {}}}))
+    assert empty.ok is not ticks
+
+
+def test_always_tick_recipients_must_be_a_boolean() -> None:
+    from service.errors import PolicyError
+
+    with pytest.raises(PolicyError) as err:
+        parse_policy('[confirm]\nalways_tick_recipients = "yes"\n')
+    assert "confirm.always_tick_recipients" in str(err.value) and err.value.line == 2
