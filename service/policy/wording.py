@@ -156,6 +156,7 @@ _EN_FRAMED = re.compile(
     r"|\b(?:please\s+|kindly\s+)?(?:find|see|review|open|check|refer to)\s+"
     r"(?:[\w'-]+\s+){0,4}?(?:attached|enclosed|attachments?)\b"
     r"|\b(?:is|are)\s+(?:also\s+)?(?:attached|enclosed)\b"
+    r"|\b(?:send|sending|forward|forwarding)\s+(?:you\s+)?(?:the\s+)?(?:attached|enclosed)\b"
     r"|\b(?:the|this|these|my|our)\s+(?:attached|enclosed)\s+" + _EN_NOUN + r"\b"
     r"|\battach(?:ed|ments?)\s*[:：]", re.I | re.M)
 # Nearby words that deny it (within the same short stretch after or before the phrase).

@@ -23,6 +23,7 @@ SAYS_ATTACHED = [
     ("are-also-attached", "The minutes are also attached.", "attached"),
     ("the-attached-memo", "Comments on the attached memo are welcome.", "attached"),
     ("attachment-label", "Attachment: Q3 forecast", "Attachment"),
+    ("sending-the-attached", "I am sending you the attached for comment.", "attached"),
     ("review-attachments", "Please review the attachments before Friday.", "attachments"),
     ("ja-attach", "見積書を添付いたします。", "添付"),
     ("ja-soufu", "契約書を送付します。", "送付します"),
