@@ -41,19 +41,30 @@ def thread_evidence(ctx: Context) -> list[Earlier]:
             if not (e.author_only and any(e.people & people for people in shown))]
 
 
+# Pairs (private address x other recipient) the personal-address evidence may compare:
+# past this (a pasted list of thousands) the warning stays, never a quadratic check.
+MAX_PAIRS = 200_000
+
+
+def quiet_bounded(flagged: list[Entry], recipients: list[Entry]) -> bool:
+    return len(flagged) * len(recipients) <= MAX_PAIRS
+
+
 def entry_keys(e: Entry) -> set[str]:
     return keys_of(e.address or "", e.display_name)
 
 
-def shown_with_all(owner: Entry, others: list[Entry], earlier: list[Earlier], *,
+def shown_with_all(owner: Entry, recipients: list[Entry], earlier: list[Earlier], *,
                    reply: bool) -> bool:
-    """Whether the thread already showed the private address of ``owner`` to each of
-    ``others``: one quoted header with both, or (in a reply) ``owner`` wrote an earlier
-    message of the thread themselves."""
+    """Whether the thread already showed the private address of ``owner`` to each other
+    address of ``recipients``: one quoted header with both, or (in a reply) ``owner``
+    wrote an earlier message of the thread themselves."""
+    others = [o for o in recipients if o.address != owner.address]
     if not earlier or not others:
         return False
     mine = entry_keys(owner)
     if reply and any(e.author_only and e.people & mine for e in earlier):
         return True
     shown = [e.people for e in earlier if not e.author_only and e.people & mine]
-    return all(any(people & entry_keys(o) for people in shown) for o in others)
+    return bool(shown) and all(any(people & entry_keys(o) for people in shown)
+                               for o in others)

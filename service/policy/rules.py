@@ -17,7 +17,7 @@ from service.i18n import join_list, t
 from service.policy.addresses import Entry, parse_field
 from service.policy.config import Policy
 from service.policy.domains import DomainClassifier, registrable_domain, to_unicode
-from service.policy.exposure import shown_with_all, thread_evidence
+from service.policy.exposure import quiet_bounded, shown_with_all, thread_evidence
 from service.policy.extract import (
     Deadline,
     Inspection,
@@ -302,10 +302,11 @@ def personal_address_visible(ctx: Context) -> Iterator[Finding]:
     others = {e.address for e in ext}
     # someone else sees it when any other distinct external address exists
     flagged = [e for e in exposed if len(others) > 1 or e.address not in others]
-    if flagged and ctx.body.quoted.strip():     # SPEC 10.6: the thread already showed it
-        earlier = thread_evidence(ctx)
-        flagged = [e for e in flagged if not shown_with_all(
-            e, [o for o in ext if o.address != e.address], earlier, reply=ctx.draft.reply)]
+    if flagged and ctx.body.quoted.strip() and quiet_bounded(flagged, ext):
+        earlier = thread_evidence(ctx)     # SPEC 10.6: the thread already showed it
+        if earlier:
+            flagged = [e for e in flagged
+                       if not shown_with_all(e, ext, earlier, reply=ctx.draft.reply)]
     if flagged:
         addrs = _unique(e.address or "" for e in flagged)
         yield ctx.finding("personal_address_visible", Severity.WARN, addrs, _where(flagged),

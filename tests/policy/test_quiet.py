@@ -294,3 +294,20 @@ def test_first_time_recipient_escalates_the_attachment(to: str, severity: Severi
     assert report.interrupts is (severity is Severity.WARN)
     if severity is Severity.WARN:
         assert att.params["because"] == ("first_time_recipient",)
+
+
+def test_a_pasted_list_of_private_addresses_keeps_its_warning_and_stays_linear() -> None:
+    """Above ``exposure.MAX_PAIRS`` the thread evidence is not compared pair by pair: the
+    warning stays (never a quadratic check on a pasted list)."""
+    import time
+
+    from service.policy.exposure import MAX_PAIRS
+
+    n = int(MAX_PAIRS ** 0.5) + 10
+    many = tuple(f"member{i}@gmail.com" for i in range(n))
+    quote = ("On Mon, Jun 2, 2025 at 10:00 AM M <member0@gmail.com> wrote:\n> old")
+    start = time.process_time()
+    report = analyze(Draft(sender=ME, **reply(quote, to=many)), Policy(**BASE))
+    assert time.process_time() - start < 5
+    hits = [f for f in report.findings if f.code == "personal_address_visible"]
+    assert hits and len(hits[0].addresses) == n
