@@ -181,7 +181,7 @@ def _register_more(sub: Any) -> None:
 def _policy(path: str | None) -> Any:
     import os
 
-    from service.policy.config import load_policy
+    from service.policy.policyfile import load_policy
 
     return load_policy(path or os.environ.get("SENDGUARD_POLICY") or None)
 

@@ -39,7 +39,7 @@ def load_policy_for_service(path: str | None, locale: str) -> Any:
     """The policy a service will run on, read and validated before anything listens:
     a broken one is a ``PolicyError`` naming its file and line (exit 2)."""
     from service.errors import PolicyError, Text
-    from service.policy.config import load_policy
+    from service.policy.policyfile import load_policy
 
     try:
         return load_policy(path)
@@ -52,9 +52,9 @@ def cmd_serve(args: argparse.Namespace, locale: str) -> int:
     from gunicorn.app.base import BaseApplication
 
     from service.app import create_app
-    from service.config import Config
     from service.logs import configure_logging
     from service.services import Services
+    from service.settings import Config
 
     config = Config.from_env()
     policy = load_policy_for_service(config.policy_path, locale)
@@ -107,7 +107,7 @@ def cmd_dev(args: argparse.Namespace, locale: str) -> int:
 
 
 def cmd_db_upgrade(args: argparse.Namespace, locale: str) -> int:
-    from service.config import Config
+    from service.settings import Config
     from service.storage import Store
 
     config = Config.from_env()

@@ -14,13 +14,13 @@ from typing import TYPE_CHECKING, Any
 
 from flask import Flask, current_app
 
-from service.config import Config
+from service.settings import Config
 
 if TYPE_CHECKING:
     from service.addon.auth import MailboxBinding, RequestVerifier
     from service.files.store import FileStore
     from service.gmail.client import GmailClient
-    from service.policy.config import Policy
+    from service.policy.policyfile import Policy
     from service.protect.keywrap import KeyWrapper
     from service.stamp.keys import StampKeys
     from service.storage import Store
@@ -51,7 +51,7 @@ class Services:
     @property
     def policy(self) -> Policy:
         if self._policy is None:
-            from service.policy.config import load_policy
+            from service.policy.policyfile import load_policy
 
             self._policy = load_policy(self.config.policy_path)
         return self._policy

@@ -163,7 +163,7 @@ def test_serve_with_a_broken_policy_never_listens(work: Path) -> None:
 
 def _app_with_policy(tmp_path: Path, policy: str, env: str = "test") -> Callable[[], int]:
     from service.app import create_app
-    from service.config import Config
+    from service.settings import Config
 
     cfg = Config(env=env, var_dir=tmp_path / "var", policy_path=policy,
                  database_url=f"sqlite:///{tmp_path}/var/sendguard.db",
@@ -182,8 +182,8 @@ def test_healthz_is_never_ok_without_its_policy(work: Path, policy: str, status:
 
 def test_production_app_refuses_to_build_on_a_broken_policy(work: Path) -> None:
     from service.app import create_app
-    from service.config import Config
     from service.errors import PolicyError
+    from service.settings import Config
 
     cfg = Config(env="production", var_dir=work, policy_path=str(work / "broken.toml"),
                  database_url="postgresql://u@127.0.0.1:1/x", base_url="https://k.example")

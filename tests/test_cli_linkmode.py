@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from service.config import Config
 from service.files.crypt import decrypt_range, file_key
 from service.files.packages import open_manifest
 from service.files.store import LocalFileStore
 from service.protect.keywrap import wrapper_from_config
+from service.settings import Config
 from service.storage import Store
 from tests.files.conftest import gcs_endpoint
 from tests.support.cli import Run, run

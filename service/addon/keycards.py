@@ -21,7 +21,7 @@ from service.i18n import join_list, t
 
 if TYPE_CHECKING:
     from service.addon.confirm import Expectation
-    from service.policy.config import Policy
+    from service.policy.policyfile import Policy
     from service.storage import Package
 
 Json = dict[str, Any]

@@ -26,9 +26,9 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
-from service.config import Config
 from service.errors import AttachmentError, InputError, MessageError, Text
 from service.i18n import t, tn
+from service.settings import Config
 
 if TYPE_CHECKING:    # the database stack is imported only by commands that use it
     from service.storage import Grant, Package, Store
@@ -139,7 +139,7 @@ def _store(config: Config) -> Iterator[Store]:
 
 
 def _policy(path: str | None) -> Any:
-    from service.policy.config import load_policy
+    from service.policy.policyfile import load_policy
 
     return load_policy(path or os.environ.get("SENDGUARD_POLICY") or None)
 

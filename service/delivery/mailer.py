@@ -26,8 +26,8 @@ from pathlib import Path
 from typing import Protocol
 from urllib.parse import unquote, urlsplit
 
-from service.config import Config
 from service.errors import ConfigError, SendGuardError
+from service.settings import Config
 
 log = logging.getLogger(__name__)
 

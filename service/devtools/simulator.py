@@ -47,7 +47,7 @@ from service.gmail.mailbox import MAX_MESSAGE_BYTES
 from service.services import services
 
 if TYPE_CHECKING:
-    from service.policy.config import Policy
+    from service.policy.policyfile import Policy
 
 log = logging.getLogger(__name__)
 

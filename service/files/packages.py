@@ -30,7 +30,7 @@ from service.files.manifest import LINK_ZIP_NAME, Manifest, StoredFile, decode
 from service.files.store import FileStore, new_object_name
 from service.gmail.headers import header, normalise_message_id, parse_headers
 from service.gmail.model import DraftMessage, SentRef
-from service.policy.config import Policy
+from service.policy.policyfile import Policy
 from service.protect.keywrap import KeyWrapper
 from service.storage import SYSTEM_ACTOR, Package, Store
 

@@ -30,7 +30,6 @@ from google.oauth2.credentials import Credentials
 from googleapiclient.discovery import build_from_document
 from googleapiclient.http import HttpRequest, MediaIoBaseUpload
 
-from service.config import GMAIL_API_ENDPOINT
 from service.errors import GmailClientError, GmailTransientError
 from service.gmail.discovery import document_for
 from service.gmail.headers import addresses, ensure_message_id, header_values, parse_headers
@@ -44,6 +43,7 @@ from service.gmail.model import (
 )
 from service.gmail.payload import b64url, b64url_decode
 from service.gmail.retry import NOT_CONFIRMED, Backoff, Failure, classify, client_error
+from service.settings import GMAIL_API_ENDPOINT
 
 __all__ = ["ApiGmailClient", "DraftInfo", "DraftMessage", "DraftRef", "GmailClient", "SentRef"]
 

@@ -26,8 +26,8 @@ from typing import Any, Protocol
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from service.config import Config
 from service.errors import ConfigError, SecretError, SendGuardError
+from service.settings import Config
 
 LOCAL_VERSION = 1
 KMS_VERSION = 2

@@ -13,11 +13,11 @@ import pytest
 import requests
 
 from service.app import create_app
-from service.config import Config
 from service.devtools.devserver import DevStack, main, start_stack
 from service.devtools.simulator import build_mime, linked, release_info
 from service.errors import ConfigError
 from service.policy import draft_from_bytes
+from service.settings import Config
 
 
 @pytest.fixture
@@ -211,7 +211,7 @@ def test_linked_makes_only_http_links(text: str, pieces: list[tuple[str, bool]])
     ("", None, "No background release loop"),
 ], ids=["manual", "sender only", "no loop"])
 def test_release_info(policy: str, interval: float | None, expected: str) -> None:
-    from service.policy.config import parse_policy
+    from service.policy.policyfile import parse_policy
 
     assert expected in release_info(parse_policy(policy), interval)
 

@@ -12,7 +12,7 @@ import pytest
 from service.addon.analysis import ContentPool, analyze, is_heavy
 from service.policy import analyze as run
 from service.policy import draft_from_bytes
-from service.policy.config import Policy
+from service.policy.policyfile import Policy
 from tests.support import hostile as h
 
 POLICY = Policy(internal_domains=("example.co.jp",), check_deadline=20)

@@ -19,9 +19,9 @@ from typing import Any
 
 import pytest
 
-from service.config import Config
 from service.devtools.devserver import DevStack, start_stack
 from service.i18n import t
+from service.settings import Config
 from tests.support.parts import CHROMIUM, CHROMIUM_ARGS, require_chromium
 
 from .zips import attachments_of, open_zip

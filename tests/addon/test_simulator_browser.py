@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from service.config import Config
 from service.devtools.devserver import DevStack, start_stack
 from service.i18n import t
+from service.settings import Config
 from tests.support.parts import CHROMIUM, CHROMIUM_ARGS, require_chromium
 
 from .support import members

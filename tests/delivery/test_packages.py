@@ -20,7 +20,7 @@ from service.errors import (
     SecretError,
 )
 from service.gmail.memory import InMemoryGmailClient
-from service.policy.config import Policy
+from service.policy.policyfile import Policy
 from service.protect.keywrap import LocalKeyWrapper
 from service.storage import Package, Store
 

@@ -9,14 +9,14 @@ from datetime import timedelta
 
 import pytest
 
-from service.config import Config
 from service.delivery.mailer import SmtpMailer
 from service.delivery.material import open_package
 from service.delivery.packages import create_package_for
 from service.delivery.release import release_due, release_package, release_tick
 from service.errors import ConflictError
-from service.policy.config import Policy
+from service.policy.policyfile import Policy
 from service.protect.keywrap import LocalKeyWrapper
+from service.settings import Config
 from service.storage import Store, hash_token
 from tests.support.smtp import SmtpServer
 

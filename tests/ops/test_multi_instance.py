@@ -16,7 +16,7 @@ import requests
 
 from service.delivery import codes
 from service.delivery.keypage import CODES_PER_ADDRESS, CODES_PER_LINK
-from service.policy.config import Policy
+from service.policy.policyfile import Policy
 from tests.support.smtp import SmtpServer
 
 from .logscan import entry, leaks

@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 import pytest
 
 from service.policy import analyze, draft_from_bytes
-from service.policy.config import parse_policy
 from service.policy.history import edit_distance, greeting, name_key
+from service.policy.policyfile import parse_policy
 
 ME = "suzuki@a-sys.co.jp"
 

@@ -16,9 +16,9 @@ from collections.abc import Callable
 import pytest
 
 from service.policy import analyze, draft_from_bytes
-from service.policy.config import Policy
 from service.policy.extract import Limits, html_text
-from service.policy.message import MimeLimits
+from service.policy.mimeparse import MimeLimits
+from service.policy.policyfile import Policy
 from tests.support import hostile as h
 
 POLICY = Policy(internal_domains=("example.co.jp",), check_deadline=5)
@@ -178,7 +178,7 @@ FUZZ = textwrap.dedent("""
     import json, random, sys, time
     from service.errors import MessageError
     from service.policy import analyze, draft_from_bytes
-    from service.policy.config import Policy
+    from service.policy.policyfile import Policy
     from tests.support import hostile as h
 
     policy = Policy(internal_domains=("example.co.jp",), check_deadline=DEADLINE)

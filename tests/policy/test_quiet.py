@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from service.errors import PolicyError
-from service.policy.config import Policy, parse_policy
 from service.policy.model import Attachment, Draft, Severity
+from service.policy.policyfile import Policy, parse_policy
 from service.policy.rules import RISKY_RECIPIENT, analyze
 from service.policy.wording import split_text, without_boilerplate
 
