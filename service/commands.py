@@ -86,7 +86,7 @@ def cmd_serve(args: argparse.Namespace, locale: str) -> int:
         },
     }
 
-    class _Server(BaseApplication):
+    class _Server(BaseApplication):  # type: ignore[misc]  # gunicorn has no types: Any base
         def load_config(self) -> None:
             for key, value in options.items():
                 if key in self.cfg.settings:   # older gunicorn lacks some settings

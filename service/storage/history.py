@@ -20,7 +20,7 @@ import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from cryptography.exceptions import InvalidTag
@@ -259,7 +259,7 @@ class StoredHistory:
     _counts: dict[str, int] = field(default_factory=dict)
     _empty: bool | None = None
 
-    def _rows(self, stmt: sa.Select) -> list[sa.Row]:
+    def _rows(self, stmt: sa.Select[*tuple[Any, ...]]) -> list[sa.Row[*tuple[Any, ...]]]:
         with self.store._read() as conn:
             return list(conn.execute(stmt))
 
