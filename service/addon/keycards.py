@@ -14,8 +14,9 @@ from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING, Any
 
 from service.addon import markup as m
-from service.addon.cards import FINDINGS_SHOWN, Act, capped, field_names
+from service.addon.cards import FINDINGS_SHOWN, capped, field_names
 from service.addon.localtime import duration, local_time
+from service.addon.markup import Act
 from service.files.manifest import LINK_ZIP_NAME
 from service.i18n import join_list, t
 

@@ -21,13 +21,16 @@ import re
 import secrets
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from service.errors import ConfigError, SecretError, SendGuardError
 from service.settings import Config
+
+if TYPE_CHECKING:
+    import requests
 
 LOCAL_VERSION = 1
 KMS_VERSION = 2
@@ -114,8 +117,8 @@ class KmsKeyWrapper:
     ENDPOINT = "https://cloudkms.googleapis.com/v1/"
     SCOPE = "https://www.googleapis.com/auth/cloudkms"
 
-    def __init__(self, key_name: str, *, endpoint: str = ENDPOINT, session: Any = None,
-                 timeout: float = 10.0) -> None:
+    def __init__(self, key_name: str, *, endpoint: str = ENDPOINT,
+                 session: requests.Session | None = None, timeout: float = 10.0) -> None:
         name = key_name.strip()
         if not _KMS_NAME.match(name):
             raise ConfigError("SENDGUARD_KMS_KEY must be projects/P/locations/L/keyRings/R/"
@@ -125,7 +128,7 @@ class KmsKeyWrapper:
         self._session = session
         self._timeout = timeout
 
-    def _http(self) -> Any:
+    def _http(self) -> requests.Session:
         if self._session is None:
             import google.auth
             from google.auth.transport.requests import AuthorizedSession

@@ -25,7 +25,7 @@ NOW = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)            # 10:00 in Tokyo
 TOKYO = ZoneInfo("Asia/Tokyo")
 
 
-def _act(name: str, **params: str) -> dict[str, Any]:
+def _act(name: str, /, **params: str) -> dict[str, Any]:
     return markup.action(f"https://sendguard.example.jp/addon/action/{name}", params)
 
 

@@ -166,7 +166,7 @@ def _report(to: list[str], policy_text: str = POLICY, **kw: Any) -> Any:
     return policy, analyze(Draft(sender=ME, to=tuple(to), **kw), policy, "en", content=True)
 
 
-def _act(name: str, **params: str) -> dict[str, Any]:
+def _act(name: str, /, **params: str) -> dict[str, Any]:
     return markup.action(f"https://sendguard.example.jp/addon/action/{name}", params)
 
 
