@@ -12,6 +12,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -107,7 +108,7 @@ POLICY_COMMANDS = {
 
 @pytest.mark.parametrize("argv", list(POLICY_COMMANDS.values()), ids=list(POLICY_COMMANDS))
 def test_broken_policy_names_file_and_line(work: Path, argv: list[str]) -> None:
-    env = {} if "--policy" in argv else {"SENDGUARD_POLICY": "broken.toml"}
+    env: dict[str, Any] = {} if "--policy" in argv else {"SENDGUARD_POLICY": "broken.toml"}
     one_line(sendguard(work, *argv, **env), "broken.toml:2", "internal_domains")
 
 
@@ -142,7 +143,7 @@ def test_audit_on_an_empty_database_says_which_and_what_to_do(work: Path) -> Non
     (["check", "m.eml", "--frob"], ["解釈できない引数"]),
 ], ids=["database", "unknown-package", "missing-option", "unknown-option"])
 def test_errors_follow_lang(work: Path, argv: list[str], words: list[str]) -> None:
-    env = {"DATABASE_URL": f"postgresql://u@127.0.0.1:{_dead_port()}/x"} \
+    env: dict[str, Any] = {"DATABASE_URL": f"postgresql://u@127.0.0.1:{_dead_port()}/x"} \
         if argv == ["keys", "list"] else {}
     line = one_line(sendguard(work, *argv, lang="ja_JP.UTF-8", **env), *words)
     assert line.startswith("sendguard: エラー: ")

@@ -48,7 +48,7 @@ def _checked(name: str) -> str:
     return name
 
 
-class LocalFileStore:
+class LocalFileStore(FileStore):
     """Files in one directory (0700), each written to a temporary file and renamed."""
 
     def __init__(self, root: str | Path) -> None:
@@ -121,7 +121,7 @@ class GcsClient(Protocol):
     def bucket(self, bucket_name: str) -> GcsBucket: ...
 
 
-class GcsFileStore:
+class GcsFileStore(FileStore):
     """Objects ``PREFIX/NAME`` in one bucket: resumable uploads in ``UPLOAD_CHUNK``
     pieces, ranged reads. ``client``: a ``google.cloud.storage.Client`` (built on first
     use from the runtime service account when not given)."""
@@ -135,7 +135,7 @@ class GcsFileStore:
     def _blob(self, name: str) -> GcsBlob:
         if self._bucket is None:
             if self._client is None:
-                from google.cloud import storage
+                import google.cloud.storage as storage
 
                 self._client = storage.Client()
             self._bucket = self._client.bucket(self.bucket_name)

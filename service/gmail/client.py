@@ -51,7 +51,7 @@ RESUMABLE_ABOVE = 5 << 20      # Google's advice: simple/multipart up to 5 MB, r
 CHUNK = 8 << 20                # a multiple of 256 KiB, as the resumable protocol requires
 
 
-class ApiGmailClient:
+class ApiGmailClient(GmailClient):
     def __init__(self, credentials_token: str, endpoint: str = GMAIL_API_ENDPOINT, *,
                  retries: int = 4, backoff: float = 0.5,
                  sleep: Callable[[float], None] = time.sleep, timeout: float = 60.0,

@@ -73,7 +73,7 @@ def parse_master_keys(value: str, var: str = "SENDGUARD_MASTER_KEY") -> list[byt
     return keys
 
 
-class LocalKeyWrapper:
+class LocalKeyWrapper(KeyWrapper):
     """AES-256-GCM under master keys from the environment (Secret Manager in production)."""
 
     def __init__(self, master_key: str | Sequence[bytes]) -> None:
@@ -106,7 +106,7 @@ class LocalKeyWrapper:
             raise SecretError() from None
 
 
-class KmsKeyWrapper:
+class KmsKeyWrapper(KeyWrapper):
     """Cloud KMS ``encrypt``/``decrypt`` over REST, ``aad`` as additionalAuthenticatedData.
 
     Deliberately small: it cannot be tested against real Cloud KMS here, only against a
@@ -172,7 +172,7 @@ class KmsKeyWrapper:
             raise SecretError() from None
 
 
-class MigratingKeyWrapper:
+class MigratingKeyWrapper(KeyWrapper):
     """Wraps with ``primary``; unwraps each blob with whichever wrapper made it, so
     records wrapped under master keys keep opening after a switch to Cloud KMS."""
 

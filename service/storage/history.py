@@ -30,6 +30,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
+from service.policy.history import HistoryView
 from service.storage import checks
 from service.storage.database import Database
 from service.storage.schema import (
@@ -249,7 +250,7 @@ class HistoryStore(Database):
 
 
 @dataclass
-class StoredHistory:
+class StoredHistory(HistoryView):
     """``HistoryView`` over the tables: each question one indexed query, answers cached
     for the life of one check."""
 

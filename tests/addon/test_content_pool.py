@@ -32,7 +32,7 @@ def draft(data: bytes = CSV, name: str = "list.csv") -> object:
 
 def test_pool_gives_the_in_process_findings(pool: ContentPool) -> None:
     d = draft()
-    expected = [f.to_json() for f in run(d, POLICY).findings]  # type: ignore[arg-type]
+    expected = [f.to_json() for f in run(d, POLICY).findings]
     for _ in range(2):   # a fresh worker, then the same one reused
         report = pool.analyze(d, POLICY, "en")  # type: ignore[arg-type]
         assert [f.to_json() for f in report.findings] == expected

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
 
@@ -66,7 +67,8 @@ def msg(to: str, body: str = "よろしくお願いいたします。\n", extra:
             "Content-Type: text/plain; charset=utf-8\n\n" + body).encode()
 
 
-def codes(raw: bytes, history: MemoryHistory | None = HISTORY, policy: str = "") -> dict:
+def codes(raw: bytes, history: MemoryHistory | None = HISTORY, policy: str = ""
+          ) -> dict[str, Any]:
     report = analyze(draft_from_bytes(raw), parse_policy(policy), history=history)
     return {f.code: f for f in report.findings}
 

@@ -24,9 +24,10 @@ from tests.support import hostile as h
 POLICY = Policy(internal_domains=("example.co.jp",), check_deadline=5)
 
 
-def codes(raw: bytes, **kw: object) -> tuple[list[str], list[str], list[str]]:
+def codes(raw: bytes, limits: MimeLimits | None = None
+          ) -> tuple[list[str], list[str], list[str]]:
     """(finding codes, note codes of the draft, rendered report notes)."""
-    draft = draft_from_bytes(raw, **kw)  # type: ignore[arg-type]
+    draft = draft_from_bytes(raw) if limits is None else draft_from_bytes(raw, limits)
     report = analyze(draft, POLICY)
     return ([f.code for f in report.findings], [n.partition(":")[0] for n in draft.notes],
             report.notes)

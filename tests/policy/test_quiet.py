@@ -64,7 +64,8 @@ class Case:
     policy: dict[str, Any] = field(default_factory=dict)
 
 
-def reply(quote: str, to: tuple[str, ...] = ("sato@b-corp.co.jp",), **kw: Any) -> dict:
+def reply(quote: str, to: tuple[str, ...] = ("sato@b-corp.co.jp",), **kw: Any
+          ) -> dict[str, Any]:
     return {"to": to, "subject": "RE: 名簿", "text": "ありがとうございます。\n\n" + quote,
             "reply": True, **kw}
 

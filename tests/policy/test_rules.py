@@ -17,7 +17,7 @@ import pytest
 from service.policy import Attachment, Draft, Severity, analyze
 from service.policy.policyfile import Policy
 
-INTERNAL = {"internal_domains": ("example.co.jp",)}
+INTERNAL: dict[str, Any] = {"internal_domains": ("example.co.jp",)}
 PROVIDERS = ("gmail.com", "yahoo.co.jp", "docomo.ne.jp", "ezweb.ne.jp", "hotmail.com")
 
 
