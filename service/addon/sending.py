@@ -249,7 +249,7 @@ def send_key(user: str, draft_id: str) -> str:
 
 
 def send_once(caller: Caller, event: AddonEvent, act: Act, ledger: SendLedger, draft_id: str,
-              run: Callable[[Any, str, str], dict[str, Any]]) -> dict[str, Any]:
+              run: Callable[[GmailClient, str, str], dict[str, Any]]) -> dict[str, Any]:
     """The one path to a send, plain or encrypted: under the per-draft lock, answer an
     earlier send of this draft, else ``run(client, user, key)``."""
     user = caller.user_email
@@ -313,7 +313,7 @@ def refused(draft_id: str, exp: Expectation, d: Decision) -> dict[str, Any]:
             "blocked": [f.code for f in exp.blocked]}
 
 
-def decided(draft_id: str, exp: Expectation, report: Any, d: Decision) -> dict[str, Any]:
+def decided(draft_id: str, exp: Expectation, report: Report, d: Decision) -> dict[str, Any]:
     return {
         "draft": draft_id,
         "recipients": exp.recipient_count,

@@ -56,6 +56,7 @@ def test_autosave_creates_updates_and_notices_a_sent_draft(stack: DevStack) -> N
                                      "bcc": ["b@gmail.com"], "subject": "件名"}, timeout=10).json()
     assert again["draftId"] == first["draftId"]
     emulator = stack.context.emulator
+    assert emulator is not None
     assert emulator.requests("drafts.update")
     from service.gmail.client import ApiGmailClient
 
@@ -241,6 +242,7 @@ def test_simulator_attachments_encrypt_exactly(stack: DevStack, tmp_path: Path) 
         package = encrypt_and_send(gmail, draft_id=draft_id, sender=stack.context.user_email,
                                    key_recipients=[partner], policy=sv.policy, store=sv.store,
                                    keywrapper=sv.keywrapper, now=sv.clock())
+    assert stack.context.emulator is not None
     [sent] = stack.context.emulator.sent(stack.context.user_email)
     [(zip_name, data)] = attachments_of(sent.raw)
     password = open_package(sv.keywrapper, package).password

@@ -160,6 +160,7 @@ def test_encrypt_send_release_and_reveal_in_chromium(stack: DevStack, tmp_path: 
             assert errors == []
         finally:
             browser.close()
+    assert stack.context.emulator is not None
     [sent] = stack.context.emulator.sent(me)
     assert sent.recipients == {PARTNER, colleague}
     [(_, data)] = attachments_of(sent.raw)

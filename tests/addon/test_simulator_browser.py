@@ -87,6 +87,7 @@ def test_compose_fix_and_send_in_chromium(stack: DevStack, tmp_path: Path) -> No
             assert errors == []
         finally:
             browser.close()
+    assert stack.context.emulator is not None
     sent = stack.context.emulator.sent(me)
     assert len(sent) == 1
     assert sent[0].recipients == frozenset([me, *externals])
