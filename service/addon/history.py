@@ -8,7 +8,7 @@ History only adds findings: a database that cannot answer means a card without t
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -16,11 +16,12 @@ from service.errors import SendGuardError
 
 if TYPE_CHECKING:
     from service.policy.history import HistoryView
+    from service.services import Services
 
 log = logging.getLogger(__name__)
 
 
-def _services() -> Any:
+def _services() -> Services:
     from service.services import services
 
     return services()
@@ -57,7 +58,7 @@ def record_sent(user: str, raw: bytes) -> None:
     sv = _services()
     if not sv.policy.history_enabled:
         return
-    from service.history_cli import sent_message
+    from service.commands.history import sent_message
 
     try:
         msg = sent_message(raw, None)        # sent from the user's mailbox: theirs

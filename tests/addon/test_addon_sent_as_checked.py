@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from sqlalchemy.exc import OperationalError
 
-from service.gmail.emulator import GmailEmulator
+from service.devtools.gmail_emulator.emulator import GmailEmulator
 
 from .apis import Api, ClientApi
 from .support import SENDER, Compose, Events, buttons, params_of, texts, the_card, tick_all
@@ -53,7 +53,7 @@ def click(api: Api, events: Events, action: dict[str, Any], c: Compose,
 
     status, data = api.call(urlsplit(action["function"]).path, *events.make(
         params=params_of(action), form=form, **on_screen(c)))
-    assert status == 200, data
+    assert status == 200 and isinstance(data, dict), data
     return data
 
 

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 
 from service.addon.auth import Caller, GmailProfileLookup, MailboxBinding
+from service.devtools.gmail_emulator.emulator import GmailEmulator
 from service.errors import AuthError, GmailClientError, GmailTransientError
-from service.gmail.emulator import GmailEmulator
 from tests.addon.apis import ClientApi
 from tests.addon.support import INTERNAL, OAUTH, POLICY, SENDER, Compose, Events, the_card
 
@@ -133,7 +133,7 @@ def test_hosted_domain(make_app: MakeApp, events: Events, emulator: GmailEmulato
 
 def test_workspace_domains_is_a_checked_policy_key() -> None:
     from service.errors import PolicyError
-    from service.policy.config import parse_policy
+    from service.policy.policyfile import parse_policy
 
     policy = parse_policy('[organization]\nworkspace_domains = ["Example.CO.JP"]\n')
     assert policy.workspace_domains == ("example.co.jp",)

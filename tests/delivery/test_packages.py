@@ -12,6 +12,7 @@ import pytest
 
 from service.delivery.material import open_package
 from service.delivery.packages import encrypt_and_send
+from service.devtools.gmail_emulator.memory import InMemoryGmailClient
 from service.errors import (
     AttachmentError,
     GmailClientError,
@@ -19,8 +20,8 @@ from service.errors import (
     InputError,
     SecretError,
 )
-from service.gmail.memory import InMemoryGmailClient
-from service.policy.config import Policy
+from service.gmail.model import DraftRef, SentRef
+from service.policy.policyfile import Policy
 from service.protect.keywrap import LocalKeyWrapper
 from service.storage import Package, Store
 
@@ -72,13 +73,13 @@ def test_key_is_stored_before_the_draft_is_sent(store: Store, keywrapper: LocalK
     class Watching(InMemoryGmailClient):
         """The real in-memory client; it only looks at the store when asked to send."""
 
-        def update_draft(self, draft_id: str, raw: bytes, thread_id: str | None):  # type: ignore[no-untyped-def]
+        def update_draft(self, draft_id: str, raw: bytes, thread_id: str | None) -> DraftRef:
             seen.append(store.list_packages(SENDER))
             return super().update_draft(draft_id, raw, thread_id)
 
-        def send_draft(self, draft_id: str):  # type: ignore[no-untyped-def]
+        def send_draft(self, draft_id: str, raw: bytes | None = None) -> SentRef:
             seen.append(store.list_packages(SENDER))
-            return super().send_draft(draft_id)
+            return super().send_draft(draft_id, raw)
 
     gmail = Watching(SENDER)
     ref = gmail.add_draft(draft_bytes())
@@ -207,8 +208,8 @@ def test_encrypt_and_send_through_the_gmail_emulator(store: Store, keywrapper: L
 
     The body is quoted-printable, as Gmail writes it: the adapter's upload cannot carry an
     8-bit body yet (reported; not a delivery matter)."""
+    from service.devtools.gmail_emulator.emulator import GmailEmulator, emulator_url, serve_emulator
     from service.gmail.client import ApiGmailClient
-    from service.gmail.emulator import GmailEmulator, emulator_url, serve_emulator
 
     emulator = GmailEmulator(default_user=None)
     emulator.add_user(SENDER, "ya29.sender-token")

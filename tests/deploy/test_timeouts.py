@@ -8,7 +8,7 @@ import runpy
 from pathlib import Path
 
 from service.addon.analysis import GRACE
-from service.policy.config import MAX_CHECK_DEADLINE
+from service.policy.policyfile import MAX_CHECK_DEADLINE
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -26,7 +26,7 @@ def test_gunicorn_timeout_is_cloud_runs() -> None:
 
 
 def test_serve_uses_the_same_timeout() -> None:
-    source = (ROOT / "service/commands.py").read_text()
+    source = (ROOT / "service/commands/serve.py").read_text()
     assert '"timeout": int(os.environ.get("SENDGUARD_REQUEST_TIMEOUT", "120"))' in source
     assert cloud_run_timeout() == 120
 

@@ -9,15 +9,15 @@ import time
 
 import pytest
 
+from service.devtools.gmail_emulator.emulator import GmailEmulator
+from service.devtools.gmail_emulator.mailbox import MAX_MESSAGE_BYTES
 from service.errors import GmailClientError, GmailTransientError
 from service.gmail.client import ApiGmailClient
-from service.gmail.emulator import GmailEmulator
-from service.gmail.mailbox import MAX_MESSAGE_BYTES
 
 from .support import Sleeps, User, message
 
 
-def attempts(emulator: GmailEmulator, user: User, method: str) -> list[int]:
+def attempts(emulator: GmailEmulator, user: User, method: str) -> list[int | None]:
     return [r.status for r in emulator.requests(method) if r.user == user.email]
 
 

@@ -13,9 +13,9 @@ import pytest
 from google.oauth2.credentials import Credentials
 from googleapiclient.discovery import build_from_document
 
-from service.gmail.compliance import Rule
+from service.devtools.gmail_emulator.compliance import Rule
+from service.devtools.gmail_emulator.emulator import GmailEmulator
 from service.gmail.discovery import document_for
-from service.gmail.emulator import GmailEmulator
 
 from .support import User, message
 
@@ -23,7 +23,7 @@ STAMP = "X-SendGuard-Checked: v1; k=k1; t=1790000000; n=AAAAAAAAAAAAAAAAAAAAAA; 
 PARTNER = "tanaka@partner.example"
 UNCHECKED = {"description": "SendGuard – unchecked outbound", "match": "not_contains",
              "content": "X-SendGuard-Checked: v1;"}
-RULES = {
+RULES: dict[str, dict[str, Any]] = {
     "reject": {**UNCHECKED, "action": "reject",
                "notice": "Use SendGuard › Check & send instead of Gmail's Send."},
     "quarantine": {**UNCHECKED, "action": "quarantine", "quarantine": "SendGuard – unchecked"},
@@ -135,7 +135,7 @@ def test_full_headers_match_types(match: str, content: str, hit: bool) -> None:
     assert rule.matches(STAMP + "\nFrom: a@b\n") is hit
 
 
-BAD_RULES = {
+BAD_RULES: dict[str, tuple[dict[str, Any], str]] = {
     "unknown field": ({"match": "contains", "content": "x", "action": "reject", "x": 1},
                       "unknown rule fields"),
     "bad match": ({"match": "startswith", "content": "x", "action": "reject"}, "match must"),
