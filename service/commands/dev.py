@@ -7,10 +7,13 @@ contract in pyproject.toml names it); it does so only when the command runs.
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from service.commands.base import Subcommands
 
 
-def register(sub: Any) -> None:
+def register(sub: Subcommands) -> None:
     d = sub.add_parser("dev", help="run everything locally: emulator, simulator, service",
                        add_help=False)
     d.set_defaults(handler=cmd_dev, passthrough=True)
