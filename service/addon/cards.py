@@ -26,8 +26,8 @@ from service.i18n import join_list, t
 from service.policy.model import FIELDS, Finding, Severity
 
 if TYPE_CHECKING:
+    from service.policy.classifier import DomainClassifier
     from service.policy.config import Policy
-    from service.policy.domains import DomainClassifier
     from service.policy.rules import Report
 
 Json = dict[str, Any]

@@ -5,11 +5,11 @@ audit does not know would later read as forged, so no record, no send)."""
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from typing import Any
 
 from service.addon.compose import audit
 from service.gmail.headers import addresses, header_values, raw_headers
-from service.gmail.outgoing import Stamper
 from service.services import services
 from service.stamp.header import Minted, mint
 from service.stamp.verify import audit_data
@@ -21,7 +21,7 @@ def new_nonce() -> str:
     return secrets.token_urlsafe(16)          # 128 bits, 22 base64url characters
 
 
-def stamper_for(user: str) -> Stamper:
+def stamper_for(user: str) -> Callable[[bytes], Minted]:
     """Mints with the deployment's signing key at the service clock's time; a draft
     without From is signed for ``user`` (Gmail writes the user's address on send)."""
     sv = services()

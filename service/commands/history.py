@@ -13,7 +13,6 @@ import sys
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,8 +21,7 @@ from service.i18n import t
 
 if TYPE_CHECKING:
     from service.config import Config
-    from service.policy.history import HistoryView
-    from service.storage.history import SentMessage
+    from service.policy.context import HistoryView
 
 PROGRESS_EVERY_S = 2.0
 BATCH = 200
@@ -69,40 +67,6 @@ def _crypto(store: Any, config: Config, create: bool) -> Any:
     return store.existing_history_crypto(wrapper)
 
 
-def sent_message(raw: bytes, user: str | None) -> SentMessage | None:
-    """What history keeps of one message the user sent, or None (not from ``user``, no
-    recipient, not a message). ``user=None``: whoever the From says."""
-    from service.policy import draft_from_bytes
-    from service.policy.addresses import parse_field
-    from service.storage.history import SentMessage
-
-    try:
-        draft = draft_from_bytes(raw)
-    except MessageError:
-        return None
-    if user is not None and draft.sender != user:
-        return None
-    recipients = tuple((e.address, e.display_name) for name in ("to", "cc", "bcc")
-                       for e in parse_field(draft.entries(name), name) if e.address)
-    if not recipients:
-        return None
-    return SentMessage(recipients, draft.message_id, draft.references, _date(raw))
-
-
-def _date(raw: bytes) -> datetime | None:
-    from email.parser import BytesHeaderParser
-    from email.policy import compat32
-
-    value = BytesHeaderParser(policy=compat32).parsebytes(raw[:65536]).get("Date")
-    try:
-        when = parsedate_to_datetime(str(value)) if value else None
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when is None or when.tzinfo is None:
-        return None
-    return min(when.astimezone(UTC), datetime.now(UTC))
-
-
 def _mbox_messages(path: str, locale: str) -> Iterator[bytes]:
     import mailbox
 
@@ -129,6 +93,8 @@ def _mbox_messages(path: str, locale: str) -> Iterator[bytes]:
 
 def cmd_import(args: argparse.Namespace, locale: str) -> int:
     from service.config import Config
+    from service.storage.history import SentMessage
+    from service.storage.sent import sent_message
 
     user = _user(args.user, locale)
     messages = _mbox_messages(args.mbox, locale)

@@ -189,8 +189,8 @@ def _outbound_test() -> Any:
     when the policy names none, said on stderr)."""
     import os
 
+    from service.policy.classifier import DomainClassifier
     from service.policy.config import load_policy
-    from service.policy.domains import DomainClassifier
 
     policy = load_policy(os.environ.get("SENDGUARD_POLICY") or None)
     internal = tuple(policy.internal_domains)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from service.gmail.headers import (
     addresses,
@@ -26,13 +26,18 @@ from service.gmail.headers import (
     parse_headers,
 )
 
-if TYPE_CHECKING:
-    from service.stamp.header import Minted
 
-Stamper = Callable[[bytes], "Minted"]
+class Stamped(Protocol):
+    """What a stamper returns (``service.stamp.header.Minted``): the stamped bytes."""
+
+    @property
+    def raw(self) -> bytes: ...
 
 
-def final_message(raw: bytes, stamper: Stamper | None = None) -> tuple[bytes, Minted | None]:
+Stamper = Callable[[bytes], Stamped]
+
+
+def final_message(raw: bytes, stamper: Stamper | None = None) -> tuple[bytes, Stamped | None]:
     """The exact bytes ``drafts.send`` will carry for a message built from ``raw`` (the
     draft as analysed, or its encrypted form): ``raw`` with one fresh stamp when a
     ``stamper`` is given (and what was minted), else ``raw`` unchanged."""
