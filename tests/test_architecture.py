@@ -9,6 +9,7 @@ offending chain.
 
 from __future__ import annotations
 
+import itertools
 import sys
 import textwrap
 import tomllib
@@ -33,19 +34,19 @@ def cycles(graph: grimp.ImportGraph) -> list[list[str]]:
     on_stack: set[str] = set()
     components: list[list[str]] = []
     counter = 0
+    work: list[tuple[str, Iterator[str]]] = []
+
+    def visit(module: str) -> None:
+        nonlocal counter
+        index[module] = low[module] = counter
+        counter += 1
+        stack.append(module)
+        on_stack.add(module)
+        work.append((module, iter(sorted(graph.find_modules_directly_imported_by(module)))))
+
     for root in sorted(graph.modules):
         if root in index:
             continue
-        work: list[tuple[str, Iterator[str]]] = []
-
-        def visit(module: str) -> None:
-            nonlocal counter
-            index[module] = low[module] = counter
-            counter += 1
-            stack.append(module)
-            on_stack.add(module)
-            work.append((module, iter(sorted(graph.find_modules_directly_imported_by(module)))))
-
         visit(root)
         while work:
             module, children = work[-1]
@@ -87,7 +88,7 @@ def _cycle_through(graph: grimp.ImportGraph, component: list[str]) -> list[str]:
 def describe(graph: grimp.ImportGraph, chain: list[str] | tuple[str, ...]) -> str:
     """``a (line 3) -> b (line 9) -> c``: where each import is, so the fix is one look away."""
     parts = []
-    for importer, imported in zip(chain, chain[1:], strict=False):
+    for importer, imported in itertools.pairwise(chain):
         lines = sorted({d["line_number"] for d in
                         graph.get_import_details(importer=importer, imported=imported)})
         parts.append(f"{importer} (line {', '.join(map(str, lines))})")
