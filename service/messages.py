@@ -157,7 +157,7 @@ EN: dict[str, str] = {
         "sendguard dev is a development tool and this installation has none "
         "(the production image ships without them): run it from a source checkout (make run)"
     ),
-    # policy file errors (service.policy.config): key names and values stay verbatim
+    # policy file errors (service.policy.policyfile): key names and values stay verbatim
     "policy.not_found": "policy file not found",
     "policy.is_directory": "the policy file is a directory",
     "policy.not_utf8": "cannot read policy file: not UTF-8 text (byte {offset})",

@@ -147,7 +147,7 @@ def test_create_app_builds_the_service_without_dev_tools() -> None:
     import subprocess
 
     code = ("import sys, tempfile; from service.app import create_app; "
-            "from service.config import Config; d = tempfile.mkdtemp(); "
+            "from service.settings import Config; d = tempfile.mkdtemp(); "
             "create_app(Config(env='development', var_dir=__import__('pathlib').Path(d), "
             "database_url=f'sqlite:///{d}/x.db')); "
             "print(sorted(m for m in sys.modules if m.startswith('service.devtools')))")

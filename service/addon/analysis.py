@@ -39,8 +39,8 @@ if TYPE_CHECKING:
     from service.addon.event import AddonEvent
     from service.policy.addresses import Entry
     from service.policy.classifier import DomainClassifier
-    from service.policy.config import Policy
     from service.policy.context import HistoryView
+    from service.policy.policyfile import Policy
     from service.policy.rules import Report
 
 

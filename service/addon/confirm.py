@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from service.addon.analysis import DomainGroup
     from service.addon.event import AddonEvent
     from service.policy.classifier import DomainClassifier
-    from service.policy.config import Policy
+    from service.policy.policyfile import Policy
     from service.policy.rules import Report
 
 TICK_EACH_LIMIT = 100     # above this many recipients, one tick per domain

@@ -36,7 +36,6 @@ def devtools_installed() -> bool:
 def main(argv: list[str] | None = None, locale: str = "en") -> int:
     if not devtools_installed():
         raise InputError(Text("cli.no_devtools"))
-    from service.config import Config
     from service.devtools.devserver import (
         DEV_USER,
         GMAIL_RULES,
@@ -44,6 +43,7 @@ def main(argv: list[str] | None = None, locale: str = "en") -> int:
         start_stack,
     )
     from service.logs import configure_logging
+    from service.settings import Config
 
     Parser.locale = locale
     parser = Parser(prog="sendguard dev",

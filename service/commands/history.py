@@ -20,8 +20,8 @@ from service.errors import InputError, MessageError, Text
 from service.i18n import t
 
 if TYPE_CHECKING:
-    from service.config import Config
     from service.policy.context import HistoryView
+    from service.settings import Config
 
 PROGRESS_EVERY_S = 2.0
 BATCH = 200
@@ -92,7 +92,7 @@ def _mbox_messages(path: str, locale: str) -> Iterator[bytes]:
 
 
 def cmd_import(args: argparse.Namespace, locale: str) -> int:
-    from service.config import Config
+    from service.settings import Config
     from service.storage.history import SentMessage
     from service.storage.sent import sent_message
 
@@ -146,7 +146,7 @@ def _chain(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
 
 
 def cmd_forget(args: argparse.Namespace, locale: str) -> int:
-    from service.config import Config
+    from service.settings import Config
 
     user = _user(args.user, locale)
     config = Config.from_env()
@@ -168,7 +168,7 @@ def history_for_check(user: str | None, sender: str,
     be used means no history checks: a plain check never fails on the database)."""
     import os
 
-    from service.config import Config
+    from service.settings import Config
 
     config = Config.from_env()
     if user is not None:

@@ -15,10 +15,10 @@ from typing import Protocol
 from service.i18n import t
 from service.policy.addresses import Entry
 from service.policy.classifier import DomainClassifier
-from service.policy.config import Policy
 from service.policy.deadline import Deadline
 from service.policy.extract import Inspection
 from service.policy.model import Draft, Finding, Severity
+from service.policy.policyfile import Policy
 from service.policy.thread import Earlier, earlier_messages, keys_of, received
 from service.policy.wording import Body, split_body, without_boilerplate
 

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field, replace
 from service.i18n import join_list, t
 from service.policy.addresses import Entry, parse_field
 from service.policy.classifier import DomainClassifier
-from service.policy.config import Policy
 from service.policy.context import Context, HistoryView
 from service.policy.deadline import Deadline
 from service.policy.domains import registrable_domain, to_unicode
@@ -29,13 +28,14 @@ from service.policy.extract import (
 from service.policy.history import HISTORY_RULES
 from service.policy.model import FIELDS, Draft, Finding, Severity
 from service.policy.personal_data import PersonalData, scan_text
+from service.policy.policyfile import Policy
 from service.policy.thread import Earlier, keys_of, seen_together
 
 VISIBLE = ("to", "cc")
 # Bound on the output (issue 9: a 5 MB To header gave a million findings): findings per
 # code (addresses listed in one finding: ``context.MAX_LISTED_ADDRESSES``).
 MAX_FINDINGS_PER_CODE = 1000
-# Draft notes (service.policy.message) that mean part of the message was not checked.
+# Draft notes (service.policy.mimeparse) that mean part of the message was not checked.
 UNCHECKED_MESSAGE = frozenset({"mime_too_many_parts", "mime_too_deep", "body_truncated",
                                "header_truncated", "too_many_recipients"})
 
