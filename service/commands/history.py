@@ -13,7 +13,6 @@ import sys
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,10 +21,10 @@ from service.i18n import t
 
 if TYPE_CHECKING:
     from service.commands.base import Subcommands
-    from service.policy.history import HistoryView
+    from service.policy.context import HistoryView
     from service.settings import Config
     from service.storage import Store
-    from service.storage.history import HistoryCrypto, SentMessage
+    from service.storage.history import HistoryCrypto
 
 PROGRESS_EVERY_S = 2.0
 BATCH = 200
@@ -76,40 +75,6 @@ def _crypto(store: Store, config: Config) -> HistoryCrypto | None:
     return store.existing_history_crypto(wrapper_from_config(config))
 
 
-def sent_message(raw: bytes, user: str | None) -> SentMessage | None:
-    """What history keeps of one message the user sent, or None (not from ``user``, no
-    recipient, not a message). ``user=None``: whoever the From says."""
-    from service.policy import draft_from_bytes
-    from service.policy.addresses import parse_field
-    from service.storage.history import SentMessage
-
-    try:
-        draft = draft_from_bytes(raw)
-    except MessageError:
-        return None
-    if user is not None and draft.sender != user:
-        return None
-    recipients = tuple((e.address, e.display_name) for name in ("to", "cc", "bcc")
-                       for e in parse_field(draft.entries(name), name) if e.address)
-    if not recipients:
-        return None
-    return SentMessage(recipients, draft.message_id, draft.references, _date(raw))
-
-
-def _date(raw: bytes) -> datetime | None:
-    from email.parser import BytesHeaderParser
-    from email.policy import compat32
-
-    value = BytesHeaderParser(policy=compat32).parsebytes(raw[:65536]).get("Date")
-    try:
-        when = parsedate_to_datetime(str(value)) if value else None
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when is None or when.tzinfo is None:
-        return None
-    return min(when.astimezone(UTC), datetime.now(UTC))
-
-
 def _mbox_messages(path: str, locale: str) -> Iterator[bytes]:
     import mailbox
 
@@ -136,6 +101,8 @@ def _mbox_messages(path: str, locale: str) -> Iterator[bytes]:
 
 def cmd_import(args: argparse.Namespace, locale: str) -> int:
     from service.settings import Config
+    from service.storage.history import SentMessage
+    from service.storage.sent import sent_message
 
     user = _user(args.user, locale)
     messages = _mbox_messages(args.mbox, locale)

@@ -385,7 +385,8 @@ def cmd_keys_release(args: argparse.Namespace, locale: str) -> int:
 
 
 def cmd_keys_purge(args: argparse.Namespace, locale: str) -> int:
-    from service.delivery.retention import parse_duration, purge_ended
+    from service.delivery.retention import purge_ended
+    from service.durations import parse_duration
 
     older_than = parse_duration(args.older_than)
     config = Config.from_env()
@@ -446,7 +447,7 @@ def cmd_keys_rewrap(args: argparse.Namespace, locale: str) -> int:
 def cmd_worker(args: argparse.Namespace, locale: str) -> int:
     from service.delivery.mailer import mailer_from_config
     from service.delivery.release import release_tick
-    from service.delivery.retention import parse_duration
+    from service.durations import parse_duration
     from service.protect.keywrap import wrapper_from_config
 
     if not args.interval > 0:

@@ -192,7 +192,7 @@ def _outbound_test() -> Any:
     when the policy names none, said on stderr)."""
     import os
 
-    from service.policy.domains import DomainClassifier
+    from service.policy.classifier import DomainClassifier
     from service.policy.policyfile import load_policy
 
     policy = load_policy(os.environ.get("SENDGUARD_POLICY") or None)

@@ -163,7 +163,7 @@ def test_reading_stops_once_there_is_plenty(fmt: str) -> None:
 
 
 def test_deadline_keeps_what_was_read() -> None:
-    from service.policy.extract import Deadline
+    from service.policy.deadline import Deadline
 
     raw = h.with_attachment("big.csv", "text/csv",
                             "\n".join("\t".join(map(str, r)) for r in h.customer_rows(5000))
