@@ -22,7 +22,7 @@ from service.policy.thread import Earlier, keys_of
 
 if TYPE_CHECKING:
     from service.policy.addresses import Entry
-    from service.policy.rules import Context
+    from service.policy.context import Context
 
 
 def thread_evidence(ctx: Context) -> list[Earlier]:
