@@ -29,6 +29,12 @@ EN: dict[str, str] = {
     "cli.history_forgot": "Erased the history of {user} ({n} records).",
     "cli.history_not_mbox": "{path}: not an mbox file (no \"From \" line at the start)",
     "cli.history_bad_user": "--user {user}: not an e-mail address",
+    "history.rewrap.current": "Recipient history key: already under the current key.",
+    "history.rewrap.rewrapped": "Recipient history key: re-wrapped under the current key.",
+    "history.rewrap.changed": "Recipient history key: changed meanwhile, left as it is.",
+    "history.rewrap.failed": (
+        "the recipient history's key does not open with the configured keys; keep the old "
+        "master key, or the whole history becomes unreadable"),
 }
 
 JA: dict[str, str] = {
@@ -56,4 +62,10 @@ JA: dict[str, str] = {
     "cli.history_forgot": "{user} の履歴を消去しました（{n}件）。",
     "cli.history_not_mbox": "{path}: mbox ファイルではありません（先頭に「From 」行がありません）",
     "cli.history_bad_user": "--user {user}: メールアドレスではありません",
+    "history.rewrap.current": "送信履歴の鍵: すでに現行の鍵でラップされています。",
+    "history.rewrap.rewrapped": "送信履歴の鍵: 現行の鍵で再ラップしました。",
+    "history.rewrap.changed": "送信履歴の鍵: 処理中に変更されたため、そのままにしました。",
+    "history.rewrap.failed": (
+        "送信履歴の鍵は設定中のどの鍵でも開けません。古いマスターキーを残してください"
+        "（外すと送信履歴全体が読めなくなります）"),
 }

@@ -450,11 +450,14 @@ def cmd_keys_rewrap(args: argparse.Namespace, locale: str) -> int:
     else:
         print(t("delivery.cli.rewrap_dry_run" if args.dry_run else "delivery.cli.rewrap_done",
                 locale, target=target, **counts))
+        if report.history_key not in ("absent", "failed"):
+            print(t(f"history.rewrap.{report.history_key}", locale))
     if report.failed:
         print(t("delivery.cli.rewrap_failed", locale, ids=", ".join(report.failed)),
               file=sys.stderr)
-        return 1
-    return 0
+    if report.history_key == "failed":
+        print(t("history.rewrap.failed", locale), file=sys.stderr)
+    return 1 if report.failed or report.history_key == "failed" else 0
 
 
 # ---------------------------------------------------------------------------- worker

@@ -133,6 +133,23 @@ class HistoryStore(Database):
         cache[id(wrapper)] = (wrapper, crypto)
         return crypto
 
+    def history_key_blob(self) -> bytes | None:
+        """The wrapped history key as stored (``keys rewrap``), None before first use."""
+        with self._read() as conn:
+            blob = conn.execute(sa.select(history_keys.c.wrapped_key)
+                                .where(history_keys.c.id == 1)).scalar_one_or_none()
+        return None if blob is None else bytes(blob)
+
+    def replace_history_key(self, old: bytes, new: bytes) -> bool:
+        """Swap the wrapped history key for ``new`` (the same key wrapped under another
+        master key) only if it still is ``old``; False when it changed meanwhile."""
+        with self._write() as conn:
+            done = conn.execute(sa.update(history_keys).where(
+                history_keys.c.id == 1, history_keys.c.wrapped_key == old)
+                .values(wrapped_key=new)).rowcount
+        self.__dict__.pop("_history_crypto", None)
+        return done == 1
+
     def _insert(self, table: sa.Table) -> postgresql.Insert | sqlite.Insert:
         return (postgresql.insert if self.backend == "postgresql" else sqlite.insert)(table)
 
