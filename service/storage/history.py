@@ -33,6 +33,7 @@ from sqlalchemy.engine import Connection
 from service.storage import checks
 from service.storage.database import Database
 from service.storage.schema import (
+    history_imports,
     history_keys,
     history_messages,
     history_names,
@@ -233,7 +234,7 @@ class HistoryStore(Database):
         n = 0
         with self._write() as conn:
             for table in (history_recipients, history_names, history_threads,
-                          history_messages):
+                          history_messages, history_imports):
                 n += conn.execute(sa.delete(table).where(table.c.sender_hash == s)).rowcount
         return n
 
@@ -243,7 +244,8 @@ class HistoryStore(Database):
         n = 0
         with self._write() as conn:
             for table, col in ((history_recipients, "last_used"), (history_names, "last_used"),
-                               (history_threads, "last_used"), (history_messages, "at")):
+                               (history_threads, "last_used"), (history_messages, "at"),
+                               (history_imports, "updated_at")):
                 n += conn.execute(sa.delete(table).where(table.c[col] < before)).rowcount
         return n
 
