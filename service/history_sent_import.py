@@ -16,14 +16,15 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 from service.errors import GmailClientError, GmailError
 from service.gmail.sent_reader import HistoryTooOld, ScopeNotGranted, SentReader, as_raw
-from service.storage.history import HistoryCrypto, HistoryStore, SentMessage
-from service.storage.history_imports import HistoryImportStore, ImportCursor
+from service.storage.history import HistoryCrypto, SentMessage
+from service.storage.history_imports import ImportCursor
 
 log = logging.getLogger(__name__)
 
@@ -33,15 +34,23 @@ DEADLINE_S = 5.0           # a step stops reading after this long
 FOLLOW_EVERY_S = 600       # after the scan: look for new Sent mail at most this often
 
 
-class ImportStore(HistoryStore, HistoryImportStore):
+class ImportStore(Protocol):
     """What a step needs of the store (``storage.Store`` is one)."""
+
+    def import_cursor(self, sender_hash: bytes) -> ImportCursor | None: ...
+
+    def save_import_cursor(self, sender_hash: bytes, cursor: ImportCursor,
+                           now: datetime) -> None: ...
+
+    def record_history_many(self, crypto: HistoryCrypto, sender: str,
+                            messages: Iterable[SentMessage], now: datetime) -> int: ...
 
 
 @dataclass
 class StepResult:
     cursor: ImportCursor
     read: int = 0
-    error: str | None = None      # "scope", "gmail", or None
+    error: str | None = None      # "scope", "gmail", "mailbox" (not the user's), or None
 
 
 def _sent(reader: SentReader, message_id: str, user: str) -> SentMessage | None:
@@ -73,8 +82,13 @@ def import_step(store: ImportStore, crypto: HistoryCrypto, reader: SentReader, u
             batch.clear()
 
     try:
+        mailbox, newest = reader.profile()
+        if mailbox != user:          # the token must open this user's own mailbox
+            result.error = "mailbox"
+            log.warning("sent import refused: the token opens another mailbox")
+            return result
         if cursor.history_id is None:
-            cursor.history_id = reader.history_id()      # before listing: nothing missed
+            cursor.history_id = newest        # noted before listing: nothing is missed
         while result.read < max_messages and clock() < end:
             if not cursor.pending:
                 if not _refill(reader, cursor):

@@ -29,6 +29,20 @@ EN: dict[str, str] = {
     "cli.history_forgot": "Erased the history of {user} ({n} records).",
     "cli.history_not_mbox": "{path}: not an mbox file (no \"From \" line at the start)",
     "cli.history_bad_user": "--user {user}: not an e-mail address",
+    "history.import.title": "Who you usually write to",
+    "history.import.offer": (
+        "SendGuard can learn from your Sent folder whom you usually write to, so that it "
+        "notices an unusual or look-alike recipient sooner. It reads only the senders, "
+        "recipients and dates of your sent mail (never a subject, body or attachment), "
+        "in the background. Without it, SendGuard learns from the mail you send through it."),
+    "history.import.allow": "Allow reading Sent headers",
+    "history.import.starting": "Reading your Sent folder starts in the background.",
+    "history.import.progress": (
+        "Reading your Sent folder in the background: {n} {n|message|messages} so far "
+        "({imported} new)."),
+    "history.import.done": (
+        "Your Sent folder has been read: {n} {n|message|messages} ({imported} new). New "
+        "sent mail is added as you go."),
     "history.rewrap.current": "Recipient history key: already under the current key.",
     "history.rewrap.rewrapped": "Recipient history key: re-wrapped under the current key.",
     "history.rewrap.changed": "Recipient history key: changed meanwhile, left as it is.",
@@ -62,6 +76,19 @@ JA: dict[str, str] = {
     "cli.history_forgot": "{user} の履歴を消去しました（{n}件）。",
     "cli.history_not_mbox": "{path}: mbox ファイルではありません（先頭に「From 」行がありません）",
     "cli.history_bad_user": "--user {user}: メールアドレスではありません",
+    "history.import.title": "いつもの送信先",
+    "history.import.offer": (
+        "送信済みフォルダからいつもの送信先を学習すると、普段と違う宛先や似たアドレスに早く"
+        "気づけます。読むのは送信済みメールの差出人・宛先・日付だけで（件名・本文・添付は"
+        "読みません）、バックグラウンドで行います。許可しない場合は、SendGuard で送信した"
+        "メールから学習します。"),
+    "history.import.allow": "送信済みのヘッダーの読み取りを許可",
+    "history.import.starting": "送信済みフォルダの読み取りをバックグラウンドで始めます。",
+    "history.import.progress": (
+        "送信済みフォルダをバックグラウンドで読み取り中: これまでに{n}件（新規{imported}件）。"),
+    "history.import.done": (
+        "送信済みフォルダを読み取りました: {n}件（新規{imported}件）。新しく送信したメールも"
+        "順次追加されます。"),
     "history.rewrap.current": "送信履歴の鍵: すでに現行の鍵でラップされています。",
     "history.rewrap.rewrapped": "送信履歴の鍵: 現行の鍵で再ラップしました。",
     "history.rewrap.changed": "送信履歴の鍵: 処理中に変更されたため、そのままにしました。",

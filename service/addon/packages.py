@@ -52,6 +52,11 @@ def homepage(caller: Any, event: AddonEvent, act: Any, notice: str | None = None
         if recent or notice:
             extra.append(keycards.packages_section(recent, user_zone(event), sv.clock(),
                                                    event.locale, act, notice=notice))
+    from service.addon.sent_import import home_section
+
+    learning = home_section(caller, event, act)
+    if learning is not None:
+        extra.append(learning)
     return cards.homepage_card(sv.policy, event.locale, extra,
                                enforced=sv.config.enforce_check_send)
 

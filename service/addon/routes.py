@@ -142,6 +142,12 @@ def grant_scopes(caller: Any, event: AddonEvent) -> dict[str, Any]:
     return markup.update_card(cards.scopes_granted_card(event.locale, act("recheck")))
 
 
+def _grant_history_import(caller: Any, event: AddonEvent) -> dict[str, Any]:
+    from service.addon.sent_import import grant
+
+    return grant(caller, event)
+
+
 @bp.post("/homepage")
 def homepage() -> ResponseReturnValue:
     caller, event = _verified(is_action=False)
@@ -152,6 +158,9 @@ def homepage() -> ResponseReturnValue:
     from service.addon import packages
 
     _reconcile(caller, event)
+    from service.addon.sent_import import after_response
+
+    after_response(caller, event)            # a Sent-import step, after the response
     return jsonify(markup.push_card(packages.homepage(caller, event, act)))
 
 
@@ -194,6 +203,9 @@ def compose() -> ResponseReturnValue:
         body = _dumps(markup.push_card(flow.compose_card(caller, event, act)))
         if remember:
             memo.put(policy, key, body)
+    from service.addon.sent_import import after_response
+
+    after_response(caller, event)            # a Sent-import step, after the response
     return Response(body, mimetype="application/json")
 
 
@@ -221,6 +233,7 @@ def action(name: str) -> ResponseReturnValue:
         "revoke_package": (lambda c, e: packages.revoke(c, e, act), (), False),
         "release_package": (lambda c, e: packages.release(c, e, act), (), False),
         "grant_scopes": (grant_scopes, (), False),
+        "grant_history_import": (_grant_history_import, HOME_SCOPES, False),
     }
     if name in PACKAGE_ACTIONS:
         g.addon_retry = act(name, package_id=event.param("package_id"),

@@ -103,9 +103,11 @@ class SentReader:
             raise GmailTransientError("Gmail did not answer",
                                       detail=f"{operation}: {type(exc).__name__}") from None
 
-    def history_id(self) -> str:
-        """The mailbox's current historyId (``users.getProfile``)."""
-        return str(self._run("getProfile", self._users.getProfile(userId="me"))["historyId"])
+    def profile(self) -> tuple[str, str]:
+        """Whose mailbox the token opens, and its current historyId (``users.getProfile``,
+        which ``gmail.metadata`` allows)."""
+        answer = self._run("getProfile", self._users.getProfile(userId="me"))
+        return str(answer.get("emailAddress", "")).lower(), str(answer["historyId"])
 
     def sent_page(self, page_token: str | None, size: int) -> Page:
         """One page of Sent message ids, newest first (``labelIds=SENT``, never ``q``)."""
