@@ -53,8 +53,14 @@ def classifier(policy: Policy) -> DomainClassifier:
 
 
 def draft_from_event(event: AddonEvent, sender: str) -> Draft:
-    """The recipients-only draft the compose trigger can see (no body, no attachments)."""
-    return Draft(sender=sender, to=event.to, cc=event.cc, bcc=event.bcc)
+    """The recipients-only draft the compose trigger can see (no body, no attachments);
+    a reply's Gmail thread as its one reference (``history_threads``)."""
+    refs: tuple[str, ...] = ()
+    if event.thread_id:
+        from service.history_threads import thread_ref
+
+        refs = (thread_ref(event.thread_id),)
+    return Draft(sender=sender, to=event.to, cc=event.cc, bcc=event.bcc, references=refs)
 
 
 def analyze(draft: Draft, policy: Policy, locale: str, *, content: bool,

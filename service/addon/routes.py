@@ -192,10 +192,13 @@ def compose() -> ResponseReturnValue:
     policy, memo = services().policy, current_app.extensions[CARD_MEMO]
     remember = len(event.bcc) <= policy.max_bcc
     from service.addon.history import history_stamp
+    from service.addon.sent_import import thread_stamp
 
-    # History findings depend on the sender's history too: its stamp is part of the key.
+    # History findings depend on the sender's history too: its stamp is part of the key,
+    # and so is a reply's thread (new_domain_in_reply).
     key = (compose_key(caller.user_email, event.to, event.cc, event.bcc, event.locale,
-                       action_url("")), history_stamp(caller.user_email))
+                       action_url("")), history_stamp(caller.user_email),
+           thread_stamp(caller.user_email, event.thread_id))
     body = memo.get(policy, key) if remember else None
     if body is None:
         from service.addon import compose as flow

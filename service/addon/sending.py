@@ -98,6 +98,13 @@ def read_draft(client: Any, draft_id: str, locale: str, user: str) -> Reading:
     draft = draft_from_bytes(message.raw)
     from service.addon.history import sender_history
 
+    if message.thread_id:               # the Gmail thread too: participants learnt of it
+        from dataclasses import replace as _with
+
+        from service.history_threads import thread_ref
+
+        draft = _with(draft, references=(*draft.references, thread_ref(message.thread_id)))
+
     report = unflag_own_bcc(analyze(draft, sv.policy, locale, content=True,
                                     history=sender_history(user)), user)
     cls = classifier(sv.policy)

@@ -49,34 +49,47 @@ class Runner:
         self._next: dict[str, float] = {}
         self._busy: set[str] = set()
         self._futures: list[Future[None]] = []
+        self._learnt: dict[str, int] = {}          # "user thread" -> times learnt here
 
-    def claim(self, user: str, now: float) -> bool:
+    def learnt(self, key: str) -> int:
+        return self._learnt.get(key, 0)
+
+    def claim(self, key: str, now: float, every: float | None = None) -> bool:
+        """Reserve a step for ``key`` (a user, or a user's thread) if one is due."""
         with self._lock:
-            if user in self._busy or self._next.get(user, 0.0) > now:
+            if key in self._busy or self._next.get(key, 0.0) > now:
                 return False
-            self._busy.add(user)
-            self._next[user] = now + STEP_EVERY_S
+            self._busy.add(key)
+            self._next[key] = now + (STEP_EVERY_S if every is None else every)
             if len(self._next) > 10_000:              # bounded: forget the oldest half
                 for key in sorted(self._next, key=self._next.__getitem__)[:5_000]:
                     self._next.pop(key, None)
             return True
 
-    def submit(self, app: Flask, user: str, token: str) -> None:
-        future = self._pool.submit(self._step, app, user, token)
+    def submit(self, app: Flask, key: str, user: str, token: str,
+               thread: str | None = None) -> None:
+        future = self._pool.submit(self._step, app, key, user, token, thread)
         with self._lock:
             self._futures = [f for f in self._futures if not f.done()] + [future]
 
-    def _step(self, app: Flask, user: str, token: str) -> None:
-        wait = STEP_EVERY_S
+    def _step(self, app: Flask, key: str, user: str, token: str, thread: str | None) -> None:
+        wait = STEP_EVERY_S if thread is None else IDLE_EVERY_S
         try:
             with app.app_context():
-                wait = run_step(user, token)
+                if thread is None:
+                    wait = run_step(user, token)
+                else:
+                    run_thread(user, token, thread)
+                    with self._lock:
+                        self._learnt[key] = self._learnt.get(key, 0) + 1
+                        if len(self._learnt) > 10_000:
+                            self._learnt.clear()
         except Exception:                         # never let a step take anything down
             log.exception("sent import step failed")
         finally:
             with self._lock:
-                self._busy.discard(user)
-                self._next[user] = time.monotonic() + wait
+                self._busy.discard(key)
+                self._next[key] = time.monotonic() + wait
 
     def wait(self, timeout: float = 30.0) -> None:
         """Until every submitted step has finished (tests, shutdown)."""
@@ -108,6 +121,15 @@ def granted(event: AddonEvent) -> bool:
     return scopes is None or HISTORY_IMPORT_SCOPE in scopes
 
 
+def thread_stamp(user: str, thread_id: str) -> tuple[str, int]:
+    """Part of the compose card memo's key: the reply's thread, and how often this
+    instance learnt its participants (a card from before that is never served again)."""
+    if not thread_id:
+        return ("", 0)
+    ext = current_app.extensions.get(EXTENSION)
+    return (thread_id, 0 if ext is None else ext.learnt(f"{user.lower()} {thread_id}"))
+
+
 def after_response(caller: Any, event: AddonEvent) -> None:
     """Start one bounded step for this user after the response (cheap when not due: a
     dictionary look-up; the database is read in the worker, not here)."""
@@ -116,13 +138,20 @@ def after_response(caller: Any, event: AddonEvent) -> None:
         return
     app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
     run = runner(app)
-    if not run.claim(user, time.monotonic()):
-        return
     token = event.user_oauth_token           # lives in this closure only, for one step
+    jobs: list[tuple[str, str | None]] = []
+    if event.thread_id and run.claim(f"{user} {event.thread_id}", time.monotonic(),
+                                     every=IDLE_EVERY_S):
+        jobs.append((f"{user} {event.thread_id}", event.thread_id))
+    if run.claim(user, time.monotonic()):
+        jobs.append((user, None))
+    if not jobs:
+        return
 
     @after_this_request
     def _start(response: Any) -> Any:
-        run.submit(app, user, token)
+        for key, thread in jobs:
+            run.submit(app, key, user, token, thread)
         return response
 
 
@@ -142,6 +171,24 @@ def run_step(user: str, token: str) -> float:
     if result.error in ("scope", "mailbox") or not result.cursor.scanning:
         return IDLE_EVERY_S
     return STEP_EVERY_S
+
+
+def run_thread(user: str, token: str, thread: str) -> None:
+    """Learn the participants of the reply's thread (``history_threads``)."""
+    from service.gmail.sent_reader import ScopeNotGranted, SentReader
+    from service.history_threads import learn_thread
+
+    sv = services()
+    now = sv.clock()
+    crypto = sv.store.history_crypto(sv.keywrapper, now)
+    with SentReader(token, sv.config.gmail_api_endpoint) as reader:
+        if reader.profile()[0] != user:      # the token must open this user's own mailbox
+            log.warning("thread not read: the token opens another mailbox")
+            return
+        try:
+            learn_thread(sv.store, crypto, reader, user, thread, now)
+        except ScopeNotGranted:
+            return
 
 
 # --- the home card ------------------------------------------------------------------

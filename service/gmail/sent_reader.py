@@ -55,6 +55,7 @@ class HeaderMessage:
     thread_id: str
     internal_date_ms: int
     headers: tuple[tuple[str, str], ...]
+    label_ids: tuple[str, ...] = ()
 
 
 def _error(exc: HttpError, operation: str) -> GmailError:
@@ -161,7 +162,9 @@ def _header_message(m: dict[str, Any]) -> HeaderMessage:
         when = int(m.get("internalDate") or 0)
     except (TypeError, ValueError):
         when = 0
-    return HeaderMessage(str(m.get("id", "")), str(m.get("threadId", "")), when, headers)
+    labels = tuple(str(x) for x in m.get("labelIds") or ())
+    return HeaderMessage(str(m.get("id", "")), str(m.get("threadId", "")), when, headers,
+                         labels)
 
 
 def as_raw(headers: Sequence[tuple[str, str]]) -> bytes:

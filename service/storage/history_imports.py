@@ -12,14 +12,17 @@ opaque ids are kept here.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 
 from service.storage import checks
 from service.storage.database import Database
-from service.storage.schema import history_imports
+from service.storage.schema import history_imports, history_threads
 
 MAX_PENDING = 500          # one messages.list page at most
 
@@ -84,3 +87,19 @@ class HistoryImportStore(Database):
         with self._write() as conn:
             return int(conn.execute(sa.delete(history_imports)
                                     .where(t.sender_hash == sender_hash)).rowcount)
+
+    def record_thread_orgs(self, crypto: Any, sender: str, ref: str, orgs: Iterable[str],
+                           now: datetime) -> int:
+        """Note that messages of thread ``ref`` (``history_threads.thread_ref``) went to
+        ``orgs`` (registrable domains); rows only ever added. How many were new."""
+        now = checks.aware(now, "now")
+        s = crypto.h("sender", sender.strip().lower())
+        m = crypto.h("message", ref)
+        insert = (postgresql.insert if self.backend == "postgresql" else sqlite.insert)
+        n = 0
+        with self._write() as conn:
+            for org in sorted(set(orgs)):
+                n += conn.execute(insert(history_threads).values(
+                    sender_hash=s, message_hash=m, domain_hash=crypto.h("org", org),
+                    last_used=now).on_conflict_do_nothing()).rowcount
+        return n

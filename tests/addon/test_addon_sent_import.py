@@ -117,3 +117,62 @@ def test_not_offered_unless_the_deployment_opts_in(api: ClientApi, events: Event
                             *events.make(scopes=WITH_METADATA))
     assert status == 200
     assert "requesting_google_scopes" not in data and the_card(data)["name"] == "error"
+
+
+def _thread(emulator: GmailEmulator) -> str:
+    """A partner's mail (Cc a third company) and the user's earlier answer; returns the
+    thread's API id."""
+    first = ("From: =?ISO-2022-JP?B?GyRCOzNFRBsoQg==?= <yamada@b-corp.co.jp>\r\n"
+             f"To: {SENDER}\r\nCc: h.sato@c-shoji.co.jp\r\nSubject: x\r\n"
+             "Message-ID: <t1@b-corp.co.jp>\r\n\r\nbody\r\n").encode()
+    _, thread = emulator.put_message(SENDER, first)
+    answer = (f"From: {SENDER}\r\nTo: yamada@b-corp.co.jp\r\nSubject: Re: x\r\n"
+              "In-Reply-To: <t1@b-corp.co.jp>\r\nReferences: <t1@b-corp.co.jp>\r\n"
+              "Message-ID: <t2@mitsubachi-kiyose.jp>\r\n\r\nok\r\n").encode()
+    emulator.put_message(SENDER, answer, labels=("SENT",), thread_id=thread)
+    # the reply being written, with a newcomer: saved in the thread as a draft
+    emulator.put_draft(SENDER, (f"From: {SENDER}\r\nTo: yamada@b-corp.co.jp, "
+                                "new@d-kogyo.co.jp\r\nSubject: Re: x\r\n\r\n").encode(),
+                       thread_id=thread)
+    return thread
+
+
+@pytest.mark.parametrize("locale, warning", [
+    ("en", "This reply adds d-kogyo.co.jp, which no earlier message of the thread went to."),
+    ("ja", "この返信で d-kogyo.co.jp が加わりました。"),
+])
+def test_a_reply_learns_its_threads_participants(
+        make_app: Any, events: Events, emulator: GmailEmulator, fast: None,
+        locale: str, warning: str) -> None:
+    app: Flask = make_app(history_sent_import=True)
+    api = ClientApi(app)
+    _fill(emulator, 3)                                   # some history to check against
+    thread = _thread(emulator)
+    for _ in range(5):                                   # let the import finish first
+        home(api, events, scopes=WITH_METADATA)
+        sent_import.runner(app).wait()
+    reply = {"to": ["yamada@b-corp.co.jp", "new@d-kogyo.co.jp", "h.sato@c-shoji.co.jp"],
+             "thread_id": thread, "scopes": WITH_METADATA, "locale": locale}
+    status, data = api.call("/addon/compose", *events.make(**reply))
+    assert status == 200 and warning not in texts(the_card(data))   # not known yet: quiet
+    sent_import.runner(app).wait()
+    assert len([r for r in emulator.requests("threads.get") if r.user == SENDER]) == 1
+    status, data = api.call("/addon/compose", *events.make(**reply))
+    card_text = texts(the_card(data))
+    assert warning in card_text                          # the newcomer's company only:
+    assert "c-shoji.co.jp, which" not in card_text and "b-corp.co.jp, which" not in card_text
+
+
+def test_without_the_scope_a_reply_reads_no_thread(make_app: Any, events: Events,
+                                                   emulator: GmailEmulator,
+                                                   fast: None) -> None:
+    app: Flask = make_app(history_sent_import=True)
+    api = ClientApi(app)
+    emulator.add_user(SENDER, OAUTH, ALL_SCOPES)
+    thread = _thread(emulator)
+    status, data = api.call("/addon/compose", *events.make(
+        to=["yamada@b-corp.co.jp", "new@d-kogyo.co.jp"], thread_id=thread,
+        scopes=ALL_SCOPES))
+    assert status == 200 and "This reply adds" not in texts(the_card(data))
+    sent_import.runner(app).wait()
+    assert [r for r in emulator.requests("threads.get") if r.user == SENDER] == []
