@@ -12,7 +12,7 @@ from flask import Flask
 
 from service.addon import sent_import
 from service.addon.scopes import ALL_SCOPES, HISTORY_IMPORT_SCOPE
-from service.gmail.emulator import GmailEmulator
+from service.devtools.gmail_emulator.emulator import GmailEmulator
 from tests.support.sent_mail import sent_folder
 
 from .apis import ClientApi

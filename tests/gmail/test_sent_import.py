@@ -18,8 +18,8 @@ from googleapiclient.discovery import build_from_document
 from googleapiclient.errors import HttpError
 
 from service.addon.scopes import ALL_SCOPES
+from service.devtools.gmail_emulator.emulator import GmailEmulator
 from service.gmail.discovery import document_for
-from service.gmail.emulator import GmailEmulator
 from service.gmail.sent_reader import METADATA_SCOPE, SentReader
 from service.history_sent_import import StepResult, import_step, needs_step
 from service.protect.keywrap import LocalKeyWrapper
