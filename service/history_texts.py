@@ -13,7 +13,9 @@ EN: dict[str, str] = {
         "have never used."),
     "finding.salutation_mismatch": (
         "The greeting names {greeting}, but no recipient matches it by name, history or "
-        "domain."),
+        "domain.{evidence}"),
+    "history.salutation.org_evidence": (
+        " Your mail to that company has gone to {domain} ({n} {n|time|times})."),
     "hint.first_time_recipient": "Make sure this new address is the person you mean.",
     "hint.new_domain_in_reply": (
         "Check that the added recipient belongs in this conversation before replying."),
@@ -62,7 +64,9 @@ JA: dict[str, str] = {
         "一度も使ったことがありません。"),
     "finding.salutation_mismatch": (
         "宛名は「{greeting}」ですが、名前・送信履歴・ドメインのどれでも一致する宛先が"
-        "ありません。"),
+        "ありません。{evidence}"),
+    "history.salutation.org_evidence": (
+        "この会社宛のメールはこれまで {domain} に送っています（{n}回）。"),
     "hint.first_time_recipient": "新しい宛先が意図した相手か確認してください。",
     "hint.new_domain_in_reply": "追加した宛先がこのやり取りに加わってよい相手か確認してください。",
     "hint.name_address_mismatch": (

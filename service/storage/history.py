@@ -37,6 +37,7 @@ from service.storage.schema import (
     history_keys,
     history_messages,
     history_names,
+    history_orgs,
     history_recipients,
     history_threads,
 )
@@ -89,6 +90,8 @@ class SentMessage:
     message_id: str = ""
     references: tuple[str, ...] = ()
     at: datetime | None = None
+    # companies the greeting of the sender's own text names (policy.orgnames keys)
+    greeting_orgs: tuple[str, ...] = ()
 
 
 def _org(domain: str) -> str:
@@ -168,11 +171,44 @@ class HistoryStore(Database):
         sender = sender.strip().lower()
         s = crypto.h("sender", sender)
         added = 0
+        own = _org(sender.rpartition("@")[2])
         with self._write() as conn:
             for msg in messages:
                 if self._record(conn, crypto, s, msg, msg.at or now):
+                    self._record_orgs(conn, crypto, s, msg, msg.at or now, own)
                     added += 1
         return added
+
+    def _record_orgs(self, conn: Connection, crypto: HistoryCrypto, s: bytes,
+                     msg: SentMessage, at: datetime, own: str) -> None:
+        """Companies named in display names go with that address's domain; those the
+        greeting names, with the one other organisation the mail went to (To), or none
+        when it went to several (unsure: nothing learnt). Personal providers never."""
+        from service.policy.orgnames import org_names
+        from service.policy.providers import all_providers
+
+        personal = all_providers()
+        pairs: set[tuple[str, str]] = set()
+        to_orgs: set[str] = set()
+        for address, name in msg.recipients:
+            domain = address.strip().lower().rpartition("@")[2]
+            org = _org(domain) if domain else ""
+            if not org or org in personal or domain in personal:
+                continue
+            if org != own:
+                to_orgs.add(org)
+            pairs.update((key, org) for key in org_names(name))
+        if len(to_orgs) == 1:
+            [org] = to_orgs
+            pairs.update((key, org) for key in msg.greeting_orgs)
+        for key, org in pairs:
+            ins = self._insert(history_orgs).values(
+                sender_hash=s, org_hash=crypto.h("orgname", key),
+                domain_hash=crypto.h("org", org),
+                domain_wrapped=crypto.seal(org, s + b"org"), count=1, last_used=at)
+            conn.execute(ins.on_conflict_do_update(
+                index_elements=["sender_hash", "org_hash", "domain_hash"],
+                set_={"count": history_orgs.c.count + 1, "last_used": at}))
 
     def _record(self, conn: Connection, crypto: HistoryCrypto, s: bytes, msg: SentMessage,
                 at: datetime) -> bool:
@@ -234,7 +270,7 @@ class HistoryStore(Database):
         n = 0
         with self._write() as conn:
             for table in (history_recipients, history_names, history_threads,
-                          history_messages, history_imports):
+                          history_messages, history_imports, history_orgs):
                 n += conn.execute(sa.delete(table).where(table.c.sender_hash == s)).rowcount
         return n
 
@@ -245,7 +281,8 @@ class HistoryStore(Database):
         with self._write() as conn:
             for table, col in ((history_recipients, "last_used"), (history_names, "last_used"),
                                (history_threads, "last_used"), (history_messages, "at"),
-                               (history_imports, "updated_at")):
+                               (history_imports, "updated_at"),
+                               (history_orgs, "last_used")):
                 n += conn.execute(sa.delete(table).where(table.c[col] < before)).rowcount
         return n
 
@@ -338,6 +375,20 @@ class StoredHistory:
             n.address_hash == self.crypto.h("address", address)).order_by(n.count.desc()))
         names = (self.crypto.open(blob, self.sender_hash + b"name") for (blob,) in rows)
         return [x for x in names if x]
+
+    def org_domains(self, org_key: str) -> Sequence[tuple[str, int]]:
+        """Organisations (registrable domains) whose mail was addressed with the company
+        ``org_key`` (``policy.orgnames``), with counts."""
+        o = history_orgs.c
+        rows = self._rows(sa.select(o.domain_wrapped, o.count).where(
+            o.sender_hash == self.sender_hash,
+            o.org_hash == self.crypto.h("orgname", org_key)).order_by(o.count.desc()))
+        out = []
+        for blob, n in rows:
+            domain = self.crypto.open(blob, self.sender_hash + b"org")
+            if domain:
+                out.append((domain, int(n)))
+        return out
 
     def thread_has_domain(self, message_ids: Sequence[str], domain: str) -> bool | None:
         t = history_threads.c

@@ -200,3 +200,18 @@ history_imports = sa.Table(
     sa.PrimaryKeyConstraint("sender_hash"),
     sa.CheckConstraint("phase IN ('scan', 'follow')", name="phase"),
 )
+
+# Organisation names seen with a registrable domain (migration 0005): the company a
+# display name or a greeting named (``policy.orgnames`` key) and the domain its mail went
+# to. Equality on both sides, so keyed hashes; the domain also sealed for the evidence.
+history_orgs = sa.Table(
+    "history_orgs", metadata,
+    sa.Column("sender_hash", sa.LargeBinary(32), nullable=False),
+    sa.Column("org_hash", sa.LargeBinary(32), nullable=False),
+    sa.Column("domain_hash", sa.LargeBinary(32), nullable=False),
+    sa.Column("domain_wrapped", sa.LargeBinary(), nullable=False),
+    sa.Column("count", sa.Integer(), nullable=False),
+    sa.Column("last_used", UTCDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint("sender_hash", "org_hash", "domain_hash"),
+    sa.Index(None, "last_used"),
+)
