@@ -171,23 +171,24 @@ class HistoryStore(Database):
         sender = sender.strip().lower()
         s = crypto.h("sender", sender)
         added = 0
-        own = _org(sender.rpartition("@")[2])
+        from service.policy.providers import all_providers
+
+        own, personal = _org(sender.rpartition("@")[2]), all_providers()
         with self._write() as conn:
             for msg in messages:
                 if self._record(conn, crypto, s, msg, msg.at or now):
-                    self._record_orgs(conn, crypto, s, msg, msg.at or now, own)
+                    self._record_orgs(conn, crypto, s, msg, msg.at or now, own, personal)
                     added += 1
         return added
 
     def _record_orgs(self, conn: Connection, crypto: HistoryCrypto, s: bytes,
-                     msg: SentMessage, at: datetime, own: str) -> None:
+                     msg: SentMessage, at: datetime, own: str,
+                     personal: frozenset[str]) -> None:
         """Companies named in display names go with that address's domain; those the
         greeting names, with the one other organisation the mail went to (To), or none
         when it went to several (unsure: nothing learnt). Personal providers never."""
         from service.policy.orgnames import org_names
-        from service.policy.providers import all_providers
 
-        personal = all_providers()
         pairs: set[tuple[str, str]] = set()
         to_orgs: set[str] = set()
         for address, name in msg.recipients:
