@@ -223,7 +223,7 @@ def home_section(caller: Any, event: AddonEvent, act: Any) -> dict[str, Any] | N
     return markup.section([markup.text(line)], title)
 
 
-def grant(caller: Any, event: AddonEvent) -> dict[str, Any]:
+def grant(caller: Any, event: AddonEvent, act: Any) -> dict[str, Any]:
     """The home card's Allow button: Google's consent for ``gmail.metadata`` alone; once
     granted (Google repeats the request), the home card with the import starting."""
     if not enabled():
@@ -233,7 +233,6 @@ def grant(caller: Any, event: AddonEvent) -> dict[str, Any]:
     if event.authorized_scopes is not None and HISTORY_IMPORT_SCOPE not in event.authorized_scopes:
         return markup.request_scopes([HISTORY_IMPORT_SCOPE])
     from service.addon import packages
-    from service.addon.routes import act
 
     sv = services()
     try:                               # a fresh grant: forget an earlier "declined"

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 import pytest
 
 from service.policy import analyze, draft_from_bytes
-from service.policy.config import parse_policy
 from service.policy.orgnames import greeting_block_orgs, org_key, org_names
+from service.policy.policyfile import parse_policy
 
 from .test_history_checks import ME, MemoryHistory
 
