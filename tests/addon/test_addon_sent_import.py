@@ -151,13 +151,16 @@ def test_a_reply_learns_its_threads_participants(
     for _ in range(5):                                   # let the import finish first
         home(api, events, scopes=WITH_METADATA)
         sent_import.runner(app).wait()
-    reply = {"to": ["yamada@b-corp.co.jp", "new@d-kogyo.co.jp", "h.sato@c-shoji.co.jp"],
-             "thread_id": thread, "scopes": WITH_METADATA, "locale": locale}
-    status, data = api.call("/addon/compose", *events.make(**reply))
+    to = ["yamada@b-corp.co.jp", "new@d-kogyo.co.jp", "h.sato@c-shoji.co.jp"]
+
+    def reply() -> tuple[dict[str, str], dict[str, Any]]:
+        return events.make(to=to, thread_id=thread, scopes=WITH_METADATA, locale=locale)
+
+    status, data = api.call("/addon/compose", *reply())
     assert status == 200 and warning not in texts(the_card(data))   # not known yet: quiet
     sent_import.runner(app).wait()
     assert len([r for r in emulator.requests("threads.get") if r.user == SENDER]) == 1
-    status, data = api.call("/addon/compose", *events.make(**reply))
+    status, data = api.call("/addon/compose", *reply())
     card_text = texts(the_card(data))
     assert warning in card_text                          # the newcomer's company only:
     assert "c-shoji.co.jp, which" not in card_text and "b-corp.co.jp, which" not in card_text
