@@ -32,6 +32,7 @@ from service.i18n import t, tn
 
 if TYPE_CHECKING:    # the database stack is imported only by commands that use it
     from service.storage import Grant, Package, Store
+    from service.storage.sqlite_keys import KeyRecords
 
 log = logging.getLogger(__name__)
 
@@ -136,6 +137,21 @@ def _store(config: Config) -> Iterator[Store]:
         yield store
     finally:
         store.close()
+
+
+@contextlib.contextmanager
+def _key_records(config: Config) -> Iterator[KeyRecords]:
+    """protect's store: an SQLite file already at the migrations' head is written without
+    SQLAlchemy (``storage.sqlite_keys``: same record, a fraction of the start-up);
+    anything else through ``Store``, which migrates it."""
+    from service.storage.sqlite_keys import SQLiteKeyRecords
+
+    lean = SQLiteKeyRecords.at_head(config.database_url, pool_size=config.db_pool_size)
+    if lean is not None:
+        yield lean
+        return
+    with _store(config) as store:
+        yield store
 
 
 def _policy(path: str | None) -> Any:
@@ -247,7 +263,7 @@ def cmd_protect(args: argparse.Namespace, locale: str) -> int:
                                 mb=len(raw) / 2**20, limit_mb=MAX_SIZE / 2**20))
     config = Config.from_env()
     now = _now()
-    with _store(config) as store:
+    with _key_records(config) as store:
         try:
             done = protect_raw(raw, store=store, keywrapper=wrapper_from_config(config),
                                policy=policy, now=now, key_recipients=args.key_to,

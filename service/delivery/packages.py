@@ -21,6 +21,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from service.delivery.material import KeyMaterial, binding, open_package, seal
 from service.errors import (
@@ -43,9 +44,13 @@ from service.policy.config import Policy
 from service.protect.keywrap import KeyWrapper
 from service.protect.mime import ProtectResult, protect_message
 from service.protect.password import generate_password
-from service.storage import Package, Store, hash_token
-from service.storage.packages import new_package_id
+from service.storage import Package, hash_token
+from service.storage.package_rows import new_package_id
 from service.storage.records import ReleaseMode
+
+if TYPE_CHECKING:   # protect runs without SQLAlchemy (storage.sqlite_keys)
+    from service.storage import Store
+    from service.storage.sqlite_keys import KeyRecords
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +74,7 @@ def key_grants(mode: str, sender: str, recipients: Sequence[str],
     return chosen
 
 
-def create_package_for(store: Store, keywrapper: KeyWrapper, *, sender: str,
+def create_package_for(store: KeyRecords, keywrapper: KeyWrapper, *, sender: str,
                        recipients: Sequence[str], key_recipients: Sequence[str],
                        zip_filename: str, file_names: Sequence[str], password: str,
                        policy: Policy, now: datetime, release_mode: str | None = None,
@@ -130,7 +135,7 @@ def message_recipients(raw: bytes) -> list[str]:
                             + header_values(heads, "bcc")))
 
 
-def protect_raw(raw: bytes, *, store: Store, keywrapper: KeyWrapper, policy: Policy,
+def protect_raw(raw: bytes, *, store: KeyRecords, keywrapper: KeyWrapper, policy: Policy,
                 now: datetime, sender: str, key_recipients: Sequence[str] = (),
                 locale: str = "en") -> Protected:
     """``sendguard protect``: the add-on's transformation on a file, key record included.
