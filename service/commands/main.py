@@ -71,7 +71,7 @@ def _command_of(argv: list[str]) -> str | None:
     other module: then only that one is built (``check`` starts without importing the
     modules of the others)."""
     first = next((a for a in argv if not a.startswith("-")), None)
-    return first if first == "check" else None
+    return first if first in ("check", "protect") else None
 
 
 def build_parser(locale: str = "en", only: str | None = None) -> argparse.ArgumentParser:
@@ -81,7 +81,11 @@ def build_parser(locale: str = "en", only: str | None = None) -> argparse.Argume
     p.add_argument("--version", action="store_true", help="print the version and exit")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     check.register(sub)
-    if only is None:
+    if only == "protect":         # its group alone: protect starts lean too (issue 12)
+        from service.commands import keys
+
+        keys.register(sub)
+    elif only is None:
         _register_more(sub)
     return p
 

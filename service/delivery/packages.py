@@ -38,7 +38,6 @@ from service.gmail.headers import (
     normalise_message_id,
     parse_headers,
 )
-from service.gmail.model import DraftMessage, GmailClient, SentRef
 from service.i18n import t
 from service.policy.config import Policy
 from service.protect.keywrap import KeyWrapper
@@ -48,7 +47,8 @@ from service.storage import Package, hash_token
 from service.storage.package_rows import new_package_id
 from service.storage.records import ReleaseMode
 
-if TYPE_CHECKING:   # protect runs without SQLAlchemy (storage.sqlite_keys)
+if TYPE_CHECKING:   # protect imports neither SQLAlchemy (storage.sqlite_keys) nor Gmail's
+    from service.gmail.model import DraftMessage, GmailClient, SentRef
     from service.storage import Store
     from service.storage.sqlite_keys import KeyRecords
 

@@ -7,7 +7,6 @@ policy silently ignored is how a safeguard quietly stops working.
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -168,6 +167,8 @@ def load_policy(path: str | Path | None) -> Policy:
 
 
 def parse_policy(text: str, *, source: str = "<policy>") -> Policy:
+    import tomllib  # here: commands on the built-in defaults never parse TOML (issue 12)
+
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
