@@ -136,8 +136,10 @@ def _sqlite_engine(url: URL, pool_size: int, pool_timeout: float) -> Engine:
                                   hide_parameters=True)
     else:
         _create_private(Path(url.database or "").expanduser())
+        # No pre-ping: a file has no server to drop the connection, and the ping was one
+        # more statement on every checkout (the compose path's history stamp: issue 12).
         engine = sa.create_engine(url, pool_size=pool_size, max_overflow=pool_size,
-                                  pool_timeout=pool_timeout, pool_pre_ping=True,
+                                  pool_timeout=pool_timeout,
                                   connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000,
                                                 "check_same_thread": False},
                                   hide_parameters=True)
