@@ -66,7 +66,7 @@ logger_class = NoAccessLog
 
 
 def on_starting(server: object) -> None:
-    from service.config import Config
+    from service.settings import Config
     from service.logs import configure_logging
 
     production = os.environ.get("SENDGUARD_ENV", "").strip().lower() == "production"

@@ -153,7 +153,7 @@ EN: dict[str, str] = {
         "{path}: {mb:.1f} MB is more than the {limit_mb:.0f} MB a message may have; "
         "nothing was encrypted"),
     "cli.policy_broken": "the service does not start on a policy it cannot read: {message}",
-    # policy file errors (service.policy.config): key names and values stay verbatim
+    # policy file errors (service.policy.policyfile): key names and values stay verbatim
     "policy.not_found": "policy file not found",
     "policy.is_directory": "the policy file is a directory",
     "policy.not_utf8": "cannot read policy file: not UTF-8 text (byte {offset})",

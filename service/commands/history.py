@@ -21,8 +21,8 @@ from service.errors import InputError, MessageError, Text
 from service.i18n import t
 
 if TYPE_CHECKING:
-    from service.config import Config
     from service.policy.history import HistoryView
+    from service.settings import Config
     from service.storage.history import SentMessage
 
 PROGRESS_EVERY_S = 2.0
@@ -128,7 +128,7 @@ def _mbox_messages(path: str, locale: str) -> Iterator[bytes]:
 
 
 def cmd_import(args: argparse.Namespace, locale: str) -> int:
-    from service.config import Config
+    from service.settings import Config
 
     user = _user(args.user, locale)
     messages = _mbox_messages(args.mbox, locale)
@@ -180,7 +180,7 @@ def _chain(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
 
 
 def cmd_forget(args: argparse.Namespace, locale: str) -> int:
-    from service.config import Config
+    from service.settings import Config
 
     user = _user(args.user, locale)
     config = Config.from_env()
@@ -202,7 +202,7 @@ def history_for_check(user: str | None, sender: str,
     be used means no history checks: a plain check never fails on the database)."""
     import os
 
-    from service.config import Config
+    from service.settings import Config
 
     config = Config.from_env()
     if user is not None:

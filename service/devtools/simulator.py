@@ -47,7 +47,7 @@ from service.gmail.headers import header_values, raw_headers
 from service.services import services
 
 if TYPE_CHECKING:
-    from service.policy.config import Policy
+    from service.policy.policyfile import Policy
 
 log = logging.getLogger(__name__)
 

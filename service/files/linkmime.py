@@ -17,8 +17,8 @@ from email.message import EmailMessage, Message
 from typing import cast
 
 from service.errors import AttachmentError
-from service.protect.messages import text
 from service.protect.mime import _replace_parts, _taker, open_attachments
+from service.protect.refusals import text
 
 _JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff\uff66-\uff9f]")
 NOTE = {

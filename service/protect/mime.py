@@ -48,7 +48,7 @@ from service.protect.archive import (
     neutral_zip_name,
     plain_archive,
 )
-from service.protect.messages import text
+from service.protect.refusals import text
 
 MAX_SIZE = 35 * 1024 * 1024
 _FEED_CHUNK = 1024 * 1024
