@@ -35,7 +35,8 @@ from sqlalchemy.exc import ArgumentError, DisconnectionError
 from sqlalchemy.pool import QueuePool
 
 from service.errors import ConfigError, InputError
-from service.storage.nul import NUL_MESSAGE, has_nul
+from service.storage.nul import NUL_MESSAGE as NUL_MESSAGE  # re-exported: its old home
+from service.storage.nul import has_nul as has_nul
 
 IMMEDIATE = "sendguard_immediate"   # execution option: take SQLite's write lock at BEGIN
 SQLITE_BUSY_TIMEOUT_MS = 15_000
