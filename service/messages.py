@@ -153,6 +153,10 @@ EN: dict[str, str] = {
         "{path}: {mb:.1f} MB is more than the {limit_mb:.0f} MB a message may have; "
         "nothing was encrypted"),
     "cli.policy_broken": "the service does not start on a policy it cannot read: {message}",
+    "cli.no_devtools": (
+        "sendguard dev is a development tool and this installation has none "
+        "(the production image ships without them): run it from a source checkout (make run)"
+    ),
     # policy file errors (service.policy.policyfile): key names and values stay verbatim
     "policy.not_found": "policy file not found",
     "policy.is_directory": "the policy file is a directory",
@@ -347,6 +351,10 @@ JA: dict[str, str] = {
         "{path}: {mb:.1f} MB あり、メッセージの上限 {limit_mb:.0f} MB を超えています。"
         "何も暗号化していません"),
     "cli.policy_broken": "読み込めないポリシーではサービスを起動しません: {message}",
+    "cli.no_devtools": (
+        "sendguard dev は開発用の道具で、このインストールには含まれていません"
+        "（本番イメージには入れていません）。ソースから実行してください（make run）"
+    ),
     "policy.not_found": "ポリシーファイルがありません",
     "policy.is_directory": "ポリシーファイルではなくディレクトリです",
     "policy.not_utf8": (

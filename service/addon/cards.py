@@ -27,7 +27,7 @@ from service.i18n import join_list, t
 from service.policy.model import FIELDS, Finding, Severity
 
 if TYPE_CHECKING:
-    from service.policy.domains import DomainClassifier
+    from service.policy.classifier import DomainClassifier
     from service.policy.policyfile import Policy
     from service.policy.rules import Report
 

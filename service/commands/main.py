@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING
 
 from service.commands import check
 from service.commands.base import (
@@ -23,6 +23,9 @@ from service.commands.base import (
 )
 from service.errors import SendGuardError
 from service.i18n import locale_from_env, t
+
+if TYPE_CHECKING:
+    from service.commands.base import Subcommands
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -90,7 +93,7 @@ def build_parser(locale: str = "en", only: str | None = None) -> argparse.Argume
     return p
 
 
-def _register_more(sub: Any) -> None:
+def _register_more(sub: Subcommands) -> None:
     """Commands whose modules are imported only when used (each module imports its
     machinery only when its command runs)."""
     from service.commands import audit, db, dev, history, keys, serve, stamp

@@ -18,7 +18,6 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from service.delivery.durations import parse_duration as parse_duration  # its old home
 from service.storage import SYSTEM_ACTOR, Store
 
 log = logging.getLogger(__name__)

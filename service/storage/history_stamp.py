@@ -24,12 +24,26 @@ then on the key is unwrapped once per store (``existing_history_crypto``) and ke
 from __future__ import annotations
 
 import weakref
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy.exc import DBAPIError
 
 if TYPE_CHECKING:
-    from service.storage.history import HistoryCrypto, HistoryStore, Wrapper
+    from sqlalchemy.engine import Engine
+
+
+class HistoryCrypto(Protocol):
+    """``storage.history.HistoryCrypto`` (which imports this module: no cycle)."""
+
+    def h(self, kind: str, value: str) -> bytes: ...
+
+
+class HistoryStore(Protocol):
+    """What is read of ``storage.history.HistoryStore``."""
+
+    _engine: Engine
+
+    def existing_history_crypto(self, wrapper: Any) -> Any: ...
 
 # The tables of migration 0003_history (service.storage.schema); {p}: the driver's marker.
 _KEY_SQL = "SELECT 1 FROM history_keys WHERE id = 1"
@@ -40,7 +54,7 @@ _STAMP_SQL = (
 _PLACEHOLDER = {"qmark": "?", "format": "%s", "pyformat": "%s"}
 
 # stores known to hold a history key (it is never deleted once written)
-_keyed: weakref.WeakSet[HistoryStore] = weakref.WeakSet()
+_keyed: weakref.WeakSet[Any] = weakref.WeakSet()
 
 
 def _fetch_one(store: HistoryStore, sql: str, params: tuple[Any, ...]) -> tuple[Any, ...] | None:
@@ -79,7 +93,7 @@ def sender_stamp(store: HistoryStore, crypto: HistoryCrypto, sender: str) -> tup
     return int(n or 0) + int(total or 0), str(newest)
 
 
-def history_stamp(store: HistoryStore, wrapper: Wrapper, sender: str) -> tuple[int, str]:
+def history_stamp(store: HistoryStore, wrapper: Any, sender: str) -> tuple[int, str]:
     """The stamp of ``sender``'s history, ``(0, "")`` while no history key exists."""
     if store not in _keyed:
         if _fetch_one(store, _KEY_SQL, ()) is None:

@@ -1,5 +1,5 @@
-"""Periods typed on the command line and in the environment (``30d``, ``36h``, ``90m``);
-no database here: ``Config`` reads ``SENDGUARD_KEY_RETENTION`` with it on every start."""
+"""Periods typed by people (``30d``, ``36h``, ``90m``): key retention in the configuration,
+``--older-than`` on the command line."""
 
 from __future__ import annotations
 
