@@ -22,6 +22,7 @@ from service.addon.ledger import SendLedger
 from service.addon.memo import CardMemo, compose_key
 from service.addon.scopes import ALL_SCOPES, COMPOSE_SCOPES, HOME_SCOPES, SEND_SCOPES
 from service.errors import NotFoundError, PolicyError, SendGuardError
+from service.request_locale import use_locale
 from service.services import services
 
 bp = Blueprint("addon", __name__, url_prefix="/addon")
@@ -86,8 +87,10 @@ def _verified(*, is_action: bool) -> tuple[Any, AddonEvent]:
         # Both tokens verified, but the policy naming the organisation's domains is
         # broken: refuse with the policy error card, which tells the admin what to fix.
         g.addon_verified, g.addon_event, g.addon_is_action = True, parse_event(raw), is_action
+        use_locale(g.addon_event.locale)
         raise
     event = parse_event(raw, **_defaults())
+    use_locale(event.locale)       # every text of this request: the user's language
     g.addon_verified = True
     g.addon_event = event
     g.addon_is_action = is_action
@@ -127,7 +130,7 @@ def _scopes_or_none(caller: Any, event: AddonEvent, needed: tuple[str, ...], *,
         return None
     from service.addon import cards
 
-    card = cards.scopes_card(missing, event.locale, act("grant_scopes"))
+    card = cards.scopes_card(missing, act("grant_scopes"))
     return markup.push_card(card) if push else markup.update_card(card)
 
 
@@ -139,7 +142,7 @@ def grant_scopes(caller: Any, event: AddonEvent) -> dict[str, Any]:
     missing = _missing(event, ALL_SCOPES[:-1], token=True)   # script.locale stays optional
     if missing:
         return markup.request_scopes(missing)
-    return markup.update_card(cards.scopes_granted_card(event.locale, act("recheck")))
+    return markup.update_card(cards.scopes_granted_card(act("recheck")))
 
 
 @bp.post("/homepage")

@@ -251,8 +251,7 @@ def cmd_protect(args: argparse.Namespace, locale: str) -> int:
         try:
             done = protect_raw(raw, store=store, keywrapper=wrapper_from_config(config),
                                policy=policy, now=now, key_recipients=args.key_to,
-                               sender=message_sender(raw, f"{_actor()[4:]}@localhost"),
-                               locale=locale)
+                               sender=message_sender(raw, f"{_actor()[4:]}@localhost"))
         except (MessageError, AttachmentError) as exc:
             raise type(exc)(Text("cli.file_error", {"path": args.message, "reason": exc})) from None
         try:
@@ -416,8 +415,13 @@ def cmd_keys_purge(args: argparse.Namespace, locale: str) -> int:
                      "older_than_days": older_than / timedelta(days=1),
                      "dry_run": args.dry_run})
     else:
-        print(tn("delivery.cli.purge_dry_run" if args.dry_run else "delivery.cli.purged",
-                 locale, count, older_than=args.older_than.strip()))
+        older = args.older_than.strip()
+        if not args.dry_run:
+            print(tn("delivery.cli.purged", locale, count, older_than=older))
+        elif count == 1:      # Japanese too says "this key" for one: a sentence of its own
+            print(t("delivery.cli.purge_dry_run.single", locale, n=count, older_than=older))
+        else:
+            print(t("delivery.cli.purge_dry_run", locale, n=count, older_than=older))
     return 0
 
 

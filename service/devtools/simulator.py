@@ -44,6 +44,7 @@ from service.devtools.devserver import RELEASE_EVERY, DevContext, context
 from service.errors import GmailClientError, GmailError
 from service.gmail.headers import header_values, raw_headers
 from service.gmail.mailbox import MAX_MESSAGE_BYTES
+from service.i18n import using
 from service.services import services
 
 if TYPE_CHECKING:
@@ -89,6 +90,11 @@ def page() -> ResponseReturnValue:
                            release_info=info, sink=_sink_dir())
 
 
+def _duration(seconds: int, locale: str) -> str:
+    with using(locale):
+        return duration(seconds)
+
+
 def release_info(policy: Policy, interval: float | None, locale: str = "en") -> str:
     """One sentence on when passwords go out here, so a newcomer knows what to wait for."""
     source = policy.source or ("組み込みの既定値" if locale == "ja" else "built-in defaults")
@@ -98,7 +104,7 @@ def release_info(policy: Policy, interval: float | None, locale: str = "en") -> 
                     "（アドオンのカードの「今すぐ解放」）。")
         else:
             to = "（送信者本人のみ）" if policy.release_mode == "sender_only" else ""
-            text = (f"保留中のパスワードは送信の{duration(policy.release_delay, 'ja')}後に"
+            text = (f"保留中のパスワードは送信の{_duration(policy.release_delay, 'ja')}後に"
                     f"解放されます{to}（ポリシー: {source}）。")
         if interval:
             return (f"{text}本番の Cloud Scheduler と同じく、バックグラウンドで{interval:g}秒"
@@ -108,7 +114,7 @@ def release_info(policy: Policy, interval: float | None, locale: str = "en") -> 
         text = "Passwords wait for the sender's release (Release now, on the add-on's cards)."
     else:
         to = ", to the sender only" if policy.release_mode == "sender_only" else ""
-        text = (f"Held passwords are released {duration(policy.release_delay, 'en')} after "
+        text = (f"Held passwords are released {_duration(policy.release_delay, 'en')} after "
                 f"sending{to} (policy: {source}).")
     if interval:
         return (f"{text} A background loop releases due ones every {interval:g} s, as "

@@ -27,7 +27,8 @@ from service.gmail.memory import InMemoryGmailClient
 from service.gmail.payload import b64url, b64url_decode, view_of
 from service.gmail.retry import NOT_CONFIRMED, classify
 from service.gmail.search import matches
-from service.gmail.texts import error_text
+from service.gmail.explain import error_text
+from service.i18n import using
 from service.gmail.uploads import UploadError, parse_multipart, parse_range
 
 from .support import message
@@ -251,7 +252,10 @@ def test_classify_leaves_programming_errors_alone() -> None:
     (GmailClientError("x", http_status=418), "受け付けません", "refused the request"),
 ], ids=["busy", "unconfirmed", "vanished", "too-big", "auth", "other-4xx"])
 def test_error_texts(error: Any, ja: str, en: str) -> None:
-    assert ja in error_text(error, "ja") and en in error_text(error, "en")
+    with using("ja"):
+        assert ja in error_text(error)
+    with using("en"):
+        assert en in error_text(error)
 
 
 # ---- mailbox rules and the in-memory client -------------------------------------------------
