@@ -1,7 +1,7 @@
 """SendGuard: catches e-mail misdelivery before it leaves Gmail.
 
 The package is import-safe: nothing is built at import time. Use
-``service.app.create_app(config)`` for the web service and ``service.cli`` for the
+``service.app.create_app(config)`` for the web service and ``service.commands.main`` for the
 ``sendguard`` command.
 """
 

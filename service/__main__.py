@@ -1,5 +1,5 @@
 """``python -m service`` is the ``sendguard`` command."""
 
-from service.cli import main
+from service.commands.main import main
 
 raise SystemExit(main())

@@ -19,7 +19,6 @@ def create_app(config: Config | None = None, *, services: Services | None = None
 
     import service.addon.errors as addon_errors
     import service.delivery.routes as delivery_routes
-    import service.devtools.simulator as simulator
     from service import health, logs, request_locale
     from service.addon.routes import bp as addon_bp
 
@@ -28,6 +27,5 @@ def create_app(config: Config | None = None, *, services: Services | None = None
     app.register_blueprint(health.bp)
     app.register_blueprint(addon_bp)
     delivery_routes.init_app(app)     # /k/<token> and /tasks/release-due
-    simulator.init_app(app)           # /dev/: registers nothing in production
     addon_errors.init_app(app)
     return app

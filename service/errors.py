@@ -17,7 +17,7 @@
         └── CodeRefusedError       a code did not open the key; the link still works
 
 Handlers turn these into CLI lines, cards or HTTP answers in one place each
-(``service.cli`` and ``service.addon.errors``); nothing else formats errors.
+(``service.commands.main`` and ``service.addon.errors``); nothing else formats errors.
 """
 
 from __future__ import annotations

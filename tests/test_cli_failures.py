@@ -203,12 +203,12 @@ def test_check_does_not_import_the_database_stack(work: Path) -> None:
                if line.startswith("import time:")}
     assert "service.policy.addresses" in modules       # the check really ran
     for heavy in ("sqlalchemy", "alembic", "mako", "flask", "psycopg", "gunicorn",
-                  "service.storage", "service.delivery.commands"):
+                  "service.storage", "service.commands.keys"):
         assert heavy not in modules, heavy
 
 
 def test_parser_states_match_the_store() -> None:
-    from service.delivery.commands import STATES
+    from service.commands.keys import STATES
     from service.storage import STATES as STORE_STATES
 
     assert STATES == STORE_STATES

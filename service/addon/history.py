@@ -57,7 +57,7 @@ def record_sent(user: str, raw: bytes) -> None:
     sv = _services()
     if not sv.policy.history_enabled:
         return
-    from service.history_cli import sent_message
+    from service.commands.history import sent_message
 
     try:
         msg = sent_message(raw, None)        # sent from the user's mailbox: theirs

@@ -28,15 +28,18 @@ from flask import Flask
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from service.config import Config
+from service.devtools.devcontext import (
+    CONTEXT,
+    DEV_AUDIENCE,
+    DEV_CLIENT_ID,
+    DEV_SERVICE_ACCOUNT,
+    RELEASE_EVERY,
+    DevContext,
+)
 
 log = logging.getLogger(__name__)
 
 DEV_USER = "taro.yamada@example.co.jp"
-DEV_AUDIENCE = "https://sendguard.dev.invalid/addon"
-DEV_SERVICE_ACCOUNT = "service-000000000000@gcp-sa-gsuiteaddons.iam.gserviceaccount.com"
-DEV_CLIENT_ID = "000000000000-sendguard-dev.apps.googleusercontent.com"
-CONTEXT = "sendguard.dev"
-RELEASE_EVERY = "sendguard.dev.release_interval"
 RELEASE_INTERVAL = 5.0          # seconds between release rounds (Scheduler's job locally)
 DEV_POLICY = """\
 # Written by `sendguard dev` because SENDGUARD_POLICY is not set. Edit freely: the dev
@@ -50,35 +53,6 @@ internal_domains = ["{domain}"]
 # Short, so you see a held password released while you watch (production default: 5m).
 release_delay = "30s"
 """
-
-
-@dataclass
-class DevContext:
-    """What the simulator needs to act as Gmail: tokens for the user, the emulator."""
-
-    issuer: Any                     # service.devtools.tokens.LocalIssuer
-    user_email: str
-    oauth_token: str = field(repr=False)
-    audience: str = DEV_AUDIENCE
-    service_account: str = DEV_SERVICE_ACCOUNT
-    client_id: str = DEV_CLIENT_ID
-    gmail_endpoint: str = ""
-    emulator: Any = None            # service.gmail.emulator.GmailEmulator
-
-    def tokens(self) -> dict[str, str]:
-        """Fresh system and user ID tokens, as Google would send with each request."""
-        return {
-            "systemIdToken": self.issuer.system_token(audience=self.audience,
-                                                      service_account=self.service_account),
-            "userIdToken": self.issuer.user_token(audience=self.client_id,
-                                                  email=self.user_email),
-            "userOAuthToken": self.oauth_token,
-        }
-
-
-def context(app: Flask) -> DevContext | None:
-    ctx = app.extensions.get(CONTEXT)
-    return ctx if isinstance(ctx, DevContext) else None
 
 
 @dataclass
@@ -203,7 +177,7 @@ REJECT_NOTICE = (
 
 def gmail_rule(mode: str, domain: str) -> dict[str, Any]:
     """The content compliance rule ``deploy.sh --print-gmail-rules --mode MODE`` describes,
-    in the emulator's shape (``service.gmail.compliance.Rule``)."""
+    in the emulator's shape (``service.devtools.gmail_emulator.compliance.Rule``)."""
     rule: dict[str, Any] = {"description": "SendGuard – unchecked outbound",
                             "match": "not_contains", "content": "X-SendGuard-Checked: v1;"}
     if mode == "reject":
@@ -261,8 +235,9 @@ def start_stack(*, host: str = "127.0.0.1", port: int = 8080, user: str = DEV_US
     ``SENDGUARD_BASE_URL`` becomes the server's URL unless the environment sets it.
     Refuses production configurations."""
     from service.app import create_app
+    from service.devtools import simulator
+    from service.devtools.gmail_emulator.emulator import GmailEmulator, emulator_url, serve_emulator
     from service.devtools.tokens import LocalIssuer, refuse_in_production, serve_certs
-    from service.gmail.emulator import GmailEmulator, emulator_url, serve_emulator
 
     base = base or Config.from_env()
     refuse_in_production(base)
@@ -296,6 +271,7 @@ def start_stack(*, host: str = "127.0.0.1", port: int = 8080, user: str = DEV_US
                              or _policy_file(var, user), url=url,
                              enforce=gmail_rules in ("reject", "quarantine"))
         app = create_app(config)
+        simulator.init_app(app)       # /dev/: only the dev stack has it
         ctx = DevContext(issuer, user.lower(), oauth_token,
                          gmail_endpoint=config.gmail_api_endpoint, emulator=emulator)
         app.extensions[CONTEXT] = ctx
@@ -311,7 +287,7 @@ def start_stack(*, host: str = "127.0.0.1", port: int = 8080, user: str = DEV_US
 
 
 def main(argv: list[str] | None = None, locale: str = "en") -> int:
-    from service.cli import Parser, UsageError
+    from service.commands.base import Parser, UsageError
     from service.errors import InputError
 
     Parser.locale = locale
@@ -332,7 +308,7 @@ def main(argv: list[str] | None = None, locale: str = "en") -> int:
         args = parser.parse_args(argv)
     except UsageError as exc:     # one line in the user's language, as every command
         raise InputError(str(exc)) from None
-    from service.commands import load_policy_for_service
+    from service.commands.base import load_policy_for_service
     from service.logs import configure_logging
 
     base = Config.from_env()

@@ -40,10 +40,10 @@ from flask import (
 from flask.typing import ResponseReturnValue
 
 from service.addon.localtime import duration
-from service.devtools.devserver import RELEASE_EVERY, DevContext, context
+from service.devtools.devcontext import RELEASE_EVERY, DevContext, context
+from service.devtools.gmail_emulator.mailbox import MAX_MESSAGE_BYTES
 from service.errors import GmailClientError, GmailError
 from service.gmail.headers import header_values, raw_headers
-from service.gmail.mailbox import MAX_MESSAGE_BYTES
 from service.i18n import using
 from service.services import services
 

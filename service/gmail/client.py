@@ -32,6 +32,7 @@ from googleapiclient.http import HttpRequest, MediaIoBaseUpload
 
 from service.config import GMAIL_API_ENDPOINT
 from service.errors import GmailClientError, GmailTransientError
+from service.gmail.base64url import b64url, b64url_decode
 from service.gmail.discovery import document_for
 from service.gmail.headers import addresses, ensure_message_id, header_values, parse_headers
 from service.gmail.model import (
@@ -42,7 +43,6 @@ from service.gmail.model import (
     SentRef,
     from_epoch_ms,
 )
-from service.gmail.payload import b64url, b64url_decode
 from service.gmail.retry import NOT_CONFIRMED, Backoff, Failure, classify, client_error
 
 __all__ = ["ApiGmailClient", "DraftInfo", "DraftMessage", "DraftRef", "GmailClient", "SentRef"]

@@ -14,8 +14,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from service.devtools.gmail_emulator.emulator import GmailEmulator
 from service.gmail.client import ApiGmailClient
-from service.gmail.emulator import GmailEmulator
 
 from .apis import Api, ClientApi, HttpApi
 from .support import (

@@ -21,8 +21,8 @@ import pytest
 
 from service.delivery.material import open_package
 from service.delivery.release import release_tick
+from service.devtools.gmail_emulator.emulator import GmailEmulator
 from service.gmail.client import ApiGmailClient
-from service.gmail.emulator import GmailEmulator
 from tests.support.smtp import SmtpServer
 
 from .apis import Api, ClientApi, HttpApi

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from service.gmail.emulator import GmailEmulator
+from service.devtools.gmail_emulator.emulator import GmailEmulator
 
 from .apis import ClientApi
 from .support import SENDER, Compose, Events, buttons, members, texts, the_card, tick_all

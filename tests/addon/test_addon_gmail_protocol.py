@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from service.addon.scopes import ALL_SCOPES, LOCALE_SCOPE
-from service.gmail.emulator import GmailEmulator
+from service.devtools.gmail_emulator.emulator import GmailEmulator
 
 from .apis import Api, ClientApi
 from .conftest import MakeApp

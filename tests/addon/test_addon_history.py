@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from service.gmail.emulator import GmailEmulator
+from service.devtools.gmail_emulator.emulator import GmailEmulator
 
 from .apis import ClientApi
 from .support import Compose, Events, buttons, draft_update, params_of, texts, the_card, tick_all

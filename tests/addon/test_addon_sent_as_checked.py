@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from sqlalchemy.exc import OperationalError
 
-from service.gmail.emulator import GmailEmulator
+from service.devtools.gmail_emulator.emulator import GmailEmulator
 
 from .apis import Api, ClientApi
 from .support import SENDER, Compose, Events, buttons, params_of, texts, the_card, tick_all

@@ -14,6 +14,7 @@ import requests
 
 from service.app import create_app
 from service.config import Config
+from service.devtools import simulator
 from service.devtools.devserver import DevStack, main, start_stack
 from service.devtools.simulator import build_mime, linked, release_info
 from service.errors import ConfigError
@@ -107,6 +108,8 @@ def test_no_simulator_in_production(tmp_path: Path) -> None:
 def test_simulator_without_a_dev_stack_explains_itself(tmp_path: Path) -> None:
     app = create_app(Config(env="development", var_dir=tmp_path,
                             database_url=f"sqlite:///{tmp_path}/d.db"))
+    assert "devsim" not in app.blueprints       # the service alone has no dev tools
+    simulator.init_app(app)
     client = app.test_client()
     assert b"make run" in client.get("/dev/").data
     assert client.get("/dev/api/session").status_code == 404

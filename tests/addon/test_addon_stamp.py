@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from service.gmail.emulator import GmailEmulator
+from service.devtools.gmail_emulator.emulator import GmailEmulator
 from service.gmail.headers import header_values, raw_headers
 from service.stamp.verify import VALID, MintRecord, Verifier
 

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 
 from service.addon.auth import Caller, GmailProfileLookup, MailboxBinding
+from service.devtools.gmail_emulator.emulator import GmailEmulator
 from service.errors import AuthError, GmailClientError, GmailTransientError
-from service.gmail.emulator import GmailEmulator
 from tests.addon.apis import ClientApi
 from tests.addon.support import INTERNAL, OAUTH, POLICY, SENDER, Compose, Events, the_card
 

@@ -24,7 +24,7 @@ except ModuleNotFoundError:  # the repository root is not on sys.path under plai
 from service.app import create_app
 from service.config import Config
 from service.delivery.mailer import SmtpMailer
-from service.gmail.memory import InMemoryGmailClient
+from service.devtools.gmail_emulator.memory import InMemoryGmailClient
 from service.policy.config import Policy
 from service.protect.keywrap import LocalKeyWrapper
 from service.services import Services

@@ -18,7 +18,7 @@ from service.app import create_app
 from service.config import Config
 from service.delivery.mailer import SmtpMailer
 from service.delivery.release import release_tick
-from service.gmail.memory import InMemoryGmailClient
+from service.devtools.gmail_emulator.memory import InMemoryGmailClient
 from service.protect.keywrap import LocalKeyWrapper
 from service.services import Services
 from service.storage import Store

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from service.delivery import commands
+from service.commands import keys as commands
 from service.delivery.material import open_package
 from service.delivery.packages import create_package_for
 from service.policy.config import Policy

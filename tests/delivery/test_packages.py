@@ -12,6 +12,7 @@ import pytest
 
 from service.delivery.material import open_package
 from service.delivery.packages import encrypt_and_send
+from service.devtools.gmail_emulator.memory import InMemoryGmailClient
 from service.errors import (
     AttachmentError,
     GmailClientError,
@@ -19,7 +20,6 @@ from service.errors import (
     InputError,
     SecretError,
 )
-from service.gmail.memory import InMemoryGmailClient
 from service.policy.config import Policy
 from service.protect.keywrap import LocalKeyWrapper
 from service.storage import Package, Store
@@ -207,8 +207,8 @@ def test_encrypt_and_send_through_the_gmail_emulator(store: Store, keywrapper: L
 
     The body is quoted-printable, as Gmail writes it: the adapter's upload cannot carry an
     8-bit body yet (reported; not a delivery matter)."""
+    from service.devtools.gmail_emulator.emulator import GmailEmulator, emulator_url, serve_emulator
     from service.gmail.client import ApiGmailClient
-    from service.gmail.emulator import GmailEmulator, emulator_url, serve_emulator
 
     emulator = GmailEmulator(default_user=None)
     emulator.add_user(SENDER, "ya29.sender-token")

@@ -239,7 +239,8 @@ def test_the_context_builds_the_whole_package(tmp_path: Path) -> None:
     missing = [f for f in shipped if f not in names]
     assert not missing, f"in the source but not installed in the image: {missing}"
     entry_points = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
-    assert "sendguard = service.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
+    scripts = zipfile.ZipFile(wheel).read(entry_points).decode()
+    assert "sendguard = service.commands.main:main" in scripts
 
 
 # --- gunicorn with deploy/gunicorn.conf.py ------------------------------------------------

@@ -26,7 +26,7 @@ def test_gunicorn_timeout_is_cloud_runs() -> None:
 
 
 def test_serve_uses_the_same_timeout() -> None:
-    source = (ROOT / "service/commands.py").read_text()
+    source = (ROOT / "service/commands/serve.py").read_text()
     assert '"timeout": int(os.environ.get("SENDGUARD_REQUEST_TIMEOUT", "120"))' in source
     assert cloud_run_timeout() == 120
 

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import pytest
 
 from service.addon.scopes import ALL_SCOPES
+from service.devtools.gmail_emulator.emulator import GmailEmulator, emulator_url, serve_emulator
 from service.gmail.client import ApiGmailClient
-from service.gmail.emulator import GmailEmulator, emulator_url, serve_emulator
 
 from .support import Sleeps, User
 

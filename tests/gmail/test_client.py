@@ -9,10 +9,10 @@ import time
 
 import pytest
 
+from service.devtools.gmail_emulator.emulator import GmailEmulator
+from service.devtools.gmail_emulator.mailbox import MAX_MESSAGE_BYTES
 from service.errors import GmailClientError, GmailTransientError
 from service.gmail.client import ApiGmailClient
-from service.gmail.emulator import GmailEmulator
-from service.gmail.mailbox import MAX_MESSAGE_BYTES
 
 from .support import Sleeps, User, message
 

@@ -14,8 +14,8 @@ from googleapiclient.discovery import build, build_from_document
 from googleapiclient.errors import HttpError
 from googleapiclient.http import MediaIoBaseUpload
 
+from service.devtools.gmail_emulator.emulator import GmailEmulator
 from service.gmail.discovery import document_for
-from service.gmail.emulator import GmailEmulator
 
 from .support import User, message
 

@@ -15,8 +15,8 @@ import pytest
 import requests
 from werkzeug.test import Client
 
-from service.gmail.emulator import GmailEmulator
-from service.gmail.mailbox import MAX_MESSAGE_BYTES
+from service.devtools.gmail_emulator.emulator import GmailEmulator
+from service.devtools.gmail_emulator.mailbox import MAX_MESSAGE_BYTES
 
 from .support import User, message
 
@@ -216,7 +216,8 @@ def test_reset_forgets_mail_but_keeps_tokens() -> None:
 
 
 def test_runs_as_a_program() -> None:
-    proc = subprocess.Popen([sys.executable, "-m", "service.gmail.emulator", "--port", "0",
+    proc = subprocess.Popen([sys.executable, "-m", "service.devtools.gmail_emulator.emulator",
+                             "--port", "0",
                              "--user", "frank@example.com=frank-token"],
                             stdout=subprocess.PIPE, text=True)
     try:

@@ -13,9 +13,9 @@ import pytest
 from google.oauth2.credentials import Credentials
 from googleapiclient.discovery import build_from_document
 
-from service.gmail.compliance import Rule
+from service.devtools.gmail_emulator.compliance import Rule
+from service.devtools.gmail_emulator.emulator import GmailEmulator
 from service.gmail.discovery import document_for
-from service.gmail.emulator import GmailEmulator
 
 from .support import User, message
 

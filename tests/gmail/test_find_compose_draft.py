@@ -10,13 +10,13 @@ from typing import Any
 
 import pytest
 
+from service.devtools.gmail_emulator.emulator import GmailEmulator
+from service.devtools.gmail_emulator.memory import InMemoryGmailClient
 from service.errors import GmailClientError, GmailTransientError
 from service.gmail.client import ApiGmailClient
 from service.gmail.drafts import Ambiguous, Found, NotSaved, NotSavedReason, find_compose_draft
-from service.gmail.emulator import GmailEmulator
-from service.gmail.memory import InMemoryGmailClient
-from service.gmail.model import GmailClient
 from service.gmail.explain import match_text
+from service.gmail.model import GmailClient
 from service.i18n import using
 
 from .support import Sleeps, User, message

@@ -12,8 +12,21 @@ import pytest
 from google.auth.exceptions import RefreshError
 from googleapiclient.errors import HttpError, MediaUploadSizeError
 
+from service.devtools.gmail_emulator.faults import Fault, FaultPlan
+from service.devtools.gmail_emulator.mailbox import (
+    MAX_MESSAGE_BYTES,
+    Ids,
+    Mailbox,
+    MailboxError,
+    check_sendable,
+)
+from service.devtools.gmail_emulator.memory import InMemoryGmailClient
+from service.devtools.gmail_emulator.payload import view_of
+from service.devtools.gmail_emulator.search import matches
+from service.devtools.gmail_emulator.uploads import UploadError, parse_multipart, parse_range
 from service.errors import ConflictError, GmailClientError, GmailTransientError
-from service.gmail.faults import Fault, FaultPlan
+from service.gmail.base64url import b64url, b64url_decode
+from service.gmail.explain import error_text
 from service.gmail.headers import (
     addresses,
     ensure_message_id,
@@ -22,14 +35,8 @@ from service.gmail.headers import (
     raw_headers,
     split_head,
 )
-from service.gmail.mailbox import MAX_MESSAGE_BYTES, Ids, Mailbox, MailboxError, check_sendable
-from service.gmail.memory import InMemoryGmailClient
-from service.gmail.payload import b64url, b64url_decode, view_of
 from service.gmail.retry import NOT_CONFIRMED, classify
-from service.gmail.search import matches
-from service.gmail.explain import error_text
 from service.i18n import using
-from service.gmail.uploads import UploadError, parse_multipart, parse_range
 
 from .support import message
 

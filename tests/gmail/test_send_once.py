@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from service.devtools.gmail_emulator.emulator import GmailEmulator
 from service.errors import GmailClientError, GmailTransientError
 from service.gmail.client import RESUMABLE_ABOVE, ApiGmailClient
-from service.gmail.emulator import GmailEmulator
 from service.gmail.retry import NOT_CONFIRMED
 
 from .support import Sleeps, User, message

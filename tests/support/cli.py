@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
-from service.cli import main
+from service.commands.main import main
 
 Run = Callable[..., tuple[int, str, str]]
 

@@ -38,7 +38,7 @@ def register(sub: Any) -> None:
                      help="write CSV to FILE (or stdout)")
     fmt.add_argument("--json", action="store_true", help="one JSON object per line")
     s.set_defaults(handler=cmd_audit_search)
-    from service.stamp import commands as stamp_commands
+    from service.commands import stamp as stamp_commands
 
     stamp_commands.register_audit(acts)
 
@@ -102,7 +102,7 @@ def cmd_audit_search(args: argparse.Namespace, locale: str) -> int:
     store = Store.from_url(config.database_url)
     try:
         if not store.schema_is_current():
-            from service.cli import mask_url
+            from service.commands.base import mask_url
 
             raise InputError(Text("cli.no_tables", {"url": mask_url(config.database_url)}))
         if args.csv is not None:

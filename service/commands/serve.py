@@ -1,4 +1,4 @@
-"""Sub-commands beyond ``check``: each imports its machinery only when run."""
+"""``sendguard serve``: the service under gunicorn, on a policy read and validated first."""
 
 from __future__ import annotations
 
@@ -16,42 +16,12 @@ def register(sub: Any) -> None:
                    default=int(os.environ.get("GUNICORN_THREADS", "20")))
     s.set_defaults(handler=cmd_serve)
 
-    d = sub.add_parser("dev", help="run everything locally: emulator, simulator, service",
-                       add_help=False)
-    d.set_defaults(handler=cmd_dev, passthrough=True)
-
-    db = sub.add_parser("db", help="database maintenance")
-    dbs = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
-    up = dbs.add_parser("upgrade", help="apply migrations (once per deploy)")
-    up.set_defaults(handler=cmd_db_upgrade)
-
-    from service import audit_cli, history_cli
-
-    audit_cli.register(sub)
-    history_cli.register(sub)
-    from service.stamp import commands as stamp_commands
-
-    stamp_commands.register(sub)
-    from service.delivery import commands as delivery_commands; delivery_commands.register(sub)  # noqa: E702, I001
-
-
-def load_policy_for_service(path: str | None, locale: str) -> Any:
-    """The policy a service will run on, read and validated before anything listens:
-    a broken one is a ``PolicyError`` naming its file and line (exit 2)."""
-    from service.errors import PolicyError, Text
-    from service.policy.config import load_policy
-
-    try:
-        return load_policy(path)
-    except PolicyError as exc:
-        raise PolicyError(Text("cli.policy_broken", {"message": exc}), key=exc.key,
-                          line=exc.line) from None
-
 
 def cmd_serve(args: argparse.Namespace, locale: str) -> int:
     from gunicorn.app.base import BaseApplication
 
     from service.app import create_app
+    from service.commands.base import load_policy_for_service
     from service.config import Config
     from service.logs import configure_logging
     from service.services import Services
@@ -96,27 +66,4 @@ def cmd_serve(args: argparse.Namespace, locale: str) -> int:
             return app
 
     _Server().run()
-    return 0
-
-
-def cmd_dev(args: argparse.Namespace, locale: str) -> int:
-    """Options are the dev server's own (``sendguard dev --help``)."""
-    from service.devtools.devserver import main
-
-    return main(list(args.extra), locale)
-
-
-def cmd_db_upgrade(args: argparse.Namespace, locale: str) -> int:
-    from service.config import Config
-    from service.storage import Store
-
-    config = Config.from_env()
-    if config.database_url.startswith("sqlite"):
-        config.var_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    store = Store.from_url(config.database_url)
-    try:
-        store.upgrade()
-    finally:
-        store.close()
-    print("database is up to date")
     return 0

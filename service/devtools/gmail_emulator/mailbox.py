@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from email.utils import getaddresses
 from typing import Any
 
-from service.gmail import search
+from service.devtools.gmail_emulator import search
+from service.devtools.gmail_emulator.payload import MessageView, view_of
 from service.gmail.headers import (
     Headers,
     ensure_message_id,
@@ -22,7 +23,6 @@ from service.gmail.headers import (
     parse_headers,
     raw_headers,
 )
-from service.gmail.payload import MessageView, view_of
 
 MAX_MESSAGE_BYTES = 36_700_160  # 35 MB, the discovery document's maxSize for uploads
 NOT_FOUND = "Requested entity was not found."

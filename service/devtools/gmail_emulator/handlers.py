@@ -10,10 +10,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from service.devtools.gmail_emulator.mailbox import (
+    MAX_MESSAGE_BYTES,
+    Mailbox,
+    MailboxError,
+    StoredMessage,
+)
+from service.devtools.gmail_emulator.validate import ApiError, decode_bytes
+from service.gmail.base64url import b64url
 from service.gmail.discovery import ApiMethod
-from service.gmail.mailbox import MAX_MESSAGE_BYTES, Mailbox, MailboxError, StoredMessage
-from service.gmail.payload import b64url
-from service.gmail.validate import ApiError, decode_bytes
 
 FORMATS = ("full", "metadata", "minimal", "raw")
 

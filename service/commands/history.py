@@ -54,9 +54,9 @@ def _user(value: str, locale: str) -> str:
 
 @contextlib.contextmanager
 def _opened(config: Config) -> Iterator[Any]:
-    from service.delivery.commands import _store
+    from service.commands.base import open_store
 
-    with _store(config) as store:
+    with open_store(config) as store:
         yield store
 
 

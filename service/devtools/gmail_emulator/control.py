@@ -23,10 +23,10 @@ from typing import TYPE_CHECKING, Any
 
 from werkzeug.wrappers import Request, Response
 
-from service.gmail.validate import ApiError, error_response, json_body
+from service.devtools.gmail_emulator.validate import ApiError, error_response, json_body
 
 if TYPE_CHECKING:
-    from service.gmail.emulator import GmailEmulator
+    from service.devtools.gmail_emulator.emulator import GmailEmulator
 
 PREFIX = "/__emulator__"
 _FAULT_KEYS = {"status", "times", "method", "delay", "after_commit", "drop", "retry_after",

@@ -14,8 +14,8 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
 from service.gmail import discovery
+from service.gmail.base64url import b64url_decode
 from service.gmail.discovery import ApiMethod
-from service.gmail.payload import b64url_decode
 
 BIG = 1 << 16
 _STATUS = {

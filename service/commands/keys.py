@@ -4,7 +4,7 @@ sub-parsers.
 
 They run on ``Config.from_env()``: in development an SQLite database, a generated master
 key and a mail sink under ``./var``. Expected failures raise ``SendGuardError`` subclasses,
-which ``service.cli`` prints as one line with exit status 2.
+which ``service.commands.main`` prints as one line with exit status 2.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
+from service.commands.base import load_policy, open_store
 from service.config import Config
 from service.errors import AttachmentError, InputError, MessageError, Text
 from service.i18n import t, tn
@@ -123,27 +124,6 @@ def _package_named(package_id: str, locale: str) -> Iterator[None]:
         raise NotFoundError(t("cli.no_package", locale, package_id=package_id)) from None
 
 
-@contextlib.contextmanager
-def _store(config: Config) -> Iterator[Store]:
-    from service.storage import Store
-
-    if config.database_url.startswith("sqlite"):
-        config.var_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    store = Store.from_url(config.database_url, pool_size=config.db_pool_size)
-    try:
-        if not config.production:
-            store.upgrade()
-        yield store
-    finally:
-        store.close()
-
-
-def _policy(path: str | None) -> Any:
-    from service.policy.config import load_policy
-
-    return load_policy(path or os.environ.get("SENDGUARD_POLICY") or None)
-
-
 def _same_file(a: Path, b: Path) -> bool:
     try:
         if b.exists() and a.exists():
@@ -226,7 +206,7 @@ def _refuse_oversize(path: str, limit: int, locale: str) -> None:
 
 
 def cmd_protect(args: argparse.Namespace, locale: str) -> int:
-    from service.cli import read_message
+    from service.commands.base import read_message
     from service.delivery.packages import message_sender, protect_raw
     from service.protect.keywrap import wrapper_from_config
     from service.protect.mime import MAX_SIZE
@@ -234,7 +214,7 @@ def cmd_protect(args: argparse.Namespace, locale: str) -> int:
     source, target = Path(args.message), Path(args.output)
     if _same_file(source, target):
         raise InputError(t("delivery.cli.same_file", locale, path=args.output))
-    policy = _policy(args.policy)
+    policy = load_policy(args.policy)
     if not args.key_to and not args.reveal_password and policy.release_mode != "sender_only":
         raise InputError(t("cli.protect_nobody", locale))
     method = args.method or policy.delivery_method
@@ -247,7 +227,7 @@ def cmd_protect(args: argparse.Namespace, locale: str) -> int:
                                 mb=len(raw) / 2**20, limit_mb=MAX_SIZE / 2**20))
     config = Config.from_env()
     now = _now()
-    with _store(config) as store:
+    with open_store(config) as store:
         try:
             done = protect_raw(raw, store=store, keywrapper=wrapper_from_config(config),
                                policy=policy, now=now, key_recipients=args.key_to,
@@ -277,7 +257,7 @@ def cmd_protect(args: argparse.Namespace, locale: str) -> int:
 
 
 def _protect_link(args: argparse.Namespace, policy: Any, locale: str) -> int:
-    from service.cli import read_message
+    from service.commands.base import read_message
     from service.delivery.packages import message_sender
     from service.files.packages import erase_package_files, protect_link_raw
     from service.files.store import parse_files_url
@@ -290,7 +270,7 @@ def _protect_link(args: argparse.Namespace, policy: Any, locale: str) -> int:
     files = parse_files_url(config.files, config.var_dir)
     keywrapper = wrapper_from_config(config)
     now = _now()
-    with _store(config) as store:
+    with open_store(config) as store:
         try:
             done = protect_link_raw(raw, store=store, keywrapper=keywrapper, files=files,
                                     policy=policy, now=now, key_recipients=args.key_to,
@@ -322,7 +302,7 @@ def cmd_keys_list(args: argparse.Namespace, locale: str) -> int:
     if args.limit < 1:
         raise InputError(Text("cli.limit_positive"))
     config = Config.from_env()
-    with _store(config) as store:
+    with open_store(config) as store:
         packages = (store.list_packages(args.sender, args.limit, args.state) if args.sender
                     else store.list_recent_packages(args.limit, args.state))
     if args.json:
@@ -340,7 +320,7 @@ def cmd_keys_list(args: argparse.Namespace, locale: str) -> int:
 
 def cmd_keys_show(args: argparse.Namespace, locale: str) -> int:
     config = Config.from_env()
-    with _store(config) as store, _package_named(args.package_id, locale):
+    with open_store(config) as store, _package_named(args.package_id, locale):
         package = store.get_package(args.package_id)
         grants = store.list_grants(package.id)
     if args.json:
@@ -366,7 +346,7 @@ def cmd_keys_show(args: argparse.Namespace, locale: str) -> int:
 
 def cmd_keys_revoke(args: argparse.Namespace, locale: str) -> int:
     config = Config.from_env()
-    with _store(config) as store, _package_named(args.package_id, locale):
+    with open_store(config) as store, _package_named(args.package_id, locale):
         now = _now()
         package = store.revoke(args.package_id, _actor(), now)
         _erase_files(config, store, package, now)
@@ -391,7 +371,7 @@ def cmd_keys_release(args: argparse.Namespace, locale: str) -> int:
     from service.protect.keywrap import wrapper_from_config
 
     config = Config.from_env()
-    with _store(config) as store, _package_named(args.package_id, locale):
+    with open_store(config) as store, _package_named(args.package_id, locale):
         package, sent = release_package(store, mailer_from_config(config), config,
                                         wrapper_from_config(config), args.package_id,
                                         _actor(), _now())
@@ -405,7 +385,7 @@ def cmd_keys_purge(args: argparse.Namespace, locale: str) -> int:
     older_than = parse_duration(args.older_than)
     config = Config.from_env()
     now = _now()
-    with _store(config) as store:
+    with open_store(config) as store:
         if args.dry_run:
             count = store.count_purgeable(now, older_than)
         else:
@@ -441,7 +421,7 @@ def cmd_keys_rewrap(args: argparse.Namespace, locale: str) -> int:
             print(t("delivery.cli.rewrap_progress", locale, **report.to_json()),
                   file=sys.stderr, flush=True)
 
-    with _store(config) as store:
+    with open_store(config) as store:
         report = rewrap_all(store, wrapper, dry_run=args.dry_run, progress=progress)
         if not args.dry_run:
             store.append_audit(_actor(), "keys.rewrapped", now=_now(),
@@ -490,7 +470,7 @@ def cmd_worker(args: argparse.Namespace, locale: str) -> int:
             signal.signal(sig, _stop)
         print(t("delivery.cli.worker_start", locale, interval=f"{args.interval:g}"),
               file=sys.stderr)
-    with _store(config) as store:
+    with open_store(config) as store:
         while True:
             try:
                 report = release_tick(store, mailer, config, keywrapper, _now(),
@@ -498,7 +478,7 @@ def cmd_worker(args: argparse.Namespace, locale: str) -> int:
             except Exception as exc:
                 if args.once:
                     raise
-                from service.cli import database_failure
+                from service.commands.base import database_failure
 
                 log.warning("worker: release round failed, retrying in %s s: %s",
                             f"{args.interval:g}", database_failure(exc, locale)

@@ -8,8 +8,6 @@ the stdlib parser so the real client library sees what it would see from Google.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import html
 import re
@@ -18,21 +16,10 @@ from email import message_from_bytes, policy
 from email.message import Message
 from typing import Any
 
+from service.gmail.base64url import b64url
 from service.gmail.headers import parse_headers
 
 SNIPPET_CHARS = 200
-_TO_STANDARD = bytes.maketrans(b"-_", b"+/")
-
-
-def b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).decode("ascii")
-
-
-def b64url_decode(text: str) -> bytes:
-    """Google accepts both base64 alphabets, padded or not, for ``bytes`` fields; anything
-    else raises ValueError instead of being skipped. Fast enough for 35 MB."""
-    data = text.encode("ascii").translate(_TO_STANDARD, b" \t\r\n").rstrip(b"=")
-    return binascii.a2b_base64(data + b"=" * (-len(data) % 4), strict_mode=True)
 
 
 @dataclass

@@ -14,9 +14,9 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import TypeVar
 
+from service.devtools.gmail_emulator.mailbox import Ids, Mailbox, MailboxError, StoredMessage
 from service.errors import GmailClientError, GmailError
 from service.gmail.headers import ensure_message_id
-from service.gmail.mailbox import Ids, Mailbox, MailboxError, StoredMessage
 from service.gmail.model import DraftInfo, DraftMessage, DraftRef, SentRef, from_epoch_ms
 
 T = TypeVar("T")

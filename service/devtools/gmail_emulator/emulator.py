@@ -32,23 +32,25 @@ from typing import Any
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
-from service.gmail import compliance, discovery
-from service.gmail.compliance import Rule
-from service.gmail.control import PREFIX, control
-from service.gmail.discovery import ApiMethod
-from service.gmail.faults import Fault, FaultPlan
-from service.gmail.handlers import HANDLERS, Call
-from service.gmail.headers import addresses, header, header_values, normalise_message_id
-from service.gmail.mailbox import (
+from service.devtools.gmail_emulator import compliance
+from service.devtools.gmail_emulator.compliance import Rule
+from service.devtools.gmail_emulator.control import PREFIX, control
+from service.devtools.gmail_emulator.faults import Fault, FaultPlan
+from service.devtools.gmail_emulator.handlers import HANDLERS, Call
+from service.devtools.gmail_emulator.mailbox import (
     MAX_MESSAGE_BYTES,
     Ids,
     Mailbox,
     MailboxError,
     StoredMessage,
 )
-from service.gmail.payload import b64url
-from service.gmail.uploads import Sessions, UploadError, parse_multipart, parse_range
-from service.gmail.validate import (
+from service.devtools.gmail_emulator.uploads import (
+    Sessions,
+    UploadError,
+    parse_multipart,
+    parse_range,
+)
+from service.devtools.gmail_emulator.validate import (
     FULL_ACCESS,
     ApiError,
     check_body,
@@ -57,6 +59,10 @@ from service.gmail.validate import (
     insufficient_scopes,
     json_body,
 )
+from service.gmail import discovery
+from service.gmail.base64url import b64url
+from service.gmail.discovery import ApiMethod
+from service.gmail.headers import addresses, header, header_values, normalise_message_id
 
 log = logging.getLogger(__name__)
 
@@ -489,7 +495,8 @@ def emulator_url(server: BaseWSGIServer) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """``python -m service.gmail.emulator --port 8081 --user me@example.com=TOKEN``.
+    """``python -m service.devtools.gmail_emulator.emulator --port 8081 --user
+    me@example.com=TOKEN``.
 
     With ``--user`` only those tokens are accepted; without, any token is user@example.com.
     """

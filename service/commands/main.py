@@ -1,0 +1,100 @@
+"""The ``sendguard`` command (SPEC section 4, contract): ``main`` parses the command line
+and runs the command's handler; one module per command group beside this one.
+
+Every expected failure is a ``SendGuardError`` turned into one line on stderr and exit 2
+here; a traceback means a bug.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from service.commands import check
+from service.commands.base import (
+    EXIT_ERROR,
+    EXIT_OK,
+    Parser,
+    UsageError,
+    database_failure,
+    print_error,
+)
+from service.errors import SendGuardError
+from service.i18n import locale_from_env, t
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    locale = locale_from_env()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(locale, only=_command_of(argv))
+    try:
+        args, extra = parser.parse_known_args(argv)
+        if extra and not getattr(args, "passthrough", False):
+            parser.error(t("cli.unrecognized", locale, args=" ".join(extra)))
+    except UsageError as exc:
+        print_error(str(exc), locale)
+        return EXIT_ERROR
+    if args.version:
+        from service import __version__
+
+        print(f"sendguard {__version__}")
+        return EXIT_OK
+    args.extra = extra
+    handler: Callable[[argparse.Namespace, str], int] | None = getattr(args, "handler", None)
+    if handler is None:
+        parser.print_help(sys.stderr)
+        return EXIT_ERROR
+    try:
+        return handler(args, locale)
+    except SendGuardError as exc:
+        print_error(exc.localized(locale) or type(exc).__name__, locale)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        return 130
+    except OSError as exc:     # a file the command itself opens (output, CSV, ...)
+        where = exc.filename if exc.filename is not None else t("cli.a_file", locale)
+        print_error(t("cli.file_error", locale, path=where,
+                 reason=exc.strerror or type(exc).__name__), locale)
+        return EXIT_ERROR
+    except Exception as exc:
+        line = database_failure(exc, locale)
+        if line is None:
+            raise                # a bug: the traceback is wanted
+        print_error(line, locale)
+        return EXIT_ERROR
+
+
+def _command_of(argv: list[str]) -> str | None:
+    """The sub-command named on the command line, if it is one whose parser needs no
+    other module: then only that one is built (``check`` starts without importing the
+    modules of the others)."""
+    first = next((a for a in argv if not a.startswith("-")), None)
+    return first if first == "check" else None
+
+
+def build_parser(locale: str = "en", only: str | None = None) -> argparse.ArgumentParser:
+    Parser.locale = locale
+    p = Parser(prog="sendguard",
+               description="SendGuard: catch e-mail misdelivery before it leaves.")
+    p.add_argument("--version", action="store_true", help="print the version and exit")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+    check.register(sub)
+    if only is None:
+        _register_more(sub)
+    return p
+
+
+def _register_more(sub: Any) -> None:
+    """Commands whose modules are imported only when used (each module imports its
+    machinery only when its command runs)."""
+    from service.commands import audit, db, dev, history, keys, serve, stamp
+
+    serve.register(sub)
+    dev.register(sub)
+    db.register(sub)
+    audit.register(sub)
+    history.register(sub)
+    stamp.register(sub)
+    keys.register(sub)
