@@ -195,12 +195,3 @@ def join_list(items: list[str], limit: int = 5) -> str:
     if rest > 0:
         shown += _("list.more", n=rest)
     return shown
-
-
-# Transitional helpers with an explicit locale, for the modules not yet reading the context.
-def t(key: str, locale: str = DEFAULT, /, **params: Any) -> str:
-    return translator(locale).gettext(key, **params)
-
-
-def tn(key: str, locale: str, n: int, /, **params: Any) -> str:
-    return translator(locale).ngettext(key + ".one", key, n, **params)

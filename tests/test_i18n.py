@@ -260,3 +260,22 @@ def test_policy_core_does_not_import_flask() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          cwd=ROOT, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_no_module_rebinds_the_gettext_underscore() -> None:
+    """``_`` is the translation function wherever ``service.i18n._`` is imported: a loop or
+    unpacking that binds ``_`` there turns a later ``_("id")`` into a call of that value
+    (a crash the type checker cannot see, on an error path the user meets)."""
+    import ast
+
+    found = []
+    for path in sorted((ROOT / "service").rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        if not any(isinstance(node, ast.ImportFrom) and node.module == "service.i18n"
+                   and any(a.name == "_" for a in node.names) for node in ast.walk(tree)):
+            continue
+        found += [f"{path.relative_to(ROOT)}:{node.lineno}" for node in ast.walk(tree)
+                  if (isinstance(node, ast.Name) and node.id == "_"
+                      and isinstance(node.ctx, ast.Store))
+                  or (isinstance(node, ast.arg) and node.arg == "_")]
+    assert not found

@@ -13,7 +13,7 @@ def register(sub: Any) -> None:
     up.set_defaults(handler=cmd_db_upgrade)
 
 
-def cmd_db_upgrade(args: argparse.Namespace, locale: str) -> int:
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
     from service.config import Config
     from service.storage import Store
 

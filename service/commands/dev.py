@@ -16,8 +16,8 @@ def register(sub: Any) -> None:
     d.set_defaults(handler=cmd_dev, passthrough=True)
 
 
-def cmd_dev(args: argparse.Namespace, locale: str) -> int:
+def cmd_dev(args: argparse.Namespace) -> int:
     """Options are the dev server's own (``sendguard dev --help``)."""
     from service.devtools.devserver import main
 
-    return main(list(args.extra), locale)
+    return main(list(args.extra))

@@ -17,7 +17,7 @@ def register(sub: Any) -> None:
     s.set_defaults(handler=cmd_serve)
 
 
-def cmd_serve(args: argparse.Namespace, locale: str) -> int:
+def cmd_serve(args: argparse.Namespace) -> int:
     from gunicorn.app.base import BaseApplication
 
     from service.app import create_app
@@ -27,7 +27,7 @@ def cmd_serve(args: argparse.Namespace, locale: str) -> int:
     from service.services import Services
 
     config = Config.from_env()
-    policy = load_policy_for_service(config.policy_path, locale)
+    policy = load_policy_for_service(config.policy_path)
     configure_logging(config)
     app = create_app(config, services=Services(config, _policy=policy))
 

@@ -443,7 +443,7 @@ def _not_here(exc: Any) -> ResponseReturnValue:
 
 
 def _bearer() -> str:
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    scheme, _sep, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise AuthError("unauthorized")
     return token.strip()

@@ -286,11 +286,10 @@ def start_stack(*, host: str = "127.0.0.1", port: int = 8080, user: str = DEV_US
     return DevStack(app, config, ctx, url, stops)
 
 
-def main(argv: list[str] | None = None, locale: str = "en") -> int:
+def main(argv: list[str] | None = None) -> int:
     from service.commands.base import Parser, UsageError
     from service.errors import InputError
 
-    Parser.locale = locale
     parser = Parser(prog="sendguard dev",
                                      description="Run SendGuard locally with a Gmail emulator "
                                                  "and a compose simulator.")
@@ -314,7 +313,7 @@ def main(argv: list[str] | None = None, locale: str = "en") -> int:
     base = Config.from_env()
     policy_path = args.policy or base.policy_path
     if policy_path:            # the generated dev policy is ours, and valid
-        load_policy_for_service(policy_path, locale)
+        load_policy_for_service(policy_path)
     configure_logging(base)    # production's redaction: no /k/ token or code in the log
     logging.getLogger("alembic").setLevel(logging.WARNING)
     stack = start_stack(host=args.host, port=args.port, user=args.user,

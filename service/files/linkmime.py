@@ -17,7 +17,7 @@ from email.message import EmailMessage, Message
 from typing import cast
 
 from service.errors import AttachmentError
-from service.i18n import current_locale, translator
+from service.i18n import _, current_locale, translator
 from service.protect.mime import _replace_parts, _taker, open_attachments
 
 _JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff\uff66-\uff9f]")
@@ -57,7 +57,7 @@ def extract_attachments(raw: bytes, store_file: Callable[[int, str, bytes], None
     msg, blobs, out_policy, found, names = open_attachments(raw, blocked_extensions)
     language = message_language(msg, current_locale())
     total = 0
-    for n, (name, (_, part)) in enumerate(zip(names, found, strict=True)):
+    for n, (name, (_cid, part)) in enumerate(zip(names, found, strict=True)):
         body = _taker(part, out_policy, blobs)()
         total += len(body)
         if max_size is not None and total > max_size:

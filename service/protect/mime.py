@@ -228,7 +228,7 @@ def open_attachments(raw: bytes, blocked_extensions: Sequence[str],
         found = find_attachments(msg, blobs)
     if not found:
         raise AttachmentError(_("protect.no_attachments"))
-    names = [attachment_name(part, i) for i, (_, part) in enumerate(found, 1)]
+    names = [attachment_name(part, i) for i, (_cid, part) in enumerate(found, 1)]
     check_blocked(names, blocked_extensions)
     return msg, blobs, out_policy, found, names
 
@@ -250,7 +250,7 @@ def protect_message(raw: bytes, password: str, *, blocked_extensions: Sequence[s
     now = now or datetime.now()
     zip_name = neutral_zip_name(now)
     files = [ArchiveFile(name, _taker(part, out_policy, blobs), part.get_content_type())
-             for name, (_, part) in zip(names, found, strict=True)]
+             for name, (_cid, part) in zip(names, found, strict=True)]
     buf = Pieces()
     if hide_names:
         inner = Pieces()
