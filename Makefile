@@ -68,7 +68,8 @@ audit: $(STAMP)
 # catalogues, empty, for a translator to fill (the tests refuse empty entries).
 I18N_DIR := service/locale
 I18N_POT := var/i18n/sendguard.pot
-I18N_KEYWORDS := --no-default-keywords -k _ -k N_ -k ngettext:1,2 -k N_plural:1,2 -k Text
+I18N_KEYWORDS := --no-default-keywords -k _ -k N_ -k gettext -k ngettext:1,2 -k N_plural:1,2 \
+	-k Text -k InvalidValue
 i18n-extract: $(STAMP)
 	mkdir -p $(dir $(I18N_POT))
 	$(BIN)/pybabel extract -F babel.cfg $(I18N_KEYWORDS) --no-location --sort-output \

@@ -22,7 +22,7 @@ from service.addon.confirm import (
     group_value,
     recipient_value,
 )
-from service.i18n import N_, _, has, join_list, ngettext
+from service.i18n import N_, _, join_list, ngettext
 from service.policy.catalogue import FIELDS as FIELD_NAMES
 from service.policy.catalogue import PLACES, SEVERITIES, hint_text
 from service.policy.model import FIELDS, Finding, Severity
@@ -42,8 +42,9 @@ CANDIDATES_SHOWN = 10
 ICON = {Severity.BLOCK: "⊘", Severity.WARN: "⚠", Severity.INFO: "ℹ"}
 HOME_CHECKS = (N_("addon.home.check.visible"), N_("addon.home.check.recipients"),
                N_("addon.home.check.content"), N_("addon.home.check.attachments"))
-SEVERITY_SECTION = {Severity.BLOCK: "addon.section.block", Severity.WARN: "addon.section.warn",
-                    Severity.INFO: "addon.section.info"}
+SEVERITY_SECTION = {Severity.BLOCK: N_("addon.section.block"),
+                    Severity.WARN: N_("addon.section.warn"),
+                    Severity.INFO: N_("addon.section.info")}
 
 
 def _where(f: Finding) -> str:
@@ -196,7 +197,7 @@ def compose_card(report: Report, cls: DomainClassifier, act: Act, *,
     groups = domain_groups(report.recipients, cls)
     if any(e.address and e.field in ("to", "cc") and not cls.is_internal(e.domain or "")
            for e in report.recipients):
-        sections.append(m.section(fix_widgets(act, "addon.section.fix.text"),
+        sections.append(m.section(fix_widgets(act, N_("addon.section.fix.text")),
                                   _("addon.section.fix")))
     dom = domains_section(groups)
     if dom:
@@ -235,7 +236,8 @@ def _recipient_sections(exp: Expectation) -> list[Json]:
                     label = _("addon.confirm.recipient", address=a, field=fields)
                 items.append((label, recipient_value(a)))
         if items:
-            key = "addon.confirm.external_section" if external else "addon.confirm.internal_section"
+            key = (N_("addon.confirm.external_section") if external
+                   else N_("addon.confirm.internal_section"))
             name = f"{RECIPIENT_INPUT}_{'ext' if external else 'int'}"
             out.append(m.section([m.checkboxes(name, _("addon.confirm.recipients",
                                                        n=exp.recipient_count), items)],
@@ -293,17 +295,17 @@ def confirmation_card(exp: Expectation, report: Report, subject: str, draft_id: 
     if exp.blocked:
         blocks = capped([finding_widget(f) for f in exp.blocked], FINDINGS_SHOWN)
         only_encryption = encrypt is not None and not encrypt.blocked
-        key = "addon.confirm.encrypt_only" if only_encryption else "addon.confirm.blocked"
+        key = N_("addon.confirm.encrypt_only") if only_encryption else N_("addon.confirm.blocked")
         blocks.append(m.paragraph("<b>" + m.esc(_(key)) + "</b>"))
         if any(f.code in BCC_FIXABLE for f in exp.blocked):
-            blocks += fix_widgets(act, "addon.confirm.fix")
+            blocks += fix_widgets(act, N_("addon.confirm.fix"))
         sections.append(m.section(blocks, _("addon.section.block", n=n_blocks)))
     for code, found in exp.overrides.items():
         widgets = capped([finding_widget(f) for f in found], FINDINGS_SHOWN)
         widgets.append(m.text_input(OVERRIDE_INPUT + code,
                                     _("addon.confirm.override", n=MIN_REASON)))
         if code in BCC_FIXABLE:          # fixing beats overriding: offer the Bcc move too
-            widgets += fix_widgets(act, "addon.confirm.fix")
+            widgets += fix_widgets(act, N_("addon.confirm.fix"))
         header = None if exp.blocked else _("addon.section.block", n=n_blocks)
         sections.append(m.section(widgets, header))
     if exp.acks:
@@ -383,6 +385,17 @@ def pick_draft_card(candidates: Sequence[Candidate], act: Act) -> Json:
 
 
 SCOPE_PREFIX = "https://www.googleapis.com/auth/"
+# What each scope is for, in words (a scope without one is shown as its URL).
+SCOPE_TEXTS = {
+    "gmail.addons.current.action.compose":
+        N_("addon.scopes.scope.gmail.addons.current.action.compose"),
+    "gmail.addons.current.message.metadata":
+        N_("addon.scopes.scope.gmail.addons.current.message.metadata"),
+    "gmail.addons.execute": N_("addon.scopes.scope.gmail.addons.execute"),
+    "gmail.compose": N_("addon.scopes.scope.gmail.compose"),
+    "script.locale": N_("addon.scopes.scope.script.locale"),
+    "userinfo.email": N_("addon.scopes.scope.userinfo.email"),
+}
 
 
 def scopes_card(missing: Sequence[str], grant: Json) -> Json:
@@ -390,8 +403,8 @@ def scopes_card(missing: Sequence[str], grant: Json) -> Json:
     missing one is for, and offer to ask Google for exactly those."""
     lines = [m.text(_("addon.scopes.missing"))]
     for scope in missing:
-        key = "addon.scopes.scope." + scope.removeprefix(SCOPE_PREFIX)
-        lines.append(m.decorated(_(key) if has(key) else scope, bottom=scope))
+        key = SCOPE_TEXTS.get(scope.removeprefix(SCOPE_PREFIX))
+        lines.append(m.decorated(_(key) if key else scope, bottom=scope))
     lines.append(m.text(_("addon.scopes.nothing_else")))
     return m.card(_("addon.scopes.title"), [m.section(lines)],
                   footer=m.footer(m.button(_("addon.button.grant"), grant)),

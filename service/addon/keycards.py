@@ -108,8 +108,8 @@ def key_card(exp: Expectation, subject: str, draft_id: str, attachments: Sequenc
                          _("addon.confirm.recipient", address=a, field=fields))
                 items.append((label, key_value(a)))
         if items:
-            head = ("addon.confirm.external_section" if external
-                    else "addon.confirm.internal_section")
+            head = (N_("addon.confirm.external_section") if external
+                    else N_("addon.confirm.internal_section"))
             sections += _checkbox_sections(f"{KEY_INPUT}_{'ext' if external else 'int'}",
                                            _("addon.keys.label"), items,
                                            _(head, n=len(items)))

@@ -18,12 +18,12 @@ from service.addon import cards, keycards, markup
 from service.addon.event import AddonEvent
 from service.addon.localtime import user_zone
 from service.errors import ConflictError, NotFoundError
-from service.i18n import _, ngettext
+from service.i18n import N_, _, ngettext
 from service.services import services
 
 log = logging.getLogger(__name__)
 
-NOT_FOUND = "addon.error.package_not_found"
+NOT_FOUND = N_("addon.error.package_not_found")
 
 
 def owned(user: str, package_id: str) -> Any:

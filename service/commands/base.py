@@ -95,8 +95,8 @@ def _usage_text(message: str) -> str:
     for pattern, key in _ARGPARSE:
         m = pattern.fullmatch(message)
         if m:
-            return _(key, **{f"a{i}": v for i, v in enumerate(m.groups(), 1)},
-                     args=m.group(1))
+            groups = {"a" + str(i): v for i, v in enumerate(m.groups(), 1)}
+            return _(key, **groups, args=m.group(1))
     return message
 
 

@@ -471,7 +471,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     if not args.once:
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, _stop)
-        print(_("delivery.cli.worker_start", interval=f"{args.interval:g}"),
+        print(_("delivery.cli.worker_start", interval=format(args.interval, "g")),
               file=sys.stderr)
     with open_store(config) as store:
         while True:
