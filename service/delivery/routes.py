@@ -435,6 +435,7 @@ def _not_here(exc: Any) -> ResponseReturnValue:
     same headers as a bad link; elsewhere Flask's own answer stands."""
     if not request.path.startswith("/k/"):
         return exc
+    use_locale(_locale())      # no route matched: this blueprint's before_request did not run
     resp = _ended("invalid")
     if getattr(exc, "code", 404) == 405:
         resp.status_code = 405
