@@ -107,7 +107,7 @@ raw = open(path, "rb").read()
 t0, c0 = time.perf_counter(), time.process_time()
 if mode in ("new", "full"):
     from service.policy import analyze, draft_from_bytes
-    from service.policy.config import Policy
+    from service.policy.policyfile import Policy
     from service.policy.extract import Limits
     limits = Limits(enough=10**9, max_sheet_xml=1 << 30) if mode == "full" else None
     report = analyze(draft_from_bytes(raw), Policy(check_deadline=50), limits=limits)
@@ -138,7 +138,7 @@ elif mode == "old":   # the previous path: stdlib parse, openpyxl / pypdf, same 
                         texts.append("\t".join(str(v) for v in row if v is not None))
     info = [scan_text("\n".join(texts)).summary()]
 elif mode == "parse-new":
-    from service.policy.message import draft_from_bytes
+    from service.policy.mimeparse import draft_from_bytes
     d = draft_from_bytes(raw)
     info = [len(a.data) for a in d.attachments]
 elif mode == "parse-old":
@@ -178,7 +178,7 @@ def isolation(path: Path, heavy: int = 6, seconds: float = 12.0) -> dict[str, fl
     """Light-request latency while ``heavy`` Check & send analyses run at once."""
     from service.addon.analysis import ContentPool, draft_from_event
     from service.policy import draft_from_bytes
-    from service.policy.config import Policy
+    from service.policy.policyfile import Policy
     from service.policy.rules import analyze, classifier_for
 
     policy = Policy(internal_domains=("example.co.jp",), check_deadline=10)
@@ -205,7 +205,7 @@ def isolation(path: Path, heavy: int = 6, seconds: float = 12.0) -> dict[str, fl
     def run(way: str) -> list[float]:
         pool = ContentPool(size=2, memory=1 << 30) if way == "pool" else None
         if pool is not None:   # workers started before timing, as in a running service
-            pool.analyze(draft_from_bytes(h.HEAD + b"\r\nx\r\n"), policy, "en")
+            pool.analyze(draft_from_bytes(h.HEAD + b"\r\nx\r\n"), policy)
         stop = threading.Event()
         result: list[list[float]] = []
         timer = threading.Thread(target=lambda: result.append(light_latencies(stop)))
@@ -214,7 +214,7 @@ def isolation(path: Path, heavy: int = 6, seconds: float = 12.0) -> dict[str, fl
             if pool is None:
                 analyze(heavy_draft, policy)
             else:
-                pool.analyze(heavy_draft, policy, "en")
+                pool.analyze(heavy_draft, policy)
 
         workers = [threading.Thread(target=one) for _ in range(heavy)]
         timer.start()

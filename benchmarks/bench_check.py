@@ -20,7 +20,7 @@ import time
 from benchlib import result
 
 from service.policy import Draft, analyze
-from service.policy.config import Policy
+from service.policy.policyfile import Policy
 from service.policy.rules import classifier_for
 
 PERSONAL = ("gmail.com", "yahoo.co.jp", "docomo.ne.jp", "ezweb.ne.jp", "hotmail.com",

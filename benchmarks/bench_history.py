@@ -27,8 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from service.errors import MessageError
 from service.policy import analyze, draft_from_bytes
-from service.policy.config import parse_policy
 from service.policy.model import Draft
+from service.policy.policyfile import parse_policy
 from service.protect.keywrap import LocalKeyWrapper
 from service.storage import Store
 from service.storage.history import SentMessage

@@ -27,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from benchlib import Timing, alternate, load_note, median, median_ratio, result, runs
@@ -43,7 +44,7 @@ def worker(mode: str, src: str, dst: str, key_hex: str) -> None:
     key = file_key(bytes.fromhex(key_hex), 0)
     store = LocalFileStore(Path(dst).parent)
     if mode == "seal":
-        def pieces():  # type: ignore[no-untyped-def]
+        def pieces() -> Iterator[bytes]:
             with open(src, "rb") as f:
                 while chunk := f.read(MB):
                     yield chunk

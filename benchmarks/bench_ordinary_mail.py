@@ -30,9 +30,9 @@ sys.path.insert(0, str(ROOT))
 
 from benchlib import result  # noqa: E402
 
-from service.policy.config import Policy  # noqa: E402
 from service.policy.domains import registrable_domain  # noqa: E402
 from service.policy.model import Attachment, Draft  # noqa: E402
+from service.policy.policyfile import Policy  # noqa: E402
 
 CORPUS = Path(__file__).with_name("corpus")
 TARGET = 3.0      # interruptions per 100 ordinary mails (SPEC 10.6)
@@ -56,7 +56,7 @@ class Tally:
 def check(raw: bytes, policy_for: Callable[[Draft], Policy], tally: Tally,
           show: str | None, label: str) -> None:
     from service.errors import MessageError
-    from service.policy.message import draft_from_bytes
+    from service.policy.mimeparse import draft_from_bytes
     from service.policy.rules import analyze, classifier_for
 
     try:
@@ -145,7 +145,7 @@ def incidents() -> list[tuple[str, str, str, Callable[[], tuple[Draft | bytes, P
 
     def example(name: str) -> Callable[[], tuple[Draft | bytes, Policy]]:
         def build() -> tuple[Draft | bytes, Policy]:
-            from service.policy.config import load_policy
+            from service.policy.policyfile import load_policy
 
             return (ex / name).read_bytes(), load_policy(pol)
         return build
@@ -202,7 +202,7 @@ def incidents() -> list[tuple[str, str, str, Callable[[], tuple[Draft | bytes, P
 
 
 def run_incidents() -> tuple[int, list[str]]:
-    from service.policy.message import draft_from_bytes
+    from service.policy.mimeparse import draft_from_bytes
     from service.policy.rules import analyze
 
     caught, missed = 0, []

@@ -86,12 +86,14 @@ def alternate(contenders: dict[str, Callable[[], Timing]], n: int) -> dict[str, 
 
 def median_ratio(ours: Sequence[Timing], ref: Sequence[Timing], what: str = "cpu") -> float:
     """Median of the per-round ratios (each round's pair ran back to back)."""
-    return statistics.median(getattr(a, what) / getattr(b, what) for a, b in zip(ours, ref,
-                                                                                   strict=True))
+    ratios: list[float] = [getattr(a, what) / getattr(b, what)
+                           for a, b in zip(ours, ref, strict=True)]
+    return statistics.median(ratios)
 
 
 def median(times: Sequence[Timing], what: str = "cpu") -> float:
-    return statistics.median(getattr(t, what) for t in times)
+    values: list[float] = [getattr(t, what) for t in times]
+    return statistics.median(values)
 
 
 def load_note() -> str:

@@ -94,7 +94,7 @@ def _fmt(value: object, unit: object) -> str:
 
 
 def table(outcomes: list[Outcome]) -> str:
-    rows = [("script", "target", "measured", "goal", "")]
+    rows: list[tuple[str, str, str, str, str]] = [("script", "target", "measured", "goal", "")]
     for o in outcomes:
         for r in o.results:
             op = ">=" if r.get("higher_is_better") else "<="
@@ -105,9 +105,9 @@ def table(outcomes: list[Outcome]) -> str:
             rows.append((o.script, "(script)", "-", "-", f"{o.status.upper()}: {o.note}"))
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
     lines = []
-    for i, r in enumerate(rows):
-        cells = (c.ljust(w) for c, w in zip(r[:4], widths, strict=True))
-        lines.append("  ".join(cells) + "  " + r[4])
+    for i, row in enumerate(rows):
+        cells = (c.ljust(w) for c, w in zip(row[:4], widths, strict=True))
+        lines.append("  ".join(cells) + "  " + row[4])
         if i == 0:
             lines.append("-" * (sum(widths) + 14))
     return "\n".join(lines)

@@ -133,7 +133,7 @@ if [[ -n "$POLICY_FILE" ]]; then
   fi
   policy_check='import sys
 from service.errors import SendGuardError
-from service.policy.config import load_policy
+from service.policy.policyfile import load_policy
 try:
     load_policy(sys.argv[1])
 except SendGuardError as exc:

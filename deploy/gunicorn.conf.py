@@ -51,7 +51,7 @@ logconfig_dict = {
 
 
 def on_starting(server: object) -> None:
-    from service.config import Config
+    from service.settings import Config
     from service.logs import configure_logging
 
     production = os.environ.get("SENDGUARD_ENV", "").strip().lower() == "production"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import Flask
 
-from service.config import Config
 from service.services import Services
+from service.settings import Config
 
 
 def create_app(config: Config | None = None, *, services: Services | None = None) -> Flask:

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 if TYPE_CHECKING:
     from flask import Flask
 
-    from service.config import Config
+    from service.settings import Config
 
 TRACE_HEADER = "X-Cloud-Trace-Context"
 TRACEPARENT_HEADER = "traceparent"

@@ -10,17 +10,18 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from flask import Flask, current_app
 
-from service.config import Config
+from service.settings import Config
 
 if TYPE_CHECKING:
     from service.addon.auth import MailboxBinding, RequestVerifier
+    from service.delivery.mailer import Mailer
     from service.files.store import FileStore
     from service.gmail.client import GmailClient
-    from service.policy.config import Policy
+    from service.policy.policyfile import Policy
     from service.protect.keywrap import KeyWrapper
     from service.stamp.keys import StampKeys
     from service.storage import Store
@@ -39,7 +40,7 @@ class Services:
     _mailboxes: MailboxBinding | None = None
     _store: Store | None = None
     _keywrapper: KeyWrapper | None = None
-    _mailer: Any = None
+    _mailer: Mailer | None = None
     _files: FileStore | None = None
     _stamp_keys: StampKeys | None = None
     gmail_factory: Callable[[str], GmailClient] | None = None
@@ -51,7 +52,7 @@ class Services:
     @property
     def policy(self) -> Policy:
         if self._policy is None:
-            from service.policy.config import load_policy
+            from service.policy.policyfile import load_policy
 
             self._policy = load_policy(self.config.policy_path)
         return self._policy
@@ -118,7 +119,7 @@ class Services:
             return self._keywrapper
 
     @property
-    def mailer(self) -> Any:
+    def mailer(self) -> Mailer:
         with self._lock:
             if self._mailer is None:
                 from service.delivery.mailer import mailer_from_config

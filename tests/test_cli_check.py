@@ -8,6 +8,7 @@ import subprocess
 import sys
 from email.message import EmailMessage
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -17,7 +18,7 @@ POLICY = EXAMPLES / "policy.toml"
 
 
 def run(*args: str, lang: str = "en_US.UTF-8", stdin: bytes | None = None
-        ) -> subprocess.CompletedProcess[str]:
+        ) -> subprocess.CompletedProcess[Any]:     # str output; bytes when ``stdin`` is given
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LC_", "SENDGUARD_"))}
     env["LANG"] = lang
     return subprocess.run([sys.executable, "-m", "service", *args], capture_output=True,
@@ -25,7 +26,7 @@ def run(*args: str, lang: str = "en_US.UTF-8", stdin: bytes | None = None
                           input=stdin)
 
 
-def codes(result: subprocess.CompletedProcess[str]) -> dict[str, dict[str, object]]:
+def codes(result: subprocess.CompletedProcess[str]) -> dict[str, dict[str, Any]]:
     data = json.loads(result.stdout)
     assert set(data) == {"findings", "interrupts"}
     for f in data["findings"]:

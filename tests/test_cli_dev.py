@@ -22,8 +22,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from service.config import Config
 from service.devtools.devserver import DEV_POLICY, DevStack, PolicyWatcher, start_stack
+from service.settings import Config
 from tests.support.parts import CHROMIUM, CHROMIUM_ARGS, require_chromium
 
 

@@ -12,6 +12,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -107,7 +108,7 @@ POLICY_COMMANDS = {
 
 @pytest.mark.parametrize("argv", list(POLICY_COMMANDS.values()), ids=list(POLICY_COMMANDS))
 def test_broken_policy_names_file_and_line(work: Path, argv: list[str]) -> None:
-    env = {} if "--policy" in argv else {"SENDGUARD_POLICY": "broken.toml"}
+    env: dict[str, Any] = {} if "--policy" in argv else {"SENDGUARD_POLICY": "broken.toml"}
     one_line(sendguard(work, *argv, **env), "broken.toml:2", "internal_domains")
 
 
@@ -142,7 +143,7 @@ def test_audit_on_an_empty_database_says_which_and_what_to_do(work: Path) -> Non
     (["check", "m.eml", "--frob"], ["解釈できない引数"]),
 ], ids=["database", "unknown-package", "missing-option", "unknown-option"])
 def test_errors_follow_lang(work: Path, argv: list[str], words: list[str]) -> None:
-    env = {"DATABASE_URL": f"postgresql://u@127.0.0.1:{_dead_port()}/x"} \
+    env: dict[str, Any] = {"DATABASE_URL": f"postgresql://u@127.0.0.1:{_dead_port()}/x"} \
         if argv == ["keys", "list"] else {}
     line = one_line(sendguard(work, *argv, lang="ja_JP.UTF-8", **env), *words)
     assert line.startswith("sendguard: エラー: ")
@@ -163,7 +164,7 @@ def test_serve_with_a_broken_policy_never_listens(work: Path) -> None:
 
 def _app_with_policy(tmp_path: Path, policy: str, env: str = "test") -> Callable[[], int]:
     from service.app import create_app
-    from service.config import Config
+    from service.settings import Config
 
     cfg = Config(env=env, var_dir=tmp_path / "var", policy_path=policy,
                  database_url=f"sqlite:///{tmp_path}/var/sendguard.db",
@@ -182,8 +183,8 @@ def test_healthz_is_never_ok_without_its_policy(work: Path, policy: str, status:
 
 def test_production_app_refuses_to_build_on_a_broken_policy(work: Path) -> None:
     from service.app import create_app
-    from service.config import Config
     from service.errors import PolicyError
+    from service.settings import Config
 
     cfg = Config(env="production", var_dir=work, policy_path=str(work / "broken.toml"),
                  database_url="postgresql://u@127.0.0.1:1/x", base_url="https://k.example")

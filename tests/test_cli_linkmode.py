@@ -6,6 +6,7 @@ byte for byte through the sealed manifest), the JSON shape, the policy's
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from email import message_from_bytes
@@ -14,11 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from service.config import Config
 from service.files.crypt import decrypt_range, file_key
 from service.files.packages import open_manifest
 from service.files.store import LocalFileStore
 from service.protect.keywrap import wrapper_from_config
+from service.settings import Config
 from service.storage import Store
 from tests.files.conftest import gcs_endpoint
 from tests.support.cli import Run, run
@@ -41,7 +42,7 @@ def opened(package_id: str) -> dict[str, bytes]:
         manifest = open_manifest(wrapper_from_config(config), store.get_package(package_id))
     return {f.name: b"".join(decrypt_range(
         file_key(manifest.key, n), f.size,
-        lambda off, ln, obj=f.object_name: files.read(obj, off, ln)))
+        functools.partial(files.read, f.object_name)))
         for n, f in enumerate(manifest.files)}
 
 
@@ -58,7 +59,7 @@ def test_forty_megabytes_round_trip_and_recall(env: Path, run: Run) -> None:
     assert len(out_bytes) < 10_000
     msg = message_from_bytes(out_bytes, policy=email_policy.default)
     assert not [p for p in msg.walk() if p.get_filename()]
-    note = "".join(str(p.get_content()) for p in msg.walk()     # type: ignore[attr-defined]
+    note = "".join(str(p.get_content()) for p in msg.walk()
                    if p.get_content_maintype() == "text")
     assert BIG in note and "ダウンロード" in note       # the message is Japanese
     assert len(stored_files(env)) == 2

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from service.errors import PolicyError
-from service.policy.config import parse_policy
+from service.policy.policyfile import parse_policy
 from tests.test_cli_failures import MESSAGE, one_line, sendguard
 
 # name: (policy text, line, verbatim parts, English words, Japanese words)

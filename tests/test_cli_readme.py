@@ -32,7 +32,7 @@ def test_example_output_is_verbatim(lang: str) -> None:
 
 
 def _settings() -> set[str]:
-    source = (ROOT / "service" / "config.py").read_text(encoding="utf-8")
+    source = (ROOT / "service" / "settings.py").read_text(encoding="utf-8")
     return set(re.findall(r'"(SENDGUARD_[A-Z_]+|DATABASE_URL|PORT)"', source))
 
 

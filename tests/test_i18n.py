@@ -49,7 +49,8 @@ def _messages(cat: Catalog) -> dict[str, Message]:
 
 
 def _forms(m: Message) -> list[str]:
-    return list(m.string) if isinstance(m.string, tuple | list) else [m.string]
+    forms = m.string if isinstance(m.string, tuple | list) else [m.string]
+    return [form or "" for form in forms]
 
 
 def _fields(text: str) -> set[str]:

@@ -19,7 +19,7 @@ import pytest
 from flask import Flask
 
 from service import logs
-from service.config import Config
+from service.settings import Config
 
 PRODUCTION = Config(env="production")
 DEVELOPMENT = Config(env="development")
@@ -339,7 +339,7 @@ def test_logging_outside_flask_never_imports_it() -> None:
     import sys
 
     code = ("import io, logging, sys\n"
-            "from service import logs\nfrom service.config import Config\n"
+            "from service import logs\nfrom service.settings import Config\n"
             "buf = io.StringIO()\n"
             "logs.configure_logging(Config(env='production'), stream=buf, project='p')\n"
             "logging.getLogger('cli').warning('code 12345678')\n"

@@ -20,6 +20,7 @@ from __future__ import annotations
 import io
 import random
 import sys
+from collections.abc import Sequence
 from email.message import EmailMessage
 from email.utils import formataddr
 from pathlib import Path
@@ -108,8 +109,8 @@ def build(seed: int = 18) -> list[EmailMessage]:
     mails: list[EmailMessage] = []
     me_all = [Person(rnd, "港産業株式会社", INTERNAL) for _ in range(6)]
 
-    def mail(me: Person, to: list[Person], subject: str, body: str, *, cc: list[Person] = (),
-             files: list[tuple[str, str, bytes]] = (), reply: bool = False,
+    def mail(me: Person, to: list[Person], subject: str, body: str, *, cc: Sequence[Person] = (),
+             files: Sequence[tuple[str, str, bytes]] = (), reply: bool = False,
              disclaimer: str | None = None) -> None:
         msg = EmailMessage()
         msg["From"] = me.header()

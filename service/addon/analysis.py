@@ -39,9 +39,9 @@ from service.policy.model import FIELDS, Draft, Finding
 if TYPE_CHECKING:
     from service.addon.event import AddonEvent
     from service.policy.addresses import Entry
-    from service.policy.config import Policy
     from service.policy.domains import DomainClassifier
     from service.policy.history import HistoryView
+    from service.policy.policyfile import Policy
     from service.policy.rules import Report
 
 

@@ -242,7 +242,7 @@ class CertificateCache:
         known = self._verifiers.get(kid)
         if known is not None and known[0] is pem:
             return known[1]
-        verifier = google.auth.crypt.RSAVerifier.from_string(pem)
+        verifier: google.auth.crypt.RSAVerifier = google.auth.crypt.RSAVerifier.from_string(pem)
         with self._lock:
             if len(self._verifiers) > 4 * max(1, len(self._snapshot[0])):
                 self._verifiers.clear()             # keys rotated away many times

@@ -7,7 +7,7 @@ Google's 100 sections x 100 widgets however large the draft.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -22,18 +22,18 @@ from service.addon.confirm import (
     group_value,
     recipient_value,
 )
+from service.addon.markup import Act
 from service.i18n import N_, _, join_list, ngettext
 from service.policy.catalogue import FIELDS as FIELD_NAMES
 from service.policy.catalogue import PLACES, SEVERITIES, hint_text
 from service.policy.model import FIELDS, Finding, Severity
 
 if TYPE_CHECKING:
-    from service.policy.config import Policy
     from service.policy.domains import DomainClassifier
+    from service.policy.policyfile import Policy
     from service.policy.rules import Report
 
 Json = dict[str, Any]
-Act = Callable[..., Json]       # act(name, **params) -> an action calling /addon/action/name
 
 FINDINGS_SHOWN = 25             # per severity section
 DOMAINS_SHOWN = 25

@@ -13,7 +13,7 @@ import hashlib
 import logging
 from dataclasses import replace
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from service.addon import cards, markup
 from service.addon.analysis import analyze, classifier, draft_from_event
@@ -22,6 +22,14 @@ from service.addon.fixes import move_everyone, move_external
 from service.i18n import _, ngettext
 from service.policy.model import FIELDS, Draft
 from service.services import services
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from service.addon.auth import Caller
+    from service.addon.markup import Act
+    from service.policy.model import Finding
+    from service.policy.rules import Report
 
 log = logging.getLogger(__name__)
 
@@ -40,13 +48,13 @@ def audit(actor: str, action: str, *, required: bool = False, **kwargs: Any) -> 
         log.exception("audit %s not recorded", action)
 
 
-def shown(findings: Any) -> list[dict[str, Any]]:
+def shown(findings: Iterable[Finding]) -> list[dict[str, Any]]:
     """What a card showed, for the audit log: codes, places and address counts."""
     return [{"code": f.code, "severity": f.severity.value, "where": f.where,
              "addresses": len(f.addresses)} for f in findings]
 
 
-def compose_card(caller: Any, event: AddonEvent, act: Any) -> dict[str, Any]:
+def compose_card(caller: Caller, event: AddonEvent, act: Act) -> dict[str, Any]:
     sv = services()
     policy = sv.policy
     # A live preview, redrawn on every open and re-check: not audited (the confirmation
@@ -59,7 +67,7 @@ def compose_card(caller: Any, event: AddonEvent, act: Any) -> dict[str, Any]:
     return cards.compose_card(report, classifier(policy), act)
 
 
-def bcc_digest(addresses: Any) -> str:
+def bcc_digest(addresses: Iterable[str]) -> str:
     """A digest of a Bcc list (valid addresses, case-folded, as a set): equal lists only."""
     h = hashlib.sha256(b"sendguard.own-bcc.v1\x00")
     for a in sorted({str(a).lower() for a in addresses}):
@@ -67,7 +75,7 @@ def bcc_digest(addresses: Any) -> str:
     return h.hexdigest()
 
 
-def _report_bcc(report: Any) -> list[str]:
+def _report_bcc(report: Report) -> list[str]:
     return [e.address for e in report.recipients if e.field == "bcc" and e.address]
 
 
@@ -83,7 +91,7 @@ def own_bcc_digests(user: str) -> set[str]:
     return {str(ev.data.get("bcc_digest")) for ev in events if ev.data.get("bcc_digest")}
 
 
-def unflag_own_bcc(report: Any, user: str, digests: set[str] | None = None) -> Any:
+def unflag_own_bcc(report: Report, user: str, digests: set[str] | None = None) -> Report:
     """``report`` without ``many_bcc_recipients`` when its Bcc list is one the sender
     just made with SendGuard's own fix (``digests``: known ones, else the audit log's)."""
     if not any(f.code == OWN_BCC_CODE for f in report.findings):
@@ -94,7 +102,7 @@ def unflag_own_bcc(report: Any, user: str, digests: set[str] | None = None) -> A
     return replace(report, findings=[f for f in report.findings if f.code != OWN_BCC_CODE])
 
 
-def fix(caller: Any, event: AddonEvent, name: str, act: Any) -> dict[str, Any]:
+def fix(caller: Caller, event: AddonEvent, name: str, act: Act) -> dict[str, Any]:
     """Rewrite the compose window's To/Cc/Bcc (one ``updateDraftActionMarkup``) and, in the
     same response, show the check of the new recipients."""
     from service.policy.addresses import parse_field
@@ -121,7 +129,7 @@ def fix(caller: Any, event: AddonEvent, name: str, act: Any) -> dict[str, Any]:
     return markup.update_draft(to=result.to, cc=result.cc, bcc=result.bcc, card=card)
 
 
-def fix_replace(caller: Any, event: AddonEvent, act: Any) -> dict[str, Any]:
+def fix_replace(caller: Caller, event: AddonEvent, act: Act) -> dict[str, Any]:
     """Replace one recipient with the address the sender's history knows: only when the
     history check, run again here, suggests exactly that replacement (fail closed: a
     forged or stale button changes nothing)."""

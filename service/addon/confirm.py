@@ -23,8 +23,8 @@ from service.policy.model import Finding, Severity
 if TYPE_CHECKING:
     from service.addon.analysis import DomainGroup
     from service.addon.event import AddonEvent
-    from service.policy.config import Policy
     from service.policy.domains import DomainClassifier
+    from service.policy.policyfile import Policy
     from service.policy.rules import Report
 
 TICK_EACH_LIMIT = 100     # above this many recipients, one tick per domain

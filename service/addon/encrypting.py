@@ -19,7 +19,7 @@ goes out once whichever button is pressed, however often.
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from service.addon import keycards, markup
 from service.addon.compose import audit, shown
@@ -45,6 +45,12 @@ from service.gmail.outgoing import Outgoing
 from service.i18n import _
 from service.services import services
 
+if TYPE_CHECKING:
+    from service.addon.auth import Caller
+    from service.addon.markup import Act
+    from service.gmail.model import GmailClient, SentRef
+    from service.storage.records import Package
+
 CONFIRMATION_VALID = timedelta(hours=1)
 SHOWN_LIMIT = 100                   # characters of a refused value echoed on the card
 
@@ -57,13 +63,13 @@ def _draft_id(event: AddonEvent) -> str:
 
 
 def _key_card(event: AddonEvent, user: str, draft_id: str, reading: Reading,
-              enc: Expectation, act: Any, notice: str | None = None) -> dict[str, Any]:
+              enc: Expectation, act: Act, notice: str | None = None) -> dict[str, Any]:
     return keycards.key_card(enc, reading.message.subject, draft_id, reading.attachments,
                              services().policy, user, act, notice=notice)
 
 
 def _checked(user: str, draft_id: str, event: AddonEvent, reading: Reading,
-             act: Any) -> Expectation | dict[str, Any]:
+             act: Act) -> Expectation | dict[str, Any]:
     """What the encrypted path must confirm, or the confirmation card again when the
     draft cannot go the encrypted way as it is now."""
     if reading.encrypt is None:
@@ -77,7 +83,7 @@ def _checked(user: str, draft_id: str, event: AddonEvent, reading: Reading,
     return reading.encrypt
 
 
-def encrypt_review(caller: Any, event: AddonEvent, act: Any,
+def encrypt_review(caller: Caller, event: AddonEvent, act: Act,
                    ledger: SendLedger) -> dict[str, Any]:
     """Check the confirmation form for the encrypted path, then ask who gets the key."""
     draft_id = _draft_id(event)
@@ -135,15 +141,15 @@ def chosen_method(event: AddonEvent, default: str) -> str | None:
     return next(iter(values))
 
 
-def encrypt_send(caller: Any, event: AddonEvent, act: Any, ledger: SendLedger) -> dict[str, Any]:
+def encrypt_send(caller: Caller, event: AddonEvent, act: Act, ledger: SendLedger) -> dict[str, Any]:
     """Verify everything again, then encrypt, send exactly once and hold the key."""
     draft_id = _draft_id(event)
     return send_once(caller, event, act, ledger, draft_id, lambda client, user, key:
                      _encrypt_send(client, user, key, draft_id, event, act, ledger))
 
 
-def _encrypt_send(client: Any, user: str, key: str, draft_id: str, event: AddonEvent,
-                  act: Any, ledger: SendLedger) -> dict[str, Any]:
+def _encrypt_send(client: GmailClient, user: str, key: str, draft_id: str, event: AddonEvent,
+                  act: Act, ledger: SendLedger) -> dict[str, Any]:
     from service.delivery.packages import encrypt_and_send
 
     sv = services()
@@ -181,9 +187,9 @@ def _encrypt_send(client: Any, user: str, key: str, draft_id: str, event: AddonE
                 "grantees": chosen,
                 "external_grantees": [a for a in chosen if a in external],
                 "attachments": len(reading.attachments)})
-    went: list[tuple[Any, Outgoing, str]] = []
+    went: list[tuple[SentRef, Outgoing, str]] = []
 
-    def send(raw: bytes, package: Any) -> Any:
+    def send(raw: bytes, package: Package) -> SentRef:
         went.append(send_checked(client, user, draft_id, raw, package_id=package.id))
         return went[-1][0]
 

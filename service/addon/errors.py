@@ -13,9 +13,8 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
 
-from flask import Flask, g, jsonify, request
+from flask import Flask, Response, g, jsonify, request
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
@@ -57,7 +56,7 @@ def _on_addon() -> bool:
     return request.blueprint == ADDON_BLUEPRINT and bool(g.get("addon_verified"))
 
 
-def _card_response(message: str, *, retry: bool, nothing_sent: bool = True) -> Any:
+def _card_response(message: str, *, retry: bool, nothing_sent: bool = True) -> Response:
     from service.addon import cards, markup
 
     retry_action = g.get("addon_retry") if retry else None

@@ -8,7 +8,7 @@ History only adds findings: a database that cannot answer means a card without t
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -16,11 +16,12 @@ from service.errors import SendGuardError
 
 if TYPE_CHECKING:
     from service.policy.history import HistoryView
+    from service.services import Services
 
 log = logging.getLogger(__name__)
 
 
-def _services() -> Any:
+def _services() -> Services:
     from service.services import services
 
     return services()

@@ -14,14 +14,15 @@ from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING, Any
 
 from service.addon import markup as m
-from service.addon.cards import FINDINGS_SHOWN, Act, capped, field_names
+from service.addon.cards import FINDINGS_SHOWN, capped, field_names
 from service.addon.localtime import duration, local_time
+from service.addon.markup import Act
 from service.files.manifest import LINK_ZIP_NAME
 from service.i18n import N_, _, join_list, ngettext
 
 if TYPE_CHECKING:
     from service.addon.confirm import Expectation
-    from service.policy.config import Policy
+    from service.policy.policyfile import Policy
     from service.storage import Package
 
 Json = dict[str, Any]

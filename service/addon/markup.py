@@ -12,13 +12,21 @@ from __future__ import annotations
 
 import html
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 MAX_SECTIONS = 100
 MAX_WIDGETS = 100
 MAX_ITEMS = 100          # selection items per selectionInput: SendGuard's own cap
 
 Json = dict[str, Any]
+
+
+class Act(Protocol):
+    """How a card builder makes a button's action without knowing URLs:
+    ``act("check_send", draft_id=d)`` is the action calling ``/addon/action/check_send``
+    with that parameter (empty ones dropped). ``service.addon.routes.act`` is the real one."""
+
+    def __call__(self, name: str, /, **params: str) -> Json: ...
 
 
 def esc(value: object) -> str:

@@ -10,7 +10,7 @@ says so.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import g
 
@@ -21,12 +21,19 @@ from service.errors import ConflictError, NotFoundError
 from service.i18n import N_, _, ngettext
 from service.services import services
 
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from service.addon.auth import Caller
+    from service.addon.markup import Act, Json
+    from service.storage.records import Package
+
 log = logging.getLogger(__name__)
 
 NOT_FOUND = N_("addon.error.package_not_found")
 
 
-def owned(user: str, package_id: str) -> Any:
+def owned(user: str, package_id: str) -> Package:
     """The caller's package; ``NotFoundError`` alike for a missing one and another's."""
     g.addon_not_found = NOT_FOUND
     if not package_id or len(package_id) > 64:
@@ -38,7 +45,7 @@ def owned(user: str, package_id: str) -> Any:
     return package
 
 
-def homepage(caller: Any, event: AddonEvent, act: Any, notice: str | None = None) -> Any:
+def homepage(caller: Caller, event: AddonEvent, act: Act, notice: str | None = None) -> Json:
     """The home card, topped by the caller's recent packages (if any)."""
     sv = services()
     extra = []
@@ -55,8 +62,8 @@ def homepage(caller: Any, event: AddonEvent, act: Any, notice: str | None = None
                                enforced=sv.config.enforce_check_send)
 
 
-def result_card(user: str, package_id: str, event: AddonEvent, act: Any,
-                notice: str | None = None) -> Any:
+def result_card(user: str, package_id: str, event: AddonEvent, act: Act,
+                notice: str | None = None) -> Json:
     sv = services()
     package = owned(user, package_id)
     grants = [gr.address for gr in sv.store.list_grants(package.id)]
@@ -64,7 +71,7 @@ def result_card(user: str, package_id: str, event: AddonEvent, act: Any,
                                 act, notice=notice)
 
 
-def _answer(caller: Any, event: AddonEvent, act: Any, package_id: str,
+def _answer(caller: Caller, event: AddonEvent, act: Act, package_id: str,
             notice: str) -> dict[str, Any]:
     if event.param("view") == "home":
         return markup.update_card(homepage(caller, event, act, notice))
@@ -78,7 +85,7 @@ def _unchanged(package_id: str) -> str:
              state=keycards.state_name(package, sv.clock()))
 
 
-def revoke(caller: Any, event: AddonEvent, act: Any) -> dict[str, Any]:
+def revoke(caller: Caller, event: AddonEvent, act: Act) -> dict[str, Any]:
     """The misdelivery brake: no code or password works afterwards."""
     sv = services()
     package = owned(caller.user_email, event.param("package_id"))
@@ -92,7 +99,7 @@ def revoke(caller: Any, event: AddonEvent, act: Any) -> dict[str, Any]:
     return _answer(caller, event, act, package.id, notice)
 
 
-def _erase_files(package: Any, actor: str, now: Any) -> None:
+def _erase_files(package: Package, actor: str, now: datetime) -> None:
     """Link mode: recalling a package erases its stored files at once (SPEC 10.3)."""
     from service.files.packages import erase_package_files, is_link
 
@@ -101,7 +108,7 @@ def _erase_files(package: Any, actor: str, now: Any) -> None:
         erase_package_files(sv.store, sv.keywrapper, sv.files, package, actor, now, "revoked")
 
 
-def release(caller: Any, event: AddonEvent, act: Any) -> dict[str, Any]:
+def release(caller: Caller, event: AddonEvent, act: Act) -> dict[str, Any]:
     """Release a held (or awaiting) password now: its notices go out at once."""
     from service.delivery.mailer import MailerError
     from service.delivery.release import release_package

@@ -22,11 +22,15 @@ import logging
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from service.addon.compose import audit
 from service.errors import ConflictError, GmailClientError
 from service.services import services
+
+if TYPE_CHECKING:
+    from service.gmail.model import GmailClient
+    from service.gmail.outgoing import Outgoing
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +44,7 @@ SETTLE_AFTER = timedelta(minutes=3)     # younger intents may still be in flight
 MAX_PER_REQUEST = 5                     # Gmail look-ups one request spends on old intents
 
 
-def record_intent(user: str, draft_id: str, out: Any, package_id: str | None = None) -> str:
+def record_intent(user: str, draft_id: str, out: Outgoing, package_id: str | None = None) -> str:
     """Write the intent (raises when the store is down: then nothing is sent)."""
     intent = secrets.token_hex(8)
     audit(user, INTENT, required=True, package_id=package_id, message_id=out.message_id,
@@ -80,7 +84,7 @@ def open_intents(user: str) -> list[Open]:
             if ev.data.get("intent") and ev.data["intent"] not in closed and ev.at <= edge]
 
 
-def draft_exists(client: Any, draft_id: str) -> bool | None:
+def draft_exists(client: GmailClient, draft_id: str) -> bool | None:
     """Is the draft still there (so nothing went out)? None: unknown, so nothing is
     concluded from an error of any kind."""
     try:
@@ -92,7 +96,7 @@ def draft_exists(client: Any, draft_id: str) -> bool | None:
         return None
 
 
-def reconcile(user: str, client: Any) -> int:
+def reconcile(user: str, client: GmailClient) -> int:
     """Settle the user's open sends (see module doc); returns how many were settled.
     Never raises: a request must not fail because an old one did."""
     try:

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, Response, current_app, g, request, url_for
 from flask.typing import ResponseReturnValue
@@ -20,20 +19,19 @@ from service.addon import markup
 from service.addon.event import AddonEvent, parse_event
 from service.addon.ledger import SendLedger
 from service.addon.memo import CardMemo, compose_key
-from service.addon.scopes import ALL_SCOPES, COMPOSE_SCOPES, HOME_SCOPES, SEND_SCOPES
+from service.addon.scopes import ALL_SCOPES, COMPOSE_SCOPES, HOME_SCOPES, SEND_SCOPES, missing
 from service.errors import NotFoundError, PolicyError, SendGuardError
 from service.request_locale import use_locale
 from service.services import services
+
+if TYPE_CHECKING:
+    from service.addon.auth import Caller
 
 bp = Blueprint("addon", __name__, url_prefix="/addon")
 log = logging.getLogger(__name__)
 
 LEDGER = "sendguard.addon.ledger"
 CARD_MEMO = "sendguard.addon.card_memo"
-SEND_ACTIONS = ("confirm_send", "encrypt_review", "encrypt_send")   # retried by re-checking
-PACKAGE_ACTIONS = ("revoke_package", "release_package")
-
-Handler = Callable[[Any, AddonEvent], Any]
 
 
 @bp.record_once
@@ -58,7 +56,7 @@ def action_url(name: str) -> str:
     return f"{prefix}{name}"
 
 
-def act(name: str, **params: str) -> dict[str, Any]:
+def act(name: str, /, **params: str) -> dict[str, Any]:
     return markup.action(action_url(name), {k: v for k, v in params.items() if v})
 
 
@@ -107,17 +105,7 @@ def _defaults() -> dict[str, str]:
     return {"default_locale": policy.default_language, "default_zone": policy.default_time_zone}
 
 
-def _missing(event: AddonEvent, needed: tuple[str, ...], *, token: bool) -> list[str]:
-    """Scopes to ask for. No ``authorizedScopes`` in the event: Google did not say, so the
-    OAuth token (when needed) is trusted and a refusal from Gmail reports itself."""
-    if token and not event.user_oauth_token:
-        return list(needed)
-    if event.authorized_scopes is None:
-        return []
-    return [s for s in needed if s not in event.authorized_scopes]
-
-
-def _scopes_or_none(caller: Any, event: AddonEvent, needed: tuple[str, ...], *,
+def _scopes_or_none(caller: Caller, event: AddonEvent, needed: tuple[str, ...], *,
                     token: bool = False, push: bool = False) -> dict[str, Any] | None:
     """None when the user granted what this request needs. Otherwise: no user token at
     all (a first run) asks Google for consent directly; a user who granted only some
@@ -125,24 +113,13 @@ def _scopes_or_none(caller: Any, event: AddonEvent, needed: tuple[str, ...], *,
     for exactly that."""
     if not caller.user_email:
         return markup.request_scopes(ALL_SCOPES)
-    missing = _missing(event, needed, token=token)
-    if not missing:
+    needed_now = missing(event, needed, token=token)
+    if not needed_now:
         return None
     from service.addon import cards
 
-    card = cards.scopes_card(missing, act("grant_scopes"))
+    card = cards.scopes_card(needed_now, act("grant_scopes"))
     return markup.push_card(card) if push else markup.update_card(card)
-
-
-def grant_scopes(caller: Any, event: AddonEvent) -> dict[str, Any]:
-    """The scope card's button: Google's consent for what is still missing; once granted
-    (Google repeats this request), a card that says so."""
-    from service.addon import cards
-
-    missing = _missing(event, ALL_SCOPES[:-1], token=True)   # script.locale stays optional
-    if missing:
-        return markup.request_scopes(missing)
-    return markup.update_card(cards.scopes_granted_card(act("recheck")))
 
 
 @bp.post("/homepage")
@@ -158,10 +135,10 @@ def homepage() -> ResponseReturnValue:
     return jsonify(markup.push_card(packages.homepage(caller, event, act)))
 
 
-def _reconcile(caller: Any, event: AddonEvent) -> None:
+def _reconcile(caller: Caller, event: AddonEvent) -> None:
     """Settle the user's sends left open by a fault (``recovery``), when the user's token
     may read drafts (gmail.compose); the home card then shows their true state."""
-    if not event.user_oauth_token or _missing(event, SEND_SCOPES[-1:], token=True):
+    if not event.user_oauth_token or missing(event, SEND_SCOPES[-1:], token=True):
         return
     from service.addon.recovery import reconcile
     from service.addon.sending import gmail_client
@@ -203,41 +180,20 @@ def compose() -> ResponseReturnValue:
 @bp.post("/action/<name>")
 def action(name: str) -> ResponseReturnValue:
     caller, event = _verified(is_action=True)
-    from service.addon import compose as flow
-    from service.addon import encrypting, packages, sending
+    from service.addon.actions import ACTIONS
 
-    handlers: dict[str, tuple[Handler, tuple[str, ...], bool]] = {
-        "recheck": (lambda c, e: markup.update_card(flow.compose_card(c, e, act)),
-                    COMPOSE_SCOPES, False),
-        "fix_external": (lambda c, e: flow.fix(c, e, "fix_external", act), COMPOSE_SCOPES,
-                         False),
-        "fix_everyone": (lambda c, e: flow.fix(c, e, "fix_everyone", act), COMPOSE_SCOPES,
-                         False),
-        "fix_replace": (lambda c, e: flow.fix_replace(c, e, act), COMPOSE_SCOPES, False),
-        "check_send": (lambda c, e: sending.check_send(c, e, act), SEND_SCOPES, True),
-        "confirm_send": (lambda c, e: sending.confirm_send(c, e, act, ledger()),
-                         SEND_SCOPES, True),
-        "encrypt_review": (lambda c, e: encrypting.encrypt_review(c, e, act, ledger()),
-                           SEND_SCOPES, True),
-        "encrypt_send": (lambda c, e: encrypting.encrypt_send(c, e, act, ledger()),
-                         SEND_SCOPES, True),
-        "revoke_package": (lambda c, e: packages.revoke(c, e, act), (), False),
-        "release_package": (lambda c, e: packages.release(c, e, act), (), False),
-        "grant_scopes": (grant_scopes, (), False),
-    }
-    if name in PACKAGE_ACTIONS:
+    row = ACTIONS.get(name)
+    if row is None:
+        g.addon_retry = None
+        raise NotFoundError(f"unknown add-on action {name[:60]!r}")
+    if row.on_package:
         g.addon_retry = act(name, package_id=event.param("package_id"),
                             view=event.param("view"))
     else:
-        retry_as = "check_send" if name in SEND_ACTIONS else name
-        g.addon_retry = act(retry_as, draft_id=event.param("draft_id"))
-    if name not in handlers:
-        g.addon_retry = None
-        raise NotFoundError(f"unknown add-on action {name[:60]!r}")
-    handler, needed, token = handlers[name]
-    ask = _scopes_or_none(caller, event, needed, token=token)
+        g.addon_retry = act(row.retry_as or name, draft_id=event.param("draft_id"))
+    ask = _scopes_or_none(caller, event, row.scopes, token=row.needs_token)
     if ask:
         return jsonify(ask)
-    if token:   # the access token must open the verified user's own mailbox
+    if row.needs_token:   # the access token must open the verified user's own mailbox
         services().mailboxes.require(caller, event.user_oauth_token)
-    return jsonify(handler(caller, event))
+    return jsonify(row.handler(caller, event, act, ledger()))

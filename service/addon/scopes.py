@@ -9,6 +9,11 @@ and ``messages.list`` need read scopes SendGuard does not ask for).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from service.addon.event import AddonEvent
+
 SCOPE = "https://www.googleapis.com/auth/"
 EXECUTE = SCOPE + "gmail.addons.execute"
 LOCALE_SCOPE = SCOPE + "script.locale"        # optional: without it, the policy's defaults
@@ -25,3 +30,13 @@ ALL_SCOPES = (EXECUTE,
               SCOPE + "gmail.compose",
               SCOPE + "userinfo.email",
               LOCALE_SCOPE)
+
+
+def missing(event: AddonEvent, needed: tuple[str, ...], *, token: bool) -> list[str]:
+    """Scopes to ask for. No ``authorizedScopes`` in the event: Google did not say, so the
+    OAuth token (when needed) is trusted and a refusal from Gmail reports itself."""
+    if token and not event.user_oauth_token:
+        return list(needed)
+    if event.authorized_scopes is None:
+        return []
+    return [s for s in needed if s not in event.authorized_scopes]

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import g
 
@@ -52,6 +52,12 @@ from service.gmail.outgoing import Outgoing, digest, outgoing
 from service.i18n import _
 from service.services import services
 
+if TYPE_CHECKING:
+    from service.addon.auth import Caller
+    from service.addon.markup import Act
+    from service.gmail.model import DraftInfo, DraftMessage, GmailClient, SentRef
+    from service.policy.rules import Report
+
 log = logging.getLogger(__name__)
 
 SENT_LOOKBACK = timedelta(days=1)
@@ -61,8 +67,8 @@ SENT_LOOKBACK = timedelta(days=1)
 class Reading:
     """A draft read in full: its message, analysis and what each send path must confirm."""
 
-    message: Any
-    report: Any
+    message: DraftMessage
+    report: Report
     exp: Expectation
     encrypt: Expectation | None        # "Encrypt & send"; None: nothing to encrypt
     attachments: tuple[str, ...]       # file names
@@ -73,7 +79,7 @@ class Reading:
 
 
 @contextmanager
-def gmail_client(event: AddonEvent) -> Iterator[Any]:
+def gmail_client(event: AddonEvent) -> Iterator[GmailClient]:
     """The user's Gmail client, closed (its connections released) after the request."""
     client = services().gmail(event.user_oauth_token)
     try:
@@ -84,7 +90,7 @@ def gmail_client(event: AddonEvent) -> Iterator[Any]:
             close()
 
 
-def read_draft(client: Any, draft_id: str, user: str) -> Reading:
+def read_draft(client: GmailClient, draft_id: str, user: str) -> Reading:
     """Read and analyse the draft in full; a draft that is gone is ``NotFoundError``."""
     from service.policy import draft_from_bytes
 
@@ -116,8 +122,8 @@ def bind_bytes(exp: Expectation, raw: bytes) -> Expectation:
     return exp
 
 
-def send_checked(client: Any, user: str, draft_id: str, raw: bytes, *,
-                 package_id: str | None = None) -> tuple[Any, Outgoing, str]:
+def send_checked(client: GmailClient, user: str, draft_id: str, raw: bytes, *,
+                 package_id: str | None = None) -> tuple[SentRef, Outgoing, str]:
     """Send exactly ``raw`` (what was read, analysed and confirmed, or its encrypted form)
     as draft ``draft_id``: the request carries the bytes, so an autosave landing meanwhile
     cannot change what goes out. Intent before, outcome after (``recovery``); returns
@@ -151,7 +157,7 @@ def send_checked(client: Any, user: str, draft_id: str, raw: bytes, *,
     return sent, out, intent
 
 
-def confirmation(event: AddonEvent, draft_id: str, reading: Reading, act: Any,
+def confirmation(event: AddonEvent, draft_id: str, reading: Reading, act: Act,
                  notice: str | None = None) -> dict[str, Any]:
     card = cards.confirmation_card(reading.exp, reading.report, reading.message.subject,
                                    draft_id, act, notice=notice,
@@ -159,14 +165,14 @@ def confirmation(event: AddonEvent, draft_id: str, reading: Reading, act: Any,
     return markup.update_card(card)
 
 
-def check_send(caller: Any, event: AddonEvent, act: Any) -> dict[str, Any]:
+def check_send(caller: Caller, event: AddonEvent, act: Act) -> dict[str, Any]:
     """Find the draft (or ask which), analyse it fully, show the confirmation card."""
     with gmail_client(event) as client:
         reconcile(caller.user_email, client)
         return _check_send(client, caller, event, act)
 
 
-def _check_send(client: Any, caller: Any, event: AddonEvent, act: Any) -> dict[str, Any]:
+def _check_send(client: GmailClient, caller: Caller, event: AddonEvent, act: Act) -> dict[str, Any]:
     from service.gmail.drafts import Ambiguous, Found, find_compose_draft
 
     draft_id = event.param("draft_id")
@@ -189,7 +195,7 @@ def _check_send(client: Any, caller: Any, event: AddonEvent, act: Any) -> dict[s
     return confirmation(event, draft_id, reading, act)
 
 
-def _candidate(info: Any, event: AddonEvent) -> cards.Candidate:
+def _candidate(info: DraftInfo, event: AddonEvent) -> cards.Candidate:
     from service.gmail.headers import header_values
 
     def field(name: str) -> list[str]:
@@ -242,8 +248,8 @@ def send_key(user: str, draft_id: str) -> str:
     return f"{user}\x00{draft_id}"
 
 
-def send_once(caller: Any, event: AddonEvent, act: Any, ledger: SendLedger, draft_id: str,
-              run: Callable[[Any, str, str], dict[str, Any]]) -> dict[str, Any]:
+def send_once(caller: Caller, event: AddonEvent, act: Act, ledger: SendLedger, draft_id: str,
+              run: Callable[[GmailClient, str, str], dict[str, Any]]) -> dict[str, Any]:
     """The one path to a send, plain or encrypted: under the per-draft lock, answer an
     earlier send of this draft, else ``run(client, user, key)``."""
     user = caller.user_email
@@ -256,7 +262,7 @@ def send_once(caller: Any, event: AddonEvent, act: Any, ledger: SendLedger, draf
             return run(client, user, key)
 
 
-def confirm_send(caller: Any, event: AddonEvent, act: Any, ledger: SendLedger) -> dict[str, Any]:
+def confirm_send(caller: Caller, event: AddonEvent, act: Act, ledger: SendLedger) -> dict[str, Any]:
     """Re-read, re-check, verify every tick server-side, then send exactly once."""
     draft_id = event.param("draft_id")
     if not draft_id:
@@ -265,7 +271,7 @@ def confirm_send(caller: Any, event: AddonEvent, act: Any, ledger: SendLedger) -
                      _confirm_send(client, user, key, draft_id, event, act, ledger))
 
 
-def already_sent(user: str, event: AddonEvent, act: Any, done: EarlierSend) -> dict[str, Any]:
+def already_sent(user: str, event: AddonEvent, act: Act, done: EarlierSend) -> dict[str, Any]:
     """The answer to a second click: what the first one did, nothing sent again."""
     if not done.confirmed:
         return markup.sent(cards.error_card(_("addon.already_unconfirmed"),
@@ -276,8 +282,8 @@ def already_sent(user: str, event: AddonEvent, act: Any, done: EarlierSend) -> d
     return markup.sent(cards.sent_card(done.recipients, again=True))
 
 
-def _confirm_send(client: Any, user: str, key: str, draft_id: str, event: AddonEvent,
-                  act: Any, ledger: SendLedger) -> dict[str, Any]:
+def _confirm_send(client: GmailClient, user: str, key: str, draft_id: str, event: AddonEvent,
+                  act: Act, ledger: SendLedger) -> dict[str, Any]:
     reading = read_draft(client, draft_id, user)
     message, report, exp = reading.message, reading.report, reading.exp
     if exp.fingerprint != event.param("fp"):
@@ -307,7 +313,7 @@ def refused(draft_id: str, exp: Expectation, d: Decision) -> dict[str, Any]:
             "blocked": [f.code for f in exp.blocked]}
 
 
-def decided(draft_id: str, exp: Expectation, report: Any, d: Decision) -> dict[str, Any]:
+def decided(draft_id: str, exp: Expectation, report: Report, d: Decision) -> dict[str, Any]:
     return {
         "draft": draft_id,
         "recipients": exp.recipient_count,

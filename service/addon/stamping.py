@@ -5,11 +5,10 @@ audit does not know would later read as forged, so no record, no send)."""
 from __future__ import annotations
 
 import secrets
-from typing import Any
 
 from service.addon.compose import audit
 from service.gmail.headers import addresses, header_values, raw_headers
-from service.gmail.outgoing import Stamper
+from service.gmail.outgoing import Outgoing, Stamper
 from service.services import services
 from service.stamp.header import Minted, mint
 from service.stamp.verify import audit_data
@@ -33,7 +32,7 @@ def stamper_for(user: str) -> Stamper:
     return stamp
 
 
-def record_stamp(user: str, out: Any, package_id: str | None = None) -> None:
+def record_stamp(user: str, out: Outgoing, package_id: str | None = None) -> None:
     """``stamp.minted``: nonce, time, key id, sender, recipient hash (and the Bcc list,
     which delivered copies lose) — never the body."""
     minted: Minted | None = out.minted

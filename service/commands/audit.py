@@ -91,7 +91,7 @@ def _row(event: Any) -> dict[str, Any]:
 
 
 def cmd_audit_search(args: argparse.Namespace) -> int:
-    from service.config import Config
+    from service.settings import Config
     from service.storage import Store
 
     if args.limit is not None and args.limit < 1:

@@ -20,7 +20,7 @@ from service.errors import MessageError, Text
 from service.i18n import N_, _
 
 if TYPE_CHECKING:    # the database stack is imported only by commands that use it
-    from service.config import Config
+    from service.settings import Config
     from service.storage import Store
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -117,7 +117,7 @@ def read_message(path: str) -> bytes:
 
 def load_policy(path: str | None) -> Any:
     """The policy at ``path``, else ``$SENDGUARD_POLICY``, else the built-in one."""
-    from service.policy.config import load_policy as read_policy
+    from service.policy.policyfile import load_policy as read_policy
 
     return read_policy(path or os.environ.get("SENDGUARD_POLICY") or None)
 
@@ -126,7 +126,7 @@ def load_policy_for_service(path: str | None) -> Any:
     """The policy a service will run on, read and validated before anything listens:
     a broken one is a ``PolicyError`` naming its file and line (exit 2)."""
     from service.errors import PolicyError, Text
-    from service.policy.config import load_policy
+    from service.policy.policyfile import load_policy
 
     try:
         return load_policy(path)

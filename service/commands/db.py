@@ -14,7 +14,7 @@ def register(sub: Any) -> None:
 
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
-    from service.config import Config
+    from service.settings import Config
     from service.storage import Store
 
     config = Config.from_env()

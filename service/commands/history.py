@@ -21,8 +21,8 @@ from service.errors import InputError, MessageError, Text
 from service.i18n import _
 
 if TYPE_CHECKING:
-    from service.config import Config
     from service.policy.history import HistoryView
+    from service.settings import Config
     from service.storage.history import SentMessage
 
 PROGRESS_EVERY_S = 2.0
@@ -128,7 +128,7 @@ def _mbox_messages(path: str) -> Iterator[bytes]:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from service.config import Config
+    from service.settings import Config
 
     user = _user(args.user)
     messages = _mbox_messages(args.mbox)
@@ -180,7 +180,7 @@ def _chain(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
 
 
 def cmd_forget(args: argparse.Namespace) -> int:
-    from service.config import Config
+    from service.settings import Config
 
     user = _user(args.user)
     config = Config.from_env()
@@ -201,7 +201,7 @@ def history_for_check(user: str | None, sender: str) -> Iterator[HistoryView | N
     be used means no history checks: a plain check never fails on the database)."""
     import os
 
-    from service.config import Config
+    from service.settings import Config
 
     config = Config.from_env()
     if user is not None:

@@ -27,9 +27,9 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from service.commands.base import load_policy, open_store
-from service.config import Config
 from service.errors import AttachmentError, InputError, MessageError, Text
 from service.i18n import _, ngettext
+from service.settings import Config
 
 if TYPE_CHECKING:    # the database stack is imported only by commands that use it
     from service.storage import Grant, Package, Store

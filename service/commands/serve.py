@@ -22,9 +22,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from service.app import create_app
     from service.commands.base import load_policy_for_service
-    from service.config import Config
     from service.logs import configure_logging
     from service.services import Services
+    from service.settings import Config
 
     config = Config.from_env()
     policy = load_policy_for_service(config.policy_path)
@@ -56,7 +56,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         },
     }
 
-    class _Server(BaseApplication):
+    class _Server(BaseApplication):  # type: ignore[misc]  # gunicorn has no types: Any base
         def load_config(self) -> None:
             for key, value in options.items():
                 if key in self.cfg.settings:   # older gunicorn lacks some settings

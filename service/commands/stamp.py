@@ -66,7 +66,7 @@ def _minted_lookup(nonces: dict[str, int]) -> dict[str, MintRecord]:
         return {}
     from sqlalchemy.exc import SQLAlchemyError
 
-    from service.config import Config
+    from service.settings import Config
     from service.stamp.verify import MintRecord
     from service.storage import Store
 
@@ -128,7 +128,7 @@ def verdicts(path: str) -> Iterator[Verdict]:
     """Every message of ``path`` classified with the deployment's keys and audit."""
     import time
 
-    from service.config import Config
+    from service.settings import Config
     from service.stamp.keys import keys_for
     from service.stamp.mailfile import read_messages
     from service.stamp.verify import Verifier
@@ -189,8 +189,8 @@ def _outbound_test() -> Any:
     when the policy names none, said on stderr)."""
     import os
 
-    from service.policy.config import load_policy
     from service.policy.domains import DomainClassifier
+    from service.policy.policyfile import load_policy
 
     policy = load_policy(os.environ.get("SENDGUARD_POLICY") or None)
     internal = tuple(policy.internal_domains)

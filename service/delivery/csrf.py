@@ -19,8 +19,8 @@ import secrets
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from service.config import Config
 from service.protect.keywrap import load_or_create_dev_key, parse_master_keys
+from service.settings import Config
 
 NONCE_BYTES = 32
 SECURE_COOKIE = "__Host-sendguard-csrf"

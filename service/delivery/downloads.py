@@ -14,13 +14,13 @@ from collections.abc import Iterator
 from datetime import datetime
 from urllib.parse import quote
 
-from service.config import Config
 from service.delivery.keypage import Visit
 from service.delivery.mailer import Mailer, MailerError
 from service.delivery.notices import downloaded_mail
 from service.files.crypt import decrypt_range, file_key
 from service.files.manifest import Manifest, StoredFile
 from service.files.store import FileStore
+from service.settings import Config
 from service.storage import SYSTEM_ACTOR, Store, recipient_actor
 
 log = logging.getLogger(__name__)

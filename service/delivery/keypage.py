@@ -21,7 +21,6 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from service.config import Config
 from service.delivery import codes
 from service.delivery.mailer import Mailer, MailerError
 from service.delivery.material import open_package, well_formed_token
@@ -35,6 +34,7 @@ from service.errors import (
 )
 from service.files.manifest import is_link_password
 from service.protect.keywrap import KeyWrapper
+from service.settings import Config
 from service.storage import SYSTEM_ACTOR, Grant, Package, Store, hash_token, recipient_actor
 
 log = logging.getLogger(__name__)

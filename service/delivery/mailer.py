@@ -26,8 +26,8 @@ from pathlib import Path
 from typing import Protocol
 from urllib.parse import unquote, urlsplit
 
-from service.config import Config
 from service.errors import ConfigError, SendGuardError
+from service.settings import Config
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +68,7 @@ def envelope(msg: EmailMessage) -> tuple[str, list[str]]:
     return senders[0], rcpts
 
 
-class SmtpMailer:
+class SmtpMailer(Mailer):
     """One SMTP connection per message: notices and codes are few and must not wait."""
 
     def __init__(self, url: str, *, environ: Mapping[str, str] | None = None,
@@ -130,7 +130,7 @@ class SmtpMailer:
             raise MailerError("the mail server refused a recipient")
 
 
-class SinkMailer:
+class SinkMailer(Mailer):
     """Development: each mail becomes a file ``var/mail/<time>-<random>.eml`` (mode 0600:
     it may hold a link or a code) for ``make run`` to show."""
 
@@ -164,7 +164,7 @@ class SinkMailer:
         return sorted(self.directory.glob("*.eml"))
 
 
-class MemoryMailer:
+class MemoryMailer(Mailer):
     """Keeps messages in a list: development and tests that need no server."""
 
     def __init__(self) -> None:

@@ -19,11 +19,11 @@ from email.utils import format_datetime, make_msgid
 from functools import lru_cache
 from typing import Any
 
-from service.config import Config
 from service.delivery.mailer import sender_address
 from service.delivery.when import format_time, zone_named
 from service.errors import InputError, SendGuardError
 from service.i18n import N_, N_plural, translator
+from service.settings import Config
 from service.storage import Package
 
 CODE_MINUTES = 10
@@ -66,7 +66,7 @@ def org_zone(config: Config) -> tzinfo | None:
 
 @lru_cache(maxsize=8)
 def _zone_of(path: str, stamp: int) -> tzinfo | None:
-    from service.policy.config import load_policy
+    from service.policy.policyfile import load_policy
 
     try:
         return zone_named(load_policy(path).default_time_zone)

@@ -39,7 +39,7 @@ from service.gmail.headers import (
 )
 from service.gmail.model import DraftMessage, GmailClient, SentRef
 from service.i18n import _
-from service.policy.config import Policy
+from service.policy.policyfile import Policy
 from service.protect.keywrap import KeyWrapper
 from service.protect.mime import ProtectResult, protect_message
 from service.protect.password import generate_password

@@ -40,6 +40,7 @@ from flask import (
     request,
 )
 from flask.typing import ResponseReturnValue
+from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from service.delivery import codes, csrf, session
@@ -430,7 +431,7 @@ def download(token: str, n: int) -> ResponseReturnValue:
 
 @bp.app_errorhandler(404)
 @bp.app_errorhandler(405)
-def _not_here(exc: Any) -> ResponseReturnValue:
+def _not_here(exc: HTTPException) -> ResponseReturnValue:
     """Anything else under /k/ (a link with a tail, a PUT) gets the same page and the
     same headers as a bad link; elsewhere Flask's own answer stands."""
     if not request.path.startswith("/k/"):

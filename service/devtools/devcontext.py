@@ -5,9 +5,13 @@ simulator reads it (apart from both, so neither imports the other)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 from flask import Flask
+
+if TYPE_CHECKING:
+    from service.devtools.gmail_emulator.emulator import GmailEmulator
+    from service.devtools.tokens import LocalIssuer
 
 DEV_AUDIENCE = "https://sendguard.dev.invalid/addon"
 DEV_SERVICE_ACCOUNT = "service-000000000000@gcp-sa-gsuiteaddons.iam.gserviceaccount.com"
@@ -20,14 +24,14 @@ RELEASE_EVERY = "sendguard.dev.release_interval"
 class DevContext:
     """What the simulator needs to act as Gmail: tokens for the user, the emulator."""
 
-    issuer: Any                     # service.devtools.tokens.LocalIssuer
+    issuer: LocalIssuer
     user_email: str
     oauth_token: str = field(repr=False)
     audience: str = DEV_AUDIENCE
     service_account: str = DEV_SERVICE_ACCOUNT
     client_id: str = DEV_CLIENT_ID
     gmail_endpoint: str = ""
-    emulator: Any = None            # service.devtools.gmail_emulator.emulator.GmailEmulator
+    emulator: GmailEmulator | None = None
 
     def tokens(self) -> dict[str, str]:
         """Fresh system and user ID tokens, as Google would send with each request."""

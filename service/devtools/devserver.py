@@ -27,7 +27,6 @@ from typing import Any
 from flask import Flask
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-from service.config import Config
 from service.devtools.devcontext import (
     CONTEXT,
     DEV_AUDIENCE,
@@ -36,6 +35,7 @@ from service.devtools.devcontext import (
     RELEASE_EVERY,
     DevContext,
 )
+from service.settings import Config
 
 log = logging.getLogger(__name__)
 
@@ -120,7 +120,7 @@ class PolicyWatcher:
     def check(self) -> bool:
         """True when a changed file was loaded now."""
         from service.errors import PolicyError
-        from service.policy.config import load_policy
+        from service.policy.policyfile import load_policy
 
         stamp = self._stamp()
         if stamp == self.seen or self.path is None:

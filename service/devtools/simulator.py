@@ -49,7 +49,7 @@ from service.i18n import translator, using
 from service.services import services
 
 if TYPE_CHECKING:
-    from service.policy.config import Policy
+    from service.policy.policyfile import Policy
 
 log = logging.getLogger(__name__)
 

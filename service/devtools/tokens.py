@@ -28,8 +28,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
-from service.config import Config
 from service.errors import ConfigError
+from service.settings import Config
 
 GOOGLE_ISSUER = "https://accounts.google.com"
 CERTS_PATH = "/oauth2/v1/certs"

@@ -15,7 +15,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING
 
 from service.delivery.material import open_package
 from service.delivery.packages import (
@@ -30,9 +30,12 @@ from service.files.manifest import LINK_ZIP_NAME, Manifest, StoredFile, decode
 from service.files.store import FileStore, new_object_name
 from service.gmail.headers import header, normalise_message_id, parse_headers
 from service.gmail.model import DraftMessage, SentRef
-from service.policy.config import Policy
+from service.policy.policyfile import Policy
 from service.protect.keywrap import KeyWrapper
 from service.storage import SYSTEM_ACTOR, Package, Store
+
+if TYPE_CHECKING:
+    from service.gmail.model import GmailClient
 
 log = logging.getLogger(__name__)
 
@@ -144,7 +147,7 @@ def erase_package_files(store: Store, keywrapper: KeyWrapper, files: FileStore,
     return gone
 
 
-def encrypt_and_send_link(gmail: Any, *, draft_id: str, sender: str,
+def encrypt_and_send_link(gmail: GmailClient, *, draft_id: str, sender: str,
                           key_recipients: Sequence[str], policy: Policy, store: Store,
                           keywrapper: KeyWrapper, files: FileStore, now: datetime,
                           draft: DraftMessage, send: Callable[[bytes, Package], SentRef]

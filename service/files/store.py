@@ -14,8 +14,9 @@ import re
 import secrets
 import tempfile
 from collections.abc import Iterable
+from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 from service.errors import ConfigError, SendGuardError
 
@@ -47,7 +48,7 @@ def _checked(name: str) -> str:
     return name
 
 
-class LocalFileStore:
+class LocalFileStore(FileStore):
     """Files in one directory (0700), each written to a temporary file and renamed."""
 
     def __init__(self, root: str | Path) -> None:
@@ -93,21 +94,48 @@ class LocalFileStore:
         return self._path(name).exists()
 
 
-class GcsFileStore:
+class GcsWriter(Protocol):
+    def write(self, data: bytes, /) -> int: ...
+
+
+class GcsBlob(Protocol):
+    """What ``GcsFileStore`` calls on a ``google.cloud.storage.Blob`` (untyped upstream)."""
+
+    def open(self, mode: str, *, content_type: str, if_generation_match: int
+             ) -> AbstractContextManager[GcsWriter]: ...
+
+    def download_as_bytes(self, *, start: int, end: int, checksum: str | None) -> bytes: ...
+
+    def delete(self) -> None: ...
+
+    def exists(self) -> bool: ...
+
+
+class GcsBucket(Protocol):
+    def blob(self, blob_name: str, *, chunk_size: int) -> GcsBlob: ...
+
+
+class GcsClient(Protocol):
+    """The one call ``GcsFileStore`` makes on a ``google.cloud.storage.Client``."""
+
+    def bucket(self, bucket_name: str) -> GcsBucket: ...
+
+
+class GcsFileStore(FileStore):
     """Objects ``PREFIX/NAME`` in one bucket: resumable uploads in ``UPLOAD_CHUNK``
     pieces, ranged reads. ``client``: a ``google.cloud.storage.Client`` (built on first
     use from the runtime service account when not given)."""
 
-    def __init__(self, bucket: str, prefix: str = "", client: Any = None) -> None:
+    def __init__(self, bucket: str, prefix: str = "", client: GcsClient | None = None) -> None:
         self.bucket_name = bucket
         self.prefix = prefix.strip("/")
         self._client = client
-        self._bucket: Any = None
+        self._bucket: GcsBucket | None = None
 
-    def _blob(self, name: str) -> Any:
+    def _blob(self, name: str) -> GcsBlob:
         if self._bucket is None:
             if self._client is None:
-                from google.cloud import storage
+                import google.cloud.storage as storage
 
                 self._client = storage.Client()
             self._bucket = self._client.bucket(self.bucket_name)

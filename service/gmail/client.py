@@ -30,7 +30,6 @@ from google.oauth2.credentials import Credentials
 from googleapiclient.discovery import build_from_document
 from googleapiclient.http import HttpRequest, MediaIoBaseUpload
 
-from service.config import GMAIL_API_ENDPOINT
 from service.errors import GmailClientError, GmailTransientError
 from service.gmail.base64url import b64url, b64url_decode
 from service.gmail.discovery import document_for
@@ -44,6 +43,7 @@ from service.gmail.model import (
     from_epoch_ms,
 )
 from service.gmail.retry import NOT_CONFIRMED, Backoff, Failure, classify, client_error
+from service.settings import GMAIL_API_ENDPOINT
 
 __all__ = ["ApiGmailClient", "DraftInfo", "DraftMessage", "DraftRef", "GmailClient", "SentRef"]
 
@@ -51,7 +51,7 @@ RESUMABLE_ABOVE = 5 << 20      # Google's advice: simple/multipart up to 5 MB, r
 CHUNK = 8 << 20                # a multiple of 256 KiB, as the resumable protocol requires
 
 
-class ApiGmailClient:
+class ApiGmailClient(GmailClient):
     def __init__(self, credentials_token: str, endpoint: str = GMAIL_API_ENDPOINT, *,
                  retries: int = 4, backoff: float = 0.5,
                  sleep: Callable[[float], None] = time.sleep, timeout: float = 60.0,

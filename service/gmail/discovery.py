@@ -20,7 +20,7 @@ API, VERSION = "gmail", "v1"
 
 @cache
 def document_text() -> str:
-    text = get_static_doc(API, VERSION)
+    text: str | None = get_static_doc(API, VERSION)   # googleapiclient is untyped
     if text is None:  # the client library always ships it; a broken install is a real error
         raise RuntimeError("google-api-python-client has no bundled gmail v1 discovery document")
     return text

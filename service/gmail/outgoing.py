@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from service.gmail.headers import (
     addresses,
@@ -51,7 +51,7 @@ class Outgoing:
     size: int
     recipients: tuple[str, ...]          # envelope: To, Cc and Bcc addresses, lower-case
     message_id: str | None               # its Message-ID, without angle brackets
-    minted: Any = field(default=None, repr=False)   # the stamp written into ``raw``, if any
+    minted: Minted | None = field(default=None, repr=False)   # the stamp written into ``raw``
 
     def audit(self) -> dict[str, object]:
         return {"sha256": self.sha256, "size": self.size,

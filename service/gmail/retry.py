@@ -126,7 +126,7 @@ class Backoff:
 
     def delay(self, attempt: int) -> float:
         """Half the exponential step fixed, half random: spreads clients that failed together."""
-        step = min(self.max_delay, self.base * 2 ** attempt)
+        step = min(self.max_delay, self.base * 2.0 ** attempt)
         return step / 2 + self.rng.uniform(0, step / 2)
 
     def wait(self, operation: str, attempt: int, failure: Failure) -> None:

@@ -13,8 +13,8 @@ from typing import Any
 
 _EXPORTS = {
     "Attachment": "model", "Draft": "model", "Finding": "model", "Severity": "model",
-    "Policy": "config", "load_policy": "config", "parse_policy": "config",
-    "draft_from_bytes": "message", "Report": "rules", "analyze": "rules",
+    "Policy": "policyfile", "load_policy": "policyfile", "parse_policy": "policyfile",
+    "draft_from_bytes": "mimeparse", "Report": "rules", "analyze": "rules",
 }
 __all__ = sorted(_EXPORTS)
 

@@ -419,8 +419,8 @@ def _central_directory_entries(data: bytes) -> int:
     eocd = data.rfind(b"PK\x05\x06", max(0, len(data) - 65_557))
     if eocd < 0 or eocd + 22 > len(data):
         return 0
-    declared, cd_size = struct.unpack_from("<H", data, eocd + 10)[0], \
-        struct.unpack_from("<I", data, eocd + 12)[0]
+    declared: int = struct.unpack_from("<H", data, eocd + 10)[0]
+    cd_size: int = struct.unpack_from("<I", data, eocd + 12)[0]
     locator = eocd - 20
     if locator >= 0 and data[locator:locator + 4] == b"PK\x06\x07":  # ZIP64
         offset = struct.unpack_from("<Q", data, locator + 8)[0]

@@ -18,7 +18,6 @@ from service.i18n import _, current_locale, join_list, using
 from service.policy.addresses import Entry, parse_field
 from service.policy.catalogue import FIELDS as FIELDS_TEXT
 from service.policy.catalogue import KINDS, NOTES, PLACES, PROTECTIONS, REASONS, finding_text
-from service.policy.config import Policy
 from service.policy.domains import DomainClassifier, registrable_domain, to_unicode
 from service.policy.extract import (
     Deadline,
@@ -31,6 +30,7 @@ from service.policy.extract import (
 from service.policy.history import HISTORY_RULES, HistoryView
 from service.policy.model import FIELDS, Draft, Finding, Severity
 from service.policy.personal_data import PersonalData, scan_text
+from service.policy.policyfile import Policy
 from service.policy.thread import Earlier, earlier_messages, keys_of, received, seen_together
 from service.policy.wording import Body, split_body, without_boilerplate
 
@@ -39,7 +39,7 @@ VISIBLE = ("to", "cc")
 # code, and addresses listed in one finding (above Gmail's own per-message recipient cap).
 MAX_FINDINGS_PER_CODE = 1000
 MAX_LISTED_ADDRESSES = 2000
-# Draft notes (service.policy.message) that mean part of the message was not checked.
+# Draft notes (service.policy.mimeparse) that mean part of the message was not checked.
 UNCHECKED_MESSAGE = frozenset({"mime_too_many_parts", "mime_too_deep", "body_truncated",
                                "header_truncated", "too_many_recipients"})
 

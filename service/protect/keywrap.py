@@ -21,13 +21,16 @@ import re
 import secrets
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from service.config import Config
 from service.errors import ConfigError, SecretError, SendGuardError
+from service.settings import Config
+
+if TYPE_CHECKING:
+    import requests
 
 LOCAL_VERSION = 1
 KMS_VERSION = 2
@@ -70,7 +73,7 @@ def parse_master_keys(value: str, var: str = "SENDGUARD_MASTER_KEY") -> list[byt
     return keys
 
 
-class LocalKeyWrapper:
+class LocalKeyWrapper(KeyWrapper):
     """AES-256-GCM under master keys from the environment (Secret Manager in production)."""
 
     def __init__(self, master_key: str | Sequence[bytes]) -> None:
@@ -103,7 +106,7 @@ class LocalKeyWrapper:
             raise SecretError() from None
 
 
-class KmsKeyWrapper:
+class KmsKeyWrapper(KeyWrapper):
     """Cloud KMS ``encrypt``/``decrypt`` over REST, ``aad`` as additionalAuthenticatedData.
 
     Deliberately small: it cannot be tested against real Cloud KMS here, only against a
@@ -114,8 +117,8 @@ class KmsKeyWrapper:
     ENDPOINT = "https://cloudkms.googleapis.com/v1/"
     SCOPE = "https://www.googleapis.com/auth/cloudkms"
 
-    def __init__(self, key_name: str, *, endpoint: str = ENDPOINT, session: Any = None,
-                 timeout: float = 10.0) -> None:
+    def __init__(self, key_name: str, *, endpoint: str = ENDPOINT,
+                 session: requests.Session | None = None, timeout: float = 10.0) -> None:
         name = key_name.strip()
         if not _KMS_NAME.match(name):
             raise ConfigError("SENDGUARD_KMS_KEY must be projects/P/locations/L/keyRings/R/"
@@ -125,7 +128,7 @@ class KmsKeyWrapper:
         self._session = session
         self._timeout = timeout
 
-    def _http(self) -> Any:
+    def _http(self) -> requests.Session:
         if self._session is None:
             import google.auth
             from google.auth.transport.requests import AuthorizedSession
@@ -169,7 +172,7 @@ class KmsKeyWrapper:
             raise SecretError() from None
 
 
-class MigratingKeyWrapper:
+class MigratingKeyWrapper(KeyWrapper):
     """Wraps with ``primary``; unwraps each blob with whichever wrapper made it, so
     records wrapped under master keys keep opening after a switch to Cloud KMS."""
 

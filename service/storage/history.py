@@ -20,7 +20,7 @@ import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from cryptography.exceptions import InvalidTag
@@ -30,6 +30,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
+from service.policy.history import HistoryView
 from service.storage import checks
 from service.storage.database import Database
 from service.storage.schema import (
@@ -249,7 +250,7 @@ class HistoryStore(Database):
 
 
 @dataclass
-class StoredHistory:
+class StoredHistory(HistoryView):
     """``HistoryView`` over the tables: each question one indexed query, answers cached
     for the life of one check."""
 
@@ -259,7 +260,7 @@ class StoredHistory:
     _counts: dict[str, int] = field(default_factory=dict)
     _empty: bool | None = None
 
-    def _rows(self, stmt: sa.Select) -> list[sa.Row]:
+    def _rows(self, stmt: sa.Select[*tuple[Any, ...]]) -> list[sa.Row[*tuple[Any, ...]]]:
         with self.store._read() as conn:
             return list(conn.execute(stmt))
 

@@ -15,6 +15,8 @@ from .support import check_cards
 class Api:
     """Posts add-on requests and checks every card of every 200 answer."""
 
+    app: Flask
+
     def post(self, path: str, headers: dict[str, str], body: Any) -> tuple[int, Any]:
         raise NotImplementedError
 

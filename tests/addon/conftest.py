@@ -15,11 +15,11 @@ from flask import Flask
 
 from service.addon.scopes import ALL_SCOPES
 from service.app import create_app
-from service.config import Config
 from service.devtools.gmail_emulator.emulator import GmailEmulator, emulator_url, serve_emulator
 from service.devtools.tokens import LocalIssuer
 from service.gmail.client import ApiGmailClient
 from service.services import Services
+from service.settings import Config
 from tests.support.smtp import smtp, smtp_server
 from tests.support.tokens import certs_url, issuer
 

@@ -52,14 +52,14 @@ def save(emulator: GmailEmulator, c: Compose) -> str:
 
 
 def path(action: dict[str, Any]) -> str:
-    return urlsplit(action["function"]).path
+    return urlsplit(str(action["function"])).path
 
 
 def click(api: Api, events: Events, action: dict[str, Any], c: Compose,
           form: dict[str, list[str]] | None = None, **kw: Any) -> dict[str, Any]:
     status, data = api.call(path(action), *events.make(params=params_of(action), form=form,
                                                         **on_screen(c), **kw))
-    assert status == 200, data
+    assert status == 200 and isinstance(data, dict), data
     return data
 
 

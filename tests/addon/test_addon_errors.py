@@ -26,7 +26,7 @@ def test_database_down_before_sending_is_a_generic_card_and_nothing_is_sent(
         tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     good = ClientApi(make_app())
     c = _draft(emulator)
-    on_screen = {"to": c.to, "bcc": c.bcc}
+    on_screen: dict[str, Any] = {"to": c.to, "bcc": c.bcc}
     status, data = good.call("/addon/action/check_send", *events.make(**on_screen))
     card = the_card(data)
     send = buttons(card)["Send"]

@@ -42,7 +42,7 @@ def on_screen(c: Compose) -> dict[str, Any]:
 
 def call(api: Api, events: Events, path: str, c: Compose, **kw: Any) -> dict[str, Any]:
     status, data = api.call(path, *events.make(**on_screen(c), **kw))
-    assert status == 200, data
+    assert status == 200 and isinstance(data, dict), data
     return data
 
 

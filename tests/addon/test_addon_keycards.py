@@ -16,8 +16,8 @@ from service.addon.confirm import expect
 from service.addon.event import AddonEvent, parse_event
 from service.addon.localtime import duration, local_time, user_zone
 from service.i18n import using
-from service.policy.config import parse_policy
 from service.policy.model import Draft
+from service.policy.policyfile import parse_policy
 from service.storage import Package
 
 from .support import INTERNAL, POLICY, SENDER, check_cards, members, texts
@@ -26,7 +26,7 @@ NOW = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)            # 10:00 in Tokyo
 TOKYO = ZoneInfo("Asia/Tokyo")
 
 
-def _act(name: str, **params: str) -> dict[str, Any]:
+def _act(name: str, /, **params: str) -> dict[str, Any]:
     return markup.action(f"https://sendguard.example.jp/addon/action/{name}", params)
 
 

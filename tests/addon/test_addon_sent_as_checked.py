@@ -53,7 +53,7 @@ def click(api: Api, events: Events, action: dict[str, Any], c: Compose,
 
     status, data = api.call(urlsplit(action["function"]).path, *events.make(
         params=params_of(action), form=form, **on_screen(c)))
-    assert status == 200, data
+    assert status == 200 and isinstance(data, dict), data
     return data
 
 

@@ -13,12 +13,12 @@ import pytest
 import requests
 
 from service.app import create_app
-from service.config import Config
 from service.devtools import simulator
 from service.devtools.devserver import DevStack, main, start_stack
 from service.devtools.simulator import build_mime, linked, release_info
 from service.errors import ConfigError
 from service.policy import draft_from_bytes
+from service.settings import Config
 
 
 @pytest.fixture
@@ -56,6 +56,7 @@ def test_autosave_creates_updates_and_notices_a_sent_draft(stack: DevStack) -> N
                                      "bcc": ["b@gmail.com"], "subject": "件名"}, timeout=10).json()
     assert again["draftId"] == first["draftId"]
     emulator = stack.context.emulator
+    assert emulator is not None
     assert emulator.requests("drafts.update")
     from service.gmail.client import ApiGmailClient
 
@@ -214,7 +215,7 @@ def test_linked_makes_only_http_links(text: str, pieces: list[tuple[str, bool]])
     ("", None, "No background release loop"),
 ], ids=["manual", "sender only", "no loop"])
 def test_release_info(policy: str, interval: float | None, expected: str) -> None:
-    from service.policy.config import parse_policy
+    from service.policy.policyfile import parse_policy
 
     assert expected in release_info(parse_policy(policy), interval)
 
@@ -241,6 +242,7 @@ def test_simulator_attachments_encrypt_exactly(stack: DevStack, tmp_path: Path) 
         package = encrypt_and_send(gmail, draft_id=draft_id, sender=stack.context.user_email,
                                    key_recipients=[partner], policy=sv.policy, store=sv.store,
                                    keywrapper=sv.keywrapper, now=sv.clock())
+    assert stack.context.emulator is not None
     [sent] = stack.context.emulator.sent(stack.context.user_email)
     [(zip_name, data)] = attachments_of(sent.raw)
     password = open_package(sv.keywrapper, package).password

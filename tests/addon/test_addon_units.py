@@ -17,8 +17,8 @@ from service.addon.ledger import SendLedger
 from service.errors import ConflictError
 from service.i18n import using
 from service.policy.addresses import parse_field
-from service.policy.config import parse_policy
 from service.policy.model import Draft
+from service.policy.policyfile import parse_policy
 
 from .support import INTERNAL, POLICY, SENDER, check_cards, members, texts
 
@@ -167,7 +167,7 @@ def _report(to: list[str], policy_text: str = POLICY, **kw: Any) -> Any:
     return policy, analyze(Draft(sender=ME, to=tuple(to), **kw), policy, content=True)
 
 
-def _act(name: str, **params: str) -> dict[str, Any]:
+def _act(name: str, /, **params: str) -> dict[str, Any]:
     return markup.action(f"https://sendguard.example.jp/addon/action/{name}", params)
 
 
@@ -274,7 +274,7 @@ def test_confirmation_of_600_invalid_entries_stays_within_limits(override: bool)
         "zone-not-a-string", "zone-path"])
 def test_organisation_defaults_refuse_bad_values(line: str, error: str) -> None:
     from service.errors import PolicyError
-    from service.policy.config import parse_policy
+    from service.policy.policyfile import parse_policy
 
     with pytest.raises(PolicyError, match=error) as err:
         parse_policy(f"[organization]\n{line}\n")
@@ -282,7 +282,7 @@ def test_organisation_defaults_refuse_bad_values(line: str, error: str) -> None:
 
 
 def test_organisation_defaults() -> None:
-    from service.policy.config import parse_policy
+    from service.policy.policyfile import parse_policy
 
     assert (parse_policy("").default_language, parse_policy("").default_time_zone) == (
         "en", "UTC")

@@ -30,8 +30,9 @@ def memo_of(app: Flask) -> CardMemo:
 def post(api: ClientApi, events: Events, **kw: Any) -> bytes:
     resp = api.client.post("/addon/compose", json=events.make(**kw)[1],
                            headers=events.make(**kw)[0])
-    assert resp.status_code == 200, resp.data
-    return resp.data
+    data: bytes = resp.data
+    assert resp.status_code == 200, data
+    return data
 
 
 def test_a_repeated_event_is_answered_from_memory(app: Flask, events: Events) -> None:

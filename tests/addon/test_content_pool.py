@@ -12,7 +12,7 @@ import pytest
 from service.addon.analysis import ContentPool, analyze, is_heavy
 from service.policy import analyze as run
 from service.policy import draft_from_bytes
-from service.policy.config import Policy
+from service.policy.policyfile import Policy
 from tests.support import hostile as h
 
 POLICY = Policy(internal_domains=("example.co.jp",), check_deadline=20)
@@ -32,7 +32,7 @@ def draft(data: bytes = CSV, name: str = "list.csv") -> object:
 
 def test_pool_gives_the_in_process_findings(pool: ContentPool) -> None:
     d = draft()
-    expected = [f.to_json() for f in run(d, POLICY).findings]  # type: ignore[arg-type]
+    expected = [f.to_json() for f in run(d, POLICY).findings]
     for _ in range(2):   # a fresh worker, then the same one reused
         report = pool.analyze(d, POLICY)  # type: ignore[arg-type]
         assert [f.to_json() for f in report.findings] == expected
@@ -51,7 +51,7 @@ def test_waiting_for_a_slot_is_bounded(pool: ContentPool) -> None:
     assert pool._slots.acquire()   # another user's analysis holds the only slot
     try:
         started = time.monotonic()
-        report = pool.analyze(draft(), policy)
+        report = pool.analyze(draft(), policy)  # type: ignore[arg-type]
         assert time.monotonic() - started < 3
     finally:
         pool._slots.release()

@@ -19,9 +19,9 @@ from typing import Any
 
 import pytest
 
-from service.config import Config
 from service.devtools.devserver import DevStack, start_stack
 from service.i18n import translator
+from service.settings import Config
 from tests.support.parts import CHROMIUM, CHROMIUM_ARGS, require_chromium
 
 from .zips import attachments_of, open_zip
@@ -77,7 +77,7 @@ def _open_mail(page: Any, context: Any, subject: str, timeout: float = 15.0) -> 
 
 def test_encrypt_send_release_and_reveal_in_chromium(stack: DevStack, tmp_path: Path) -> None:
     require_chromium()
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import FilePayload, expect, sync_playwright
 
     me = stack.context.user_email
     colleague = "suzuki@example.co.jp"
@@ -100,7 +100,7 @@ def test_encrypt_send_release_and_reveal_in_chromium(stack: DevStack, tmp_path: 
             page.fill("#subject", "お見積書の送付")
             page.fill("#body", "田中様\nお見積書をお送りします。パスワードは別途お知らせします。")
             page.set_input_files("#attach", files=[
-                {"name": n, "mimeType": "application/octet-stream", "buffer": d}
+                FilePayload(name=n, mimeType="application/octet-stream", buffer=d)
                 for n, d in FILES.items()])
             expect(page.locator("#attachment-list li")).to_have_count(2)
             page.click("#open-addon")
@@ -162,6 +162,7 @@ def test_encrypt_send_release_and_reveal_in_chromium(stack: DevStack, tmp_path: 
             assert errors == []
         finally:
             browser.close()
+    assert stack.context.emulator is not None
     [sent] = stack.context.emulator.sent(me)
     assert sent.recipients == {PARTNER, colleague}
     [(_, data)] = attachments_of(sent.raw)

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from service.config import Config
 from service.devtools.devserver import DevStack, start_stack
 from service.i18n import translator
+from service.settings import Config
 from tests.support.parts import CHROMIUM, CHROMIUM_ARGS, require_chromium
 
 from .support import members
@@ -88,6 +88,7 @@ def test_compose_fix_and_send_in_chromium(stack: DevStack, tmp_path: Path) -> No
             assert errors == []
         finally:
             browser.close()
+    assert stack.context.emulator is not None
     sent = stack.context.emulator.sent(me)
     assert len(sent) == 1
     assert sent[0].recipients == frozenset([me, *externals])

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from service.config import Config
 from service.devtools.devserver import DevStack, start_stack
 from service.i18n import translator
+from service.settings import Config
 from tests.support.parts import CHROMIUM, CHROMIUM_ARGS, require_chromium
 
 pytestmark = pytest.mark.browser
@@ -36,6 +36,7 @@ def test_gmail_send_is_rejected_and_check_and_send_is_delivered(stack: DevStack)
 
     me = stack.context.user_email
     emulator = stack.context.emulator
+    assert emulator is not None
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         try:

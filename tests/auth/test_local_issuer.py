@@ -11,9 +11,9 @@ import requests
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from service.config import Config
 from service.devtools.tokens import CertServer, LocalIssuer, serve_certs
 from service.errors import ConfigError
+from service.settings import Config
 
 
 @pytest.mark.parametrize("make", [

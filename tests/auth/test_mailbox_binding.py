@@ -133,7 +133,7 @@ def test_hosted_domain(make_app: MakeApp, events: Events, emulator: GmailEmulato
 
 def test_workspace_domains_is_a_checked_policy_key() -> None:
     from service.errors import PolicyError
-    from service.policy.config import parse_policy
+    from service.policy.policyfile import parse_policy
 
     policy = parse_policy('[organization]\nworkspace_domains = ["Example.CO.JP"]\n')
     assert policy.workspace_domains == ("example.co.jp",)

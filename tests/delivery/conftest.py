@@ -22,12 +22,12 @@ except ModuleNotFoundError:  # the repository root is not on sys.path under plai
     from tests.support.smtp import SmtpServer, smtp, smtp_server
 
 from service.app import create_app
-from service.config import Config
 from service.delivery.mailer import SmtpMailer
 from service.devtools.gmail_emulator.memory import InMemoryGmailClient
-from service.policy.config import Policy
+from service.policy.policyfile import Policy
 from service.protect.keywrap import LocalKeyWrapper
 from service.services import Services
+from service.settings import Config
 from service.storage import Package, Store
 
 from .helpers import BASE_URL, PARTNER, SENDER, Clock, draft_bytes

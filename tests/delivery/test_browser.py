@@ -15,12 +15,12 @@ import pytest
 from werkzeug.serving import make_server
 
 from service.app import create_app
-from service.config import Config
 from service.delivery.mailer import SmtpMailer
 from service.delivery.release import release_tick
 from service.devtools.gmail_emulator.memory import InMemoryGmailClient
 from service.protect.keywrap import LocalKeyWrapper
 from service.services import Services
+from service.settings import Config
 from service.storage import Store
 from tests.support.parts import CHROMIUM, CHROMIUM_ARGS, require_chromium
 from tests.support.smtp import SmtpServer

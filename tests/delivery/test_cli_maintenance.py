@@ -12,7 +12,7 @@ import pytest
 from service.commands import keys as commands
 from service.delivery.material import open_package
 from service.delivery.packages import create_package_for
-from service.policy.config import Policy
+from service.policy.policyfile import Policy
 from service.protect.keywrap import LocalKeyWrapper, key_id
 from service.storage import Package, Store
 from tests.support.cli import Run, run

@@ -16,11 +16,11 @@ import pytest
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from service.config import Config
 from service.delivery.mailer import SmtpMailer
 from service.delivery.material import open_package
 from service.delivery.release import release_tick
 from service.protect.keywrap import LocalKeyWrapper
+from service.settings import Config
 from service.storage import Package, Store
 from tests.support.smtp import SmtpServer
 

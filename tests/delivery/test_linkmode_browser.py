@@ -16,14 +16,14 @@ import pytest
 from werkzeug.serving import make_server
 
 from service.app import create_app
-from service.config import Config
 from service.delivery.mailer import SmtpMailer
 from service.delivery.release import release_tick
 from service.files.packages import erase_package_files, protect_link_raw
 from service.files.store import LocalFileStore
-from service.policy.config import Policy
+from service.policy.policyfile import Policy
 from service.protect.keywrap import LocalKeyWrapper
 from service.services import Services
+from service.settings import Config
 from service.storage import Store
 from tests.support.smtp import SmtpServer
 

@@ -19,7 +19,6 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from service.config import Config
 from service.delivery.mailer import (
     MailerError,
     MemoryMailer,
@@ -30,6 +29,7 @@ from service.delivery.mailer import (
 )
 from service.delivery.notices import address, clean_display_name, code_mail, new_mail
 from service.errors import ConfigError, InputError
+from service.settings import Config
 from tests.support.smtp import SmtpServer
 
 from .helpers import PARTNER, Clock

@@ -20,7 +20,8 @@ from service.errors import (
     InputError,
     SecretError,
 )
-from service.policy.config import Policy
+from service.gmail.model import DraftRef, SentRef
+from service.policy.policyfile import Policy
 from service.protect.keywrap import LocalKeyWrapper
 from service.storage import Package, Store
 
@@ -72,13 +73,13 @@ def test_key_is_stored_before_the_draft_is_sent(store: Store, keywrapper: LocalK
     class Watching(InMemoryGmailClient):
         """The real in-memory client; it only looks at the store when asked to send."""
 
-        def update_draft(self, draft_id: str, raw: bytes, thread_id: str | None):  # type: ignore[no-untyped-def]
+        def update_draft(self, draft_id: str, raw: bytes, thread_id: str | None) -> DraftRef:
             seen.append(store.list_packages(SENDER))
             return super().update_draft(draft_id, raw, thread_id)
 
-        def send_draft(self, draft_id: str):  # type: ignore[no-untyped-def]
+        def send_draft(self, draft_id: str, raw: bytes | None = None) -> SentRef:
             seen.append(store.list_packages(SENDER))
-            return super().send_draft(draft_id)
+            return super().send_draft(draft_id, raw)
 
     gmail = Watching(SENDER)
     ref = gmail.add_draft(draft_bytes())

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from service.delivery.material import open_package
 from service.devtools.gmail_emulator.memory import InMemoryGmailClient
-from service.policy.config import Policy
+from service.policy.policyfile import Policy
 from service.protect.keywrap import LocalKeyWrapper
 from service.protect.mime import INNER_ARCHIVE
 

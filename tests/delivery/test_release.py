@@ -9,14 +9,14 @@ from datetime import timedelta
 
 import pytest
 
-from service.config import Config
 from service.delivery.mailer import SmtpMailer
 from service.delivery.material import open_package
 from service.delivery.packages import create_package_for
 from service.delivery.release import release_due, release_package, release_tick
 from service.errors import ConflictError
-from service.policy.config import Policy
+from service.policy.policyfile import Policy
 from service.protect.keywrap import LocalKeyWrapper
+from service.settings import Config
 from service.storage import Store, hash_token
 from tests.support.smtp import SmtpServer
 
@@ -44,10 +44,11 @@ def test_held_key_is_released_after_its_delay_as_separate_notices(
         msg, text = m.message, m.text()
         assert msg["In-Reply-To"] is None and msg["References"] is None
         assert msg["From"].addresses[0].addr_spec == "no-reply@sendguard.example.jp"
-        assert package.message_id not in m.data.decode("ascii", "replace")
+        assert package.message_id and package.message_id not in m.data.decode("ascii", "replace")
         token = link_token(text)
         assert f"{BASE_URL}/k/{token}" in text
-        assert store.find_grant_by_token_hash(hash_token(token)).address == m.rcpt_tos[0]
+        grant = store.find_grant_by_token_hash(hash_token(token))
+        assert grant is not None and grant.address == m.rcpt_tos[0]
         assert password not in text
         for name in FILES:                        # file names may be sensitive
             assert name not in text and name.split(".")[0] not in text

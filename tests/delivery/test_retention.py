@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 
-from service.config import Config
 from service.delivery.keypage import KeyPage
 from service.delivery.mailer import SmtpMailer
 from service.delivery.material import open_package
@@ -22,8 +21,9 @@ from service.delivery.release import release_tick
 from service.delivery.retention import parse_duration, purge_ended, purge_if_due
 from service.delivery.rewrap import RewrapReport, current_header, rewrap_all, target_name
 from service.errors import InputError, SecretError
-from service.policy.config import Policy
+from service.policy.policyfile import Policy
 from service.protect.keywrap import LocalKeyWrapper, MigratingKeyWrapper, key_id
+from service.settings import Config
 from service.storage import Package, Store
 from tests.support.kms import kms_wrapper
 from tests.support.smtp import SmtpServer

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from service.config import Config
 from service.delivery import codes, csrf
 from service.delivery.material import KeyMaterial, link_token, well_formed_token
+from service.settings import Config
 from service.storage import hash_token
 
 TOKEN = "d8lSyscvjK5jPYPajGFbwhzudmGhd2-oF5MfGBzngRM"

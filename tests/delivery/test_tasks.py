@@ -13,9 +13,9 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from flask.testing import FlaskClient
 
 from service.app import create_app
-from service.config import Config
 from service.devtools.tokens import LocalIssuer
 from service.services import Services
+from service.settings import Config
 from service.storage import Store
 from tests.support.smtp import SmtpServer
 from tests.support.tokens import certs_url, issuer

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from service.config import Config
 from service.delivery.notices import key_notice, retrieved_mail
 from service.delivery.when import JST, format_clock, format_time, zone_named
+from service.settings import Config
 from service.storage import Store
 
 from .conftest import SendDraft

@@ -26,14 +26,14 @@ def main() -> None:
     if mode == "commands":
         parse_commands()
     elif mode == "upload":
-        from googlecloudsdk.command_lib.util import gcloudignore  # type: ignore[import-not-found]
+        from googlecloudsdk.command_lib.util import gcloudignore
 
         chooser = gcloudignore.GetFileChooserForDir(args[0], ignore_file=args[1],
                                                     write_on_disk=False)
         files = sorted(chooser.GetIncludedFiles(args[0], include_dirs=False))
         print(json.dumps(files))
     elif mode == "app-yaml":
-        from googlecloudsdk.api_lib.app import yaml_parsing  # type: ignore[import-not-found]
+        from googlecloudsdk.api_lib.app import yaml_parsing
 
         info = yaml_parsing.ServiceYamlInfo.FromFile(args[0])
         parsed = info.parsed
@@ -51,7 +51,7 @@ def main() -> None:
 
 
 def parse_commands() -> None:
-    from googlecloudsdk import gcloud_main  # type: ignore[import-not-found]
+    from googlecloudsdk import gcloud_main
 
     cli = gcloud_main.CreateCLI([])
     for line in sys.stdin.read().splitlines():

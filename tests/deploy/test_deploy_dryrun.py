@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from service.config import Config
+from service.settings import Config
 
 from .deploy_support import (
     ROOT,

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from service.config import Config
+from service.settings import Config
 
 from .deploy_support import (
     ROOT,

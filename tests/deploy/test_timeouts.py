@@ -8,7 +8,7 @@ import runpy
 from pathlib import Path
 
 from service.addon.analysis import GRACE
-from service.policy.config import MAX_CHECK_DEADLINE
+from service.policy.policyfile import MAX_CHECK_DEADLINE
 
 ROOT = Path(__file__).resolve().parents[2]
 

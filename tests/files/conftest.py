@@ -71,8 +71,8 @@ def gcs_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 def gcs_client(endpoint: str) -> Any:
+    import google.cloud.storage as storage
     from google.auth.credentials import AnonymousCredentials
-    from google.cloud import storage
 
     return storage.Client(project="sendguard-test", credentials=AnonymousCredentials(),
                           client_options={"api_endpoint": endpoint})

@@ -39,7 +39,7 @@ def test_round_trip(size: int) -> None:
     data = os.urandom(size)
     obj = seal(data)
     assert len(obj) == sealed_size(size)
-    assert data not in obj or size == 0
+    assert size < 8 or data not in obj     # a byte or few may occur in the ciphertext by chance
     assert opened(obj, size) == data
 
 

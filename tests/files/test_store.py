@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -47,7 +48,8 @@ def test_bad_names_are_refused(file_store: FileStore, name: str) -> None:
 def test_gcs_objects_live_under_the_prefix(gcs_store: GcsFileStore) -> None:
     name = new_object_name()
     gcs_store.put(name, [b"sealed"])
-    listed = [b.name for b in gcs_store._client.list_blobs(gcs_store.bucket_name)]
+    client: Any = gcs_store._client       # a google.cloud.storage.Client (untyped)
+    listed = [b.name for b in client.list_blobs(gcs_store.bucket_name)]
     assert listed == [f"files/{name}"]
 
 

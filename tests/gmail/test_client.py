@@ -17,7 +17,7 @@ from service.gmail.client import ApiGmailClient
 from .support import Sleeps, User, message
 
 
-def attempts(emulator: GmailEmulator, user: User, method: str) -> list[int]:
+def attempts(emulator: GmailEmulator, user: User, method: str) -> list[int | None]:
     return [r.status for r in emulator.requests(method) if r.user == user.email]
 
 

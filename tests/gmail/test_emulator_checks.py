@@ -125,7 +125,8 @@ def test_access_token_query_parameter_is_accepted(url: str, user: User) -> None:
 def test_default_user_takes_any_token() -> None:
     app = Client(GmailEmulator(default_user="dev@example.com"))
     resp = app.get(f"/{ME}/profile", headers={"Authorization": "Bearer anything"})
-    assert resp.status_code == 200 and resp.json["emailAddress"] == "dev@example.com"
+    assert resp.status_code == 200 and resp.json is not None
+    assert resp.json["emailAddress"] == "dev@example.com"
     assert app.get(f"/{ME}/profile").status_code == 401
 
 
@@ -212,7 +213,8 @@ def test_reset_forgets_mail_but_keeps_tokens() -> None:
     assert len(emulator.sent()) == 1 and emulator.requests()
     assert app.post("/__emulator__/reset").status_code == 204
     assert emulator.sent() == [] and emulator.faults() == [] and emulator.requests() == []
-    assert app.get(f"/{ME}/profile", headers=auth).json["messagesTotal"] == 0
+    profile = app.get(f"/{ME}/profile", headers=auth).json
+    assert profile is not None and profile["messagesTotal"] == 0
 
 
 def test_runs_as_a_program() -> None:

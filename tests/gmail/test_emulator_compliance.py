@@ -23,7 +23,7 @@ STAMP = "X-SendGuard-Checked: v1; k=k1; t=1790000000; n=AAAAAAAAAAAAAAAAAAAAAA; 
 PARTNER = "tanaka@partner.example"
 UNCHECKED = {"description": "SendGuard – unchecked outbound", "match": "not_contains",
              "content": "X-SendGuard-Checked: v1;"}
-RULES = {
+RULES: dict[str, dict[str, Any]] = {
     "reject": {**UNCHECKED, "action": "reject",
                "notice": "Use SendGuard › Check & send instead of Gmail's Send."},
     "quarantine": {**UNCHECKED, "action": "quarantine", "quarantine": "SendGuard – unchecked"},
@@ -135,7 +135,7 @@ def test_full_headers_match_types(match: str, content: str, hit: bool) -> None:
     assert rule.matches(STAMP + "\nFrom: a@b\n") is hit
 
 
-BAD_RULES = {
+BAD_RULES: dict[str, tuple[dict[str, Any], str]] = {
     "unknown field": ({"match": "contains", "content": "x", "action": "reject", "x": 1},
                       "unknown rule fields"),
     "bad match": ({"match": "startswith", "content": "x", "action": "reject"}, "match must"),

@@ -24,13 +24,13 @@ from pathlib import Path
 
 import requests
 
-from service.config import Config
 from service.delivery.csrf import SECURE_COOKIE
 from service.delivery.mailer import SmtpMailer
 from service.delivery.packages import create_package_for
 from service.delivery.release import release_package
-from service.policy.config import Policy
+from service.policy.policyfile import Policy
 from service.protect.keywrap import LocalKeyWrapper
+from service.settings import Config
 from service.storage import Package, Store
 from tests.support.smtp import Received, SmtpServer
 

@@ -18,10 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from service.config import Config
 from service.delivery.packages import protect_raw
 from service.logs import configure_logging
-from service.policy.config import Policy
+from service.policy.policyfile import Policy
+from service.settings import Config
 from tests.delivery.helpers import open_zip, sevenzip, zip_of
 from tests.support.smtp import SmtpServer
 

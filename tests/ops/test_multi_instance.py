@@ -6,9 +6,10 @@ the code attempt counter, releases and the reveal limit hold in total, not per i
 
 from __future__ import annotations
 
+import functools
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
@@ -16,7 +17,7 @@ import requests
 
 from service.delivery import codes
 from service.delivery.keypage import CODES_PER_ADDRESS, CODES_PER_LINK
-from service.policy.config import Policy
+from service.policy.policyfile import Policy
 from tests.support.smtp import SmtpServer
 
 from .logscan import entry, leaks
@@ -38,7 +39,7 @@ from .support import (
 T = TypeVar("T")
 
 
-def together(calls: list[Callable[[], T]]) -> list[T]:
+def together(calls: Sequence[Callable[[], T]]) -> list[T]:
     """Run the calls at once (one thread each), results in order."""
     with ThreadPoolExecutor(max_workers=len(calls)) as pool:
         return list(pool.map(lambda call: call(), calls))
@@ -87,7 +88,7 @@ def test_code_requests_per_address_are_limited_across_instances_at_once(
         v.open(other(deployment, i))
     calls = [lambda v=v, i=i: message_kind(v.request_code(other(deployment, i)))
              for v in visitors for i in range(per_link)]
-    kinds = Counter(together(calls))
+    kinds: Counter[str | None] = Counter(together(calls))
     assert kinds == {None: per_address, "rate_limited": links * per_link - per_address}
     sent = wait_mails(smtp, to, per_address, codes_only=True)
     time.sleep(0.3)
@@ -106,8 +107,9 @@ def test_code_attempts_are_counted_across_instances(
         [right] = codes_to(smtp, locked)        # mailed before the page answered
         wrong = f"{(int(right) + 1) % 10**codes.DIGITS:0{codes.DIGITS}d}"
         # five wrong codes at once, spread over both instances: all counted
-        answers = together([lambda i=i: v.reveal(other(deployment, i), wrong)
-                            for i in range(codes.MAX_ATTEMPTS)])
+        answers: list[requests.Response] = together(
+            [functools.partial(v.reveal, other(deployment, i), wrong)
+             for i in range(codes.MAX_ATTEMPTS)])
         assert all(message_kind(r) in ("wrong", "exhausted") for r in answers)
         late = v.reveal(deployment.b, right)                             # the 6th: refused
         assert message_kind(late) == "exhausted" and password_on(late) is None
@@ -151,7 +153,7 @@ def test_due_keys_are_released_once_by_concurrent_task_calls(
 
         forged = {"Authorization": "Bearer " + deployment.task_token[:-4] + "AAAA"}
         started = time.monotonic()
-        answers = together([lambda i=i: call(other(deployment, i), auth)
+        answers: list[requests.Response] = together([lambda i=i: call(other(deployment, i), auth)
                             for i in range(2 * calls_each)]
                            + [lambda i=i: call(other(deployment, i), forged) for i in range(2)])
         elapsed = time.monotonic() - started
@@ -194,8 +196,9 @@ def test_reveal_limit_holds_across_instances(deployment: Deployment, smtp: SmtpS
             assert v.request_code(other(deployment, i)).status_code == 200
         mailed = [codes_to(smtp, a) for a in to]
         assert all(len(c) == 1 for c in mailed)
-        answers = together([lambda v=v, c=c, i=i: v.reveal(other(deployment, i + 1), c[0])
-                            for i, (v, c) in enumerate(zip(visitors, mailed, strict=True))])
+        answers: list[requests.Response] = together(
+            [functools.partial(v.reveal, other(deployment, i + 1), c[0])
+             for i, (v, c) in enumerate(zip(visitors, mailed, strict=True))])
         shown = [password_on(r) for r in answers]
         assert sorted(r.status_code for r in answers) == [200] * limit + [410] * (grants - limit)
         assert all("used_up" in r.text for r in answers if r.status_code == 410)

@@ -371,7 +371,7 @@ HEADERS = [
                          ids=[c[0] for c in HEADERS])
 def test_header_names_are_parsed_from_structure(raw: bytes, expected: list[tuple[str, str]]
                                                 ) -> None:
-    from service.policy.message import draft_from_bytes
+    from service.policy.mimeparse import draft_from_bytes
 
     msg = b"From: me@example.co.jp\r\nTo: " + raw + b"\r\nSubject: x\r\n\r\nbody\r\n"
     draft = draft_from_bytes(msg)
@@ -393,7 +393,7 @@ HEADER_PROBLEMS = [
 @pytest.mark.parametrize(("raw", "problem"), [c[1:] for c in HEADER_PROBLEMS],
                          ids=[c[0] for c in HEADER_PROBLEMS])
 def test_header_problems_stay_problems(raw: bytes, problem: str) -> None:
-    from service.policy.message import draft_from_bytes
+    from service.policy.mimeparse import draft_from_bytes
 
     msg = b"From: me@example.co.jp\r\nTo: " + raw + b"\r\nSubject: x\r\n\r\nbody\r\n"
     entries = parse_field(draft_from_bytes(msg).to, "to")
@@ -402,7 +402,7 @@ def test_header_problems_stay_problems(raw: bytes, problem: str) -> None:
 
 def test_name_is_address_reason_says_what_it_is() -> None:
     from service.policy import Draft, analyze
-    from service.policy.config import Policy
+    from service.policy.policyfile import Policy
 
     report = analyze(Draft(to=("suzuki@b.jp <sato@a.co.jp>",)), Policy(), locale="en")
     f = next(f for f in report.findings if f.code == "invalid_address")
@@ -429,7 +429,7 @@ def test_cpython_email_corpus_addresses_agree_with_the_stdlib() -> None:
     from pathlib import Path
 
     from service.errors import MessageError
-    from service.policy.message import draft_from_bytes
+    from service.policy.mimeparse import draft_from_bytes
     from tests.support.parts import unavailable
 
     corpus = Path(sysconfig.get_paths()["stdlib"]) / "test" / "test_email" / "data"

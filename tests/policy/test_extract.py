@@ -533,7 +533,8 @@ def test_text_limit_truncates_with_a_note() -> None:
 
 
 def test_spreadsheet_cell_limit() -> None:
-    rows = [[f"社員{i}", f"s{i}@example.co.jp", f"090-1234-{i:04d}"] for i in range(2000)]
+    rows: list[list[object]] = [[f"社員{i}", f"s{i}@example.co.jp", f"090-1234-{i:04d}"]
+                                for i in range(2000)]
     ins = inspect_attachment("big.xlsx", "", xlsx_bytes({"s": rows}), Limits(max_cells=300))
     assert ins.notes == ["truncated:big.xlsx"]
     assert 90 <= counts(ins)["emails"] <= 100

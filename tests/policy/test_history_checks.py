@@ -6,12 +6,13 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
 
 from service.policy import analyze, draft_from_bytes
-from service.policy.config import parse_policy
 from service.policy.history import edit_distance, greeting, name_key
+from service.policy.policyfile import parse_policy
 
 ME = "suzuki@a-sys.co.jp"
 
@@ -66,7 +67,8 @@ def msg(to: str, body: str = "よろしくお願いいたします。\n", extra:
             "Content-Type: text/plain; charset=utf-8\n\n" + body).encode()
 
 
-def codes(raw: bytes, history: MemoryHistory | None = HISTORY, policy: str = "") -> dict:
+def codes(raw: bytes, history: MemoryHistory | None = HISTORY, policy: str = ""
+          ) -> dict[str, Any]:
     report = analyze(draft_from_bytes(raw), parse_policy(policy), history=history)
     return {f.code: f for f in report.findings}
 

@@ -16,17 +16,18 @@ from collections.abc import Callable
 import pytest
 
 from service.policy import analyze, draft_from_bytes
-from service.policy.config import Policy
 from service.policy.extract import Limits, html_text
-from service.policy.message import MimeLimits
+from service.policy.mimeparse import MimeLimits
+from service.policy.policyfile import Policy
 from tests.support import hostile as h
 
 POLICY = Policy(internal_domains=("example.co.jp",), check_deadline=5)
 
 
-def codes(raw: bytes, **kw: object) -> tuple[list[str], list[str], list[str]]:
+def codes(raw: bytes, limits: MimeLimits | None = None
+          ) -> tuple[list[str], list[str], list[str]]:
     """(finding codes, note codes of the draft, rendered report notes)."""
-    draft = draft_from_bytes(raw, **kw)  # type: ignore[arg-type]
+    draft = draft_from_bytes(raw) if limits is None else draft_from_bytes(raw, limits)
     report = analyze(draft, POLICY)
     return ([f.code for f in report.findings], [n.partition(":")[0] for n in draft.notes],
             report.notes)
@@ -178,7 +179,7 @@ FUZZ = textwrap.dedent("""
     import json, random, sys, time
     from service.errors import MessageError
     from service.policy import analyze, draft_from_bytes
-    from service.policy.config import Policy
+    from service.policy.policyfile import Policy
     from tests.support import hostile as h
 
     policy = Policy(internal_domains=("example.co.jp",), check_deadline=DEADLINE)

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from service.errors import PolicyError
-from service.policy.config import parse_policy
 from service.policy.patterns import PatternError, PatternList, compile_pattern
+from service.policy.policyfile import parse_policy
 
 MATCH = [
     # id, entries, address, matches
@@ -98,7 +98,7 @@ def test_every_list_takes_patterns_and_names_the_bad_line(key: str) -> None:
 
 def test_internal_domains_with_patterns_decide_who_is_external() -> None:
     from service.policy import Draft, analyze
-    from service.policy.config import Policy
+    from service.policy.policyfile import Policy
 
     policy = Policy(internal_domains=("example.co.jp", "-guest.example.co.jp",
                                       "@partner.jp"))
@@ -110,7 +110,7 @@ def test_internal_domains_with_patterns_decide_who_is_external() -> None:
 
 def test_required_bcc_pattern() -> None:
     from service.policy import Draft, analyze
-    from service.policy.config import Policy
+    from service.policy.policyfile import Policy
 
     policy = Policy(internal_domains=("example.co.jp",),
                     required_bcc_external=("*@archive.example.co.jp",))

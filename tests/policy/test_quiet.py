@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from service.errors import PolicyError
-from service.policy.config import Policy, parse_policy
 from service.policy.model import Attachment, Draft, Severity
+from service.policy.policyfile import Policy, parse_policy
 from service.policy.rules import RISKY_RECIPIENT, analyze
 from service.policy.wording import split_text, without_boilerplate
 
@@ -64,7 +64,8 @@ class Case:
     policy: dict[str, Any] = field(default_factory=dict)
 
 
-def reply(quote: str, to: tuple[str, ...] = ("sato@b-corp.co.jp",), **kw: Any) -> dict:
+def reply(quote: str, to: tuple[str, ...] = ("sato@b-corp.co.jp",), **kw: Any
+          ) -> dict[str, Any]:
     return {"to": to, "subject": "RE: 名簿", "text": "ありがとうございます。\n\n" + quote,
             "reply": True, **kw}
 

@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 
 from service.policy import Attachment, Draft, Severity, analyze
-from service.policy.config import Policy
+from service.policy.policyfile import Policy
 
-INTERNAL = {"internal_domains": ("example.co.jp",)}
+INTERNAL: dict[str, Any] = {"internal_domains": ("example.co.jp",)}
 PROVIDERS = ("gmail.com", "yahoo.co.jp", "docomo.ne.jp", "ezweb.ne.jp", "hotmail.com")
 
 

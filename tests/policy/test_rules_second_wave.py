@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from service.policy import Attachment, Draft, Severity, analyze
-from service.policy.config import Policy, parse_policy
+from service.policy.policyfile import Policy, parse_policy
 from tests.policy.test_extract import ENCRYPTED_OFFICE, aes_zip, cfb, encrypt_pdf, pdf_bytes
 from tests.policy.test_rules import INTERNAL, ME, Case, staff_csv
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from email import policy
 from email.message import EmailMessage, MIMEPart
 from pathlib import Path
+from typing import cast
 
 # Small valid-looking files of the kinds users attach (magic numbers are what matter).
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(range(256)) * 8
@@ -79,7 +80,9 @@ def build_message(*, attachments: Sequence[tuple[str, str, bytes]] = (),
         related.attach(alternative)
         related.attach(image)
         msg.make_mixed()
-        msg.attach(related)
+        # The stdlib nests MIMEParts in an EmailMessage (make_mixed does); typeshed's
+        # attach() only names the container's own class.
+        msg.attach(cast(EmailMessage, related))
     for name, ctype, data in attachments:
         maintype, subtype = ctype.split("/")
         msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=name)

@@ -238,7 +238,8 @@ def test_hide_names_leaves_one_neutral_entry(tmp_path: Path, sevenzip: SevenZip,
 
 
 def test_hide_names_comes_from_the_policy() -> None:
-    from service.policy.config import PolicyError, parse_policy
+    from service.errors import PolicyError
+    from service.policy.policyfile import parse_policy
 
     assert parse_policy("[delivery]\nhide_names = true\n").hide_names is True
     assert parse_policy("").hide_names is False

@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 import requests
 
-from service.config import Config
 from service.errors import ConfigError, SecretError, SendGuardError
 from service.protect.keywrap import (
     KmsKeyWrapper,
@@ -21,6 +20,7 @@ from service.protect.keywrap import (
     load_or_create_dev_key,
     wrapper_from_config,
 )
+from service.settings import Config
 from tests.support.kms import KMS_NAME, KmsStandIn, kms_stand_in
 
 OLD = secrets.token_hex(32)

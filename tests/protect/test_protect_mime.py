@@ -35,7 +35,11 @@ def _parse(raw: bytes) -> EmailMessage:
 
 def _shape(part: Message) -> object:
     if part.is_multipart():
-        return (part.get_content_type(), [_shape(p) for p in part.get_payload()])
+        shapes = []
+        for p in part.get_payload():
+            assert isinstance(p, Message)
+            shapes.append(_shape(p))
+        return (part.get_content_type(), shapes)
     return part.get_content_type()
 
 
@@ -143,7 +147,9 @@ def test_input_is_untouched_and_output_round_trips_through_a_file(
     with eml.open("rb") as f:
         again = BytesParser(policy=policy.default).parse(f)
     assert all(not p.defects for p in again.walk())
-    assert again.get_body(("plain",)).get_content() == draft.get_body(("plain",)).get_content()
+    plain_again, plain_draft = again.get_body(("plain",)), draft.get_body(("plain",))
+    assert plain_again is not None and plain_draft is not None
+    assert plain_again.get_content() == plain_draft.get_content()
     assert sevenzip.extract(_zip_of(again, tmp_path), PASSWORD, tmp_path / "x")["社員名簿.csv"] \
         == CSV
 
@@ -245,7 +251,11 @@ def _single_part_attachment() -> bytes:
 def _unnamed_binary_part() -> EmailMessage:
     msg = build_message()
     msg.add_attachment(b"\x00\x01binary", maintype="application", subtype="octet-stream")
-    del msg.get_payload()[-1]["Content-Disposition"]
+    parts = msg.get_payload()
+    assert isinstance(parts, list)
+    last = parts[-1]
+    assert isinstance(last, Message)
+    del last["Content-Disposition"]
     return msg
 
 

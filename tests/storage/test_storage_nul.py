@@ -13,8 +13,8 @@ import pytest
 import sqlalchemy as sa
 
 from service import logs
-from service.config import Config
 from service.errors import ConflictError, InputError
+from service.settings import Config
 from service.storage import Store
 from service.storage.engine import has_nul
 

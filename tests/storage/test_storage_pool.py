@@ -8,10 +8,12 @@ from __future__ import annotations
 import os
 import threading
 import time
+from typing import cast
 
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.pool import QueuePool
 
 from service.errors import ConfigError
 from service.storage import Store, hash_token
@@ -44,7 +46,7 @@ def test_twenty_threads_share_five_connections_without_error(db_url: str) -> Non
     def watch() -> None:
         nonlocal peak
         while not done.is_set():
-            peak = max(peak, store._engine.pool.checkedout())
+            peak = max(peak, cast(QueuePool, store._engine.pool).checkedout())
             time.sleep(0.0005)
 
     def work(i: int) -> None:
@@ -71,7 +73,7 @@ def test_twenty_threads_share_five_connections_without_error(db_url: str) -> Non
         assert not any(th.is_alive() for th in threads)
         limit = POOL if store.backend == "postgresql" else 2 * POOL   # SQLite may overflow
         assert 1 <= peak <= limit
-        assert store._engine.pool.checkedout() == 0
+        assert cast(QueuePool, store._engine.pool).checkedout() == 0
         events = store.search_audit(action="key_page.viewed", limit=10_000)
         assert len(events) == THREADS * ROUNDS
         print(f"{store.backend}: {THREADS * ROUNDS} key-page rounds on {THREADS} threads, "

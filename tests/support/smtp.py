@@ -34,7 +34,7 @@ class Received:
 
     @property
     def message(self) -> EmailMessage:
-        return cast(EmailMessage, message_from_bytes(self.data, policy=email_policy.default))
+        return message_from_bytes(self.data, policy=email_policy.default)
 
     def text(self) -> str:
         """The plain-text body, decoded."""

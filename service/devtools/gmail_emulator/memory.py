@@ -17,12 +17,19 @@ from typing import TypeVar
 from service.devtools.gmail_emulator.mailbox import Ids, Mailbox, MailboxError, StoredMessage
 from service.errors import GmailClientError, GmailError
 from service.gmail.headers import ensure_message_id
-from service.gmail.model import DraftInfo, DraftMessage, DraftRef, SentRef, from_epoch_ms
+from service.gmail.model import (
+    DraftInfo,
+    DraftMessage,
+    DraftRef,
+    GmailClient,
+    SentRef,
+    from_epoch_ms,
+)
 
 T = TypeVar("T")
 
 
-class InMemoryGmailClient:
+class InMemoryGmailClient(GmailClient):
     def __init__(self, user: str = "user@example.com", *,
                  clock: Callable[[], float] = time.time) -> None:
         self._box = Mailbox(user.lower(), Ids(), clock)

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from service.config import Config
 from service.errors import ConfigError
+from service.settings import Config
 
 ROOT = Path(__file__).resolve().parents[1]
 PROD = {

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from service.errors import PolicyError
-from service.policy.config import DEFAULT_BLOCKED_EXTENSIONS, Policy, load_policy, parse_policy
+from service.policy.policyfile import DEFAULT_BLOCKED_EXTENSIONS, Policy, load_policy, parse_policy
 
 
 def test_defaults_match_spec() -> None:
