@@ -31,6 +31,7 @@ run: $(STAMP)
 test: $(STAMP) system-deps
 	$(BIN)/ruff check service tests benchmarks
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/pytest -q
 
 # Every benchmarks/bench_*.py, then one table of measured vs target; non-zero at the end

@@ -39,8 +39,8 @@ from service.policy.model import FIELDS, Draft, Finding
 if TYPE_CHECKING:
     from service.addon.event import AddonEvent
     from service.policy.addresses import Entry
-    from service.policy.domains import DomainClassifier
-    from service.policy.history import HistoryView
+    from service.policy.classifier import DomainClassifier
+    from service.policy.context import HistoryView
     from service.policy.policyfile import Policy
     from service.policy.rules import Report
 
@@ -79,8 +79,8 @@ def with_history(report: Report, draft: Draft, policy: Policy,
         return report
     from dataclasses import replace
 
+    from service.policy.context import Context
     from service.policy.history import HISTORY_RULES
-    from service.policy.rules import Context
 
     ctx = Context(draft=draft, policy=policy, classifier=classifier(policy),
                   entries=list(report.recipients), inspections={}, content=True,

@@ -29,7 +29,7 @@ from service.policy.catalogue import PLACES, SEVERITIES, hint_text
 from service.policy.model import FIELDS, Finding, Severity
 
 if TYPE_CHECKING:
-    from service.policy.domains import DomainClassifier
+    from service.policy.classifier import DomainClassifier
     from service.policy.policyfile import Policy
     from service.policy.rules import Report
 

@@ -15,7 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from service.errors import SendGuardError
 
 if TYPE_CHECKING:
-    from service.policy.history import HistoryView
+    from service.policy.context import HistoryView
     from service.services import Services
 
 log = logging.getLogger(__name__)
@@ -58,7 +58,7 @@ def record_sent(user: str, raw: bytes) -> None:
     sv = _services()
     if not sv.policy.history_enabled:
         return
-    from service.commands.history import sent_message
+    from service.storage.sent import sent_message
 
     try:
         msg = sent_message(raw, None)        # sent from the user's mailbox: theirs

@@ -14,14 +14,18 @@ import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from service.errors import MessageError, Text
 from service.i18n import N_, _
 
 if TYPE_CHECKING:    # the database stack is imported only by commands that use it
+    from service.policy.policyfile import Policy
     from service.settings import Config
     from service.storage import Store
+
+    # What ``add_subparsers`` returns: each command group registers its sub-commands on it.
+    Subcommands = argparse._SubParsersAction["Parser"]
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -115,14 +119,14 @@ def read_message(path: str) -> bytes:
                                                    "reason": exc.strerror or exc})) from None
 
 
-def load_policy(path: str | None) -> Any:
+def load_policy(path: str | None) -> Policy:
     """The policy at ``path``, else ``$SENDGUARD_POLICY``, else the built-in one."""
     from service.policy.policyfile import load_policy as read_policy
 
     return read_policy(path or os.environ.get("SENDGUARD_POLICY") or None)
 
 
-def load_policy_for_service(path: str | None) -> Any:
+def load_policy_for_service(path: str | None) -> Policy:
     """The policy a service will run on, read and validated before anything listens:
     a broken one is a ``PolicyError`` naming its file and line (exit 2)."""
     from service.errors import PolicyError, Text

@@ -11,15 +11,20 @@ import json
 import sys
 import unicodedata
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from service.commands.base import EXIT_FINDINGS, EXIT_OK, load_policy, read_message
 from service.errors import MessageError, Text
 from service.i18n import _
 from service.policy.catalogue import SEVERITIES
 
+if TYPE_CHECKING:
+    from service.commands.base import Subcommands
+    from service.policy.policyfile import Policy
+    from service.policy.rules import Report
 
-def register(sub: Any) -> None:
+
+def register(sub: Subcommands) -> None:
     c = sub.add_parser("check", help="analyse a message file exactly as the add-on does")
     c.add_argument("message", help="RFC 822 message file (.eml), or - for standard input")
     c.add_argument("--policy", help="policy TOML (default: $SENDGUARD_POLICY or built-in)")
@@ -64,7 +69,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _may_have_history(sender: str, policy: Any) -> bool:
+def _may_have_history(sender: str, policy: Policy) -> bool:
     """Whether a database may hold ``sender``'s history, without importing it: history
     is on, and ``DATABASE_URL`` is set or the default SQLite file exists."""
     import os
@@ -85,7 +90,7 @@ def _pad(text: str, width: int) -> str:
     return text + " " * max(1, width - _width(text))
 
 
-def print_table(report: Any, out: TextIO) -> None:
+def print_table(report: Report, out: TextIO) -> None:
     findings = report.findings
     if not findings:
         print(_("cli.no_findings"), file=out)

@@ -13,23 +13,24 @@ import sys
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from service.errors import InputError, MessageError, Text
 from service.i18n import _
 
 if TYPE_CHECKING:
-    from service.policy.history import HistoryView
+    from service.commands.base import Subcommands
+    from service.policy.context import HistoryView
     from service.settings import Config
-    from service.storage.history import SentMessage
+    from service.storage import Store
+    from service.storage.history import HistoryCrypto
 
 PROGRESS_EVERY_S = 2.0
 BATCH = 200
 
 
-def register(sub: Any) -> None:
+def register(sub: Subcommands) -> None:
     h = sub.add_parser("history", help="the recipient history behind check --user")
     hs = h.add_subparsers(dest="history_command", metavar="ACTION", required=True)
     i = hs.add_parser("import", help="seed a sender's history from an mbox of sent mail")
@@ -53,54 +54,25 @@ def _user(value: str) -> str:
 
 
 @contextlib.contextmanager
-def _opened(config: Config) -> Iterator[Any]:
+def _opened(config: Config) -> Iterator[Store]:
     from service.commands.base import open_store
 
     with open_store(config) as store:
         yield store
 
 
-def _crypto(store: Any, config: Config, create: bool) -> Any:
+def _new_crypto(store: Store, config: Config) -> HistoryCrypto:
+    """The history key, made and stored on first use."""
     from service.protect.keywrap import wrapper_from_config
 
-    wrapper = wrapper_from_config(config)
-    if create:
-        return store.history_crypto(wrapper, datetime.now(UTC))
-    return store.existing_history_crypto(wrapper)
+    return store.history_crypto(wrapper_from_config(config), datetime.now(UTC))
 
 
-def sent_message(raw: bytes, user: str | None) -> SentMessage | None:
-    """What history keeps of one message the user sent, or None (not from ``user``, no
-    recipient, not a message). ``user=None``: whoever the From says."""
-    from service.policy import draft_from_bytes
-    from service.policy.addresses import parse_field
-    from service.storage.history import SentMessage
+def _crypto(store: Store, config: Config) -> HistoryCrypto | None:
+    """The history key, or None when no history was ever recorded."""
+    from service.protect.keywrap import wrapper_from_config
 
-    try:
-        draft = draft_from_bytes(raw)
-    except MessageError:
-        return None
-    if user is not None and draft.sender != user:
-        return None
-    recipients = tuple((e.address, e.display_name) for name in ("to", "cc", "bcc")
-                       for e in parse_field(draft.entries(name), name) if e.address)
-    if not recipients:
-        return None
-    return SentMessage(recipients, draft.message_id, draft.references, _date(raw))
-
-
-def _date(raw: bytes) -> datetime | None:
-    from email.parser import BytesHeaderParser
-    from email.policy import compat32
-
-    value = BytesHeaderParser(policy=compat32).parsebytes(raw[:65536]).get("Date")
-    try:
-        when = parsedate_to_datetime(str(value)) if value else None
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when is None or when.tzinfo is None:
-        return None
-    return min(when.astimezone(UTC), datetime.now(UTC))
+    return store.existing_history_crypto(wrapper_from_config(config))
 
 
 def _mbox_messages(path: str) -> Iterator[bytes]:
@@ -129,6 +101,8 @@ def _mbox_messages(path: str) -> Iterator[bytes]:
 
 def cmd_import(args: argparse.Namespace) -> int:
     from service.settings import Config
+    from service.storage.history import SentMessage
+    from service.storage.sent import sent_message
 
     user = _user(args.user)
     messages = _mbox_messages(args.mbox)
@@ -137,7 +111,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     imported = skipped = seen = 0
     last = time.monotonic()
     with _opened(config) as store:
-        crypto = _crypto(store, config, create=True)
+        crypto = _new_crypto(store, config)
         now = datetime.now(UTC)
         batch: list[SentMessage] = []
 
@@ -185,7 +159,7 @@ def cmd_forget(args: argparse.Namespace) -> int:
     user = _user(args.user)
     config = Config.from_env()
     with _opened(config) as store:
-        crypto = _crypto(store, config, create=False)
+        crypto = _crypto(store, config)
         n = 0 if crypto is None else store.forget_history(crypto, user)
     if args.json:
         print(json.dumps({"deleted": n}))
@@ -223,7 +197,7 @@ def history_for_check(user: str | None, sender: str) -> Iterator[HistoryView | N
         return
     try:
         try:
-            crypto = _crypto(store, config, create=False)
+            crypto = _crypto(store, config)
         except Exception:
             if user is not None:
                 raise

@@ -31,7 +31,11 @@ from service.errors import AttachmentError, InputError, MessageError, Text
 from service.i18n import _, ngettext
 from service.settings import Config
 
+if TYPE_CHECKING:
+    from service.commands.base import Subcommands
+
 if TYPE_CHECKING:    # the database stack is imported only by commands that use it
+    from service.policy.policyfile import Policy
     from service.storage import Grant, Package, Store
 
 log = logging.getLogger(__name__)
@@ -43,7 +47,7 @@ MESSAGE_SLACK = 16 * 1024 * 1024     # body and headers around link-mode attachm
 STATES = ("held", "awaiting_release", "released", "revoked", "expired")
 
 
-def register(sub: Any) -> None:
+def register(sub: Subcommands) -> None:
     p = sub.add_parser("protect", help="encrypt a message's attachments into one AES-256 ZIP")
     p.add_argument("message", help="RFC 822 message file (.eml); never modified")
     p.add_argument("-o", "--output", required=True, help="where to write the protected message")
@@ -257,7 +261,7 @@ def cmd_protect(args: argparse.Namespace) -> int:
     return 0
 
 
-def _protect_link(args: argparse.Namespace, policy: Any) -> int:
+def _protect_link(args: argparse.Namespace, policy: Policy) -> int:
     from service.commands.base import read_message
     from service.delivery.packages import message_sender
     from service.files.packages import erase_package_files, protect_link_raw
@@ -382,7 +386,8 @@ def cmd_keys_release(args: argparse.Namespace) -> int:
 
 
 def cmd_keys_purge(args: argparse.Namespace) -> int:
-    from service.delivery.retention import parse_duration, purge_ended
+    from service.delivery.retention import purge_ended
+    from service.durations import parse_duration
 
     older_than = parse_duration(args.older_than)
     config = Config.from_env()
@@ -449,7 +454,7 @@ def cmd_keys_rewrap(args: argparse.Namespace) -> int:
 def cmd_worker(args: argparse.Namespace) -> int:
     from service.delivery.mailer import mailer_from_config
     from service.delivery.release import release_tick
-    from service.delivery.retention import parse_duration
+    from service.durations import parse_duration
     from service.protect.keywrap import wrapper_from_config
 
     if not args.interval > 0:

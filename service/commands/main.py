@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING
 
 from service.commands import check
 from service.commands.base import (
@@ -23,6 +23,9 @@ from service.commands.base import (
 )
 from service.errors import SendGuardError
 from service.i18n import _, current_locale, locale_from_env, using
+
+if TYPE_CHECKING:
+    from service.commands.base import Subcommands
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -89,7 +92,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     return p
 
 
-def _register_more(sub: Any) -> None:
+def _register_more(sub: Subcommands) -> None:
     """Commands whose modules are imported only when used (each module imports its
     machinery only when its command runs)."""
     from service.commands import audit, db, dev, history, keys, serve, stamp

@@ -17,6 +17,9 @@ from typing import TYPE_CHECKING, Any
 
 from service.errors import InputError
 
+if TYPE_CHECKING:
+    from service.commands.base import Subcommands
+
 if TYPE_CHECKING:                   # registering the commands imports none of the machinery
     from service.stamp.verify import MintRecord, Verdict
 
@@ -27,7 +30,7 @@ PAGE = 1000
 WINDOW = 86400          # audit events are searched this far around the stamps' times
 
 
-def register(sub: Any) -> None:
+def register(sub: Subcommands) -> None:
     s = sub.add_parser("stamp", help="check X-SendGuard-Checked stamps")
     acts = s.add_subparsers(dest="stamp_command", metavar="ACTION", required=True)
     v = acts.add_parser("verify", help="classify each message: valid, altered, replayed, "
@@ -189,7 +192,7 @@ def _outbound_test() -> Any:
     when the policy names none, said on stderr)."""
     import os
 
-    from service.policy.domains import DomainClassifier
+    from service.policy.classifier import DomainClassifier
     from service.policy.policyfile import load_policy
 
     policy = load_policy(os.environ.get("SENDGUARD_POLICY") or None)

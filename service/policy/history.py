@@ -11,49 +11,16 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator, Sequence
-from typing import TYPE_CHECKING, Protocol
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING
 
 from service.i18n import current_locale
 from service.policy.model import Finding, Severity
 
 if TYPE_CHECKING:
     from service.policy.addresses import Entry
-    from service.policy.rules import Context
+    from service.policy.context import Context, HistoryView
 
-
-class HistoryView(Protocol):
-    """What the checks may ask about one sender's history."""
-
-    def is_empty(self) -> bool: ...
-
-    def count(self, address: str) -> int:
-        """Messages sent to ``address`` (0: never)."""
-        ...
-
-    def at_domain(self, domain: str) -> Sequence[tuple[str, int]]:
-        """Addresses used at exactly ``domain``, with their counts."""
-        ...
-
-    def with_local(self, local: str) -> Sequence[tuple[str, int]]:
-        """Addresses used whose local part is exactly ``local`` (any domain)."""
-        ...
-
-    def addresses_for_name(self, name_key: str) -> Sequence[tuple[str, int]]:
-        """Addresses used with the display name whose ``name_key`` is given."""
-        ...
-
-    def names_for(self, address: str) -> Sequence[str]:
-        """Display names used with ``address`` (as typed)."""
-        ...
-
-    def thread_has_domain(self, message_ids: Sequence[str], domain: str) -> bool | None:
-        """Whether an earlier message of the thread (any of ``message_ids``) went to
-        ``domain``; ``None`` when no message of the thread is known."""
-        ...
-
-
-# --- names ---------------------------------------------------------------------------
 
 _HONORIFIC_SUFFIX = re.compile(r"(?:様|さま|サマ|さん|サン|殿|どの|御中|先生|くん|君|氏)+$")
 _HONORIFIC_PREFIX = re.compile(r"^(?:mr|mrs|ms|miss|dr|prof)\.?\s+", re.I)

@@ -7,38 +7,36 @@ pure: no Flask, network or database.
 
 from __future__ import annotations
 
-import itertools
 import unicodedata
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
-from typing import Any
 
 from service.i18n import _, current_locale, join_list, using
 from service.policy.addresses import Entry, parse_field
 from service.policy.catalogue import FIELDS as FIELDS_TEXT
-from service.policy.catalogue import KINDS, NOTES, PLACES, PROTECTIONS, REASONS, finding_text
-from service.policy.domains import DomainClassifier, registrable_domain, to_unicode
+from service.policy.catalogue import KINDS, NOTES, PLACES, PROTECTIONS, REASONS
+from service.policy.classifier import DomainClassifier
+from service.policy.context import Context, HistoryView
+from service.policy.deadline import Deadline
+from service.policy.domains import registrable_domain, to_unicode
 from service.policy.extract import (
-    Deadline,
     Inspection,
     Limits,
     blocked_name,
     html_text,
     inspect_attachment,
 )
-from service.policy.history import HISTORY_RULES, HistoryView
+from service.policy.history import HISTORY_RULES
 from service.policy.model import FIELDS, Draft, Finding, Severity
 from service.policy.personal_data import PersonalData, scan_text
 from service.policy.policyfile import Policy
-from service.policy.thread import Earlier, earlier_messages, keys_of, received, seen_together
-from service.policy.wording import Body, split_body, without_boilerplate
+from service.policy.thread import Earlier, keys_of, seen_together
 
 VISIBLE = ("to", "cc")
-# Bounds on the output (issue 9: a 5 MB To header gave a million findings): findings per
-# code, and addresses listed in one finding (above Gmail's own per-message recipient cap).
+# Bound on the output (issue 9: a 5 MB To header gave a million findings): findings per
+# code (addresses listed in one finding: ``context.MAX_LISTED_ADDRESSES``).
 MAX_FINDINGS_PER_CODE = 1000
-MAX_LISTED_ADDRESSES = 2000
 # Draft notes (service.policy.mimeparse) that mean part of the message was not checked.
 UNCHECKED_MESSAGE = frozenset({"mime_too_many_parts", "mime_too_deep", "body_truncated",
                                "header_truncated", "too_many_recipients"})
@@ -58,94 +56,6 @@ class Report:
     def interrupts(self) -> bool:
         """SPEC 10.6: the sender must stop for this mail (any ``warn`` or ``block``)."""
         return any(f.severity is not Severity.INFO for f in self.findings)
-
-
-@dataclass
-class Context:
-    draft: Draft
-    policy: Policy
-    classifier: DomainClassifier
-    entries: list[Entry]
-    inspections: dict[int, Inspection]   # attachment index -> inspection (empty when skipped)
-    content: bool = True                 # attachments' contents and the body were read
-    deadline: Deadline = field(default_factory=Deadline)
-    unchecked: set[str] = field(default_factory=set)  # places whose scan the deadline cut
-    skipped: bool = False   # contents not analysed at all (see ``analyze(unchecked=...)``)
-    history: HistoryView | None = None   # the sender's history (SPEC 10.2), when known
-    _external: list[Entry] | None = None
-    _valid: list[Entry] | None = None
-    _body: Body | None = None
-    _earlier: list[Earlier] | None = None
-    _content_text: str | None = None
-
-    @property
-    def body(self) -> Body:
-        if self._body is None:
-            self._body = split_body(self.draft)
-        return self._body
-
-    @property
-    def earlier(self) -> list[Earlier]:
-        """The thread's earlier messages as the quoted text shows them (thread.py)."""
-        if self._earlier is None:
-            self._earlier = earlier_messages(self.body.quoted) if self.body.quoted else []
-        return self._earlier
-
-    @property
-    def content_text(self) -> str:
-        """The body as SPEC 10.6 judges content: the sender's own text, plus quoted text
-        only when some current recipient is not known to have received it; disclaimer
-        footers (built-in and ``content.ignore_patterns``) dropped."""
-        if self._content_text is None:
-            body = self.body
-            extra = self.policy.ignore_patterns
-            parts = [without_boilerplate(body.own, extra)]
-            if body.quoted.strip() and not self.all_received():
-                parts.append(without_boilerplate(body.quoted, extra))
-            self._content_text = "\n".join(parts)
-        return self._content_text
-
-    def all_received(self) -> bool:
-        earlier = self.earlier
-        if not earlier or not self.valid:
-            return False
-        return all(received(keys_of(e.address or "", e.display_name), earlier)
-                   for e in self.valid)
-
-    @property
-    def valid(self) -> list[Entry]:
-        if self._valid is None:
-            self._valid = [e for e in self.entries if e.address is not None]
-        return self._valid
-
-    @property
-    def external(self) -> list[Entry]:
-        if self._external is None:
-            cls = self.classifier
-            if cls.internal_by_domain:
-                internal: dict[str, bool] = {}
-                out = []
-                for e in self.valid:
-                    d = e.domain or ""
-                    try:
-                        inside = internal[d]
-                    except KeyError:
-                        inside = internal[d] = cls.is_internal(d)
-                    if not inside:
-                        out.append(e)
-                self._external = out
-            else:
-                self._external = [e for e in self.valid
-                                  if not cls.is_internal(e.domain or "", e.address)]
-        return self._external
-
-    def msg(self, code: str, **params: Any) -> str:
-        return finding_text(code, params)
-
-    def finding(self, code: str, severity: Severity, addresses: Iterable[str] = (),
-                where: str | None = None, **params: object) -> Finding:
-        listed = tuple(itertools.islice(addresses, MAX_LISTED_ADDRESSES))
-        return Finding(code, severity, self.msg(code, **params), listed, where, dict(params))
 
 
 def classifier_for(policy: Policy) -> DomainClassifier:

@@ -30,7 +30,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
-from service.policy.history import HistoryView
+from service.policy.context import HistoryView
 from service.storage import checks
 from service.storage.database import Database
 from service.storage.schema import (
