@@ -44,7 +44,7 @@ def grant_scopes(caller: Caller, event: AddonEvent, act: Act, ledger: SendLedger
     needed = missing(event, ALL_SCOPES[:-1], token=True)   # script.locale stays optional
     if needed:
         return markup.request_scopes(needed)
-    return markup.update_card(cards.scopes_granted_card(event.locale, act("recheck")))
+    return markup.update_card(cards.scopes_granted_card(act("recheck")))
 
 
 ACTIONS: Mapping[str, Action] = MappingProxyType({

@@ -14,6 +14,7 @@ import unicodedata
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
+from service.i18n import current_locale
 from service.policy.model import Finding, Severity
 
 if TYPE_CHECKING:
@@ -262,7 +263,7 @@ def salutation_mismatch(ctx: Context) -> Iterator[Finding]:
         return
     addrs = list(dict.fromkeys(e.address or "" for e in ctx.external))
     yield ctx.finding("salutation_mismatch", Severity.WARN, addrs, "body",
-                      greeting="・".join(tokens) if ctx.locale == "ja" else ", ".join(tokens),
+                      greeting="・".join(tokens) if current_locale() == "ja" else ", ".join(tokens),
                       known=elsewhere or "")
 
 
