@@ -26,12 +26,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from service.addon.event import AddonEvent
 from service.addon.scopes import ALL_SCOPES, HISTORY_IMPORT_SCOPE
-from service.commands.history import sent_message
 from service.devtools.gmail_emulator.emulator import GmailEmulator, emulator_url, serve_emulator
 from service.gmail.sent_reader import SentReader
 from service.history_sent_import import import_step
 from service.protect.keywrap import LocalKeyWrapper
 from service.storage import Store
+from service.storage.sent import sent_message
 from tests.support.sent_mail import sent_folder
 
 USER = "suzuki@a-sys.co.jp"
@@ -87,9 +87,10 @@ def import_speed(tmp: str) -> bool:
 
 
 def compose_hook(tmp: str) -> bool:
+    from service.config import Config
+
     from service.addon.sent_import import after_response, thread_stamp
     from service.app import create_app
-    from service.config import Config
 
     config = Config(env="test", var_dir=Path(tmp) / "var",
                     database_url=f"sqlite:///{tmp}/hook.db", history_sent_import=True)

@@ -54,7 +54,7 @@ class StepResult:
 
 
 def _sent(reader: SentReader, message_id: str, user: str) -> SentMessage | None:
-    from service.commands.history import sent_message
+    from service.storage.sent import sent_message
 
     got = reader.message(message_id)
     if got is None:

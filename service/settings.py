@@ -136,7 +136,7 @@ class Config:
         """``SENDGUARD_KEY_RETENTION`` as a period, or None when "off"."""
         if self.key_retention.lower() == "off":
             return None
-        from service.delivery.retention import parse_duration
+        from service.durations import parse_duration
 
         try:
             return parse_duration(self.key_retention, "SENDGUARD_KEY_RETENTION")

@@ -23,7 +23,7 @@ from service.policy.model import Finding, Severity
 if TYPE_CHECKING:
     from service.addon.analysis import DomainGroup
     from service.addon.event import AddonEvent
-    from service.policy.domains import DomainClassifier
+    from service.policy.classifier import DomainClassifier
     from service.policy.policyfile import Policy
     from service.policy.rules import Report
 

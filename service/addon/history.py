@@ -15,7 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from service.errors import SendGuardError
 
 if TYPE_CHECKING:
-    from service.policy.history import HistoryView
+    from service.policy.context import HistoryView
     from service.services import Services
 
 log = logging.getLogger(__name__)
@@ -46,9 +46,10 @@ def history_stamp(user: str) -> tuple[int, str]:
     sv = _services()
     if not sv.policy.history_enabled:
         return (0, "")
+    from service.storage.history_stamp import history_stamp as read_stamp
+
     try:
-        crypto = sv.store.existing_history_crypto(sv.keywrapper)
-        return (0, "") if crypto is None else sv.store.history_stamp(crypto, user)
+        return read_stamp(sv.store, sv.keywrapper, user)   # one cheap query a request
     except (SQLAlchemyError, SendGuardError):
         return (-1, "")
 
@@ -58,7 +59,7 @@ def record_sent(user: str, raw: bytes) -> None:
     sv = _services()
     if not sv.policy.history_enabled:
         return
-    from service.commands.history import sent_message
+    from service.storage.sent import sent_message
 
     try:
         msg = sent_message(raw, None)        # sent from the user's mailbox: theirs

@@ -29,7 +29,7 @@ from flask import Flask, after_this_request, current_app
 from service.addon import markup
 from service.addon.event import AddonEvent
 from service.addon.scopes import HISTORY_IMPORT_SCOPE
-from service.i18n import t
+from service.i18n import _, ngettext
 from service.services import services
 
 log = logging.getLogger(__name__)
@@ -197,8 +197,7 @@ def home_section(caller: Any, event: AddonEvent, act: Any) -> dict[str, Any] | N
     """The import's state for the home card; None when the deployment does not offer it."""
     if not enabled():
         return None
-    locale = event.locale
-    title = t("history.import.title", locale)
+    title = _("history.import.title")
     cursor = None
     try:
         sv = services()
@@ -210,30 +209,31 @@ def home_section(caller: Any, event: AddonEvent, act: Any) -> dict[str, Any] | N
     declined = not granted(event) or (cursor is not None and cursor.last_error == "scope")
     if declined:
         return markup.section([
-            markup.text(t("history.import.offer", locale)),
-            markup.buttons(markup.button(t("history.import.allow", locale),
+            markup.text(_("history.import.offer")),
+            markup.buttons(markup.button(_("history.import.allow"),
                                          act("grant_history_import"))),
         ], title)
     if cursor is None:
-        line = t("history.import.starting", locale)
+        line = _("history.import.starting")
     elif cursor.scanning:
-        line = t("history.import.progress", locale, n=cursor.seen, imported=cursor.imported)
+        line = ngettext("history.import.progress.one", "history.import.progress", cursor.seen,
+                        n=cursor.seen, imported=cursor.imported)
     else:
-        line = t("history.import.done", locale, n=cursor.seen, imported=cursor.imported)
+        line = ngettext("history.import.done.one", "history.import.done", cursor.seen,
+                        n=cursor.seen, imported=cursor.imported)
     return markup.section([markup.text(line)], title)
 
 
-def grant(caller: Any, event: AddonEvent, act: Any) -> dict[str, Any]:
+def grant(caller: Any, event: AddonEvent) -> dict[str, Any] | None:
     """The home card's Allow button: Google's consent for ``gmail.metadata`` alone; once
-    granted (Google repeats the request), the home card with the import starting."""
+    granted (Google repeats the request), None: the caller answers with the home card,
+    the import starting."""
     if not enabled():
         from service.errors import NotFoundError
 
         raise NotFoundError("the Sent-folder import is not offered here")
     if event.authorized_scopes is not None and HISTORY_IMPORT_SCOPE not in event.authorized_scopes:
         return markup.request_scopes([HISTORY_IMPORT_SCOPE])
-    from service.addon import packages
-
     sv = services()
     try:                               # a fresh grant: forget an earlier "declined"
         crypto = sv.store.existing_history_crypto(sv.keywrapper)
@@ -245,4 +245,4 @@ def grant(caller: Any, event: AddonEvent, act: Any) -> dict[str, Any]:
     except Exception:
         log.warning("sent import cursor not reset")
     after_response(caller, event)
-    return markup.update_card(packages.homepage(caller, event, act))
+    return None

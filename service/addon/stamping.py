@@ -35,9 +35,11 @@ def stamper_for(user: str) -> Stamper:
 def record_stamp(user: str, out: Outgoing, package_id: str | None = None) -> None:
     """``stamp.minted``: nonce, time, key id, sender, recipient hash (and the Bcc list,
     which delivered copies lose) — never the body."""
-    minted: Minted | None = out.minted
+    minted = out.minted
     if minted is None:
         return
+    if not isinstance(minted, Minted):      # stamper_for mints these: anything else is a bug
+        raise TypeError(f"unexpected stamp {type(minted).__name__}")
     bcc = addresses(header_values(raw_headers(minted.raw), "Bcc"))
     audit(user, MINTED, required=True, package_id=package_id, message_id=out.message_id,
           data=audit_data(minted.stamp, minted.envelope, bcc))

@@ -12,15 +12,20 @@ import json
 import sys
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from service.errors import InputError, Text
+
+if TYPE_CHECKING:
+    from service.commands.base import Subcommands
+    from service.storage import Store
+    from service.storage.records import AuditEvent
 
 PAGE = 500
 COLUMNS = ("id", "at", "actor", "action", "package_id", "message_id", "data")
 
 
-def register(sub: Any) -> None:
+def register(sub: Subcommands) -> None:
     a = sub.add_parser("audit", help="search and export the audit log")
     acts = a.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
     s = acts.add_parser("search", help="find audit events (all filters combine)")
@@ -67,7 +72,7 @@ def _until(value: str) -> datetime:
     return datetime(parsed.year, parsed.month, parsed.day, tzinfo=UTC) + timedelta(days=1)
 
 
-def _events(store: Any, args: argparse.Namespace) -> Iterator[Any]:
+def _events(store: Store, args: argparse.Namespace) -> Iterator[AuditEvent]:
     remaining = args.limit
     after: int | None = None
     while remaining is None or remaining > 0:
@@ -90,7 +95,7 @@ def _row(event: Any) -> dict[str, Any]:
             "message_id": event.message_id or "", "data": event.data}
 
 
-def cmd_audit_search(args: argparse.Namespace, locale: str) -> int:
+def cmd_audit_search(args: argparse.Namespace) -> int:
     from service.settings import Config
     from service.storage import Store
 
@@ -127,7 +132,7 @@ def cmd_audit_search(args: argparse.Namespace, locale: str) -> int:
     return 0
 
 
-def _write_csv(events: Iterator[Any], out: TextIO) -> int:
+def _write_csv(events: Iterator[AuditEvent], out: TextIO) -> int:
     """CSV with a BOM when written to a file, so Excel in Japanese locales reads UTF-8."""
     writer = csv.writer(out)
     writer.writerow(COLUMNS)

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from service.commands.base import Subcommands
 
 
-def register(sub: Any) -> None:
+def register(sub: Subcommands) -> None:
     db = sub.add_parser("db", help="database maintenance")
     dbs = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
     up = dbs.add_parser("upgrade", help="apply migrations (once per deploy)")
     up.set_defaults(handler=cmd_db_upgrade)
 
 
-def cmd_db_upgrade(args: argparse.Namespace, locale: str) -> int:
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
     from service.settings import Config
     from service.storage import Store
 

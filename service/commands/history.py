@@ -13,23 +13,24 @@ import sys
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from service.errors import InputError, MessageError, Text
-from service.i18n import t
+from service.i18n import _
 
 if TYPE_CHECKING:
-    from service.policy.history import HistoryView
+    from service.commands.base import Subcommands
+    from service.policy.context import HistoryView
     from service.settings import Config
-    from service.storage.history import SentMessage
+    from service.storage import Store
+    from service.storage.history import HistoryCrypto
 
 PROGRESS_EVERY_S = 2.0
 BATCH = 200
 
 
-def register(sub: Any) -> None:
+def register(sub: Subcommands) -> None:
     h = sub.add_parser("history", help="the recipient history behind check --user")
     hs = h.add_subparsers(dest="history_command", metavar="ACTION", required=True)
     i = hs.add_parser("import", help="seed a sender's history from an mbox of sent mail")
@@ -43,71 +44,38 @@ def register(sub: Any) -> None:
     f.set_defaults(handler=cmd_forget)
 
 
-def _user(value: str, locale: str) -> str:
+def _user(value: str) -> str:
     from service.policy.addresses import parse_entry
 
     e = parse_entry(value.strip())
     if e.address is None or e.display_name:
-        raise InputError(t("cli.history_bad_user", locale, user=value))
+        raise InputError(_("cli.history_bad_user", user=value))
     return e.address
 
 
 @contextlib.contextmanager
-def _opened(config: Config) -> Iterator[Any]:
+def _opened(config: Config) -> Iterator[Store]:
     from service.commands.base import open_store
 
     with open_store(config) as store:
         yield store
 
 
-def _crypto(store: Any, config: Config, create: bool) -> Any:
+def _new_crypto(store: Store, config: Config) -> HistoryCrypto:
+    """The history key, made and stored on first use."""
     from service.protect.keywrap import wrapper_from_config
 
-    wrapper = wrapper_from_config(config)
-    if create:
-        return store.history_crypto(wrapper, datetime.now(UTC))
-    return store.existing_history_crypto(wrapper)
+    return store.history_crypto(wrapper_from_config(config), datetime.now(UTC))
 
 
-def sent_message(raw: bytes, user: str | None) -> SentMessage | None:
-    """What history keeps of one message the user sent, or None (not from ``user``, no
-    recipient, not a message). ``user=None``: whoever the From says."""
-    from service.policy import draft_from_bytes
-    from service.policy.addresses import parse_field
-    from service.storage.history import SentMessage
+def _crypto(store: Store, config: Config) -> HistoryCrypto | None:
+    """The history key, or None when no history was ever recorded."""
+    from service.protect.keywrap import wrapper_from_config
 
-    try:
-        draft = draft_from_bytes(raw)
-    except MessageError:
-        return None
-    if user is not None and draft.sender != user:
-        return None
-    recipients = tuple((e.address, e.display_name) for name in ("to", "cc", "bcc")
-                       for e in parse_field(draft.entries(name), name) if e.address)
-    if not recipients:
-        return None
-    from service.policy.orgnames import greeting_block_orgs
-    from service.policy.wording import own_text
-
-    return SentMessage(recipients, draft.message_id, draft.references, _date(raw),
-                       greeting_block_orgs(own_text(draft)))
+    return store.existing_history_crypto(wrapper_from_config(config))
 
 
-def _date(raw: bytes) -> datetime | None:
-    from email.parser import BytesHeaderParser
-    from email.policy import compat32
-
-    value = BytesHeaderParser(policy=compat32).parsebytes(raw[:65536]).get("Date")
-    try:
-        when = parsedate_to_datetime(str(value)) if value else None
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when is None or when.tzinfo is None:
-        return None
-    return min(when.astimezone(UTC), datetime.now(UTC))
-
-
-def _mbox_messages(path: str, locale: str) -> Iterator[bytes]:
+def _mbox_messages(path: str) -> Iterator[bytes]:
     import mailbox
 
     p = Path(path)
@@ -122,7 +90,7 @@ def _mbox_messages(path: str, locale: str) -> Iterator[bytes]:
         raise MessageError(Text("cli.unreadable", {"path": path,
                                                   "reason": exc.strerror or str(exc)})) from None
     if head != b"From ":
-        raise MessageError(t("cli.history_not_mbox", locale, path=path))
+        raise MessageError(_("cli.history_not_mbox", path=path))
     box = mailbox.mbox(str(p), create=False)
     try:
         for key in box.iterkeys():
@@ -131,17 +99,19 @@ def _mbox_messages(path: str, locale: str) -> Iterator[bytes]:
         box.close()
 
 
-def cmd_import(args: argparse.Namespace, locale: str) -> int:
+def cmd_import(args: argparse.Namespace) -> int:
     from service.settings import Config
+    from service.storage.history import SentMessage
+    from service.storage.sent import sent_message
 
-    user = _user(args.user, locale)
-    messages = _mbox_messages(args.mbox, locale)
+    user = _user(args.user)
+    messages = _mbox_messages(args.mbox)
     first = next(messages, None)        # an unreadable file fails before the database
     config = Config.from_env()
     imported = skipped = seen = 0
     last = time.monotonic()
     with _opened(config) as store:
-        crypto = _crypto(store, config, create=True)
+        crypto = _new_crypto(store, config)
         now = datetime.now(UTC)
         batch: list[SentMessage] = []
 
@@ -165,15 +135,15 @@ def cmd_import(args: argparse.Namespace, locale: str) -> int:
                 flush()
             if time.monotonic() - last >= PROGRESS_EVERY_S:
                 last = time.monotonic()
-                print(t("cli.history_progress", locale, n=seen, imported=imported,
+                print(_("cli.history_progress", n=seen, imported=imported,
                         skipped=skipped), file=sys.stderr, flush=True)
         flush()
-    print(t("cli.history_progress", locale, n=seen, imported=imported, skipped=skipped),
+    print(_("cli.history_progress", n=seen, imported=imported, skipped=skipped),
           file=sys.stderr)
     if args.json:
         print(json.dumps({"imported": imported, "skipped": skipped}))
     else:
-        print(t("cli.history_imported", locale, imported=imported, skipped=skipped,
+        print(_("cli.history_imported", imported=imported, skipped=skipped,
                 user=user))
     return 0
 
@@ -183,24 +153,23 @@ def _chain(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
     yield from rest
 
 
-def cmd_forget(args: argparse.Namespace, locale: str) -> int:
+def cmd_forget(args: argparse.Namespace) -> int:
     from service.settings import Config
 
-    user = _user(args.user, locale)
+    user = _user(args.user)
     config = Config.from_env()
     with _opened(config) as store:
-        crypto = _crypto(store, config, create=False)
+        crypto = _crypto(store, config)
         n = 0 if crypto is None else store.forget_history(crypto, user)
     if args.json:
         print(json.dumps({"deleted": n}))
     else:
-        print(t("cli.history_forgot", locale, user=user, n=n))
+        print(_("cli.history_forgot", user=user, n=n))
     return 0
 
 
 @contextlib.contextmanager
-def history_for_check(user: str | None, sender: str,
-                      locale: str) -> Iterator[HistoryView | None]:
+def history_for_check(user: str | None, sender: str) -> Iterator[HistoryView | None]:
     """The history ``check`` uses: ``--user`` (errors are errors), else the message's
     From when a database that may hold its history exists (then a database that cannot
     be used means no history checks: a plain check never fails on the database)."""
@@ -210,7 +179,7 @@ def history_for_check(user: str | None, sender: str,
 
     config = Config.from_env()
     if user is not None:
-        address = _user(user, locale)
+        address = _user(user)
     else:
         address = sender
         url = config.database_url
@@ -228,7 +197,7 @@ def history_for_check(user: str | None, sender: str,
         return
     try:
         try:
-            crypto = _crypto(store, config, create=False)
+            crypto = _crypto(store, config)
         except Exception:
             if user is not None:
                 raise

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import argparse
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from service.commands.base import Subcommands
 
 
-def register(sub: Any) -> None:
+def register(sub: Subcommands) -> None:
     s = sub.add_parser("serve", help="run the service (gunicorn; PORT from the environment)")
     s.add_argument("--host", default=os.environ.get("HOST", "0.0.0.0"))  # noqa: S104 - Cloud Run
     s.add_argument("--port", type=int, default=None, help="default: $PORT or 8080")
@@ -17,7 +20,7 @@ def register(sub: Any) -> None:
     s.set_defaults(handler=cmd_serve)
 
 
-def cmd_serve(args: argparse.Namespace, locale: str) -> int:
+def cmd_serve(args: argparse.Namespace) -> int:
     from gunicorn.app.base import BaseApplication
 
     from service.app import create_app
@@ -27,7 +30,7 @@ def cmd_serve(args: argparse.Namespace, locale: str) -> int:
     from service.settings import Config
 
     config = Config.from_env()
-    policy = load_policy_for_service(config.policy_path, locale)
+    policy = load_policy_for_service(config.policy_path)
     configure_logging(config)
     app = create_app(config, services=Services(config, _policy=policy))
 

@@ -17,6 +17,9 @@ from typing import TYPE_CHECKING, Any
 
 from service.errors import InputError
 
+if TYPE_CHECKING:
+    from service.commands.base import Subcommands
+
 if TYPE_CHECKING:                   # registering the commands imports none of the machinery
     from service.stamp.verify import MintRecord, Verdict
 
@@ -27,7 +30,7 @@ PAGE = 1000
 WINDOW = 86400          # audit events are searched this far around the stamps' times
 
 
-def register(sub: Any) -> None:
+def register(sub: Subcommands) -> None:
     s = sub.add_parser("stamp", help="check X-SendGuard-Checked stamps")
     acts = s.add_subparsers(dest="stamp_command", metavar="ACTION", required=True)
     v = acts.add_parser("verify", help="classify each message: valid, altered, replayed, "
@@ -141,7 +144,7 @@ def verdicts(path: str) -> Iterator[Verdict]:
         yield verifier.check(raw)
 
 
-def cmd_stamp_verify(args: argparse.Namespace, locale: str) -> int:
+def cmd_stamp_verify(args: argparse.Namespace) -> int:
     results = list(verdicts(args.file))
     counts = Counter(v.status for v in results)
     if args.json:
@@ -189,7 +192,7 @@ def _outbound_test() -> Any:
     when the policy names none, said on stderr)."""
     import os
 
-    from service.policy.domains import DomainClassifier
+    from service.policy.classifier import DomainClassifier
     from service.policy.policyfile import load_policy
 
     policy = load_policy(os.environ.get("SENDGUARD_POLICY") or None)
@@ -202,7 +205,7 @@ def _outbound_test() -> Any:
     return lambda sender: bool(sender) and classifier.is_internal(sender.rpartition("@")[2])
 
 
-def cmd_audit_bypasses(args: argparse.Namespace, locale: str) -> int:
+def cmd_audit_bypasses(args: argparse.Namespace) -> int:
     outbound = _outbound_test()
     rows: dict[str, _Row] = {}
     checked = skipped_inbound = skipped_old = undated = 0

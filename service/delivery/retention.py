@@ -14,12 +14,10 @@ instance, run one bounded purge, so a tick stays cheap.
 from __future__ import annotations
 
 import logging
-import re
 from datetime import datetime, timedelta
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from service.errors import InputError
 from service.storage import SYSTEM_ACTOR, Store
 
 log = logging.getLogger(__name__)
@@ -28,19 +26,6 @@ DEFAULT_RETENTION = timedelta(days=30)
 LEASE_S = 3600              # at most one automatic purge per hour, across instances
 TICK_BATCHES = 5            # an automatic purge erases at most this many batches
 BATCH = 200
-_DURATION = re.compile(r"^\s*(\d{1,5})\s*([dhm]?)\s*$")
-_UNITS = {"d": timedelta(days=1), "": timedelta(days=1), "h": timedelta(hours=1),
-          "m": timedelta(minutes=1)}
-
-
-def parse_duration(text: str, option: str = "--older-than") -> timedelta:
-    """``30d``, ``36h``, ``90m`` or a bare number of days."""
-    m = _DURATION.match(text or "")
-    if not m:
-        raise InputError(f"{option} must look like 30d, 36h or 90m, not {text!r}")
-    return int(m.group(1)) * _UNITS[m.group(2)]
-
-
 def purge_ended(store: Store, now: datetime, older_than: timedelta = DEFAULT_RETENTION, *,
                 actor: str = SYSTEM_ACTOR, max_batches: int | None = None) -> list[str]:
     """Erase the keys of every package that ended ``older_than`` before ``now`` (or of

@@ -286,40 +286,8 @@ def start_stack(*, host: str = "127.0.0.1", port: int = 8080, user: str = DEV_US
     return DevStack(app, config, ctx, url, stops)
 
 
-def main(argv: list[str] | None = None, locale: str = "en") -> int:
-    from service.commands.base import Parser, UsageError
-    from service.errors import InputError
-
-    Parser.locale = locale
-    parser = Parser(prog="sendguard dev",
-                                     description="Run SendGuard locally with a Gmail emulator "
-                                                 "and a compose simulator.")
-    parser.add_argument("--host", default="127.0.0.1",
-                        help="interface to bind (default: loopback only)")
-    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8080")))
-    parser.add_argument("--user", default=DEV_USER, help="the simulated Gmail user")
-    parser.add_argument("--policy", default=None, help="policy TOML (default: a dev policy)")
-    parser.add_argument("--gmail-rules", choices=GMAIL_RULES, default="reject",
-                        help="the emulated admin rule on mail sent without SendGuard "
-                             "(deploy.sh --print-gmail-rules; default reject)")
-    if argv and argv[0] == "--":          # `sendguard dev -- --port 9000`
-        argv = argv[1:]
-    try:
-        args = parser.parse_args(argv)
-    except UsageError as exc:     # one line in the user's language, as every command
-        raise InputError(str(exc)) from None
-    from service.commands.base import load_policy_for_service
-    from service.logs import configure_logging
-
-    base = Config.from_env()
-    policy_path = args.policy or base.policy_path
-    if policy_path:            # the generated dev policy is ours, and valid
-        load_policy_for_service(policy_path, locale)
-    configure_logging(base)    # production's redaction: no /k/ token or code in the log
-    logging.getLogger("alembic").setLevel(logging.WARNING)
-    stack = start_stack(host=args.host, port=args.port, user=args.user,
-                        policy_path=policy_path, base=base,
-                        gmail_rules=args.gmail_rules)
+def run_until_interrupted(stack: DevStack) -> int:
+    """Say where everything is, then serve until Ctrl-C; stops every part."""
     print(f"SendGuard is running. Open {stack.url}/dev/ to compose as {stack.context.user_email}.",
           flush=True)
     print("Gmail emulator: " + stack.context.gmail_endpoint + "  (Ctrl-C stops everything)",

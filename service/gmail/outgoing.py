@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from service.gmail.headers import (
     addresses,
@@ -26,13 +26,18 @@ from service.gmail.headers import (
     parse_headers,
 )
 
-if TYPE_CHECKING:
-    from service.stamp.header import Minted
 
-Stamper = Callable[[bytes], "Minted"]
+class Stamped(Protocol):
+    """What a stamper returns (``service.stamp.header.Minted``): the stamped bytes."""
+
+    @property
+    def raw(self) -> bytes: ...
 
 
-def final_message(raw: bytes, stamper: Stamper | None = None) -> tuple[bytes, Minted | None]:
+Stamper = Callable[[bytes], Stamped]
+
+
+def final_message(raw: bytes, stamper: Stamper | None = None) -> tuple[bytes, Stamped | None]:
     """The exact bytes ``drafts.send`` will carry for a message built from ``raw`` (the
     draft as analysed, or its encrypted form): ``raw`` with one fresh stamp when a
     ``stamper`` is given (and what was minted), else ``raw`` unchanged."""
@@ -51,7 +56,7 @@ class Outgoing:
     size: int
     recipients: tuple[str, ...]          # envelope: To, Cc and Bcc addresses, lower-case
     message_id: str | None               # its Message-ID, without angle brackets
-    minted: Minted | None = field(default=None, repr=False)   # the stamp written into ``raw``
+    minted: Stamped | None = field(default=None, repr=False)  # the stamp written into ``raw``
 
     def audit(self) -> dict[str, object]:
         return {"sha256": self.sha256, "size": self.size,

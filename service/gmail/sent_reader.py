@@ -29,7 +29,7 @@ from service.errors import GmailClientError, GmailError, GmailTransientError
 from service.gmail.discovery import document_for
 
 METADATA_SCOPE = "https://www.googleapis.com/auth/gmail.metadata"
-# What history keeps of a sent message (service.commands.history.sent_message reads these).
+# What history keeps of a sent message (service.storage.sent.sent_message reads these).
 SENT_HEADERS = ("From", "To", "Cc", "Bcc", "Message-ID", "References", "In-Reply-To", "Date")
 THREAD_HEADERS = ("From", "To", "Cc", "Message-ID")
 

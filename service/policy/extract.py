@@ -26,7 +26,6 @@ import logging
 import re
 import struct
 import threading
-import time
 import unicodedata
 import warnings
 import zipfile
@@ -35,6 +34,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from service.policy.deadline import Deadline
 from service.policy.personal_data import PersonalData, scan_text
 
 if TYPE_CHECKING:
@@ -84,26 +84,6 @@ class Limits:
     # least N". A 20 MB customer list is a customer list after its first rows; reading and
     # scanning the rest (seconds) would change only the number.
     enough: int = 1000
-
-
-class Deadline:
-    """A point in time (monotonic) that bounded work checks between steps; ``None``
-    seconds means no deadline (the unit tests of single readers)."""
-
-    def __init__(self, seconds: float | None = None, *, at: float | None = None) -> None:
-        self.at = at if at is not None else (
-            time.monotonic() + seconds if seconds is not None else None)
-
-    def expired(self) -> bool:
-        return self.at is not None and time.monotonic() >= self.at
-
-    def remaining(self) -> float | None:
-        return None if self.at is None else max(0.0, self.at - time.monotonic())
-
-    def share(self, fraction: float) -> Deadline:
-        """An earlier deadline at ``fraction`` of the time left (for a first phase)."""
-        left = self.remaining()
-        return self if left is None else Deadline(at=time.monotonic() + left * fraction)
 
 
 NO_DEADLINE = Deadline()

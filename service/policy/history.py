@@ -11,48 +11,16 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator, Sequence
-from typing import TYPE_CHECKING, Protocol
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING
 
+from service.i18n import current_locale
 from service.policy.model import Finding, Severity
 
 if TYPE_CHECKING:
     from service.policy.addresses import Entry
-    from service.policy.rules import Context
+    from service.policy.context import Context, HistoryView
 
-
-class HistoryView(Protocol):
-    """What the checks may ask about one sender's history."""
-
-    def is_empty(self) -> bool: ...
-
-    def count(self, address: str) -> int:
-        """Messages sent to ``address`` (0: never)."""
-        ...
-
-    def at_domain(self, domain: str) -> Sequence[tuple[str, int]]:
-        """Addresses used at exactly ``domain``, with their counts."""
-        ...
-
-    def with_local(self, local: str) -> Sequence[tuple[str, int]]:
-        """Addresses used whose local part is exactly ``local`` (any domain)."""
-        ...
-
-    def addresses_for_name(self, name_key: str) -> Sequence[tuple[str, int]]:
-        """Addresses used with the display name whose ``name_key`` is given."""
-        ...
-
-    def names_for(self, address: str) -> Sequence[str]:
-        """Display names used with ``address`` (as typed)."""
-        ...
-
-    def thread_has_domain(self, message_ids: Sequence[str], domain: str) -> bool | None:
-        """Whether an earlier message of the thread (any of ``message_ids``) went to
-        ``domain``; ``None`` when no message of the thread is known."""
-        ...
-
-
-# --- names ---------------------------------------------------------------------------
 
 _HONORIFIC_SUFFIX = re.compile(r"(?:様|さま|サマ|さん|サン|殿|どの|御中|先生|くん|君|氏)+$")
 _HONORIFIC_PREFIX = re.compile(r"^(?:mr|mrs|ms|miss|dr|prof)\.?\s+", re.I)
@@ -274,13 +242,14 @@ def salutation_mismatch(ctx: Context) -> Iterator[Finding]:
         return                      # the company greeted is a recipient's, by history
     if isinstance(org, tuple):      # the company greeted is known elsewhere: say so
         addrs = list(dict.fromkeys(e.address or "" for e in ctx.external))
-        from service.i18n import t
+        from service.i18n import ngettext
 
         yield ctx.finding("salutation_mismatch", Severity.WARN, addrs, "body",
-                          greeting="・".join(tokens) if ctx.locale == "ja"
+                          greeting="・".join(tokens) if current_locale() == "ja"
                           else ", ".join(tokens), known=org[0],
-                          evidence=t("history.salutation.org_evidence", ctx.locale,
-                                     domain=org[0], n=org[1]))
+                          evidence=ngettext("history.salutation.org_evidence.one",
+                                            "history.salutation.org_evidence", org[1],
+                                            domain=org[0], n=org[1]))
         return
     known: list[str] = []           # what we know about the recipients, reduced
     for e in ctx.valid:
@@ -309,7 +278,7 @@ def salutation_mismatch(ctx: Context) -> Iterator[Finding]:
         return
     addrs = list(dict.fromkeys(e.address or "" for e in ctx.external))
     yield ctx.finding("salutation_mismatch", Severity.WARN, addrs, "body",
-                      greeting="・".join(tokens) if ctx.locale == "ja" else ", ".join(tokens),
+                      greeting="・".join(tokens) if current_locale() == "ja" else ", ".join(tokens),
                       known=elsewhere or "", evidence="")
 
 

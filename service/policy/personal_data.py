@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from service.policy.extract import Deadline
+    from service.policy.deadline import Deadline
 
 # Dashes left alone by NFKC that people type between digit groups (hyphen, non-breaking
 # hyphen, figure/en/em dash, horizontal bar, minus sign, katakana prolonged sound mark).

@@ -36,7 +36,7 @@ def read_frame(inp: IO[bytes]) -> bytes | None:
 
 
 def run_task(task: dict[str, Any]) -> dict[str, Any]:
-    from service.policy.extract import Deadline
+    from service.policy.deadline import Deadline
     from service.policy.rules import analyze
 
     report = analyze(task["draft"], task["policy"], locale=task["locale"],

@@ -30,9 +30,10 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
-from service.policy.history import HistoryView
+from service.policy.context import HistoryView
 from service.storage import checks
 from service.storage.database import Database
+from service.storage.history_stamp import sender_stamp
 from service.storage.schema import (
     history_imports,
     history_keys,
@@ -291,16 +292,9 @@ class HistoryStore(Database):
     # --- reading ---------------------------------------------------------------------
 
     def history_stamp(self, crypto: HistoryCrypto, sender: str) -> tuple[int, str]:
-        """(messages counted, newest) for ``sender``: changes with every change."""
-        m = history_messages.c
-        s = crypto.h("sender", sender.strip().lower())
-        with self._read() as conn:
-            n, newest = conn.execute(sa.select(sa.func.count(), sa.func.max(m.at))
-                                     .where(m.sender_hash == s)).one()
-            r = history_recipients.c
-            total = conn.execute(sa.select(sa.func.coalesce(sa.func.sum(r.count), 0))
-                                 .where(r.sender_hash == s)).scalar_one()
-        return int(n) + int(total), str(newest)
+        """(messages counted + recipient counts, newest) for ``sender``: changes with
+        every change (one statement on the driver's cursor: ``storage.history_stamp``)."""
+        return sender_stamp(self, crypto, sender)
 
     def history_view(self, crypto: HistoryCrypto, sender: str) -> StoredHistory:
         return StoredHistory(self, crypto, crypto.h("sender", sender.strip().lower()))

@@ -13,8 +13,9 @@ import pytest
 import requests
 
 from service.app import create_app
+from service.commands.dev import main
 from service.devtools import simulator
-from service.devtools.devserver import DevStack, main, start_stack
+from service.devtools.devserver import DevStack, start_stack
 from service.devtools.simulator import build_mime, linked, release_info
 from service.errors import ConfigError
 from service.policy import draft_from_bytes

@@ -18,6 +18,7 @@ import signal
 import socket
 import subprocess
 import sys
+import sysconfig
 import threading
 import time
 import tomllib
@@ -185,6 +186,7 @@ RULES = dockerignore_rules(DOCKERIGNORE.read_text())
     pytest.param(".venv/bin/python", False, id="virtualenv"),
     pytest.param(".git/config", False, id="git"),
     pytest.param("tests/test_logs.py", False, id="tests"),
+    pytest.param("service/devtools/devserver.py", False, id="dev-tools"),
     pytest.param("deploy/deploy.sh", False, id="deploy-script"),
     pytest.param("deploy/out/deployment.json", False, id="generated-files"),
     pytest.param("service/__pycache__/app.cpython-311.pyc", False, id="bytecode-dir"),
@@ -241,6 +243,17 @@ def test_the_context_builds_the_whole_package(tmp_path: Path) -> None:
     entry_points = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
     scripts = zipfile.ZipFile(wheel).read(entry_points).decode()
     assert "sendguard = service.commands.main:main" in scripts
+    assert not [n for n in names if n.startswith("service/devtools/")]
+    # what the image runs: `sendguard dev` there is one clear line, never a traceback. -S:
+    # no .pth files, so the editable install's finder cannot lend the source tree's dev tools.
+    installed = tmp_path / "installed"
+    zipfile.ZipFile(wheel).extractall(installed)
+    path = os.pathsep.join([str(installed), sysconfig.get_paths()["purelib"]])
+    dev = subprocess.run([sys.executable, "-S", "-m", "service", "dev"], capture_output=True,
+                         text=True, timeout=60, check=False, cwd=tmp_path,
+                         env={**os.environ, "PYTHONPATH": path, "LANG": "C.UTF-8"})
+    assert dev.returncode == 2, dev.stderr
+    assert dev.stderr.count("\n") == 1 and "development tool" in dev.stderr, dev.stderr
 
 
 # --- gunicorn with deploy/gunicorn.conf.py ------------------------------------------------

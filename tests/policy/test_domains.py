@@ -6,8 +6,8 @@ import pytest
 from email_validator import EmailNotValidError
 from email_validator.syntax import validate_email_domain_name
 
+from service.policy.classifier import DomainClassifier
 from service.policy.domains import (
-    DomainClassifier,
     is_within,
     normalize_domain,
     public_suffix,

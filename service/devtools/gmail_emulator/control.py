@@ -18,19 +18,46 @@ and ``make run``; each endpoint maps to a public ``GmailEmulator`` method.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from werkzeug.wrappers import Request, Response
 
+from service.devtools.gmail_emulator.compliance import Rule
+from service.devtools.gmail_emulator.faults import Fault
 from service.devtools.gmail_emulator.validate import ApiError, error_response, json_body
-
-if TYPE_CHECKING:
-    from service.devtools.gmail_emulator.emulator import GmailEmulator
 
 PREFIX = "/__emulator__"
 _FAULT_KEYS = {"status", "times", "method", "delay", "after_commit", "drop", "retry_after",
                "skip"}
+
+
+class _Sent(Protocol):
+    def to_json(self, with_raw: bool = False) -> dict[str, Any]: ...
+
+
+class _Record(Protocol):
+    def to_json(self) -> dict[str, Any]: ...
+
+
+class Controlled(Protocol):
+    """The ``GmailEmulator`` methods the control API calls (the emulator mounts this
+    module; this module does not import the emulator)."""
+
+    def users(self) -> list[str]: ...
+    def add_user(self, email: str, token: str, scopes: Iterable[str] | None = None) -> None: ...
+    def inject(self, status: int | None = None, *, times: int = 1, method: str | None = None,
+               delay: float = 0.0, after_commit: bool = False, drop: bool = False,
+               retry_after: float | None = None, skip: int = 0) -> Fault: ...
+    def faults(self) -> list[Fault]: ...
+    def clear_faults(self) -> None: ...
+    def sent(self, user: str | None = None) -> Sequence[_Sent]: ...
+    def requests(self, method: str | None = None) -> Sequence[Any]: ...
+    def rules(self) -> list[Rule]: ...
+    def set_rules(self, rules: Iterable[Rule | Mapping[str, Any]]) -> list[Rule]: ...
+    def outbound(self, user: str | None = None) -> Sequence[_Record]: ...
+    def reset(self) -> None: ...
 
 
 def _json(data: Any, status: int = 200) -> Response:
@@ -44,7 +71,7 @@ def _fault_args(body: dict[str, Any]) -> dict[str, Any]:
     return body
 
 
-def control(emulator: GmailEmulator, request: Request) -> Response:
+def control(emulator: Controlled, request: Request) -> Response:
     route = (request.method, request.path.removeprefix(PREFIX).strip("/"))
     try:
         body = json_body(request.get_data()) if request.method == "POST" else {}
