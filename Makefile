@@ -5,7 +5,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest bench deps system-deps clean deploy lock audit
+.PHONY: run test lint typecheck pytest bench deps system-deps clean deploy lock audit \
+	i18n-extract i18n-update i18n-compile
 
 # LOCKED=1 installs the exact, hash-checked versions of requirements-test.lock (CI, once
 # the lock matches pyproject.toml: `make lock`); otherwise the ranges of pyproject.toml.
@@ -59,6 +60,25 @@ audit: $(STAMP)
 	  $(BIN)/pip-audit --strict --progress-spinner off --disable-pip -r $$lock \
 	    || status=1; \
 	done; exit $$status
+
+# User-facing texts: gettext catalogues service/locale/{en,ja}/LC_MESSAGES/sendguard.po
+# (symbolic ids; the English catalogue holds the source text). The compiled .mo files
+# are committed, so a fresh checkout, `pip install` and the image need no build step;
+# tests/test_i18n.py fails when a .mo is older than its .po. After editing a .po:
+# `make i18n-compile`. `make i18n-update` adds ids new in the code (babel.cfg) to both
+# catalogues, empty, for a translator to fill (the tests refuse empty entries).
+I18N_DIR := service/locale
+I18N_POT := var/i18n/sendguard.pot
+I18N_KEYWORDS := --no-default-keywords -k _ -k N_ -k gettext -k ngettext:1,2 -k N_plural:1,2 \
+	-k Text -k InvalidValue
+i18n-extract: $(STAMP)
+	mkdir -p $(dir $(I18N_POT))
+	$(BIN)/pybabel extract -F babel.cfg $(I18N_KEYWORDS) --no-location --sort-output \
+	  --project SendGuard --version 0.1.0 -o $(I18N_POT) .
+i18n-update: i18n-extract
+	$(BIN)/pybabel update -i $(I18N_POT) -d $(I18N_DIR) -D sendguard --no-fuzzy-matching
+i18n-compile: $(STAMP)
+	$(BIN)/pybabel compile -d $(I18N_DIR) -D sendguard --statistics
 
 deploy:
 	bash deploy/deploy.sh --project "$(PROJECT)" --region "$(REGION)" $(ARGS)

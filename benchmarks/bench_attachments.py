@@ -205,7 +205,7 @@ def isolation(path: Path, heavy: int = 6, seconds: float = 12.0) -> dict[str, fl
     def run(way: str) -> list[float]:
         pool = ContentPool(size=2, memory=1 << 30) if way == "pool" else None
         if pool is not None:   # workers started before timing, as in a running service
-            pool.analyze(draft_from_bytes(h.HEAD + b"\r\nx\r\n"), policy, "en")
+            pool.analyze(draft_from_bytes(h.HEAD + b"\r\nx\r\n"), policy)
         stop = threading.Event()
         result: list[list[float]] = []
         timer = threading.Thread(target=lambda: result.append(light_latencies(stop)))
@@ -214,7 +214,7 @@ def isolation(path: Path, heavy: int = 6, seconds: float = 12.0) -> dict[str, fl
             if pool is None:
                 analyze(heavy_draft, policy)
             else:
-                pool.analyze(heavy_draft, policy, "en")
+                pool.analyze(heavy_draft, policy)
 
         workers = [threading.Thread(target=one) for _ in range(heavy)]
         timer.start()

@@ -34,6 +34,10 @@ Usage: deploy/deploy.sh --project PROJECT_ID [options]
   --image IMAGE          deploy this prebuilt image instead of building one
   --min-instances N      (default 1: no cold start on the compose path)
   --max-instances N      (default 10; sizes Cloud SQL connections, see deploy/README.md)
+  --history-sent-import  opt in to seeding users' recipient history from their Sent
+                         folder: adds the gmail.metadata scope (headers only, never a
+                         body) to the add-on descriptor; users may still decline it
+                         (omit it on a later run to withdraw it)
   --addon-template FILE  add-on descriptor template (default addon/deployment.json)
   --out-dir DIR          where generated files go (default deploy/out, git-ignored)
   --dry-run              print every command instead of running it
@@ -54,7 +58,7 @@ bad_usage() { printf 'deploy.sh: %s\n\n' "$*" >&2; usage >&2; exit 2; }
 PROJECT="" REGION="asia-northeast1" SERVICE="sendguard" DRY_RUN=0
 KMS_KEY="" IMAGE="" MAILER="" OAUTH_CLIENT_ID="" MAIL_FROM="" POLICY_FILE=""
 SMTP_PASSWORD_FILE="" MIN_INSTANCES=1 MAX_INSTANCES=10 ADDON_TEMPLATE="" OUT_DIR=""
-FILES_DELETE_AFTER_DAYS=37
+FILES_DELETE_AFTER_DAYS=37 HISTORY_SENT_IMPORT=0
 PRINT_RULES=0 RULE_MODE="" RULE_OU="" RULE_LANG="" RULE_AUDIT="" RULE_REVIEWERS=""
 
 need_value() { [[ $# -ge 2 && -n "$2" && "$2" != --* ]] || bad_usage "$1 needs a value"; }
@@ -76,6 +80,7 @@ while [[ $# -gt 0 ]]; do
     --out-dir) need_value "$@"; OUT_DIR="$2"; shift 2 ;;
     --files-delete-after-days) need_value "$@"; FILES_DELETE_AFTER_DAYS="$2"; shift 2 ;;
     --dry-run) DRY_RUN=1; shift ;;
+    --history-sent-import) HISTORY_SENT_IMPORT=1; shift ;;
     --print-gmail-rules) PRINT_RULES=1; shift ;;
     --mode) need_value "$@"; RULE_MODE="$2"; shift 2 ;;
     --ou) need_value "$@"; RULE_OU="$2"; shift 2 ;;
@@ -153,6 +158,13 @@ render_descriptor() {
   # shellcheck disable=SC2016  # the placeholder is the literal text ${SERVICE_URL}
   rendered="${template//'${SERVICE_URL}'/$1}"
   [[ "$rendered" != "$template" ]] || die "$ADDON_TEMPLATE has no \${SERVICE_URL} placeholder"
+  if [[ "$HISTORY_SENT_IMPORT" -eq 1 ]]; then
+    # the opt-in scope, right after gmail.compose in oauthScopes (see docs/admin-guide.md)
+    local compose='"https://www.googleapis.com/auth/gmail.compose",'
+    [[ "$rendered" == *"$compose"* ]] \
+      || die "$ADDON_TEMPLATE: --history-sent-import needs gmail.compose in oauthScopes"
+    rendered="${rendered/"$compose"/"$compose"$'\n    "https://www.googleapis.com/auth/gmail.metadata",'}"
+  fi
   if [[ "$rendered" =~ \$\{[A-Za-z_][A-Za-z0-9_]*\} ]]; then
     die "$ADDON_TEMPLATE has a placeholder this script does not fill: ${BASH_REMATCH[0]}"
   fi
@@ -480,6 +492,9 @@ service_env() {
   [[ -z "$KMS_KEY" ]] || env+=",SENDGUARD_KMS_KEY=$KMS_KEY"
   env+=",SENDGUARD_FILES=gs://$FILES_BUCKET/files"
   [[ "$use_policy" -eq 0 ]] || env+=",SENDGUARD_POLICY=$POLICY_MOUNT"
+  # always set, so that a run without --history-sent-import withdraws it here too
+  if [[ "$HISTORY_SENT_IMPORT" -eq 1 ]]; then env+=",SENDGUARD_HISTORY_SENT_IMPORT=true"
+  else env+=",SENDGUARD_HISTORY_SENT_IMPORT=false"; fi
   printf '%s' "$env"
 }
 secret_refs="DATABASE_URL=$SECRET_DB_URL:latest"

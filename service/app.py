@@ -19,10 +19,11 @@ def create_app(config: Config | None = None, *, services: Services | None = None
 
     import service.addon.errors as addon_errors
     import service.delivery.routes as delivery_routes
-    from service import health, logs
+    from service import health, logs, request_locale
     from service.addon.routes import bp as addon_bp
 
     logs.init_app(app)
+    request_locale.init_app(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(addon_bp)
     delivery_routes.init_app(app)     # /k/<token> and /tasks/release-due

@@ -29,8 +29,8 @@ from typing import Any
 
 @dataclass(frozen=True)
 class Text:
-    """A message id and its parameters (``service.messages``), rendered where it is shown:
-    the CLI in ``LANG``'s language, a card in the user's. ``str()`` is the English text,
+    """A message id and its parameters (catalogues in ``service/locale``), rendered where it
+    is shown: the CLI in ``LANG``'s language, a card in the user's. ``str()`` is the English text,
     so logs and ``match=`` in tests read as before. A parameter that is itself a ``Text``
     (or has ``localized``) is rendered in the same language."""
 
@@ -38,9 +38,9 @@ class Text:
     params: Mapping[str, Any] = field(default_factory=dict)
 
     def localized(self, locale: str = "en") -> str:
-        from service.i18n import t
+        from service.i18n import translator
 
-        return t(self.code, locale, **{
+        return translator(locale).gettext(self.code, **{
             k: v.localized(locale) if hasattr(v, "localized") else v
             for k, v in self.params.items()})
 

@@ -1,21 +1,48 @@
-"""User-facing text in Japanese and English, chosen by the user's locale.
+"""User-facing text in Japanese and English: gettext catalogues and the current translator.
 
-Catalogs are plain dicts keyed by message id with ``str.format`` fields, so every text
-exists in both languages (a test checks the keys match) and the pure policy core can
-render messages without a web framework.
+The texts live in ``service/locale/<lang>/LC_MESSAGES/sendguard.po`` (compiled to the
+``.mo`` beside it, which the package ships). Message ids are symbolic (``finding.<code>``,
+``addon.sent.text``); the English catalogue holds the source text. Placeholders are
+``str.format`` fields; plurals are gettext plural entries (``ngettext``: English one/other,
+Japanese a single form).
+
+Code asks for text with ``_()`` / ``ngettext()`` and no locale: the translator of the
+current context (a ``ContextVar``) answers. The web layer sets it once per request, the CLI
+from ``LANG``/``LC_*``, the analysis worker from its task; the policy core only reads it,
+so it needs no web framework. ``translator(locale)`` answers in a given language where one
+text must be in a language other than the context's (notices in both languages).
+
+A text that cannot be formatted (a placeholder the caller did not give) or a message id
+missing from a catalogue raises ``TextError`` when ``SENDGUARD_STRICT_TEXTS`` is set (the
+test suite sets it); in production the English text is used instead and the message id
+(never the values) is logged.
 """
 
 from __future__ import annotations
 
+import gettext
+import logging
 import os
-import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar, Token
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 from babel import Locale, UnknownLocaleError
 
 SUPPORTED = ("ja", "en")
 DEFAULT = "en"
+DOMAIN = "sendguard"
+LOCALE_DIR = Path(__file__).with_name("locale")
+STRICT_ENV = "SENDGUARD_STRICT_TEXTS"
+
+log = logging.getLogger(__name__)
+
+
+class TextError(LookupError):
+    """A message id missing from a catalogue, or a text its parameters cannot fill."""
 
 
 def negotiate(value: str | None) -> str:
@@ -40,67 +67,131 @@ def locale_from_env(environ: Mapping[str, str] | None = None) -> str:
     return DEFAULT
 
 
-_catalogs: dict[str, dict[str, str]] = {}
+def _strict() -> bool:
+    return bool(os.environ.get(STRICT_ENV))
 
 
-def catalogs() -> dict[str, dict[str, str]]:
-    """Each area keeps its own ``EN``/``JA`` dicts; merged once, on first use."""
-    if not _catalogs:
-        from service import history_texts, messages
-        from service.addon import texts as addon_texts
-        from service.delivery import texts as delivery_texts
+class Translator:
+    """One language's catalogue; falls back to English (logged) for what it cannot render."""
 
-        for mod in (messages, addon_texts, delivery_texts, history_texts):
-            _catalogs.setdefault("en", {}).update(mod.EN)
-            _catalogs.setdefault("ja", {}).update(mod.JA)
-    return _catalogs
+    def __init__(self, locale: str, catalogue: gettext.GNUTranslations,
+                 english: Translator | None) -> None:
+        self.locale = locale
+        # The compiled messages, read directly: plain ids -> text, (id, form) -> text.
+        self._messages: dict[Any, str] = catalogue._catalog  # type: ignore[attr-defined]
+        self._plural = catalogue.plural  # type: ignore[attr-defined]
+        self._english = english
+
+    def has(self, msgid: str) -> bool:
+        return msgid in self._messages
+
+    def gettext(self, msgid: str, /, **params: Any) -> str:
+        text = self._messages.get(msgid)
+        if text is None:
+            return self._fallback(msgid, "missing", lambda en: en.gettext(msgid, **params))
+        try:
+            return text.format(**params)
+        except (KeyError, IndexError, ValueError, AttributeError) as exc:
+            return self._fallback(msgid, f"unformattable ({type(exc).__name__})",
+                                  lambda en: en.gettext(msgid, **params))
+
+    def ngettext(self, singular: str, plural: str, n: int, /, **params: Any) -> str:
+        """The form for ``n``; ``n`` fills ``{n}`` unless ``params`` name it otherwise."""
+        params.setdefault("n", n)
+        text = self._messages.get((singular, self._plural(n)))
+        if text is None:
+            return self._fallback(singular, "missing",
+                                  lambda en: en.ngettext(singular, plural, n, **params))
+        try:
+            return text.format(**params)
+        except (KeyError, IndexError, ValueError, AttributeError) as exc:
+            return self._fallback(singular, f"unformattable ({type(exc).__name__})",
+                                  lambda en: en.ngettext(singular, plural, n, **params))
+
+    def _fallback(self, msgid: str, problem: str, english: Any) -> str:
+        if _strict():
+            raise TextError(f"text {msgid!r} ({self.locale}): {problem}")
+        # The id and the problem only: the parameters may hold addresses or file names.
+        log.error("text %s (%s): %s; using %s", msgid, self.locale, problem,
+                  "English" if self._english is not None else "the message id")
+        if self._english is not None:
+            return str(english(self._english))
+        return msgid
 
 
-_CHOICE = re.compile(r"\{(\w+)\|([^|{}]*)\|([^|{}]*)\}")
+def _load(locale: str) -> gettext.GNUTranslations:
+    path = LOCALE_DIR / locale / "LC_MESSAGES" / f"{DOMAIN}.mo"
+    with path.open("rb") as fh:
+        return gettext.GNUTranslations(fh)
 
 
-def choose_forms(template: str, params: Mapping[str, Any]) -> str:
-    """Resolve ``{n|file|files}`` to the singular when ``n`` is 1, else the plural.
-
-    English needs two forms for any count in a sentence (and a sentence may hold two
-    counts: "1 recipient in 2 domains"); Japanese needs none and writes no choices.
-    """
-    if "|" not in template:
-        return template
-
-    def pick(m: re.Match[str]) -> str:
-        return m.group(2) if params.get(m.group(1)) == 1 else m.group(3)
-
-    return _CHOICE.sub(pick, template)
+@cache
+def translator(locale: str) -> Translator:
+    """The translator for ``locale`` (``ja``/``en``; anything else is negotiated)."""
+    locale = locale if locale in SUPPORTED else negotiate(locale)
+    english = None if locale == DEFAULT else translator(DEFAULT)
+    return Translator(locale, _load(locale), english)
 
 
-def t(key: str, locale: str = DEFAULT, /, **params: Any) -> str:
-    """The text ``key`` in ``locale``, formatted with ``params``."""
-    cats = catalogs()
-    template = (cats.get(locale) or cats[DEFAULT]).get(key)
-    if template is None:
-        template = cats[DEFAULT].get(key, key)
-    template = choose_forms(template, params)
+_current: ContextVar[Translator | None] = ContextVar("sendguard_translator", default=None)
+
+
+def current() -> Translator:
+    return _current.get() or translator(DEFAULT)
+
+
+def current_locale() -> str:
+    return current().locale
+
+
+def activate(locale: str) -> Token[Translator | None]:
+    """Make ``locale`` the language of this context; ``deactivate(token)`` undoes it."""
+    return _current.set(translator(locale))
+
+
+def deactivate(token: Token[Translator | None]) -> None:
+    _current.reset(token)
+
+
+@contextmanager
+def using(locale: str) -> Iterator[Translator]:
+    """``with using("ja"): ...``: texts inside the block in ``locale``."""
+    token = activate(locale)
     try:
-        return template.format(**params)
-    except (KeyError, IndexError, ValueError):
-        return template
+        yield current()
+    finally:
+        deactivate(token)
 
 
-def join_list(items: list[str], locale: str, limit: int = 5) -> str:
+def _(msgid: str, /, **params: Any) -> str:
+    """The text ``msgid`` in the current language, formatted with ``params``."""
+    return current().gettext(msgid, **params)
+
+
+def ngettext(singular: str, plural: str, n: int, /, **params: Any) -> str:
+    """The plural entry ``singular``/``plural`` for the count ``n`` in the current language."""
+    return current().ngettext(singular, plural, n, **params)
+
+
+def N_(msgid: str) -> str:
+    """Marks an id for extraction where the text is looked up later (``_(name)``)."""
+    return msgid
+
+
+def N_plural(singular: str, plural: str) -> tuple[str, str]:
+    """Marks a plural entry for extraction, looked up later with ``ngettext(*pair, n)``."""
+    return singular, plural
+
+
+def has(msgid: str) -> bool:
+    return current().has(msgid)
+
+
+def join_list(items: list[str], limit: int = 5) -> str:
     """Join names for a sentence, shortening long lists ("a, b, c and 12 more")."""
-    sep = "、" if locale == "ja" else ", "
+    sep = "、" if current_locale() == "ja" else ", "
     shown = sep.join(items[:limit])
     rest = len(items) - limit
     if rest > 0:
-        shown += t("list.more", locale, n=rest)
+        shown += _("list.more", n=rest)
     return shown
-
-
-def tn(key: str, locale: str, n: int, /, **params: Any) -> str:
-    """``t`` with a count, ngettext-style: ``key.one`` when ``n`` is 1 and the catalog
-    has that form ("1 file"), else ``key`` ("3 files"; Japanese has one form, "1件")."""
-    cats = catalogs()
-    if n == 1 and key + ".one" in (cats.get(locale) or cats[DEFAULT]):
-        key += ".one"
-    return t(key, locale, n=n, **params)

@@ -47,6 +47,9 @@ class Config:
     kms_key: str = ""
     stamp_key: str = ""             # "<key id>:<hex>", comma separated: first signs, all verify
     enforce_check_send: bool = False   # the organisation rejects mail without a stamp (10.5)
+    # the descriptor asks for gmail.metadata (deploy.sh --history-sent-import): seed users'
+    # history from their Sent folder when they grant it (service.addon.sent_import)
+    history_sent_import: bool = False
     mailer: str = ""                # smtp://host:port, or "sink" (development)
     mail_from: str = "SendGuard <no-reply@sendguard.invalid>"
     db_pool_size: int = 5
@@ -87,6 +90,7 @@ class Config:
             kms_key=e.get("SENDGUARD_KMS_KEY", ""),
             stamp_key=e.get("SENDGUARD_STAMP_KEY", "").strip(),
             enforce_check_send=_flag(e, "SENDGUARD_ENFORCE_CHECK_SEND"),
+            history_sent_import=_flag(e, "SENDGUARD_HISTORY_SENT_IMPORT"),
             mailer=e.get("SENDGUARD_MAILER", ""),
             mail_from=e.get("SENDGUARD_MAIL_FROM", cls.mail_from),
             db_pool_size=pool,

@@ -134,3 +134,27 @@ def test_bad_input_is_one_line_exit_2(work: Path, args: tuple[str, ...], says: s
 def test_file_errors_follow_lang(work: Path, path: str, says: str) -> None:
     r = sendguard(work, "history", "import", path, "--user", ME, lang="ja_JP.UTF-8")
     assert r.returncode == 2 and r.stderr.strip() == f"sendguard: エラー: {says}", r.stderr
+
+
+@pytest.mark.parametrize("lang, evidence", [
+    ("en_US.UTF-8", "Your mail to that company has gone to b-corp.co.jp"),
+    ("ja_JP.UTF-8", "この会社宛のメールはこれまで b-corp.co.jp に送っています"),
+])
+def test_companies_learnt_from_the_mbox_catch_a_letter_to_the_wrong_company(
+        work: Path, lang: str, evidence: str) -> None:
+    """The JIPDEC case: 株式会社B's letter addressed to C社. The import learnt from display
+    names and greetings that 株式会社B's mail goes to b-corp.co.jp."""
+    r = sendguard(work, "history", "import", "sent.mbox", "--user", ME, "--json")
+    assert r.returncode == 0, r.stderr
+    wrong = eml(work, "h.sato@c-shoji.co.jp",
+                body="株式会社B 御中\n\nいつもお世話になっております。\n資料をお送りします。")
+    r = sendguard(work, "check", wrong, "--user", ME, "--json", lang=lang)
+    found = {f["code"]: f for f in json.loads(r.stdout)["findings"]}
+    assert evidence in found["salutation_mismatch"]["message"]
+    right = eml(work, "yamada@b-corp.co.jp",
+                body="株式会社B 御中\n\nいつもお世話になっております。\n資料をお送りします。")
+    r = sendguard(work, "check", right, "--user", ME, "--json", lang=lang)
+    assert "salutation_mismatch" not in r.stdout
+    dump = subprocess.run(["sqlite3", str(work / "var" / "sendguard.db"), ".dump"],
+                          capture_output=True, text=True, check=True).stdout
+    assert "history_orgs" in dump and "株式会社" not in dump and "b-corp" not in dump

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
-from service.addon import cards, encrypting, markup, packages, sending
+from service.addon import cards, encrypting, markup, packages, sending, sent_import
 from service.addon import compose as flow
 from service.addon.markup import Act, Json
-from service.addon.scopes import ALL_SCOPES, COMPOSE_SCOPES, SEND_SCOPES, missing
+from service.addon.scopes import ALL_SCOPES, COMPOSE_SCOPES, HOME_SCOPES, SEND_SCOPES, missing
 
 if TYPE_CHECKING:
     from service.addon.auth import Caller
@@ -44,7 +44,7 @@ def grant_scopes(caller: Caller, event: AddonEvent, act: Act, ledger: SendLedger
     needed = missing(event, ALL_SCOPES[:-1], token=True)   # script.locale stays optional
     if needed:
         return markup.request_scopes(needed)
-    return markup.update_card(cards.scopes_granted_card(event.locale, act("recheck")))
+    return markup.update_card(cards.scopes_granted_card(act("recheck")))
 
 
 ACTIONS: Mapping[str, Action] = MappingProxyType({
@@ -67,4 +67,7 @@ ACTIONS: Mapping[str, Action] = MappingProxyType({
     "release_package": Action(lambda c, e, act, _: packages.release(c, e, act),
                               on_package=True),
     "grant_scopes": Action(grant_scopes),
+    "grant_history_import": Action(
+        lambda c, e, act, _: sent_import.grant(c, e)
+        or markup.update_card(packages.homepage(c, e, act)), HOME_SCOPES),
 })

@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
+from service.i18n import current_locale
 from service.policy.model import FIELDS, Draft, Finding
 
 if TYPE_CHECKING:
@@ -53,24 +54,30 @@ def classifier(policy: Policy) -> DomainClassifier:
 
 
 def draft_from_event(event: AddonEvent, sender: str) -> Draft:
-    """The recipients-only draft the compose trigger can see (no body, no attachments)."""
-    return Draft(sender=sender, to=event.to, cc=event.cc, bcc=event.bcc)
+    """The recipients-only draft the compose trigger can see (no body, no attachments);
+    a reply's Gmail thread as its one reference (``history_threads``)."""
+    refs: tuple[str, ...] = ()
+    if event.thread_id:
+        from service.history_threads import thread_ref
+
+        refs = (thread_ref(event.thread_id),)
+    return Draft(sender=sender, to=event.to, cc=event.cc, bcc=event.bcc, references=refs)
 
 
-def analyze(draft: Draft, policy: Policy, locale: str, *, content: bool,
+def analyze(draft: Draft, policy: Policy, *, content: bool,
             history: HistoryView | None = None) -> Report:
     """The add-on's analysis: recipients-only in-process; with content, in the pool when
     the draft carries anything heavy (attachments or a long body)."""
     from service.policy.rules import analyze as run
 
     if content and is_heavy(draft):
-        report = content_pool().analyze(draft, policy, locale)
-        return with_history(report, draft, policy, locale, history)
-    return run(draft, policy, locale=locale, classifier=classifier(policy), content=content,
+        report = content_pool().analyze(draft, policy)
+        return with_history(report, draft, policy, history)
+    return run(draft, policy, classifier=classifier(policy), content=content,
                history=history)
 
 
-def with_history(report: Report, draft: Draft, policy: Policy, locale: str,
+def with_history(report: Report, draft: Draft, policy: Policy,
                  history: HistoryView | None) -> Report:
     """``report`` (from the pool, which has no database) plus the history checks, run
     here: they read recipients and the sender's own greeting, never attachments."""
@@ -81,7 +88,7 @@ def with_history(report: Report, draft: Draft, policy: Policy, locale: str,
     from service.policy.context import Context
     from service.policy.history import HISTORY_RULES
 
-    ctx = Context(draft=draft, policy=policy, locale=locale, classifier=classifier(policy),
+    ctx = Context(draft=draft, policy=policy, classifier=classifier(policy),
                   entries=list(report.recipients), inspections={}, content=True,
                   history=history)
     found = [f for rule in HISTORY_RULES for f in rule(ctx)]
@@ -118,18 +125,18 @@ class ContentPool:
         self._idle: list[_Worker] = []
         self._lock = threading.Lock()
 
-    def analyze(self, draft: Draft, policy: Policy, locale: str) -> Report:
+    def analyze(self, draft: Draft, policy: Policy) -> Report:
         seconds = float(policy.check_deadline)
         started = time.monotonic()
         if not self._slots.acquire(timeout=seconds):   # the wait is bounded as well
-            return unchecked_report(draft, policy, locale, "busy")
+            return unchecked_report(draft, policy, "busy")
         try:
             left = max(0.5, seconds - (time.monotonic() - started))
-            reply = self._run(draft, policy, locale, left)
+            reply = self._run(draft, policy, left)
         finally:
             self._slots.release()
         if reply is None or "findings" not in reply:
-            return unchecked_report(draft, policy, locale, "analysis_failed")
+            return unchecked_report(draft, policy, "analysis_failed")
         return _report(draft, reply)
 
     def close(self) -> None:
@@ -148,12 +155,12 @@ class ContentPool:
                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                         env=env))
 
-    def _run(self, draft: Draft, policy: Policy, locale: str, seconds: float
+    def _run(self, draft: Draft, policy: Policy, seconds: float
              ) -> dict[str, Any] | None:
         from service.policy.worker import read_frame, write_frame
 
         proc = self._worker()
-        task = pickle.dumps({"draft": draft, "policy": policy, "locale": locale,
+        task = pickle.dumps({"draft": draft, "policy": policy, "locale": current_locale(),
                              "seconds": seconds}, protocol=pickle.HIGHEST_PROTOCOL)
         result: list[Any] = []
 
@@ -220,12 +227,12 @@ def _report(draft: Draft, reply: dict[str, Any]) -> Report:
     return Report(findings, list(reply.get("notes", [])), entries)
 
 
-def unchecked_report(draft: Draft, policy: Policy, locale: str, why: str) -> Report:
+def unchecked_report(draft: Draft, policy: Policy, why: str) -> Report:
     """Recipients and attachment names checked on the request thread; contents named as
     not checked (``incomplete_check``), with a note saying why."""
     from service.policy.rules import analyze as run
 
-    return run(draft, policy, locale=locale, classifier=classifier(policy), content=False,
+    return run(draft, policy, classifier=classifier(policy), content=False,
                unchecked=why)
 
 

@@ -19,7 +19,7 @@ from service.addon import cards, markup
 from service.addon.analysis import analyze, classifier, draft_from_event
 from service.addon.event import AddonEvent
 from service.addon.fixes import move_everyone, move_external
-from service.i18n import t
+from service.i18n import _, ngettext
 from service.policy.model import FIELDS, Draft
 from service.services import services
 
@@ -61,10 +61,10 @@ def compose_card(caller: Caller, event: AddonEvent, act: Act) -> dict[str, Any]:
     # card of Check & send is, with everything the sender decided there).
     from service.addon.history import sender_history
 
-    report = analyze(draft_from_event(event, caller.user_email), policy, event.locale,
+    report = analyze(draft_from_event(event, caller.user_email), policy,
                      content=False, history=sender_history(caller.user_email))
     report = unflag_own_bcc(report, caller.user_email)
-    return cards.compose_card(report, classifier(policy), event.locale, act)
+    return cards.compose_card(report, classifier(policy), act)
 
 
 def bcc_digest(addresses: Iterable[str]) -> str:
@@ -117,14 +117,15 @@ def fix(caller: Caller, event: AddonEvent, name: str, act: Act) -> dict[str, Any
         result = move_everyone(entries, caller.user_email)
     new = Draft(sender=caller.user_email, to=tuple(result.to), cc=tuple(result.cc),
                 bcc=tuple(result.bcc))
-    report = analyze(new, sv.policy, event.locale, content=False)
+    report = analyze(new, sv.policy, content=False)
     digest = bcc_digest(_report_bcc(report))
     audit(caller.user_email, "addon.fixed",
           data={"fix": name, "moved": result.moved, "to": len(result.to),
                 "cc": len(result.cc), "bcc": len(result.bcc), "bcc_digest": digest})
     report = unflag_own_bcc(report, caller.user_email, {digest})
-    card = cards.compose_card(report, cls, event.locale, act,
-                              notice=t("addon.fixed.moved", event.locale, n=result.moved))
+    card = cards.compose_card(report, cls, act,
+                              notice=ngettext("addon.fixed.moved.one", "addon.fixed.moved",
+                                              result.moved))
     return markup.update_draft(to=result.to, cc=result.cc, bcc=result.bcc, card=card)
 
 
@@ -138,7 +139,7 @@ def fix_replace(caller: Caller, event: AddonEvent, act: Act) -> dict[str, Any]:
     sv = services()
     wrong, right = event.param("address"), event.param("replace")
     draft = draft_from_event(event, caller.user_email)
-    report = analyze(draft, sv.policy, event.locale, content=False,
+    report = analyze(draft, sv.policy, content=False,
                      history=sender_history(caller.user_email))
     ok = any(f.code in REPLACEABLE and f.addresses == (wrong,)
              and f.params.get("replace") == right for f in report.findings)
@@ -151,8 +152,8 @@ def fix_replace(caller: Caller, event: AddonEvent, act: Act) -> dict[str, Any]:
     audit(caller.user_email, "addon.fixed", data={"fix": "fix_replace", "moved": 0})
     new = Draft(sender=caller.user_email, to=tuple(lists["to"]), cc=tuple(lists["cc"]),
                 bcc=tuple(lists["bcc"]))
-    after = analyze(new, sv.policy, event.locale, content=False,
+    after = analyze(new, sv.policy, content=False,
                     history=sender_history(caller.user_email))
-    card = cards.compose_card(after, classifier(sv.policy), event.locale, act,
-                              notice=t("history.replace", event.locale, address=right))
+    card = cards.compose_card(after, classifier(sv.policy), act,
+                              notice=_("history.replace", address=right))
     return markup.update_draft(to=lists["to"], cc=lists["cc"], bcc=lists["bcc"], card=card)

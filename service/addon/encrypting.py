@@ -42,7 +42,7 @@ from service.addon.sending import (
 )
 from service.errors import InputError
 from service.gmail.outgoing import Outgoing
-from service.i18n import t
+from service.i18n import _
 from service.services import services
 
 if TYPE_CHECKING:
@@ -65,22 +65,21 @@ def _draft_id(event: AddonEvent) -> str:
 def _key_card(event: AddonEvent, user: str, draft_id: str, reading: Reading,
               enc: Expectation, act: Act, notice: str | None = None) -> dict[str, Any]:
     return keycards.key_card(enc, reading.message.subject, draft_id, reading.attachments,
-                             services().policy, user, event.locale, act, notice=notice)
+                             services().policy, user, act, notice=notice)
 
 
 def _checked(user: str, draft_id: str, event: AddonEvent, reading: Reading,
              act: Act) -> Expectation | dict[str, Any]:
     """What the encrypted path must confirm, or the confirmation card again when the
     draft cannot go the encrypted way as it is now."""
-    locale = event.locale
     if reading.encrypt is None:
         return confirmation(event, draft_id, reading, act,
-                            t("addon.confirm.nothing_to_encrypt", locale))
+                            _("addon.confirm.nothing_to_encrypt"))
     if reading.encrypt.fingerprint != event.param("fp"):
         audit(user, "addon.confirm_changed", message_id=reading.message.message_id,
               data={"draft": draft_id, "findings": shown(reading.report.findings),
                     "encrypt": True})
-        return confirmation(event, draft_id, reading, act, t("addon.confirm.changed", locale))
+        return confirmation(event, draft_id, reading, act, _("addon.confirm.changed"))
     return reading.encrypt
 
 
@@ -95,7 +94,7 @@ def encrypt_review(caller: Caller, event: AddonEvent, act: Act,
     if done is not None:
         return already_sent(user, event, act, done)
     with gmail_client(event) as client:
-        reading = read_draft(client, draft_id, event.locale, user)
+        reading = read_draft(client, draft_id, user)
     enc = _checked(user, draft_id, event, reading, act)
     if not isinstance(enc, Expectation):
         return enc
@@ -105,7 +104,7 @@ def encrypt_review(caller: Caller, event: AddonEvent, act: Act,
         audit(user, "addon.send_refused", message_id=message_id,
               data={**refused(draft_id, enc, decision), "encrypt": True})
         return confirmation(event, draft_id, reading, act,
-                            t("addon.confirm.refused", event.locale))
+                            _("addon.confirm.refused"))
     audit(user, "addon.encrypt_confirmed", required=True, message_id=message_id,
           data={**decided(draft_id, enc, reading.report, decision),
                 "fp": enc.fingerprint, "attachments": len(reading.attachments)})
@@ -155,8 +154,7 @@ def _encrypt_send(client: GmailClient, user: str, key: str, draft_id: str, event
 
     sv = services()
     policy = sv.policy
-    locale = event.locale
-    reading = read_draft(client, draft_id, locale, user)
+    reading = read_draft(client, draft_id, user)
     enc = _checked(user, draft_id, event, reading, act)
     if not isinstance(enc, Expectation):
         return enc
@@ -164,17 +162,17 @@ def _encrypt_send(client: GmailClient, user: str, key: str, draft_id: str, event
     if not enc.sendable or not _was_confirmed(user, draft_id, enc.fingerprint):
         audit(user, "addon.send_refused", message_id=message_id,
               data={"draft": draft_id, "encrypt": True, "reason": "not_confirmed"})
-        return confirmation(event, draft_id, reading, act, t("addon.keys.not_confirmed", locale))
+        return confirmation(event, draft_id, reading, act, _("addon.keys.not_confirmed"))
     offered = keycards.offered_keys(enc, policy.release_mode)
     chosen, forged = chosen_keys(event, offered)
     method = chosen_method(event, policy.delivery_method)
     notice = None
     if method is None:
-        notice = t("addon.keys.refused.method", locale)
+        notice = _("addon.keys.refused.method")
     elif forged:
-        notice = t("addon.keys.refused.forged", locale, address=forged[0])
+        notice = _("addon.keys.refused.forged", address=forged[0])
     elif not chosen and policy.release_mode != "sender_only":
-        notice = t("addon.keys.refused.none", locale)
+        notice = _("addon.keys.refused.none")
     if notice:
         audit(user, "addon.send_refused", message_id=message_id,
               data={"draft": draft_id, "encrypt": True, "reason": "key_recipients",
@@ -198,20 +196,20 @@ def _encrypt_send(client: GmailClient, user: str, key: str, draft_id: str, event
     if method == "link":
         from service.files.packages import encrypt_and_send_link
 
-        package, _ = encrypt_and_send_link(
+        package, _link = encrypt_and_send_link(
             client, draft_id=draft_id, sender=user, key_recipients=chosen, policy=policy,
             store=sv.store, keywrapper=sv.keywrapper, files=sv.files, now=sv.clock(),
-            draft=reading.message, send=send, locale=locale)
+            draft=reading.message, send=send)
     else:
         package = encrypt_and_send(client, draft_id=draft_id, sender=user,
                                    key_recipients=chosen, policy=policy, store=sv.store,
-                                   keywrapper=sv.keywrapper, now=sv.clock(), locale=locale,
+                                   keywrapper=sv.keywrapper, now=sv.clock(),
                                    draft=reading.message, send=send)
     ledger.mark_sent(key, enc.recipient_count, package.id)
-    _, out, intent = went[-1]
+    _sent, out, intent = went[-1]
     audit(user, "addon.sent", package_id=package.id, message_id=package.message_id,
           data={"draft": draft_id, "recipients": enc.recipient_count, "encrypted": True,
                 "intent": intent, "sent": out.audit()})
     grants = [gr.address for gr in sv.store.list_grants(package.id)]
     return markup.sent(keycards.result_card(package, grants, user_zone(event), sv.clock(),
-                                            locale, act))
+                                            act))

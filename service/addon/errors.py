@@ -29,7 +29,7 @@ from service.errors import (
     NotFoundError,
     SendGuardError,
 )
-from service.i18n import t
+from service.i18n import _, current_locale
 
 log = logging.getLogger(__name__)
 
@@ -56,16 +56,11 @@ def _on_addon() -> bool:
     return request.blueprint == ADDON_BLUEPRINT and bool(g.get("addon_verified"))
 
 
-def _locale() -> str:
-    event = g.get("addon_event")
-    return getattr(event, "locale", "en")
-
-
 def _card_response(message: str, *, retry: bool, nothing_sent: bool = True) -> Response:
     from service.addon import cards, markup
 
     retry_action = g.get("addon_retry") if retry else None
-    card = cards.error_card(message, _locale(), retry=retry_action, nothing_sent=nothing_sent)
+    card = cards.error_card(message, retry=retry_action, nothing_sent=nothing_sent)
     return jsonify(markup.update_card(card) if g.get("addon_is_action")
                    else markup.push_card(card))
 
@@ -81,40 +76,39 @@ def _sendguard_error(exc: SendGuardError) -> ResponseReturnValue:
                             request.path, type(exc).__name__)
             return unauthorized()
         return jsonify(error=exc.public_message or type(exc).__name__), exc.status
-    locale = _locale()
     if g.get("addon_sent"):
         log.error("sent, but not recorded on %s: %s", request.path, type(exc).__name__)
-        return _card_response(t("addon.error.sent_unrecorded", locale), retry=False,
+        return _card_response(_("addon.error.sent_unrecorded"), retry=False,
                               nothing_sent=False)
     if g.get("addon_send_uncertain"):
         log.warning("send outcome unknown on %s: %s", request.path, type(exc).__name__)
-        return _card_response(t("addon.error.uncertain", locale), retry=True,
+        return _card_response(_("addon.error.uncertain"), retry=True,
                               nothing_sent=False)
     if isinstance(exc, GmailTransientError):
         log.warning("gmail unavailable on %s: %s", request.path, exc.detail or "")
-        return _card_response(t("addon.error.transient", locale), retry=True)
+        return _card_response(_("addon.error.transient"), retry=True)
     if isinstance(exc, GmailClientError):
         log.warning("gmail refused on %s: HTTP %s", request.path, exc.http_status)
         if exc.http_status == 404:
-            return _card_response(t("addon.error.not_found", locale), retry=True,
+            return _card_response(_("addon.error.not_found"), retry=True,
                                   nothing_sent=False)
-        return _card_response(t("addon.error.gmail", locale, status=exc.http_status),
+        return _card_response(_("addon.error.gmail", status=exc.http_status),
                               retry=True)
     if isinstance(exc, GmailError):
         log.warning("gmail error on %s: %s", request.path, type(exc).__name__)
-        return _card_response(t("addon.error.transient", locale), retry=True)
+        return _card_response(_("addon.error.transient"), retry=True)
     if isinstance(exc, NotFoundError):
         package = g.get("addon_not_found")     # a package (missing or another's), not a draft
-        return _card_response(t(package or "addon.error.not_found", locale),
+        return _card_response(_(package or "addon.error.not_found"),
                               retry=not package, nothing_sent=False)
     if isinstance(exc, ConflictError):
-        return _card_response(t("addon.error.conflict", locale), retry=True,
+        return _card_response(_("addon.error.conflict"), retry=True,
                               nothing_sent=False)
     if isinstance(exc, InputError):
-        return _card_response(t("addon.error.input", locale, message=exc.localized(locale)),
+        return _card_response(_("addon.error.input", message=exc.localized(current_locale())),
                               retry=False)
     log.error("add-on error on %s: %s", request.path, type(exc).__name__)
-    return _card_response(t("addon.error.unexpected", locale), retry=True)
+    return _card_response(_("addon.error.unexpected"), retry=True)
 
 
 def _unexpected(exc: Exception) -> ResponseReturnValue:
@@ -123,11 +117,11 @@ def _unexpected(exc: Exception) -> ResponseReturnValue:
     log.exception("unexpected error on %s %s", request.method, request.path)
     if _on_addon():
         if g.get("addon_sent"):           # the message left; only recording it failed
-            return _card_response(t("addon.error.sent_unrecorded", _locale()), retry=False,
+            return _card_response(_("addon.error.sent_unrecorded"), retry=False,
                                   nothing_sent=False)
         uncertain = bool(g.get("addon_send_uncertain"))
-        return _card_response(t("addon.error.uncertain" if uncertain else
-                                "addon.error.unexpected", _locale()),
+        return _card_response(_("addon.error.uncertain") if uncertain else
+                              _("addon.error.unexpected"),
                               retry=True, nothing_sent=not uncertain)
     if request.blueprint == ADDON_BLUEPRINT:
         return unauthorized()

@@ -15,6 +15,7 @@ type-checked, bounded and never raise on odd shapes (a wrong type reads as absen
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,6 +27,10 @@ MAX_RECIPIENTS = 20_000         # per field; Gmail caps a message far below this
 MAX_TEXT = 10_000               # one form value or parameter
 MAX_VALUES = 20_000             # values of one form input
 MAX_OFFSET_MS = 14 * 3600 * 1000
+
+# Babel parses a locale tag on every call; Gmail sends a handful of distinct ones, so each
+# is parsed once (bounded: the tag is client-controlled).
+_negotiate = functools.lru_cache(maxsize=64)(negotiate)
 
 
 def _obj(value: Any) -> Mapping[str, Any]:
@@ -94,7 +99,7 @@ def parse_event(body: Any, *, default_locale: str = "en",
     zone_id, offset = _str(zone.get("id"), 64), _offset(zone.get("offset"))
     has_zone = bool(zone_id) or "offset" in zone
     return AddonEvent(
-        locale=negotiate(user_locale) if user_locale else default_locale,
+        locale=_negotiate(user_locale) if user_locale else default_locale,
         host_app=_str(common.get("hostApp"), 32),
         parameters=params,
         form_inputs=_form_inputs(common.get("formInputs")),

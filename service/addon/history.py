@@ -46,9 +46,10 @@ def history_stamp(user: str) -> tuple[int, str]:
     sv = _services()
     if not sv.policy.history_enabled:
         return (0, "")
+    from service.storage.history_stamp import history_stamp as read_stamp
+
     try:
-        crypto = sv.store.existing_history_crypto(sv.keywrapper)
-        return (0, "") if crypto is None else sv.store.history_stamp(crypto, user)
+        return read_stamp(sv.store, sv.keywrapper, user)   # one cheap query a request
     except (SQLAlchemyError, SendGuardError):
         return (-1, "")
 

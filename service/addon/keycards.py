@@ -18,7 +18,7 @@ from service.addon.cards import FINDINGS_SHOWN, capped, field_names
 from service.addon.localtime import duration, local_time
 from service.addon.markup import Act
 from service.files.manifest import LINK_ZIP_NAME
-from service.i18n import join_list, t
+from service.i18n import N_, _, join_list, ngettext
 
 if TYPE_CHECKING:
     from service.addon.confirm import Expectation
@@ -57,56 +57,71 @@ def _checkbox_sections(prefix: str, label: str, items: list[tuple[str, str]],
             for i in range(0, len(lists), LISTS_PER_SECTION)]
 
 
-def _mode_text(policy: Policy, sender: str, locale: str) -> str:
-    delay = duration(policy.release_delay, locale)
-    return t(f"addon.keys.mode.{policy.release_mode}", locale, delay=delay, sender=sender)
+RELEASE_MODES = {"delay": N_("addon.keys.mode.delay"), "manual": N_("addon.keys.mode.manual"),
+                 "sender_only": N_("addon.keys.mode.sender_only")}
+STATE_NAMES = {
+    "awaiting_release": N_("addon.package.state_name.awaiting_release"),
+    "expired": N_("addon.package.state_name.expired"),
+    "held": N_("addon.package.state_name.held"),
+    "released": N_("addon.package.state_name.released"),
+    "revoked": N_("addon.package.state_name.revoked"),
+}
+# What a package's state means for its password (states with nothing more to say).
+STATES = {"awaiting_release": N_("addon.package.state.awaiting_release"),
+          "revoked": N_("addon.package.state.revoked"),
+          "expired": N_("addon.package.state.expired")}
+
+
+def _mode_text(policy: Policy, sender: str) -> str:
+    delay = duration(policy.release_delay)
+    return _(RELEASE_MODES[policy.release_mode], delay=delay, sender=sender)
 
 
 def key_card(exp: Expectation, subject: str, draft_id: str, attachments: Sequence[str],
-             policy: Policy, sender: str, locale: str, act: Act, *,
+             policy: Policy, sender: str, act: Act, *,
              notice: str | None = None) -> Json:
     """Tick who gets the password; the footer encrypts and sends."""
-    intro = [m.decorated(subject or t("addon.confirm.no_subject", locale),
-                         top=t("addon.confirm.subject", locale, subject="").strip())]
+    intro = [m.decorated(subject or _("addon.confirm.no_subject"),
+                         top=_("addon.confirm.subject", subject="").strip())]
     if notice:
         intro.append(m.paragraph("<b>" + m.esc(notice) + "</b>"))
     if policy.release_mode != "sender_only":
-        intro.append(m.text(t("addon.keys.intro", locale)))
-    intro.append(m.decorated(_mode_text(policy, sender, locale),
-                             top=t("addon.keys.mode.title", locale)))
+        intro.append(m.text(_("addon.keys.intro")))
+    intro.append(m.decorated(_mode_text(policy, sender),
+                             top=_("addon.keys.mode.title")))
     sections = [m.section(intro)]
     sections.append(m.section([m.radio(
-        METHOD_INPUT, t("addon.keys.method.label", locale),
-        [(t("addon.keys.method.zip", locale), "zip"),
-         (t("addon.keys.method.link", locale), "link")], policy.delivery_method)]))
+        METHOD_INPUT, _("addon.keys.method.label"),
+        [(_("addon.keys.method.zip"), "zip"),
+         (_("addon.keys.method.link"), "link")], policy.delivery_method)]))
     offered = offered_keys(exp, policy.release_mode)
     for external in (True, False):
         items = []
         for g in exp.groups:
             if g.external != external:
                 continue
-            fields = field_names(g.field_list(), locale)
+            fields = field_names(g.field_list())
             for a in g.addresses:
                 if key_value(a) not in offered:
                     continue
-                label = (t("addon.confirm.recipient.external", locale, address=a, field=fields,
+                label = (_("addon.confirm.recipient.external", address=a, field=fields,
                            domain=g.domain) if external else
-                         t("addon.confirm.recipient", locale, address=a, field=fields))
+                         _("addon.confirm.recipient", address=a, field=fields))
                 items.append((label, key_value(a)))
         if items:
-            head = ("addon.confirm.external_section" if external
-                    else "addon.confirm.internal_section")
+            head = (N_("addon.confirm.external_section") if external
+                    else N_("addon.confirm.internal_section"))
             sections += _checkbox_sections(f"{KEY_INPUT}_{'ext' if external else 'int'}",
-                                           t("addon.keys.label", locale), items,
-                                           t(head, locale, n=len(items)))
-    files = capped([m.text(n) for n in attachments], FINDINGS_SHOWN, locale)
-    sections.append(m.section(files, t("addon.keys.files", locale, n=len(attachments)),
+                                           _("addon.keys.label"), items,
+                                           _(head, n=len(items)))
+    files = capped([m.text(n) for n in attachments], FINDINGS_SHOWN)
+    sections.append(m.section(files, _("addon.keys.files", n=len(attachments)),
                               collapsible_after=5))
     foot = m.footer(
-        m.button(t("addon.button.encrypt_send", locale),
+        m.button(_("addon.button.encrypt_send"),
                  act("encrypt_send", draft_id=draft_id, fp=exp.fingerprint)),
-        m.button(t("addon.button.recheck", locale), act("check_send", draft_id=draft_id)))
-    return m.card(t("addon.keys.title", locale), sections, footer=foot, name="encrypt_keys")
+        m.button(_("addon.button.recheck"), act("check_send", draft_id=draft_id)))
+    return m.card(_("addon.keys.title"), sections, footer=foot, name="encrypt_keys")
 
 
 # --------------------------------------------------------------------------- packages
@@ -116,93 +131,102 @@ def active(package: Package, now: datetime) -> bool:
     return package.state in REVOCABLE and package.expires_at > now
 
 
-def state_name(package: Package, now: datetime, locale: str) -> str:
+def state_name(package: Package, now: datetime) -> str:
     state = package.state if active(package, now) or package.state not in REVOCABLE \
         else "expired"
-    return t(f"addon.package.state_name.{state}", locale)
+    return _(STATE_NAMES[state])
 
 
-def state_text(package: Package, zone: tzinfo, now: datetime, locale: str) -> str:
+def state_text(package: Package, zone: tzinfo, now: datetime) -> str:
     """Where the password is, in words: held until 14:35, awaiting release, ..."""
     from service.delivery.release import message_sent
 
     if package.state in REVOCABLE and package.expires_at <= now:
-        return t("addon.package.state.expired", locale)
+        return _("addon.package.state.expired")
     sender_only = package.release_mode == "sender_only"
     if package.state == "held":
         if not message_sent(package):
-            return t("addon.package.state.unconfirmed", locale)
+            return _("addon.package.state.unconfirmed")
         at = local_time(package.release_at or now, zone, now)
-        return t("addon.package.state.held_sender" if sender_only
-                 else "addon.package.state.held", locale, at=at)
+        return (_("addon.package.state.held_sender", at=at) if sender_only
+                else _("addon.package.state.held", at=at))
     if package.state == "released":
         if not message_sent(package):        # released, but its message is not known sent
-            return t("addon.package.state.released_unconfirmed", locale)
+            return _("addon.package.state.released_unconfirmed")
         at = local_time(package.released_at or now, zone, now)
-        return t("addon.package.state.released_sender" if sender_only
-                 else "addon.package.state.released", locale, at=at)
-    return t(f"addon.package.state.{package.state}", locale)
+        return (_("addon.package.state.released_sender", at=at) if sender_only
+                else _("addon.package.state.released", at=at))
+    return _(STATES[package.state])
 
 
-def package_buttons(package: Package, now: datetime, locale: str, act: Act, view: str, *,
+def package_buttons(package: Package, now: datetime, act: Act, view: str, *,
                     release_held: bool) -> list[Json]:
     """Revoke and Release now, where they still apply; ``release_held``: also before the
     delay ends (the home card), not only in manual mode."""
     out = []
     if active(package, now):
-        out.append(m.button(t("addon.button.revoke", locale),
+        out.append(m.button(_("addon.button.revoke"),
                             act("revoke_package", package_id=package.id, view=view)))
         if package.state == "awaiting_release" or (release_held and package.state == "held"):
-            out.append(m.button(t("addon.button.release", locale),
+            out.append(m.button(_("addon.button.release"),
                                 act("release_package", package_id=package.id, view=view)))
     return out
 
 
 def result_card(package: Package, grants: Sequence[str], zone: tzinfo, now: datetime,
-                locale: str, act: Act, *, notice: str | None = None) -> Json:
+                act: Act, *, notice: str | None = None) -> Json:
     """After Encrypt & send: what left, where the password is, Revoke / Release now."""
     lines = []
     if notice:
         lines.append(m.paragraph("<b>" + m.esc(notice) + "</b>"))
     link = package.zip_filename == LINK_ZIP_NAME
-    lines.append(m.text(t("addon.encrypted.link_text" if link else "addon.encrypted.text",
-                          locale, n=len(package.recipients), zip_name=package.zip_filename,
-                          files=len(package.file_names))))
-    lines.append(m.decorated(state_text(package, zone, now, locale),
-                             top=state_name(package, now, locale)))
-    lines.append(m.text(t("addon.package.key_to", locale,
-                          addresses=join_list(list(grants), locale, limit=10))
-                        if grants else t("addon.package.key_to_none", locale)))
+    files = len(package.file_names)
+    if link:
+        text = ngettext("addon.encrypted.link_text.one", "addon.encrypted.link_text",
+                        len(package.recipients), file_count=ngettext(
+                            "addon.encrypted.link_text.files.one",
+                            "addon.encrypted.link_text.files", files, files=files))
+    else:
+        text = ngettext("addon.encrypted.text.one", "addon.encrypted.text",
+                        len(package.recipients), zip_name=package.zip_filename,
+                        file_count=ngettext("addon.encrypted.text.files.one",
+                                            "addon.encrypted.text.files", files, files=files))
+    lines.append(m.text(text))
+    lines.append(m.decorated(state_text(package, zone, now),
+                             top=state_name(package, now)))
+    lines.append(m.text(_("addon.package.key_to",
+                          addresses=join_list(list(grants), limit=10))
+                        if grants else _("addon.package.key_to_none")))
     if active(package, now) and package.state == "held":
-        lines.append(m.text(t("addon.package.held_help", locale)))
-    buttons = package_buttons(package, now, locale, act, "result", release_held=False)
+        lines.append(m.text(_("addon.package.held_help")))
+    buttons = package_buttons(package, now, act, "result", release_held=False)
     if buttons:
         lines.append(m.buttons(*buttons))
-    return m.card(t("addon.encrypted.title", locale), [
+    return m.card(_("addon.encrypted.title"), [
         m.section(lines),
-        m.section([m.text(t("addon.sent.close", locale))]),
-    ], subtitle=t("addon.encrypted.link_name", locale) if link else package.zip_filename,
+        m.section([m.text(_("addon.sent.close"))]),
+    ], subtitle=_("addon.encrypted.link_name") if link else package.zip_filename,
         name="encrypted")
 
 
-def packages_section(packages: Sequence[Package], zone: tzinfo, now: datetime, locale: str,
+def packages_section(packages: Sequence[Package], zone: tzinfo, now: datetime,
                      act: Act, *, notice: str | None = None) -> Json:
     """The home card's list: one entry and its buttons per recent package."""
     widgets: list[Json] = []
     if notice:
         widgets.append(m.paragraph("<b>" + m.esc(notice) + "</b>"))
     for p in packages[:HOME_PACKAGES]:
-        top = t("addon.package.created", locale, state=state_name(p, now, locale),
+        top = _("addon.package.created", state=state_name(p, now),
                 at=local_time(p.created_at, zone, now))
         # Told apart by who it went to, which files and when (local time); subjects are
         # not stored (storage keeps only a digest of them).
-        to = join_list(sorted(p.recipients), locale, limit=2)
-        files = join_list(list(p.file_names), locale, limit=2)
+        to = join_list(sorted(p.recipients), limit=2)
+        files = join_list(list(p.file_names), limit=2)
         widgets.append(m.decorated(
-            t("addon.package.line.to", locale, to=to, zip_name=files or p.zip_filename),
-            top=top, bottom=state_text(p, zone, now, locale)))
-        buttons = package_buttons(p, now, locale, act, "home", release_held=True)
+            _("addon.package.line.to", to=to, zip_name=files or p.zip_filename),
+            top=top, bottom=state_text(p, zone, now)))
+        buttons = package_buttons(p, now, act, "home", release_held=True)
         if buttons:
             widgets.append(m.buttons(*buttons))
-    return m.section(widgets, t("addon.home.packages", locale,
+    return m.section(widgets, _("addon.home.packages",
                                 n=min(len(packages), HOME_PACKAGES)))

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from service.addon.event import AddonEvent
+from service.i18n import N_plural, ngettext
 
 
 def user_zone(event: AddonEvent) -> tzinfo:
@@ -32,12 +33,15 @@ def local_time(value: datetime, zone: tzinfo, now: datetime) -> str:
     return f"{local:%m-%d %H:%M} {label}"
 
 
-def duration(seconds: int, locale: str) -> str:
+_UNITS = ((86400, N_plural("duration.day.one", "duration.day")),
+          (3600, N_plural("duration.hour.one", "duration.hour")),
+          (60, N_plural("duration.minute.one", "duration.minute")),
+          (1, N_plural("duration.second.one", "duration.second")))
+
+
+def duration(seconds: int) -> str:
     """A policy delay in words: ``30 seconds``, ``5 minutes``, ``2 hours`` (or Japanese)."""
-    units = ((86400, "日", "day"), (3600, "時間", "hour"), (60, "分", "minute"),
-             (1, "秒", "second"))
-    for size, ja, en in units:
+    for size, (one, other) in _UNITS:
         if seconds >= size and seconds % size == 0:
-            n = seconds // size
-            return f"{n}{ja}" if locale == "ja" else f"{n} {en}{'' if n == 1 else 's'}"
-    return "0秒" if locale == "ja" else "0 seconds"
+            return ngettext(one, other, seconds // size)
+    return ngettext("duration.second.one", "duration.second", 0)

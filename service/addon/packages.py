@@ -18,7 +18,7 @@ from service.addon import cards, keycards, markup
 from service.addon.event import AddonEvent
 from service.addon.localtime import user_zone
 from service.errors import ConflictError, NotFoundError
-from service.i18n import t
+from service.i18n import N_, _, ngettext
 from service.services import services
 
 if TYPE_CHECKING:
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-NOT_FOUND = "addon.error.package_not_found"
+NOT_FOUND = N_("addon.error.package_not_found")
 
 
 def owned(user: str, package_id: str) -> Package:
@@ -53,13 +53,17 @@ def homepage(caller: Caller, event: AddonEvent, act: Act, notice: str | None = N
         recent = sv.store.list_packages(caller.user_email, keycards.HOME_PACKAGES)
     except Exception:          # the checks and policy still show; the list says it failed
         log.exception("recent packages not loaded")
-        extra.append(markup.section([markup.text(t("addon.home.packages.unavailable",
-                                                   event.locale))]))
+        extra.append(markup.section([markup.text(_("addon.home.packages.unavailable"))]))
     else:
         if recent or notice:
             extra.append(keycards.packages_section(recent, user_zone(event), sv.clock(),
-                                                   event.locale, act, notice=notice))
-    return cards.homepage_card(sv.policy, event.locale, extra,
+                                                   act, notice=notice))
+    from service.addon.sent_import import home_section
+
+    learning = home_section(caller, event, act)
+    if learning is not None:
+        extra.append(learning)
+    return cards.homepage_card(sv.policy, extra,
                                enforced=sv.config.enforce_check_send)
 
 
@@ -68,7 +72,7 @@ def result_card(user: str, package_id: str, event: AddonEvent, act: Act,
     sv = services()
     package = owned(user, package_id)
     grants = [gr.address for gr in sv.store.list_grants(package.id)]
-    return keycards.result_card(package, grants, user_zone(event), sv.clock(), event.locale,
+    return keycards.result_card(package, grants, user_zone(event), sv.clock(),
                                 act, notice=notice)
 
 
@@ -79,11 +83,11 @@ def _answer(caller: Caller, event: AddonEvent, act: Act, package_id: str,
     return markup.update_card(result_card(caller.user_email, package_id, event, act, notice))
 
 
-def _unchanged(package_id: str, locale: str) -> str:
+def _unchanged(package_id: str) -> str:
     sv = services()
     package = sv.store.get_package(package_id)
-    return t("addon.package.unchanged", locale,
-             state=keycards.state_name(package, sv.clock(), locale))
+    return _("addon.package.unchanged",
+             state=keycards.state_name(package, sv.clock()))
 
 
 def revoke(caller: Caller, event: AddonEvent, act: Act) -> dict[str, Any]:
@@ -94,9 +98,9 @@ def revoke(caller: Caller, event: AddonEvent, act: Act) -> dict[str, Any]:
         now = sv.clock()
         revoked = sv.store.revoke(package.id, caller.user_email, now)
         _erase_files(revoked, caller.user_email, now)
-        notice = t("addon.package.revoked_notice", event.locale)
+        notice = _("addon.package.revoked_notice")
     except ConflictError:
-        notice = _unchanged(package.id, event.locale)
+        notice = _unchanged(package.id)
     return _answer(caller, event, act, package.id, notice)
 
 
@@ -117,11 +121,12 @@ def release(caller: Caller, event: AddonEvent, act: Act) -> dict[str, Any]:
     sv = services()
     package = owned(caller.user_email, event.param("package_id"))
     try:
-        _, sent = release_package(sv.store, sv.mailer, sv.config, sv.keywrapper, package.id,
+        _released, sent = release_package(sv.store, sv.mailer, sv.config, sv.keywrapper, package.id,
                                   caller.user_email, sv.clock())
-        notice = t("addon.package.released_notice", event.locale, n=sent)
+        notice = ngettext("addon.package.released_notice.one",
+                          "addon.package.released_notice", sent)
     except MailerError:
-        notice = t("addon.package.release_retry", event.locale)
+        notice = _("addon.package.release_retry")
     except ConflictError:
-        notice = _unchanged(package.id, event.locale)
+        notice = _unchanged(package.id)
     return _answer(caller, event, act, package.id, notice)

@@ -21,6 +21,7 @@ from service.addon.ledger import SendLedger
 from service.addon.memo import CardMemo, compose_key
 from service.addon.scopes import ALL_SCOPES, COMPOSE_SCOPES, HOME_SCOPES, SEND_SCOPES, missing
 from service.errors import NotFoundError, PolicyError, SendGuardError
+from service.request_locale import use_locale
 from service.services import services
 
 if TYPE_CHECKING:
@@ -84,8 +85,10 @@ def _verified(*, is_action: bool) -> tuple[Any, AddonEvent]:
         # Both tokens verified, but the policy naming the organisation's domains is
         # broken: refuse with the policy error card, which tells the admin what to fix.
         g.addon_verified, g.addon_event, g.addon_is_action = True, parse_event(raw), is_action
+        use_locale(g.addon_event.locale)
         raise
     event = parse_event(raw, **_defaults())
+    use_locale(event.locale)       # every text of this request: the user's language
     g.addon_verified = True
     g.addon_event = event
     g.addon_is_action = is_action
@@ -115,7 +118,7 @@ def _scopes_or_none(caller: Caller, event: AddonEvent, needed: tuple[str, ...], 
         return None
     from service.addon import cards
 
-    card = cards.scopes_card(needed_now, event.locale, act("grant_scopes"))
+    card = cards.scopes_card(needed_now, act("grant_scopes"))
     return markup.push_card(card) if push else markup.update_card(card)
 
 
@@ -129,6 +132,9 @@ def homepage() -> ResponseReturnValue:
     from service.addon import packages
 
     _reconcile(caller, event)
+    from service.addon.sent_import import after_response
+
+    after_response(caller, event)            # a Sent-import step, after the response
     return jsonify(markup.push_card(packages.homepage(caller, event, act)))
 
 
@@ -160,10 +166,13 @@ def compose() -> ResponseReturnValue:
     policy, memo = services().policy, current_app.extensions[CARD_MEMO]
     remember = len(event.bcc) <= policy.max_bcc
     from service.addon.history import history_stamp
+    from service.addon.sent_import import thread_stamp
 
-    # History findings depend on the sender's history too: its stamp is part of the key.
+    # History findings depend on the sender's history too: its stamp is part of the key,
+    # and so is a reply's thread (new_domain_in_reply).
     key = (compose_key(caller.user_email, event.to, event.cc, event.bcc, event.locale,
-                       action_url("")), history_stamp(caller.user_email))
+                       action_url("")), history_stamp(caller.user_email),
+           thread_stamp(caller.user_email, event.thread_id))
     body = memo.get(policy, key) if remember else None
     if body is None:
         from service.addon import compose as flow
@@ -171,6 +180,9 @@ def compose() -> ResponseReturnValue:
         body = _dumps(markup.push_card(flow.compose_card(caller, event, act)))
         if remember:
             memo.put(policy, key, body)
+    from service.addon.sent_import import after_response
+
+    after_response(caller, event)            # a Sent-import step, after the response
     return Response(body, mimetype="application/json")
 
 

@@ -23,6 +23,10 @@ HOME_SCOPES = (EXECUTE,)
 COMPOSE_SCOPES = (EXECUTE, SCOPE + "gmail.addons.current.action.compose",
                   SCOPE + "gmail.addons.current.message.metadata")
 SEND_SCOPES = (*COMPOSE_SCOPES, SCOPE + "gmail.compose")
+# Opt-in (deploy.sh --history-sent-import adds it to the descriptor): headers of the
+# user's Sent folder and of a reply's thread for the recipient history, never a body.
+# Optional under granular consent: declined, history grows from sends only.
+HISTORY_IMPORT_SCOPE = SCOPE + "gmail.metadata"
 # Exactly the descriptor's oauthScopes (addon/deployment.json; a test keeps them equal).
 ALL_SCOPES = (EXECUTE,
               SCOPE + "gmail.addons.current.action.compose",

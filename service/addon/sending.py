@@ -49,7 +49,7 @@ from service.errors import (
     NotFoundError,
 )
 from service.gmail.outgoing import Outgoing, digest, outgoing
-from service.i18n import t
+from service.i18n import _
 from service.services import services
 
 if TYPE_CHECKING:
@@ -90,7 +90,7 @@ def gmail_client(event: AddonEvent) -> Iterator[GmailClient]:
             close()
 
 
-def read_draft(client: GmailClient, draft_id: str, locale: str, user: str) -> Reading:
+def read_draft(client: GmailClient, draft_id: str, user: str) -> Reading:
     """Read and analyse the draft in full; a draft that is gone is ``NotFoundError``."""
     from service.policy import draft_from_bytes
 
@@ -104,7 +104,14 @@ def read_draft(client: GmailClient, draft_id: str, locale: str, user: str) -> Re
     draft = draft_from_bytes(message.raw)
     from service.addon.history import sender_history
 
-    report = unflag_own_bcc(analyze(draft, sv.policy, locale, content=True,
+    if message.thread_id:               # the Gmail thread too: participants learnt of it
+        from dataclasses import replace as _with
+
+        from service.history_threads import thread_ref
+
+        draft = _with(draft, references=(*draft.references, thread_ref(message.thread_id)))
+
+    report = unflag_own_bcc(analyze(draft, sv.policy, content=True,
                                     history=sender_history(user)), user)
     cls = classifier(sv.policy)
     names = tuple(a.filename for a in draft.attachments)
@@ -160,7 +167,7 @@ def send_checked(client: GmailClient, user: str, draft_id: str, raw: bytes, *,
 def confirmation(event: AddonEvent, draft_id: str, reading: Reading, act: Act,
                  notice: str | None = None) -> dict[str, Any]:
     card = cards.confirmation_card(reading.exp, reading.report, reading.message.subject,
-                                   draft_id, event.locale, act, notice=notice,
+                                   draft_id, act, notice=notice,
                                    encrypt=reading.encrypt, attachments=reading.attachments)
     return markup.update_card(card)
 
@@ -182,11 +189,11 @@ def _check_send(client: GmailClient, caller: Caller, event: AddonEvent, act: Act
                                    recipients=on_screen, message_id=event.message_id or None)
         if isinstance(match, Ambiguous):
             return markup.update_card(cards.pick_draft_card(
-                [_candidate(info, event) for info in match.candidates], event.locale, act))
+                [_candidate(info, event) for info in match.candidates], act))
         if not isinstance(match, Found):
-            return markup.update_card(cards.not_saved_card(event.locale, act))
+            return markup.update_card(cards.not_saved_card(act))
         draft_id = match.draft.draft_id
-    reading = read_draft(client, draft_id, event.locale, caller.user_email)
+    reading = read_draft(client, draft_id, caller.user_email)
     audit(caller.user_email, "addon.confirm_shown", message_id=reading.message.message_id,
           data={"draft": draft_id, "recipients": reading.exp.recipient_count,
                 "findings": shown(reading.report.findings),
@@ -274,29 +281,29 @@ def confirm_send(caller: Caller, event: AddonEvent, act: Act, ledger: SendLedger
 def already_sent(user: str, event: AddonEvent, act: Act, done: EarlierSend) -> dict[str, Any]:
     """The answer to a second click: what the first one did, nothing sent again."""
     if not done.confirmed:
-        return markup.sent(cards.error_card(t("addon.already_unconfirmed", event.locale),
-                                            event.locale, nothing_sent=False))
+        return markup.sent(cards.error_card(_("addon.already_unconfirmed"),
+                                            nothing_sent=False))
     if done.package_id:
         return markup.sent(result_card(user, done.package_id, event, act,
-                                       notice=t("addon.already_sent", event.locale)))
-    return markup.sent(cards.sent_card(done.recipients, event.locale, again=True))
+                                       notice=_("addon.already_sent")))
+    return markup.sent(cards.sent_card(done.recipients, again=True))
 
 
 def _confirm_send(client: GmailClient, user: str, key: str, draft_id: str, event: AddonEvent,
                   act: Act, ledger: SendLedger) -> dict[str, Any]:
-    reading = read_draft(client, draft_id, event.locale, user)
+    reading = read_draft(client, draft_id, user)
     message, report, exp = reading.message, reading.report, reading.exp
     if exp.fingerprint != event.param("fp"):
         audit(user, "addon.confirm_changed", message_id=message.message_id,
               data={"draft": draft_id, "findings": shown(report.findings)})
         return confirmation(event, draft_id, reading, act,
-                            t("addon.confirm.changed", event.locale))
+                            _("addon.confirm.changed"))
     decision = decide(exp, event)
     if not decision.ok:
         audit(user, "addon.send_refused", message_id=message.message_id,
               data=refused(draft_id, exp, decision))
         return confirmation(event, draft_id, reading, act,
-                            t("addon.confirm.refused", event.locale))
+                            _("addon.confirm.refused"))
     audit(user, "addon.send_confirmed", required=True, message_id=message.message_id,
           data=decided(draft_id, exp, report, decision))
     sent, out, intent = send_checked(client, user, draft_id, message.raw)
@@ -304,7 +311,7 @@ def _confirm_send(client: GmailClient, user: str, key: str, draft_id: str, event
     audit(user, "addon.sent", message_id=sent.message_id,
           data={"draft": draft_id, "thread": sent.thread_id, "intent": intent,
                 "recipients": exp.recipient_count, "sent": out.audit()})
-    return markup.sent(cards.sent_card(exp.recipient_count, event.locale))
+    return markup.sent(cards.sent_card(exp.recipient_count))
 
 
 def refused(draft_id: str, exp: Expectation, d: Decision) -> dict[str, Any]:

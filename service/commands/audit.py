@@ -95,7 +95,7 @@ def _row(event: Any) -> dict[str, Any]:
             "message_id": event.message_id or "", "data": event.data}
 
 
-def cmd_audit_search(args: argparse.Namespace, locale: str) -> int:
+def cmd_audit_search(args: argparse.Namespace) -> int:
     from service.settings import Config
     from service.storage import Store
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 from service.errors import MessageError, Text
-from service.i18n import t
+from service.i18n import N_, _
 
 if TYPE_CHECKING:    # the database stack is imported only by commands that use it
     from service.policy.policyfile import Policy
@@ -30,15 +30,15 @@ if TYPE_CHECKING:    # the database stack is imported only by commands that use 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
 
-def print_error(message: str, locale: str) -> None:
+def print_error(message: str) -> None:
     line = " ".join(str(message).split())
-    print(t("cli.error", locale, message=line), file=sys.stderr)
+    print(_("cli.error", message=line), file=sys.stderr)
 
 
 _DB_MODULES = ("sqlalchemy", "psycopg", "sqlite3", "alembic")
 
 
-def database_failure(exc: BaseException, locale: str) -> str | None:
+def database_failure(exc: BaseException) -> str | None:
     """One line for a database that cannot be reached or used, or None when ``exc`` is
     not a database error. Names the database (password masked) and the driver's first
     line; never SQL text or parameters."""
@@ -52,8 +52,8 @@ def database_failure(exc: BaseException, locale: str) -> str | None:
     reason = reason.split("[SQL:")[0].strip()[:300]
     connection = type(exc).__name__ in ("OperationalError", "InterfaceError",
                                         "DisconnectionError", "TimeoutError")
-    key = "cli.database_unreachable" if connection else "cli.database_failed"
-    return t(key, locale, url=mask_url(url), reason=reason)
+    key = N_("cli.database_unreachable") if connection else N_("cli.database_failed")
+    return _(key, url=mask_url(url), reason=reason)
 
 
 def mask_url(url: str) -> str:
@@ -78,32 +78,29 @@ class UsageError(Exception):
 class Parser(argparse.ArgumentParser):
     """argparse that raises ``UsageError`` (one line, in the user's language)."""
 
-    locale = "en"
-
     def error(self, message: str) -> NoReturn:
-        raise UsageError(t("cli.usage_error", self.locale, message=_usage_text(message,
-                                                                             self.locale),
+        raise UsageError(_("cli.usage_error", message=_usage_text(message),
                            command=self.prog))
 
 
 _ARGPARSE = (
-    (re.compile(r"the following arguments are required: (.*)"), "cli.arg_required"),
-    (re.compile(r"unrecognized arguments: (.*)"), "cli.unrecognized"),
+    (re.compile(r"the following arguments are required: (.*)"), N_("cli.arg_required")),
+    (re.compile(r"unrecognized arguments: (.*)"), N_("cli.unrecognized")),
     (re.compile(r"argument (\S+): invalid choice: (.*?) \(choose from (.*)\)"),
-     "cli.arg_choice"),
-    (re.compile(r"argument (\S+): expected one argument"), "cli.arg_expected"),
-    (re.compile(r"argument (\S+): invalid \S+ value: (.*)"), "cli.arg_invalid"),
-    (re.compile(r"argument (\S+): not allowed with argument (.*)"), "cli.arg_conflict"),
+     N_("cli.arg_choice")),
+    (re.compile(r"argument (\S+): expected one argument"), N_("cli.arg_expected")),
+    (re.compile(r"argument (\S+): invalid \S+ value: (.*)"), N_("cli.arg_invalid")),
+    (re.compile(r"argument (\S+): not allowed with argument (.*)"), N_("cli.arg_conflict")),
 )
 
 
-def _usage_text(message: str, locale: str) -> str:
+def _usage_text(message: str) -> str:
     """argparse's English messages in the user's language, where we know them."""
     for pattern, key in _ARGPARSE:
         m = pattern.fullmatch(message)
         if m:
-            return t(key, locale, **{f"a{i}": v for i, v in enumerate(m.groups(), 1)},
-                     args=m.group(1))
+            groups = {"a" + str(i): v for i, v in enumerate(m.groups(), 1)}
+            return _(key, **groups, args=m.group(1))
     return message
 
 
@@ -129,7 +126,7 @@ def load_policy(path: str | None) -> Policy:
     return read_policy(path or os.environ.get("SENDGUARD_POLICY") or None)
 
 
-def load_policy_for_service(path: str | None, locale: str) -> Policy:
+def load_policy_for_service(path: str | None) -> Policy:
     """The policy a service will run on, read and validated before anything listens:
     a broken one is a ``PolicyError`` naming its file and line (exit 2)."""
     from service.errors import PolicyError, Text

@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, TextIO
 
 from service.commands.base import EXIT_FINDINGS, EXIT_OK, load_policy, read_message
 from service.errors import MessageError, Text
-from service.i18n import t
+from service.i18n import _
+from service.policy.catalogue import SEVERITIES
 
 if TYPE_CHECKING:
     from service.commands.base import Subcommands
@@ -35,7 +36,7 @@ def register(sub: Subcommands) -> None:
     c.set_defaults(handler=cmd_check)
 
 
-def cmd_check(args: argparse.Namespace, locale: str) -> int:
+def cmd_check(args: argparse.Namespace) -> int:
     from service.policy import analyze, draft_from_bytes
 
     policy = load_policy(args.policy)
@@ -45,12 +46,12 @@ def cmd_check(args: argparse.Namespace, locale: str) -> int:
     except MessageError as exc:
         raise MessageError(Text("cli.file_error", {"path": args.message, "reason": exc})) from None
     if args.user is None and not _may_have_history(draft.sender, policy):
-        report = analyze(draft, policy, locale=locale)
+        report = analyze(draft, policy)
     else:
         from service.commands.history import history_for_check
 
-        with history_for_check(args.user, draft.sender, locale) as history:
-            report = analyze(draft, policy, locale=locale, history=history)
+        with history_for_check(args.user, draft.sender) as history:
+            report = analyze(draft, policy, history=history)
     if args.json:
         out = json.dumps({"findings": [f.to_json() for f in report.findings],
                           "interrupts": report.interrupts},
@@ -60,7 +61,7 @@ def cmd_check(args: argparse.Namespace, locale: str) -> int:
         for note in report.notes:
             print(note, file=sys.stderr)
     else:
-        print_table(report, locale, sys.stdout)
+        print_table(report, sys.stdout)
     if args.fail_on:
         level = {"warn": 1, "block": 2}[args.fail_on]
         if any(f.severity.rank >= level for f in report.findings):
@@ -89,25 +90,25 @@ def _pad(text: str, width: int) -> str:
     return text + " " * max(1, width - _width(text))
 
 
-def print_table(report: Report, locale: str, out: TextIO) -> None:
+def print_table(report: Report, out: TextIO) -> None:
     findings = report.findings
     if not findings:
-        print(t("cli.no_findings", locale), file=out)
+        print(_("cli.no_findings"), file=out)
     else:
-        print(t("cli.header", locale), file=out)
+        print(_("cli.header"), file=out)
         for f in findings:
             where = f.where or "-"
             if len(where) > 12:
                 where = where[:11] + "…"
-            print(_pad(t("severity." + f.severity.value, locale), 10) + _pad(f.code, 27)
+            print(_pad(_(SEVERITIES[f.severity.value]), 10) + _pad(f.code, 27)
                   + _pad(where, 13) + f.message, file=out)
         counts = {s: sum(1 for f in findings if f.severity.value == s)
                   for s in ("block", "warn", "info")}
         print("", file=out)
-        print(t("cli.summary", locale, **counts), file=out)
+        print(_("cli.summary", **counts), file=out)
     # SPEC 10.6 (contract, same words in every locale): does this mail stop the sender?
     print("interruptions: " + ("yes" if report.interrupts else "no"), file=out)
     if report.notes:
-        print(t("cli.notes", locale), file=out)
+        print(_("cli.notes"), file=out)
         for note in report.notes:
             print("  " + note, file=out)

@@ -16,7 +16,7 @@ def register(sub: Subcommands) -> None:
     up.set_defaults(handler=cmd_db_upgrade)
 
 
-def cmd_db_upgrade(args: argparse.Namespace, locale: str) -> int:
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
     from service.settings import Config
     from service.storage import Store
 

@@ -24,9 +24,9 @@ def register(sub: Subcommands) -> None:
     d.set_defaults(handler=cmd_dev, passthrough=True)
 
 
-def cmd_dev(args: argparse.Namespace, locale: str) -> int:
+def cmd_dev(args: argparse.Namespace) -> int:
     """Options are the dev server's own (``sendguard dev --help``)."""
-    return main(list(args.extra), locale)
+    return main(list(args.extra))
 
 
 def devtools_installed() -> bool:
@@ -36,7 +36,7 @@ def devtools_installed() -> bool:
     return importlib.util.find_spec("service.devtools") is not None
 
 
-def main(argv: list[str] | None = None, locale: str = "en") -> int:
+def main(argv: list[str] | None = None) -> int:
     if not devtools_installed():
         raise InputError(Text("cli.no_devtools"))
     from service.devtools.devserver import (
@@ -48,7 +48,6 @@ def main(argv: list[str] | None = None, locale: str = "en") -> int:
     from service.logs import configure_logging
     from service.settings import Config
 
-    Parser.locale = locale
     parser = Parser(prog="sendguard dev",
                     description="Run SendGuard locally with a Gmail emulator "
                                 "and a compose simulator.")
@@ -70,7 +69,7 @@ def main(argv: list[str] | None = None, locale: str = "en") -> int:
     base = Config.from_env()
     policy_path = args.policy or base.policy_path
     if policy_path:            # the generated dev policy is ours, and valid
-        load_policy_for_service(policy_path, locale)
+        load_policy_for_service(policy_path)
     configure_logging(base)    # production's redaction: no /k/ token or code in the log
     logging.getLogger("alembic").setLevel(logging.WARNING)
     stack = start_stack(host=args.host, port=args.port, user=args.user,

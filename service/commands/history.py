@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from service.errors import InputError, MessageError, Text
-from service.i18n import t
+from service.i18n import _
 
 if TYPE_CHECKING:
     from service.commands.base import Subcommands
@@ -44,12 +44,12 @@ def register(sub: Subcommands) -> None:
     f.set_defaults(handler=cmd_forget)
 
 
-def _user(value: str, locale: str) -> str:
+def _user(value: str) -> str:
     from service.policy.addresses import parse_entry
 
     e = parse_entry(value.strip())
     if e.address is None or e.display_name:
-        raise InputError(t("cli.history_bad_user", locale, user=value))
+        raise InputError(_("cli.history_bad_user", user=value))
     return e.address
 
 
@@ -75,7 +75,7 @@ def _crypto(store: Store, config: Config) -> HistoryCrypto | None:
     return store.existing_history_crypto(wrapper_from_config(config))
 
 
-def _mbox_messages(path: str, locale: str) -> Iterator[bytes]:
+def _mbox_messages(path: str) -> Iterator[bytes]:
     import mailbox
 
     p = Path(path)
@@ -90,7 +90,7 @@ def _mbox_messages(path: str, locale: str) -> Iterator[bytes]:
         raise MessageError(Text("cli.unreadable", {"path": path,
                                                   "reason": exc.strerror or str(exc)})) from None
     if head != b"From ":
-        raise MessageError(t("cli.history_not_mbox", locale, path=path))
+        raise MessageError(_("cli.history_not_mbox", path=path))
     box = mailbox.mbox(str(p), create=False)
     try:
         for key in box.iterkeys():
@@ -99,13 +99,13 @@ def _mbox_messages(path: str, locale: str) -> Iterator[bytes]:
         box.close()
 
 
-def cmd_import(args: argparse.Namespace, locale: str) -> int:
+def cmd_import(args: argparse.Namespace) -> int:
     from service.settings import Config
     from service.storage.history import SentMessage
     from service.storage.sent import sent_message
 
-    user = _user(args.user, locale)
-    messages = _mbox_messages(args.mbox, locale)
+    user = _user(args.user)
+    messages = _mbox_messages(args.mbox)
     first = next(messages, None)        # an unreadable file fails before the database
     config = Config.from_env()
     imported = skipped = seen = 0
@@ -135,15 +135,15 @@ def cmd_import(args: argparse.Namespace, locale: str) -> int:
                 flush()
             if time.monotonic() - last >= PROGRESS_EVERY_S:
                 last = time.monotonic()
-                print(t("cli.history_progress", locale, n=seen, imported=imported,
+                print(_("cli.history_progress", n=seen, imported=imported,
                         skipped=skipped), file=sys.stderr, flush=True)
         flush()
-    print(t("cli.history_progress", locale, n=seen, imported=imported, skipped=skipped),
+    print(_("cli.history_progress", n=seen, imported=imported, skipped=skipped),
           file=sys.stderr)
     if args.json:
         print(json.dumps({"imported": imported, "skipped": skipped}))
     else:
-        print(t("cli.history_imported", locale, imported=imported, skipped=skipped,
+        print(_("cli.history_imported", imported=imported, skipped=skipped,
                 user=user))
     return 0
 
@@ -153,10 +153,10 @@ def _chain(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
     yield from rest
 
 
-def cmd_forget(args: argparse.Namespace, locale: str) -> int:
+def cmd_forget(args: argparse.Namespace) -> int:
     from service.settings import Config
 
-    user = _user(args.user, locale)
+    user = _user(args.user)
     config = Config.from_env()
     with _opened(config) as store:
         crypto = _crypto(store, config)
@@ -164,13 +164,12 @@ def cmd_forget(args: argparse.Namespace, locale: str) -> int:
     if args.json:
         print(json.dumps({"deleted": n}))
     else:
-        print(t("cli.history_forgot", locale, user=user, n=n))
+        print(_("cli.history_forgot", user=user, n=n))
     return 0
 
 
 @contextlib.contextmanager
-def history_for_check(user: str | None, sender: str,
-                      locale: str) -> Iterator[HistoryView | None]:
+def history_for_check(user: str | None, sender: str) -> Iterator[HistoryView | None]:
     """The history ``check`` uses: ``--user`` (errors are errors), else the message's
     From when a database that may hold its history exists (then a database that cannot
     be used means no history checks: a plain check never fails on the database)."""
@@ -180,7 +179,7 @@ def history_for_check(user: str | None, sender: str,
 
     config = Config.from_env()
     if user is not None:
-        address = _user(user, locale)
+        address = _user(user)
     else:
         address = sender
         url = config.database_url

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from service.commands.base import load_policy, open_store
 from service.errors import AttachmentError, InputError, MessageError, Text
-from service.i18n import t, tn
+from service.i18n import N_, _, ngettext
 from service.settings import Config
 
 if TYPE_CHECKING:
@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 if TYPE_CHECKING:    # the database stack is imported only by commands that use it
     from service.policy.policyfile import Policy
     from service.storage import Grant, Package, Store
+    from service.storage.sqlite_keys import KeyRecords
 
 log = logging.getLogger(__name__)
 
@@ -118,14 +119,29 @@ def _actor() -> str:
 
 
 @contextlib.contextmanager
-def _package_named(package_id: str, locale: str) -> Iterator[None]:
+def _package_named(package_id: str) -> Iterator[None]:
     """A package id nobody has: say which, and where to look."""
     from service.errors import NotFoundError
 
     try:
         yield
     except NotFoundError:
-        raise NotFoundError(t("cli.no_package", locale, package_id=package_id)) from None
+        raise NotFoundError(_("cli.no_package", package_id=package_id)) from None
+
+
+@contextlib.contextmanager
+def _key_records(config: Config) -> Iterator[KeyRecords]:
+    """protect's store: an SQLite file already at the migrations' head is written without
+    SQLAlchemy (``storage.sqlite_keys``: same record, a fraction of the start-up);
+    anything else through ``Store``, which migrates it."""
+    from service.storage.sqlite_keys import SQLiteKeyRecords
+
+    lean = SQLiteKeyRecords.at_head(config.database_url, pool_size=config.db_pool_size)
+    if lean is not None:
+        yield lean
+        return
+    with open_store(config) as store:
+        yield store
 
 
 def _same_file(a: Path, b: Path) -> bool:
@@ -137,7 +153,7 @@ def _same_file(a: Path, b: Path) -> bool:
     return a.resolve() == b.resolve()
 
 
-def write_atomically(path: Path, data: bytes, locale: str) -> None:
+def write_atomically(path: Path, data: bytes) -> None:
     """Write ``path`` through a temporary file in the same directory and a rename."""
     directory = path.parent if str(path.parent) else Path(".")
     tmp: str | None = None
@@ -150,7 +166,7 @@ def write_atomically(path: Path, data: bytes, locale: str) -> None:
         os.replace(tmp, path)
         tmp = None
     except OSError as exc:
-        raise InputError(t("delivery.cli.cannot_write", locale, path=str(path),
+        raise InputError(_("delivery.cli.cannot_write", path=str(path),
                            reason=exc.strerror or type(exc).__name__)) from None
     finally:
         if tmp is not None:
@@ -162,8 +178,8 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def _short(value: datetime | None, locale: str) -> str:
-    return f"{value:%Y-%m-%d %H:%M}" if value is not None else t("delivery.cli.none", locale)
+def _short(value: datetime | None) -> str:
+    return f"{value:%Y-%m-%d %H:%M}" if value is not None else _("delivery.cli.none")
 
 
 def package_json(package: Package, grants: list[Grant] | None = None) -> dict[str, Any]:
@@ -195,7 +211,7 @@ def _print_json(data: Any) -> None:
 
 # ---------------------------------------------------------------------------- protect
 
-def _refuse_oversize(path: str, limit: int, locale: str) -> None:
+def _refuse_oversize(path: str, limit: int) -> None:
     """Refuse, before reading or encrypting anything, a message over the size a message
     may have (Gmail's 35 MB; protect would refuse its output anyway)."""
     if path == "-":
@@ -205,11 +221,11 @@ def _refuse_oversize(path: str, limit: int, locale: str) -> None:
     except OSError:
         return                       # read_message says what is wrong with it
     if size > limit:
-        raise AttachmentError(t("cli.protect_too_large", locale, path=path,
+        raise AttachmentError(_("cli.protect_too_large", path=path,
                                 mb=size / 2**20, limit_mb=limit / 2**20))
 
 
-def cmd_protect(args: argparse.Namespace, locale: str) -> int:
+def cmd_protect(args: argparse.Namespace) -> int:
     from service.commands.base import read_message
     from service.delivery.packages import message_sender, protect_raw
     from service.protect.keywrap import wrapper_from_config
@@ -217,30 +233,29 @@ def cmd_protect(args: argparse.Namespace, locale: str) -> int:
 
     source, target = Path(args.message), Path(args.output)
     if _same_file(source, target):
-        raise InputError(t("delivery.cli.same_file", locale, path=args.output))
+        raise InputError(_("delivery.cli.same_file", path=args.output))
     policy = load_policy(args.policy)
     if not args.key_to and not args.reveal_password and policy.release_mode != "sender_only":
-        raise InputError(t("cli.protect_nobody", locale))
+        raise InputError(_("cli.protect_nobody"))
     method = args.method or policy.delivery_method
     if method == "link":
-        return _protect_link(args, policy, locale)
-    _refuse_oversize(args.message, MAX_SIZE, locale)
+        return _protect_link(args, policy)
+    _refuse_oversize(args.message, MAX_SIZE)
     raw = read_message(args.message)
     if len(raw) > MAX_SIZE:          # standard input has no size to look at beforehand
-        raise AttachmentError(t("cli.protect_too_large", locale, path=args.message,
+        raise AttachmentError(_("cli.protect_too_large", path=args.message,
                                 mb=len(raw) / 2**20, limit_mb=MAX_SIZE / 2**20))
     config = Config.from_env()
     now = _now()
-    with open_store(config) as store:
+    with _key_records(config) as store:
         try:
             done = protect_raw(raw, store=store, keywrapper=wrapper_from_config(config),
                                policy=policy, now=now, key_recipients=args.key_to,
-                               sender=message_sender(raw, f"{_actor()[4:]}@localhost"),
-                               locale=locale)
+                               sender=message_sender(raw, f"{_actor()[4:]}@localhost"))
         except (MessageError, AttachmentError) as exc:
             raise type(exc)(Text("cli.file_error", {"path": args.message, "reason": exc})) from None
         try:
-            write_atomically(target, done.result.message, locale)
+            write_atomically(target, done.result.message)
         except InputError:
             store.revoke(done.package.id, _actor(), now)
             raise
@@ -252,16 +267,17 @@ def cmd_protect(args: argparse.Namespace, locale: str) -> int:
             out["password"] = done.password
         _print_json(out)
     else:
-        print(tn("cli.protect_done", locale, len(done.result.files), out=args.output,
+        print(ngettext("cli.protect_done.one", "cli.protect_done", len(done.result.files),
+                       out=args.output,
                  zip=package.zip_filename, package_id=package.id))
         if args.reveal_password:
-            print(t("cli.protect_password", locale, password=done.password))
+            print(_("cli.protect_password", password=done.password))
     if package.message_id is None and (args.key_to or package.release_mode == "sender_only"):
-        print(t("delivery.cli.no_message_id", locale, package_id=package.id), file=sys.stderr)
+        print(_("delivery.cli.no_message_id", package_id=package.id), file=sys.stderr)
     return 0
 
 
-def _protect_link(args: argparse.Namespace, policy: Policy, locale: str) -> int:
+def _protect_link(args: argparse.Namespace, policy: Policy) -> int:
     from service.commands.base import read_message
     from service.delivery.packages import message_sender
     from service.files.packages import erase_package_files, protect_link_raw
@@ -269,7 +285,7 @@ def _protect_link(args: argparse.Namespace, policy: Policy, locale: str) -> int:
     from service.protect.keywrap import wrapper_from_config
 
     # base64 makes a message about 4/3 of its attachments, plus its body
-    _refuse_oversize(args.message, policy.max_link_size * 4 // 3 + MESSAGE_SLACK, locale)
+    _refuse_oversize(args.message, policy.max_link_size * 4 // 3 + MESSAGE_SLACK)
     raw = read_message(args.message)
     config = Config.from_env()
     files = parse_files_url(config.files, config.var_dir)
@@ -279,13 +295,12 @@ def _protect_link(args: argparse.Namespace, policy: Policy, locale: str) -> int:
         try:
             done = protect_link_raw(raw, store=store, keywrapper=keywrapper, files=files,
                                     policy=policy, now=now, key_recipients=args.key_to,
-                                    sender=message_sender(raw, f"{_actor()[4:]}@localhost"),
-                                    locale=locale)
+                                    sender=message_sender(raw, f"{_actor()[4:]}@localhost"))
         except (MessageError, AttachmentError) as exc:
             raise type(exc)(f"{args.message}: {exc.public_message}") from None
         del raw
         try:
-            write_atomically(Path(args.output), done.message, locale)
+            write_atomically(Path(args.output), done.message)
         except InputError:
             package = store.revoke(done.package.id, _actor(), now)
             erase_package_files(store, keywrapper, files, package, _actor(), now, "failed")
@@ -294,16 +309,17 @@ def _protect_link(args: argparse.Namespace, policy: Policy, locale: str) -> int:
     if args.json:
         _print_json({"package_id": package.id, "method": "link", "files": done.files})
     else:
-        print(tn("cli.protect_link_done", locale, len(done.files), out=args.output,
+        print(ngettext("cli.protect_link_done.one", "cli.protect_link_done", len(done.files),
+                       out=args.output,
                  package_id=package.id))
     if package.message_id is None and (args.key_to or package.release_mode == "sender_only"):
-        print(t("delivery.cli.no_message_id", locale, package_id=package.id), file=sys.stderr)
+        print(_("delivery.cli.no_message_id", package_id=package.id), file=sys.stderr)
     return 0
 
 
 # ---------------------------------------------------------------------------- keys
 
-def cmd_keys_list(args: argparse.Namespace, locale: str) -> int:
+def cmd_keys_list(args: argparse.Namespace) -> int:
     if args.limit < 1:
         raise InputError(Text("cli.limit_positive"))
     config = Config.from_env()
@@ -314,48 +330,48 @@ def cmd_keys_list(args: argparse.Namespace, locale: str) -> int:
         _print_json({"packages": [package_json(p) for p in packages]})
         return 0
     if not packages:
-        print(t("delivery.cli.list_empty", locale))
+        print(_("delivery.cli.list_empty"))
         return 0
-    print(t("delivery.cli.list_header", locale))
+    print(_("delivery.cli.list_header"))
     for p in packages:
-        print(f"{p.id:<23} {p.state:<17} {_short(p.created_at, locale):<17} "
+        print(f"{p.id:<23} {p.state:<17} {_short(p.created_at):<17} "
               f"{p.reveal_count:>2}/{p.reveal_limit:<5} {p.sender}")
     return 0
 
 
-def cmd_keys_show(args: argparse.Namespace, locale: str) -> int:
+def cmd_keys_show(args: argparse.Namespace) -> int:
     config = Config.from_env()
-    with open_store(config) as store, _package_named(args.package_id, locale):
+    with open_store(config) as store, _package_named(args.package_id):
         package = store.get_package(args.package_id)
         grants = store.list_grants(package.id)
     if args.json:
         _print_json(package_json(package, grants))
         return 0
-    print(t("delivery.cli.show", locale, package_id=package.id, state=package.state,
+    print(_("delivery.cli.show", package_id=package.id, state=package.state,
             mode=package.release_mode, sender=package.sender,
             recipients=", ".join(package.recipients), zip_name=package.zip_filename,
-            count=len(package.file_names), created=_short(package.created_at, locale),
-            release_at=_short(package.release_at, locale),
-            released_at=_short(package.released_at, locale),
-            expires=_short(package.expires_at, locale), reveals=package.reveal_count,
+            count=len(package.file_names), created=_short(package.created_at),
+            release_at=_short(package.release_at),
+            released_at=_short(package.released_at),
+            expires=_short(package.expires_at), reveals=package.reveal_count,
             limit=package.reveal_limit))
     if package.purged_at is not None:
-        print(t("delivery.cli.show_purged", locale, at=_short(package.purged_at, locale)))
+        print(_("delivery.cli.show_purged", at=_short(package.purged_at)))
     for g in grants:
-        notice = (t("delivery.cli.notice_sent", locale, at=_short(g.notice_sent_at, locale))
-                  if g.notice_sent_at else t("delivery.cli.notice_pending", locale))
-        print(t("delivery.cli.show_grant", locale, address=g.address, notice=notice,
+        notice = (_("delivery.cli.notice_sent", at=_short(g.notice_sent_at))
+                  if g.notice_sent_at else _("delivery.cli.notice_pending"))
+        print(_("delivery.cli.show_grant", address=g.address, notice=notice,
                 reveals=g.revealed_count))
     return 0
 
 
-def cmd_keys_revoke(args: argparse.Namespace, locale: str) -> int:
+def cmd_keys_revoke(args: argparse.Namespace) -> int:
     config = Config.from_env()
-    with open_store(config) as store, _package_named(args.package_id, locale):
+    with open_store(config) as store, _package_named(args.package_id):
         now = _now()
         package = store.revoke(args.package_id, _actor(), now)
         _erase_files(config, store, package, now)
-    print(t("delivery.cli.revoked", locale, package_id=package.id))
+    print(_("delivery.cli.revoked", package_id=package.id))
     return 0
 
 
@@ -370,21 +386,22 @@ def _erase_files(config: Config, store: Store, package: Package, now: datetime) 
             config.files, config.var_dir), package, _actor(), now, "revoked")
 
 
-def cmd_keys_release(args: argparse.Namespace, locale: str) -> int:
+def cmd_keys_release(args: argparse.Namespace) -> int:
     from service.delivery.mailer import mailer_from_config
     from service.delivery.release import release_package
     from service.protect.keywrap import wrapper_from_config
 
     config = Config.from_env()
-    with open_store(config) as store, _package_named(args.package_id, locale):
+    with open_store(config) as store, _package_named(args.package_id):
         package, sent = release_package(store, mailer_from_config(config), config,
                                         wrapper_from_config(config), args.package_id,
                                         _actor(), _now())
-    print(tn("delivery.cli.released", locale, sent, package_id=package.id))
+    print(ngettext("delivery.cli.released.one", "delivery.cli.released", sent,
+                   package_id=package.id))
     return 0
 
 
-def cmd_keys_purge(args: argparse.Namespace, locale: str) -> int:
+def cmd_keys_purge(args: argparse.Namespace) -> int:
     from service.delivery.retention import purge_ended
     from service.durations import parse_duration
 
@@ -401,12 +418,25 @@ def cmd_keys_purge(args: argparse.Namespace, locale: str) -> int:
                      "older_than_days": older_than / timedelta(days=1),
                      "dry_run": args.dry_run})
     else:
-        print(tn("delivery.cli.purge_dry_run" if args.dry_run else "delivery.cli.purged",
-                 locale, count, older_than=args.older_than.strip()))
+        older = args.older_than.strip()
+        if not args.dry_run:
+            print(ngettext("delivery.cli.purged.one", "delivery.cli.purged", count,
+                           older_than=older))
+        elif count == 1:      # Japanese too says "this key" for one: a sentence of its own
+            print(_("delivery.cli.purge_dry_run.single", n=count, older_than=older))
+        else:
+            print(_("delivery.cli.purge_dry_run", n=count, older_than=older))
     return 0
 
 
-def cmd_keys_rewrap(args: argparse.Namespace, locale: str) -> int:
+_HISTORY_REWRAP = {        # what `keys rewrap` did with the recipient history's key
+    "current": N_("history.rewrap.current"),
+    "rewrapped": N_("history.rewrap.rewrapped"),
+    "changed": N_("history.rewrap.changed"),
+}
+
+
+def cmd_keys_rewrap(args: argparse.Namespace) -> int:
     from service.delivery.rewrap import RewrapReport, current_header, rewrap_all, target_name
     from service.protect.keywrap import wrapper_from_config
 
@@ -419,7 +449,7 @@ def cmd_keys_rewrap(args: argparse.Namespace, locale: str) -> int:
         nonlocal last
         if time.monotonic() - last >= PROGRESS_EVERY_S:
             last = time.monotonic()
-            print(t("delivery.cli.rewrap_progress", locale, **report.to_json()),
+            print(_("delivery.cli.rewrap_progress", **report.to_json()),
                   file=sys.stderr, flush=True)
 
     with open_store(config) as store:
@@ -433,18 +463,21 @@ def cmd_keys_rewrap(args: argparse.Namespace, locale: str) -> int:
         _print_json({**counts, "target": target, "dry_run": args.dry_run,
                      "failed_packages": report.failed})
     else:
-        print(t("delivery.cli.rewrap_dry_run" if args.dry_run else "delivery.cli.rewrap_done",
-                locale, target=target, **counts))
+        print(_("delivery.cli.rewrap_dry_run", target=target, **counts) if args.dry_run
+              else _("delivery.cli.rewrap_done", target=target, **counts))
+        if report.history_key not in ("absent", "failed"):
+            print(_(_HISTORY_REWRAP[report.history_key]))
     if report.failed:
-        print(t("delivery.cli.rewrap_failed", locale, ids=", ".join(report.failed)),
+        print(_("delivery.cli.rewrap_failed", ids=", ".join(report.failed)),
               file=sys.stderr)
-        return 1
-    return 0
+    if report.history_key == "failed":
+        print(_("history.rewrap.failed"), file=sys.stderr)
+    return 1 if report.failed or report.history_key == "failed" else 0
 
 
 # ---------------------------------------------------------------------------- worker
 
-def cmd_worker(args: argparse.Namespace, locale: str) -> int:
+def cmd_worker(args: argparse.Namespace) -> int:
     from service.delivery.mailer import mailer_from_config
     from service.delivery.release import release_tick
     from service.durations import parse_duration
@@ -469,7 +502,7 @@ def cmd_worker(args: argparse.Namespace, locale: str) -> int:
     if not args.once:
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, _stop)
-        print(t("delivery.cli.worker_start", locale, interval=f"{args.interval:g}"),
+        print(_("delivery.cli.worker_start", interval=format(args.interval, "g")),
               file=sys.stderr)
     with open_store(config) as store:
         while True:
@@ -482,16 +515,17 @@ def cmd_worker(args: argparse.Namespace, locale: str) -> int:
                 from service.commands.base import database_failure
 
                 log.warning("worker: release round failed, retrying in %s s: %s",
-                            f"{args.interval:g}", database_failure(exc, locale)
+                            f"{args.interval:g}", database_failure(exc)
                             or type(exc).__name__)
                 if stop.wait(args.interval):
                     return 0
                 continue
             if args.once or report.released or report.sent or report.failed or report.expired:
-                print(t("delivery.cli.worker_tick", locale, released=len(report.released),
+                print(_("delivery.cli.worker_tick", released=len(report.released),
                         sent=report.sent, failed=report.failed, expired=len(report.expired)),
                       flush=True)
             if report.purged:
-                print(tn("delivery.cli.worker_purged", locale, report.purged), flush=True)
+                print(ngettext("delivery.cli.worker_purged.one", "delivery.cli.worker_purged",
+                               report.purged), flush=True)
             if args.once or stop.wait(args.interval):
                 return 0

@@ -22,22 +22,26 @@ from service.commands.base import (
     print_error,
 )
 from service.errors import SendGuardError
-from service.i18n import locale_from_env, t
+from service.i18n import _, current_locale, locale_from_env, using
 
 if TYPE_CHECKING:
     from service.commands.base import Subcommands
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    locale = locale_from_env()
-    argv = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser(locale, only=_command_of(argv))
+    """Run one command with its texts in the language of ``LANG``/``LC_*``."""
+    with using(locale_from_env()):
+        return _run(list(sys.argv[1:] if argv is None else argv))
+
+
+def _run(argv: list[str]) -> int:
+    parser = build_parser(only=_command_of(argv))
     try:
         args, extra = parser.parse_known_args(argv)
         if extra and not getattr(args, "passthrough", False):
-            parser.error(t("cli.unrecognized", locale, args=" ".join(extra)))
+            parser.error(_("cli.unrecognized", args=" ".join(extra)))
     except UsageError as exc:
-        print_error(str(exc), locale)
+        print_error(str(exc))
         return EXIT_ERROR
     if args.version:
         from service import __version__
@@ -45,27 +49,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"sendguard {__version__}")
         return EXIT_OK
     args.extra = extra
-    handler: Callable[[argparse.Namespace, str], int] | None = getattr(args, "handler", None)
+    handler: Callable[[argparse.Namespace], int] | None = getattr(args, "handler", None)
     if handler is None:
         parser.print_help(sys.stderr)
         return EXIT_ERROR
     try:
-        return handler(args, locale)
+        return handler(args)
     except SendGuardError as exc:
-        print_error(exc.localized(locale) or type(exc).__name__, locale)
+        print_error(exc.localized(current_locale()) or type(exc).__name__)
         return EXIT_ERROR
     except KeyboardInterrupt:
         return 130
     except OSError as exc:     # a file the command itself opens (output, CSV, ...)
-        where = exc.filename if exc.filename is not None else t("cli.a_file", locale)
-        print_error(t("cli.file_error", locale, path=where,
-                 reason=exc.strerror or type(exc).__name__), locale)
+        where = exc.filename if exc.filename is not None else _("cli.a_file")
+        print_error(_("cli.file_error", path=where,
+                 reason=exc.strerror or type(exc).__name__))
         return EXIT_ERROR
     except Exception as exc:
-        line = database_failure(exc, locale)
+        line = database_failure(exc)
         if line is None:
             raise                # a bug: the traceback is wanted
-        print_error(line, locale)
+        print_error(line)
         return EXIT_ERROR
 
 
@@ -74,17 +78,20 @@ def _command_of(argv: list[str]) -> str | None:
     other module: then only that one is built (``check`` starts without importing the
     modules of the others)."""
     first = next((a for a in argv if not a.startswith("-")), None)
-    return first if first == "check" else None
+    return first if first in ("check", "protect") else None
 
 
-def build_parser(locale: str = "en", only: str | None = None) -> argparse.ArgumentParser:
-    Parser.locale = locale
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     p = Parser(prog="sendguard",
                description="SendGuard: catch e-mail misdelivery before it leaves.")
     p.add_argument("--version", action="store_true", help="print the version and exit")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     check.register(sub)
-    if only is None:
+    if only == "protect":         # its group alone: protect starts lean too (issue 12)
+        from service.commands import keys
+
+        keys.register(sub)
+    elif only is None:
         _register_more(sub)
     return p
 

@@ -20,7 +20,7 @@ def register(sub: Subcommands) -> None:
     s.set_defaults(handler=cmd_serve)
 
 
-def cmd_serve(args: argparse.Namespace, locale: str) -> int:
+def cmd_serve(args: argparse.Namespace) -> int:
     from gunicorn.app.base import BaseApplication
 
     from service.app import create_app
@@ -30,7 +30,7 @@ def cmd_serve(args: argparse.Namespace, locale: str) -> int:
     from service.settings import Config
 
     config = Config.from_env()
-    policy = load_policy_for_service(config.policy_path, locale)
+    policy = load_policy_for_service(config.policy_path)
     configure_logging(config)
     app = create_app(config, services=Services(config, _policy=policy))
 

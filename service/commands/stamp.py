@@ -144,7 +144,7 @@ def verdicts(path: str) -> Iterator[Verdict]:
         yield verifier.check(raw)
 
 
-def cmd_stamp_verify(args: argparse.Namespace, locale: str) -> int:
+def cmd_stamp_verify(args: argparse.Namespace) -> int:
     results = list(verdicts(args.file))
     counts = Counter(v.status for v in results)
     if args.json:
@@ -205,7 +205,7 @@ def _outbound_test() -> Any:
     return lambda sender: bool(sender) and classifier.is_internal(sender.rpartition("@")[2])
 
 
-def cmd_audit_bypasses(args: argparse.Namespace, locale: str) -> int:
+def cmd_audit_bypasses(args: argparse.Namespace) -> int:
     outbound = _outbound_test()
     rows: dict[str, _Row] = {}
     checked = skipped_inbound = skipped_old = undated = 0

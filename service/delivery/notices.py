@@ -22,7 +22,7 @@ from typing import Any
 from service.delivery.mailer import sender_address
 from service.delivery.when import format_time, zone_named
 from service.errors import InputError, SendGuardError
-from service.i18n import t, tn
+from service.i18n import N_, N_plural, translator
 from service.settings import Config
 from service.storage import Package
 
@@ -74,22 +74,28 @@ def _zone_of(path: str, stamp: int) -> tzinfo | None:
         return None
 
 
-def _both(key: str, n: int | None = None, zone: tzinfo | None = None, **params: Any) -> str:
-    """The body in Japanese then English; ``datetime`` values are written in each
-    language's zone (Japan time in Japanese, never a bare UTC; the organisation's zone in
-    English when its policy names one)."""
-    sep = t("delivery.mail.separator", "en")
+def _both(key: str | tuple[str, str], n: int | None = None, zone: tzinfo | None = None,
+          **params: Any) -> str:
+    """The body in Japanese then English (the recipient's language is not known): ``key``
+    a message id, or a plural pair for the count ``n``; ``datetime`` values are written in
+    each language's zone (Japan time in Japanese, never a bare UTC; the organisation's
+    zone in English when its policy names one)."""
+    sep = translator("en").gettext("delivery.mail.separator")
     parts = []
     for loc in LOCALES:
+        tr = translator(loc)
         local = {k: format_time(v, loc, zone) if isinstance(v, datetime) else v
                  for k, v in params.items()}
-        text = t(key, loc, **local) if n is None else tn(key, loc, n, **local)
-        parts.append(text + "\n\n" + t("delivery.mail.signature", loc))
+        if isinstance(key, tuple):
+            text = tr.ngettext(*key, n if n is not None else 0, **local)
+        else:
+            text = tr.gettext(key, **local)
+        parts.append(text + "\n\n" + tr.gettext("delivery.mail.signature"))
     return f"\n\n{sep}\n\n".join(parts) + "\n"
 
 
 def _subject(key: str) -> str:
-    return f"{t(key, 'ja')} / {t(key, 'en')}"
+    return f"{translator('ja').gettext(key)} / {translator('en').gettext(key)}"
 
 
 def new_mail(config: Config, to: str, subject_key: str, body: str, now: datetime,
@@ -113,28 +119,36 @@ def key_notice(config: Config, package: Package, to: str, link: str,
     """The notice holding only the link to the key page (never the password)."""
     from service.files.manifest import LINK_ZIP_NAME
 
-    kind = "link_notice" if package.zip_filename == LINK_ZIP_NAME else "notice"
-    body = _both(f"delivery.mail.{kind}_body", len(package.file_names), org_zone(config),
-                 sender=package.sender, zip_name=package.zip_filename, link=link,
-                 expires=package.expires_at)
-    return new_mail(config, to, f"delivery.mail.{kind}_subject", body, now)
+    link_mode = package.zip_filename == LINK_ZIP_NAME
+    body = _both(_LINK_NOTICE_BODY if link_mode else _NOTICE_BODY, len(package.file_names),
+                 org_zone(config), sender=package.sender, zip_name=package.zip_filename,
+                 link=link, expires=package.expires_at)
+    subject = (N_("delivery.mail.link_notice_subject") if link_mode
+               else N_("delivery.mail.notice_subject"))
+    return new_mail(config, to, subject, body, now)
+
+
+_NOTICE_BODY = N_plural("delivery.mail.notice_body.one", "delivery.mail.notice_body")
+_LINK_NOTICE_BODY = N_plural("delivery.mail.link_notice_body.one",
+                             "delivery.mail.link_notice_body")
 
 
 def code_mail(config: Config, to: str, code: str, now: datetime) -> EmailMessage:
-    body = _both("delivery.mail.code_body", code=code, minutes=CODE_MINUTES)
-    return new_mail(config, to, "delivery.mail.code_subject", body, now)
+    body = _both(N_("delivery.mail.code_body"), code=code, minutes=CODE_MINUTES)
+    return new_mail(config, to, N_("delivery.mail.code_subject"), body, now)
 
 
 def retrieved_mail(config: Config, package: Package, by: str, now: datetime) -> EmailMessage:
     """Tells the sender who retrieved the key first, so a wrong person shows up at once."""
-    body = _both("delivery.mail.retrieved_body", None, org_zone(config),
+    body = _both(N_("delivery.mail.retrieved_body"), None, org_zone(config),
                  zip_name=package.zip_filename, package_id=package.id, address=by, at=now)
-    return new_mail(config, package.sender, "delivery.mail.retrieved_subject", body, now)
+    return new_mail(config, package.sender, N_("delivery.mail.retrieved_subject"), body, now)
 
 
 def downloaded_mail(config: Config, package: Package, by: str, name: str,
                     now: datetime) -> EmailMessage:
     """Link mode: tells the sender of the first download (who, which file, when)."""
-    body = _both("delivery.mail.downloaded_body", None, org_zone(config), name=name,
+    body = _both(N_("delivery.mail.downloaded_body"), None, org_zone(config), name=name,
                  package_id=package.id, address=by, at=now)
-    return new_mail(config, package.sender, "delivery.mail.downloaded_subject", body, now)
+    return new_mail(config, package.sender, N_("delivery.mail.downloaded_subject"), body,
+                    now)

@@ -21,6 +21,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from service.delivery.material import KeyMaterial, binding, open_package, seal
 from service.errors import (
@@ -37,21 +38,25 @@ from service.gmail.headers import (
     normalise_message_id,
     parse_headers,
 )
-from service.gmail.model import DraftMessage, GmailClient, SentRef
-from service.i18n import t
+from service.i18n import _
 from service.policy.policyfile import Policy
 from service.protect.keywrap import KeyWrapper
 from service.protect.mime import ProtectResult, protect_message
 from service.protect.password import generate_password
-from service.storage import Package, Store, hash_token
-from service.storage.packages import new_package_id
+from service.storage import Package, hash_token
+from service.storage.package_rows import new_package_id
 from service.storage.records import ReleaseMode
+
+if TYPE_CHECKING:   # protect imports neither SQLAlchemy (storage.sqlite_keys) nor Gmail's
+    from service.gmail.model import DraftMessage, GmailClient, SentRef
+    from service.storage import Store
+    from service.storage.sqlite_keys import KeyRecords
 
 log = logging.getLogger(__name__)
 
 
 def key_grants(mode: str, sender: str, recipients: Sequence[str],
-               key_recipients: Sequence[str], locale: str = "en", *,
+               key_recipients: Sequence[str], *,
                required: bool = True) -> list[str]:
     """The addresses that get a link: checked against the message's actual recipients."""
     if mode == "sender_only":
@@ -61,20 +66,20 @@ def key_grants(mode: str, sender: str, recipients: Sequence[str],
     for addr in key_recipients:
         low = addr.strip().lower()
         if low not in actual:
-            raise InputError(t("delivery.error.not_recipient", locale, address=addr.strip()))
+            raise InputError(_("delivery.error.not_recipient", address=addr.strip()))
         if low not in chosen:
             chosen.append(low)
     if not chosen and required:
-        raise InputError(t("delivery.error.no_key_recipient", locale))
+        raise InputError(_("delivery.error.no_key_recipient"))
     return chosen
 
 
-def create_package_for(store: Store, keywrapper: KeyWrapper, *, sender: str,
+def create_package_for(store: KeyRecords, keywrapper: KeyWrapper, *, sender: str,
                        recipients: Sequence[str], key_recipients: Sequence[str],
                        zip_filename: str, file_names: Sequence[str], password: str,
                        policy: Policy, now: datetime, release_mode: str | None = None,
                        message_id: str | None = None, gmail_message_id: str | None = None,
-                       locale: str = "en", require_grant: bool = True) -> Package:
+                       require_grant: bool = True) -> Package:
     """Store the key: password and link seed wrapped (bound to the package id chosen
     here first), tokens hashed, held per policy.
 
@@ -82,7 +87,7 @@ def create_package_for(store: Store, keywrapper: KeyWrapper, *, sender: str,
     withdrawn before anything depends on it.
     """
     mode = release_mode or policy.release_mode
-    grants = key_grants(mode, sender, recipients, key_recipients, locale,
+    grants = key_grants(mode, sender, recipients, key_recipients,
                         required=require_grant)
     material = KeyMaterial.new(password)
     expires = now + timedelta(seconds=policy.key_expiry)
@@ -130,9 +135,8 @@ def message_recipients(raw: bytes) -> list[str]:
                             + header_values(heads, "bcc")))
 
 
-def protect_raw(raw: bytes, *, store: Store, keywrapper: KeyWrapper, policy: Policy,
-                now: datetime, sender: str, key_recipients: Sequence[str] = (),
-                locale: str = "en") -> Protected:
+def protect_raw(raw: bytes, *, store: KeyRecords, keywrapper: KeyWrapper, policy: Policy,
+                now: datetime, sender: str, key_recipients: Sequence[str] = ()) -> Protected:
     """``sendguard protect``: the add-on's transformation on a file, key record included.
 
     The caller sends the result itself, so its Message-ID marks it as sent and the key is
@@ -140,10 +144,10 @@ def protect_raw(raw: bytes, *, store: Store, keywrapper: KeyWrapper, policy: Pol
     a Message-ID it waits for an explicit ``keys release`` after the delay.
     """
     rcpts = message_recipients(raw)
-    key_grants(policy.release_mode, sender, rcpts, key_recipients, locale, required=False)
+    key_grants(policy.release_mode, sender, rcpts, key_recipients, required=False)
     password = generate_password()
     result = protect_message(raw, password, blocked_extensions=policy.blocked_extensions,
-                             now=now, locale=locale, hide_names=policy.hide_names)
+                             now=now, hide_names=policy.hide_names)
     rfc_id = header(parse_headers(raw), "Message-ID")
     message_id = normalise_message_id(rfc_id) if rfc_id else None
     shared = bool(key_recipients) or policy.release_mode == "sender_only"
@@ -152,7 +156,7 @@ def protect_raw(raw: bytes, *, store: Store, keywrapper: KeyWrapper, policy: Pol
         store, keywrapper, sender=sender, recipients=rcpts or [sender],
         key_recipients=key_recipients, zip_filename=result.zip_filename,
         file_names=result.files, password=password, policy=policy, now=now,
-        release_mode=mode, message_id=message_id or None, locale=locale,
+        release_mode=mode, message_id=message_id or None,
         require_grant=False)
     return Protected(package, result, password)
 
@@ -190,7 +194,7 @@ def encrypt_and_send(gmail: GmailClient, *, draft_id: str, sender: str,
                      key_recipients: Sequence[str], policy: Policy, store: Store,
                      keywrapper: KeyWrapper, now: datetime,
                      blocked_extensions: Sequence[str] | None = None,
-                     locale: str = "en", draft: DraftMessage | None = None,
+                     draft: DraftMessage | None = None,
                      send: Callable[[bytes, Package], SentRef] | None = None) -> Package:
     """Encrypt the draft's attachments into one AES-256 ZIP, send it, hold its key.
 
@@ -201,15 +205,15 @@ def encrypt_and_send(gmail: GmailClient, *, draft_id: str, sender: str,
     draft = draft if draft is not None else gmail.get_draft(draft_id)
     recipients = sorted(draft.recipients)
     mode = policy.release_mode
-    key_grants(mode, sender, recipients, key_recipients, locale)   # fail before any change
+    key_grants(mode, sender, recipients, key_recipients)   # fail before any change
     password = generate_password()
     blocked = policy.blocked_extensions if blocked_extensions is None else blocked_extensions
     result = protect_message(draft.raw, password, blocked_extensions=blocked, now=now,
-                             locale=locale, hide_names=policy.hide_names)
+                             hide_names=policy.hide_names)
     package = create_package_for(
         store, keywrapper, sender=sender, recipients=recipients or [sender],
         key_recipients=key_recipients, zip_filename=result.zip_filename,
-        file_names=result.files, password=password, policy=policy, now=now, locale=locale)
+        file_names=result.files, password=password, policy=policy, now=now)
     del password
     if send is None:
         try:

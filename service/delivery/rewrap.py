@@ -39,10 +39,14 @@ class RewrapReport:
     current: int = 0        # already under the current key
     changed: int = 0        # changed by someone else meanwhile: left as it is
     failed: list[str] = field(default_factory=list)   # ids whose key does not open
+    # the recipient history's key (one per database): absent, current, rewrapped,
+    # changed or failed (see service.storage.history_rewrap)
+    history_key: str = "absent"
 
-    def to_json(self) -> dict[str, int]:
+    def to_json(self) -> dict[str, int | str]:
         return {"total": self.total, "seen": self.seen, "rewrapped": self.rewrapped,
-                "current": self.current, "changed": self.changed, "failed": len(self.failed)}
+                "current": self.current, "changed": self.changed, "failed": len(self.failed),
+                "history": self.history_key}
 
 
 def current_header(wrapper: KeyWrapper) -> bytes:
@@ -77,9 +81,13 @@ def rewrap_one(store: Store, wrapper: KeyWrapper, package: Package, report: Rewr
 def rewrap_all(store: Store, wrapper: KeyWrapper, *, dry_run: bool = False,
                progress: Callable[[RewrapReport], None] | None = None,
                batch: int = BATCH) -> RewrapReport:
-    """Re-wrap every record not under the current key; ``progress`` after each batch."""
+    """Re-wrap every record not under the current key, and the history key;
+    ``progress`` after each batch."""
+    from service.storage.history_rewrap import rewrap_history_key
+
     header = current_header(wrapper)
     report = RewrapReport(total=store.count_packages_with_key())
+    report.history_key = rewrap_history_key(store, wrapper, header, dry_run=dry_run)
     after: str | None = None
     while page := store.packages_with_key(after_id=after, limit=batch):
         for package in page:

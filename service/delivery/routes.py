@@ -49,7 +49,8 @@ from service.delivery.mailer import MailerError
 from service.delivery.release import base_url, release_tick
 from service.delivery.when import format_clock, format_time, zone_named
 from service.errors import AuthError, CodeRefusedError, LinkEndedError, SendGuardError
-from service.i18n import t, tn
+from service.i18n import N_, _, current_locale, translator
+from service.request_locale import use_locale
 from service.services import services
 
 log = logging.getLogger(__name__)
@@ -59,6 +60,12 @@ bp = Blueprint("delivery", __name__, template_folder="templates")
 TASK_PATH = "/tasks/release-due"
 LOCALES = ("ja", "en")
 _EXT = "sendguard.delivery"
+
+
+@bp.before_request
+def _language() -> None:
+    """The key page's language: its switch (``?lang=``), else ``Accept-Language``."""
+    use_locale(_locale())
 
 
 def init_app(app: Flask) -> None:
@@ -141,7 +148,7 @@ def _headers(resp: Response) -> Response:
 
 
 def _render(view: str, status: int = 200, token: str = "", **ctx: Any) -> Response:
-    locale = _locale()
+    locale = current_locale()
     g.csp_nonce = secrets.token_urlsafe(16)
     fields: dict[str, str] = {}
     cookie = None
@@ -153,9 +160,9 @@ def _render(view: str, status: int = 200, token: str = "", **ctx: Any) -> Respon
     other = "en" if locale == "ja" else "ja"
     html = render_template(
         "delivery/key_page.html", view=view, locale=locale, other=other,
-        tx=lambda key, **kw: t(key, locale, **kw),
-        txn=lambda key, n, **kw: tn(key, locale, n, **kw),
-        other_name=t("delivery.page.lang_name", other),
+        other_name=translator(other).gettext("delivery.page.lang_name"),
+        ended=ENDED_TEXTS.get(ctx.get("reason", ""), ENDED_TEXTS["invalid"]),
+        message_text=_message_text(ctx.get("message", ""), ctx.get("tries", 0)),
         nonce=g.csp_nonce, csrf=fields.get("csrf", ""), digits=codes.DIGITS,
         minutes=codes.LIFETIME_S // 60, **ctx)
     resp = Response(html, status=status, mimetype="text/html")
@@ -167,6 +174,28 @@ def _render(view: str, status: int = 200, token: str = "", **ctx: Any) -> Respon
 
 # The page a link that works no more shows, and its status: 410 for what ended for good
 # (SPEC 10.3), 403 for what is refused, 404 for a link that never existed.
+ENDED_TEXTS = {
+    "invalid": (N_("delivery.page.ended.invalid.title"),
+                  N_("delivery.page.ended.invalid.body")),
+    "revoked": (N_("delivery.page.ended.revoked.title"),
+                  N_("delivery.page.ended.revoked.body")),
+    "expired": (N_("delivery.page.ended.expired.title"),
+                  N_("delivery.page.ended.expired.body")),
+    "used_up": (N_("delivery.page.ended.used_up.title"),
+                  N_("delivery.page.ended.used_up.body")),
+    "locked": (N_("delivery.page.ended.locked.title"),
+                 N_("delivery.page.ended.locked.body")),
+    "codes_used_up": (N_("delivery.page.ended.codes_used_up.title"),
+                        N_("delivery.page.ended.codes_used_up.body")),
+    "held": (N_("delivery.page.ended.held.title"),
+               N_("delivery.page.ended.held.body")),
+    "files_revoked": (N_("delivery.page.ended.files_revoked.title"),
+                        N_("delivery.page.ended.files_revoked.body")),
+    "files_expired": (N_("delivery.page.ended.files_expired.title"),
+                        N_("delivery.page.ended.files_expired.body")),
+    "session": (N_("delivery.page.ended.session.title"),
+                  N_("delivery.page.ended.session.body")),
+}
 ENDED_STATUS = {"invalid": 404, "revoked": 410, "expired": 410, "used_up": 410,
                 "locked": 403, "codes_used_up": 403, "held": 403,
                 "files_revoked": 410, "files_expired": 410}
@@ -208,6 +237,21 @@ def _redirect(token: str, message: str = "") -> Response:
 
 
 MESSAGES = ("wrong", "exhausted", "stale", "malformed", "rate_limited", "again")
+# What the page says after a redirect (``?m=``); "wrong" depends on the tries left.
+MESSAGE_TEXTS = {"exhausted": N_("delivery.page.msg.exhausted"),
+                 "stale": N_("delivery.page.msg.stale"),
+                 "malformed": N_("delivery.page.msg.malformed"),
+                 "rate_limited": N_("delivery.page.msg.rate_limited"),
+                 "again": N_("delivery.page.msg.again")}
+
+
+def _message_text(message: str, tries: int) -> str:
+    if not message:
+        return ""
+    if message == "wrong":
+        return (_("delivery.page.msg.wrong.single") if tries == 1
+                else _("delivery.page.msg.wrong", n=tries))
+    return _(MESSAGE_TEXTS[message], minutes=codes.LIFETIME_S // 60)
 
 
 def _seen(token: str, visit: Visit) -> bool:
@@ -392,6 +436,7 @@ def _not_here(exc: HTTPException) -> ResponseReturnValue:
     same headers as a bad link; elsewhere Flask's own answer stands."""
     if not request.path.startswith("/k/"):
         return exc
+    use_locale(_locale())      # no route matched: this blueprint's before_request did not run
     resp = _ended("invalid")
     if getattr(exc, "code", 404) == 405:
         resp.status_code = 405
@@ -400,7 +445,7 @@ def _not_here(exc: HTTPException) -> ResponseReturnValue:
 
 
 def _bearer() -> str:
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    scheme, _sep, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise AuthError("unauthorized")
     return token.strip()

@@ -38,12 +38,14 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from markupsafe import Markup, escape
 
 from service.addon.localtime import duration
 from service.devtools.devcontext import RELEASE_EVERY, DevContext, context
 from service.devtools.gmail_emulator.mailbox import MAX_MESSAGE_BYTES
 from service.errors import GmailClientError, GmailError
 from service.gmail.headers import header_values, raw_headers
+from service.i18n import translator, using
 from service.services import services
 
 if TYPE_CHECKING:
@@ -85,47 +87,35 @@ def page() -> ResponseReturnValue:
         return render_template("simulator.html", ready=False, user="")
     every = current_app.extensions.get(RELEASE_EVERY)
     info = {loc: release_info(services().policy, every, loc) for loc in ("en", "ja")}
+    help_ = {loc: sink_help(loc) for loc in ("en", "ja")}
     return render_template("simulator.html", ready=True, user=ctx.user_email,
-                           release_info=info, sink=_sink_dir())
+                           release_info=info, sink_help=help_, sink=_sink_dir())
 
 
 def release_info(policy: Policy, interval: float | None, locale: str = "en") -> str:
-    """One sentence on when passwords go out here, so a newcomer knows what to wait for."""
-    source = policy.source or ("組み込みの既定値" if locale == "ja" else "built-in defaults")
-    if locale == "ja":
-        if policy.release_mode == "manual":
-            text = ("パスワードは送信者が解放するまで保留されます"
-                    "（アドオンのカードの「今すぐ解放」）。")
-        else:
-            to = "（送信者本人のみ）" if policy.release_mode == "sender_only" else ""
-            text = (f"保留中のパスワードは送信の{duration(policy.release_delay, 'ja')}後に"
-                    f"解放されます{to}（ポリシー: {source}）。")
-        if interval:
-            return (f"{text}本番の Cloud Scheduler と同じく、バックグラウンドで{interval:g}秒"
-                    "ごとに期限の来たものを解放します。")
-        return f"{text}バックグラウンドの解放ループは動いていません。"
+    """One sentence on when passwords go out here, so a newcomer knows what to wait for
+    (the page holds it in both languages: its language switch works without a reload)."""
+    tr = translator(locale)
+    source = policy.source or tr.gettext("dev.release.builtin")
     if policy.release_mode == "manual":
-        text = "Passwords wait for the sender's release (Release now, on the add-on's cards)."
+        release = tr.gettext("dev.release.manual")
     else:
-        to = ", to the sender only" if policy.release_mode == "sender_only" else ""
-        text = (f"Held passwords are released {duration(policy.release_delay, 'en')} after "
-                f"sending{to} (policy: {source}).")
+        with using(locale):
+            delay = duration(policy.release_delay)
+        release = (tr.gettext("dev.release.delay_sender_only", delay=delay, source=source)
+                   if policy.release_mode == "sender_only"
+                   else tr.gettext("dev.release.delay", delay=delay, source=source))
     if interval:
-        return (f"{text} A background loop releases due ones every {interval:g} s, as "
-                "Cloud Scheduler does in production.")
-    return f"{text} No background release loop is running."
+        return tr.gettext("dev.release.with_loop", release=release,
+                          interval=format(interval, "g"))
+    return tr.gettext("dev.release.without_loop", release=release)
 
 
-# Gmail keeps a message (draft) of at most 35 MB; its web client turns attachments over
-# 25 MB into Drive links. The simulator says so instead of "Not saved".
-TOO_LARGE = {
-    "en": ("Not saved: this draft is {mb:.1f} MB, and Gmail keeps messages up to 35 MB "
-           "(attachments up to 25 MB). Remove the large attachment, or share the file by a "
-           "link instead."),
-    "ja": ("保存できません: この下書きは {mb:.1f} MB あり、Gmail が保存できるメッセージは "
-           "35 MB まで（添付ファイルは 25 MB まで）です。大きな添付ファイルを外すか、"
-           "リンクで共有してください。"),
-}
+def sink_help(locale: str) -> Markup:
+    """Where key mails land; the catalogue's text escaped, the ``/k/`` path as code."""
+    slot = "\x00path\x00"
+    text = escape(translator(locale).gettext("dev.sink_help", path=slot))
+    return text.replace(slot, Markup("<code>/k/</code>"))
 
 
 @bp.get("/api/session")
@@ -188,7 +178,8 @@ def save_draft() -> ResponseReturnValue:
     raw = build_mime(ctx.user_email, data)
     lang = "ja" if data.get("locale") == "ja" else "en"
     if len(raw) > MAX_MESSAGE_BYTES:
-        return jsonify(error=TOO_LARGE[lang].format(mb=len(raw) / 2**20)), 413
+        return jsonify(error=translator(lang).gettext("dev.too_large",
+                                                      mb=len(raw) / 2**20)), 413
     draft_id = data.get("draftId")
     try:
         with ApiGmailClient(ctx.oauth_token, ctx.gmail_endpoint, retries=2) as client:

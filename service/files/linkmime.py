@@ -17,16 +17,10 @@ from email.message import EmailMessage, Message
 from typing import cast
 
 from service.errors import AttachmentError
+from service.i18n import _, current_locale, translator
 from service.protect.mime import _replace_parts, _taker, open_attachments
-from service.protect.refusals import text
 
 _JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff\uff66-\uff9f]")
-NOTE = {
-    "ja": ("添付ファイルはこのメールには含まれていません。次のファイルは暗号化して保管され、"
-           "受信者の皆様には別途ダウンロード用のご案内をお送りします。"),
-    "en": ("The attachments are not in this message. The following files are stored "
-           "encrypted; each recipient gets a separate notice to download them."),
-}
 
 
 @dataclass(frozen=True)
@@ -49,23 +43,25 @@ def message_language(msg: Message, default: str = "en") -> str:
 
 
 def note_text(names: Sequence[str], language: str) -> str:
-    lines = [NOTE[language], ""] + [f"・{n}" if language == "ja" else f"- {n}" for n in names]
+    """The note that replaces the attachments, in the message's own language."""
+    lines = [translator(language).gettext("files.link_note"), ""]
+    lines += [f"・{n}" if language == "ja" else f"- {n}" for n in names]
     return "\n".join(lines) + "\n"
 
 
 def extract_attachments(raw: bytes, store_file: Callable[[int, str, bytes], None], *,
-                        blocked_extensions: Sequence[str] = (), locale: str = "en",
+                        blocked_extensions: Sequence[str] = (),
                         max_size: int | None = None) -> Extracted:
     """``store_file(n, name, data)`` for each attachment, in order; then the message
     without them, with the note where the first one was."""
-    msg, blobs, out_policy, found, names = open_attachments(raw, locale, blocked_extensions)
-    language = message_language(msg, "ja" if locale.startswith("ja") else "en")
+    msg, blobs, out_policy, found, names = open_attachments(raw, blocked_extensions)
+    language = message_language(msg, current_locale())
     total = 0
-    for n, (name, (_, part)) in enumerate(zip(names, found, strict=True)):
+    for n, (name, (_cid, part)) in enumerate(zip(names, found, strict=True)):
         body = _taker(part, out_policy, blobs)()
         total += len(body)
         if max_size is not None and total > max_size:
-            raise AttachmentError(text("too_large", locale, size=total, mb=total / 2**20,
+            raise AttachmentError(_("protect.too_large", size=total, mb=total / 2**20,
                                        limit_mb=max_size / 2**20))
         store_file(n, name, body)
         del body

@@ -57,8 +57,7 @@ class Stored:
     extracted: Extracted = field(repr=False)
 
 
-def store_attachments(raw: bytes, files: FileStore, *, policy: Policy,
-                      locale: str = "en") -> Stored:
+def store_attachments(raw: bytes, files: FileStore, *, policy: Policy) -> Stored:
     key = Manifest.new_key()
     stored: list[StoredFile] = []
 
@@ -69,7 +68,7 @@ def store_attachments(raw: bytes, files: FileStore, *, policy: Policy,
 
     try:
         extracted = extract_attachments(raw, put, blocked_extensions=policy.blocked_extensions,
-                                        locale=locale, max_size=policy.max_link_size)
+                                        max_size=policy.max_link_size)
     except BaseException:
         _erase(files, stored)
         raise
@@ -103,8 +102,8 @@ def protect_link_raw(raw: bytes, *, store: Store, keywrapper: KeyWrapper, files:
     from service.delivery.packages import key_grants
 
     rcpts = message_recipients(raw)
-    key_grants(policy.release_mode, sender, rcpts, key_recipients, locale, required=False)
-    done = store_attachments(raw, files, policy=policy, locale=locale)
+    key_grants(policy.release_mode, sender, rcpts, key_recipients, required=False)
+    done = store_attachments(raw, files, policy=policy)
     rfc_id = header(parse_headers(raw), "Message-ID")
     shared = bool(key_recipients) or policy.release_mode == "sender_only"
     try:
@@ -113,7 +112,7 @@ def protect_link_raw(raw: bytes, *, store: Store, keywrapper: KeyWrapper, files:
             key_recipients=key_recipients, zip_filename=LINK_ZIP_NAME,
             file_names=done.extracted.names, password=done.manifest.encode(), policy=policy,
             now=now, release_mode=policy.release_mode if shared else "manual",
-            message_id=normalise_message_id(rfc_id) if rfc_id else None, locale=locale,
+            message_id=normalise_message_id(rfc_id) if rfc_id else None,
             require_grant=False)
     except BaseException:
         _erase(files, done.manifest.files)
@@ -151,8 +150,8 @@ def erase_package_files(store: Store, keywrapper: KeyWrapper, files: FileStore,
 def encrypt_and_send_link(gmail: GmailClient, *, draft_id: str, sender: str,
                           key_recipients: Sequence[str], policy: Policy, store: Store,
                           keywrapper: KeyWrapper, files: FileStore, now: datetime,
-                          draft: DraftMessage, send: Callable[[bytes, Package], SentRef],
-                          locale: str = "en") -> tuple[Package, list[str]]:
+                          draft: DraftMessage, send: Callable[[bytes, Package], SentRef]
+                          ) -> tuple[Package, list[str]]:
     """The add-on's Encrypt & send in link mode: files to the store, key record held,
     then the message without attachments (the note in their place) sent through
     ``send`` (the add-on's ``send_checked``: exactly the checked bytes). A send that
@@ -160,14 +159,14 @@ def encrypt_and_send_link(gmail: GmailClient, *, draft_id: str, sender: str,
     from service.delivery.packages import key_grants
 
     recipients = sorted(draft.recipients)
-    key_grants(policy.release_mode, sender, recipients, key_recipients, locale)
-    done = store_attachments(draft.raw, files, policy=policy, locale=locale)
+    key_grants(policy.release_mode, sender, recipients, key_recipients)
+    done = store_attachments(draft.raw, files, policy=policy)
     try:
         package = create_package_for(
             store, keywrapper, sender=sender, recipients=recipients or [sender],
             key_recipients=key_recipients, zip_filename=LINK_ZIP_NAME,
             file_names=done.extracted.names, password=done.manifest.encode(),
-            policy=policy, now=now, locale=locale)
+            policy=policy, now=now)
     except BaseException:
         _erase(files, done.manifest.files)
         raise

@@ -10,9 +10,8 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
-from service.i18n import t
 from service.policy.addresses import Entry
 from service.policy.classifier import DomainClassifier
 from service.policy.deadline import Deadline
@@ -64,7 +63,6 @@ class HistoryView(Protocol):
 class Context:
     draft: Draft
     policy: Policy
-    locale: str
     classifier: DomainClassifier
     entries: list[Entry]
     inspections: dict[int, Inspection]   # attachment index -> inspection (empty when skipped)
@@ -140,8 +138,10 @@ class Context:
                                   if not cls.is_internal(e.domain or "", e.address)]
         return self._external
 
-    def msg(self, code: str, **params: object) -> str:
-        return t("finding." + code, self.locale, **params)
+    def msg(self, code: str, **params: Any) -> str:
+        from service.policy.catalogue import finding_text
+
+        return finding_text(code, params)
 
     def finding(self, code: str, severity: Severity, addresses: Iterable[str] = (),
                 where: str | None = None, **params: object) -> Finding:

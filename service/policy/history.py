@@ -14,6 +14,7 @@ import unicodedata
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
+from service.i18n import current_locale
 from service.policy.model import Finding, Severity
 
 if TYPE_CHECKING:
@@ -231,10 +232,25 @@ def salutation_mismatch(ctx: Context) -> Iterator[Finding]:
         return
     from service.policy.wording import own_text
 
-    tokens = greeting(own_text(ctx.draft))
+    text = own_text(ctx.draft)
+    tokens = greeting(text)
     if not tokens:
         return
     h = _history(ctx)
+    org = _greeted_company(ctx, h, text)
+    if org is _RECIPIENTS_COMPANY:
+        return                      # the company greeted is a recipient's, by history
+    if isinstance(org, tuple):      # the company greeted is known elsewhere: say so
+        addrs = list(dict.fromkeys(e.address or "" for e in ctx.external))
+        from service.i18n import ngettext
+
+        yield ctx.finding("salutation_mismatch", Severity.WARN, addrs, "body",
+                          greeting="・".join(tokens) if current_locale() == "ja"
+                          else ", ".join(tokens), known=org[0],
+                          evidence=ngettext("history.salutation.org_evidence.one",
+                                            "history.salutation.org_evidence", org[1],
+                                            domain=org[0], n=org[1]))
+        return
     known: list[str] = []           # what we know about the recipients, reduced
     for e in ctx.valid:
         known.append(name_key(e.display_name))
@@ -262,8 +278,38 @@ def salutation_mismatch(ctx: Context) -> Iterator[Finding]:
         return
     addrs = list(dict.fromkeys(e.address or "" for e in ctx.external))
     yield ctx.finding("salutation_mismatch", Severity.WARN, addrs, "body",
-                      greeting="・".join(tokens) if ctx.locale == "ja" else ", ".join(tokens),
-                      known=elsewhere or "")
+                      greeting="・".join(tokens) if current_locale() == "ja" else ", ".join(tokens),
+                      known=elsewhere or "", evidence="")
+
+
+_RECIPIENTS_COMPANY = object()
+MIN_ORG_SEEN = 2        # a company seen with a domain fewer times than this proves nothing
+
+
+def _greeted_company(ctx: Context, h: HistoryView | None,
+                     text: str) -> object | tuple[str, int] | None:
+    """What the sender's history says of the companies the greeting names: one of them
+    went to a recipient's organisation (``_RECIPIENTS_COMPANY``), or only elsewhere, at
+    least ``MIN_ORG_SEEN`` times (``(domain, times)``), or nothing known (None)."""
+    lookup = getattr(h, "org_domains", None)
+    if lookup is None:
+        return None
+    from service.policy.domains import registrable_domain
+    from service.policy.orgnames import greeting_block_orgs
+
+    companies = greeting_block_orgs(text)
+    if not companies:
+        return None
+    ours = {registrable_domain(e.domain or "") or (e.domain or "") for e in ctx.valid}
+    best: tuple[str, int] | None = None
+    for key in companies:
+        known = list(lookup(key))
+        if any(domain in ours for domain, _n in known):
+            return _RECIPIENTS_COMPANY
+        for domain, n in known:
+            if n >= MIN_ORG_SEEN and (best is None or n > best[1]):
+                best = (domain, n)
+    return best
 
 
 HISTORY_RULES = (first_time_recipient, new_domain_in_reply, name_address_mismatch,

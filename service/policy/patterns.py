@@ -27,6 +27,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from service.errors import Text
+from service.i18n import N_
 from service.policy.domains import normalize_domain, parents, to_unicode
 
 _WILD = "*?"
@@ -34,13 +35,24 @@ _LOCAL_OK = re.compile(r"[^\s\"(),:;<>@\[\\\]\x00-\x1f\x7f]+")
 _MEMO_LIMIT = 100_000
 
 
+REASONS = {
+    "bad_domain": N_("pattern.bad_domain"), "bad_local": N_("pattern.bad_local"),
+    "blanks": N_("pattern.blanks"), "empty": N_("pattern.empty"),
+    "excepts_nothing": N_("pattern.excepts_nothing"),
+    "invalid_domain": N_("pattern.invalid_domain"),
+    "names_no_domain": N_("pattern.names_no_domain"), "no_domain": N_("pattern.no_domain"),
+    "no_domain_match": N_("pattern.no_domain_match"), "not_text": N_("pattern.not_text"),
+    "two_at": N_("pattern.two_at"),
+}
+
+
 class PatternError(ValueError):
     """An entry that cannot match anything; ``entry`` is the text as written, ``reason``
-    a message id (``pattern.*`` in ``service.messages``) and ``text`` the message to
+    a message id (``pattern.*`` in the catalogues of ``service/locale``) and ``text`` the message to
     render in the reader's language; ``str()`` is English."""
 
     def __init__(self, entry: str, reason: str) -> None:
-        self.text = Text("pattern." + reason, {"entry": entry})
+        self.text = Text(REASONS[reason], {"entry": entry})
         super().__init__(str(self.text))
         self.entry = entry
         self.reason = reason

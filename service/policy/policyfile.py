@@ -7,12 +7,12 @@ policy silently ignored is how a safeguard quietly stops working.
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 from service.errors import PolicyError, Text
+from service.i18n import N_
 
 DEFAULT_KEYWORDS = ("社外秘", "部外秘", "極秘", "関係者外秘", "取扱注意", "Confidential",
                     "Internal only")
@@ -170,6 +170,8 @@ def load_policy(path: str | Path | None) -> Policy:
 
 
 def parse_policy(text: str, *, source: str = "<policy>") -> Policy:
+    import tomllib  # here: commands on the built-in defaults never parse TOML (issue 12)
+
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -302,8 +304,9 @@ def _time_zone(value: Any) -> str:
 
 def _tname(value: Any) -> Text | str:
     """The TOML type of ``value`` as a reader names it (a message id), else its name."""
-    code = {str: "type.string", int: "type.number", float: "type.number", bool: "type.bool",
-            list: "type.list", dict: "type.table"}.get(type(value))
+    code = {str: N_("type.string"), int: N_("type.number"), float: N_("type.number"),
+            bool: N_("type.bool"), list: N_("type.list"),
+            dict: N_("type.table")}.get(type(value))
     return Text(code) if code else type(value).__name__
 
 

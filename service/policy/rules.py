@@ -12,8 +12,10 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 
-from service.i18n import join_list, t
+from service.i18n import _, current_locale, join_list, using
 from service.policy.addresses import Entry, parse_field
+from service.policy.catalogue import FIELDS as FIELDS_TEXT
+from service.policy.catalogue import KINDS, NOTES, PLACES, PROTECTIONS, REASONS
 from service.policy.classifier import DomainClassifier
 from service.policy.context import Context, HistoryView
 from service.policy.deadline import Deadline
@@ -44,7 +46,7 @@ UNCHECKED_MESSAGE = frozenset({"mime_too_many_parts", "mime_too_deep", "body_tru
 @dataclass
 class Report:
     findings: list[Finding]
-    notes: list[str] = field(default_factory=list)          # rendered in the locale
+    notes: list[str] = field(default_factory=list)          # rendered in the language
     recipients: list[Entry] = field(default_factory=list)   # every parsed entry, in order
 
     @property
@@ -63,7 +65,7 @@ def classifier_for(policy: Policy) -> DomainClassifier:
                             policy.caution_domains)
 
 
-def analyze(draft: Draft, policy: Policy, *, locale: str = "en",
+def analyze(draft: Draft, policy: Policy, *, locale: str | None = None,
             classifier: DomainClassifier | None = None, content: bool = True,
             limits: Limits | None = None, deadline: Deadline | None = None,
             unchecked: str | None = None, history: HistoryView | None = None) -> Report:
@@ -75,34 +77,40 @@ def analyze(draft: Draft, policy: Policy, *, locale: str = "en",
     was not reached is noted and reported as ``incomplete_check``. ``unchecked`` (a note
     code: why) reports the contents as not checked at all (the add-on's pool was busy or
     its analysis failed). ``history`` adds the checks of SPEC 10.2
-    (``policy.history_enabled`` turns them off)."""
+    (``policy.history_enabled`` turns them off). Texts are in the current language
+    (``service.i18n``), or in ``locale`` when given."""
+    if locale is not None:
+        with using(locale):
+            return analyze(draft, policy, classifier=classifier, content=content,
+                           limits=limits, deadline=deadline, unchecked=unchecked,
+                           history=history)
     deadline = deadline or Deadline(policy.check_deadline)
     if unchecked is not None:
         content = False
     entries = [e for name in FIELDS for e in parse_field(draft.entries(name), name)]
-    ctx = Context(draft, policy, locale, classifier or classifier_for(policy), entries, {},
+    ctx = Context(draft, policy, classifier or classifier_for(policy), entries, {},
                   content, deadline, history=history)
-    notes: list[str] = [_note(n, locale) for n in draft.notes]
+    notes: list[str] = [_note(n) for n in draft.notes]
     if unchecked is not None:
         ctx.skipped = True
-        notes.append(_note(f"{unchecked}:", locale))
+        notes.append(_note(f"{unchecked}:"))
     if content:
         lim = limits or Limits()
         reading = deadline.share(0.6)
         for i, att in enumerate(draft.attachments):
             ins = inspect_attachment(att.filename, att.content_type, att.data, lim, reading)
             ctx.inspections[i] = ins
-            notes.extend(_note(n, locale) for n in ins.notes)
+            notes.extend(_note(n) for n in ins.notes)
     findings: list[Finding] = []
     for rule in RULES:
-        findings.extend(_capped(rule(ctx), notes, locale))
-    notes.extend(_note(f"deadline:{place}", locale) for place in sorted(ctx.unchecked))
+        findings.extend(_capped(rule(ctx), notes))
+    notes.extend(_note(f"deadline:{place}") for place in sorted(ctx.unchecked))
     findings = escalate(findings, ctx)
     findings.sort(key=lambda f: -f.severity.rank)   # stable: rule order within a severity
     return Report(findings, notes, entries)
 
 
-def _capped(found: Iterable[Finding], notes: list[str], locale: str) -> list[Finding]:
+def _capped(found: Iterable[Finding], notes: list[str]) -> list[Finding]:
     """At most ``MAX_FINDINGS_PER_CODE`` findings of one rule; the rest becomes a note."""
     kept: list[Finding] = []
     more = 0
@@ -112,15 +120,15 @@ def _capped(found: Iterable[Finding], notes: list[str], locale: str) -> list[Fin
         else:
             more += 1
     if more:
-        notes.append(t("note.more_findings", locale, n=more, code=kept[0].code))
+        notes.append(_("note.more_findings", n=more, code=kept[0].code))
     return kept
 
 
-def _note(note: str, locale: str) -> str:
-    code, _, path = note.partition(":")
-    key = "note." + code
-    text = t(key, locale, path=path)
-    return text if text != key else t("note.other", locale, path=path, code=code)
+def _note(note: str) -> str:
+    code, _sep, path = note.partition(":")
+    if code in NOTES:
+        return _(NOTES[code], path=path)
+    return _("note.other", path=path, code=code)
 
 
 def _where(entries: Iterable[Entry]) -> str | None:
@@ -142,7 +150,7 @@ def external_recipients(ctx: Context) -> Iterator[Finding]:
     for e in ext:
         by_domain[e.domain or ""].add(e.address or "")
     ranked = sorted(by_domain.items(), key=lambda kv: (-len(kv[1]), kv[0]))
-    domains = join_list([f"{d} ({len(a)})" for d, a in ranked], ctx.locale)
+    domains = join_list([f"{d} ({len(a)})" for d, a in ranked])
     addrs = _unique(e.address or "" for e in ext)
     yield ctx.finding("external_recipients", Severity.INFO, addrs, _where(ext),
                       n=len(addrs), d=len(by_domain), domains=domains,
@@ -198,7 +206,7 @@ def cross_domain_exposure(ctx: Context) -> Iterator[Finding]:
     yield ctx.finding("cross_domain_exposure", Severity.WARN,
                       _unique(e.address or "" for e in shown),
                       _where(shown), n=len(orgs), limit=limit,
-                      orgs=join_list(sorted(orgs), ctx.locale))
+                      orgs=join_list(sorted(orgs)))
 
 
 def personal_address_visible(ctx: Context) -> Iterator[Finding]:
@@ -220,7 +228,7 @@ def personal_address_visible(ctx: Context) -> Iterator[Finding]:
     if flagged:
         addrs = _unique(e.address or "" for e in flagged)
         yield ctx.finding("personal_address_visible", Severity.WARN, addrs, _where(flagged),
-                          n=len(addrs), names=join_list(addrs, ctx.locale))
+                          n=len(addrs), names=join_list(addrs))
 
 
 def many_bcc_recipients(ctx: Context) -> Iterator[Finding]:
@@ -239,8 +247,8 @@ def invalid_address(ctx: Context) -> Iterator[Finding]:
             raw = raw[:117] + "..."
         shown, target = (e.found[0], e.found[-1]) if e.found else ("", "")
         yield ctx.finding("invalid_address", Severity.BLOCK, e.found, e.field,
-                          field=t("field." + e.field, ctx.locale), raw=raw,
-                          reason=t("reason." + e.problem, ctx.locale, shown=shown,
+                          field=_(FIELDS_TEXT[e.field]), raw=raw,
+                          reason=_(REASONS[e.problem or "syntax"], shown=shown,
                                    target=target), problem=e.problem)
 
 
@@ -270,7 +278,7 @@ def _listed(ctx: Context, code: str, severity: Severity,
     if hit:
         addrs = _unique(e.address or "" for e in hit)
         yield ctx.finding(code, severity, addrs, _where(hit),
-                          names=join_list(addrs, ctx.locale))
+                          names=join_list(addrs))
 
 
 def blocked_recipient(ctx: Context) -> Iterator[Finding]:
@@ -299,7 +307,7 @@ def missing_required_bcc(ctx: Context) -> Iterator[Finding]:
             missing.append(p.exact or entry)
     if missing:
         yield ctx.finding("missing_required_bcc", Severity.BLOCK, missing, "bcc",
-                          missing=join_list(missing, ctx.locale))
+                          missing=join_list(missing))
 
 
 # --- content -----------------------------------------------------------------------
@@ -319,11 +327,11 @@ def confidential_keyword(ctx: Context) -> Iterator[Finding]:
         return
     keywords = [(k, _fold(k)) for k in ctx.policy.confidential_keywords]
     places: list[tuple[str, str, str]] = [
-        ("subject", t("place.subject", ctx.locale), ctx.draft.subject),
-        ("body", t("place.body", ctx.locale), ctx.content_text),
+        ("subject", _("place.subject"), ctx.draft.subject),
+        ("body", _("place.body"), ctx.content_text),
     ]
     for att in ctx.draft.attachments:
-        places.append((att.filename, t("place.attachment_name", ctx.locale,
+        places.append((att.filename, _("place.attachment_name",
                                        name=att.filename).strip(), att.filename))
     recipients: list[str] | None = None
     for where, place, text in places:
@@ -333,17 +341,17 @@ def confidential_keyword(ctx: Context) -> Iterator[Finding]:
             if recipients is None:
                 recipients = _unique(e.address or "" for e in ctx.external)
             yield ctx.finding("confidential_keyword", Severity.WARN, recipients, where,
-                              keyword="」「".join(hits) if ctx.locale == "ja"
+                              keyword="」「".join(hits) if current_locale() == "ja"
                               else '", "'.join(hits), place=place)
 
 
 def _keyword_places(ctx: Context) -> list[tuple[str, str, str]]:
     places: list[tuple[str, str, str]] = [
-        ("subject", t("place.subject", ctx.locale), ctx.draft.subject),
-        ("body", t("place.body", ctx.locale), _body(ctx.draft)),
+        ("subject", _("place.subject"), ctx.draft.subject),
+        ("body", _("place.body"), _body(ctx.draft)),
     ]
     for att in ctx.draft.attachments:
-        places.append((att.filename, t("place.attachment_name", ctx.locale,
+        places.append((att.filename, _("place.attachment_name",
                                        name=att.filename).strip(), att.filename))
     return places
 
@@ -362,7 +370,7 @@ def blocked_keyword(ctx: Context) -> Iterator[Finding]:
         hits = [k for k, fk in keywords if fk and fk in folded]
         if hits:
             yield ctx.finding("blocked_keyword", Severity.BLOCK, recipients, where,
-                              keyword="」「".join(hits) if ctx.locale == "ja"
+                              keyword="」「".join(hits) if current_locale() == "ja"
                               else '", "'.join(hits), place=place)
 
 
@@ -378,7 +386,7 @@ def missing_attachment(ctx: Context) -> Iterator[Finding]:
         phrase = mentions_attachment(text, subject=where == "subject")
         if phrase:
             yield ctx.finding("missing_attachment", Severity.WARN, (), where,
-                              phrase=phrase, place=t("place." + where, ctx.locale))
+                              phrase=phrase, place=_(PLACES[where]))
             return
 
 
@@ -402,7 +410,7 @@ def password_zip_attached(ctx: Context) -> Iterator[Finding]:
                 continue
             kind = "zip" if att.filename.lower().endswith(".zip") else "office"
         yield ctx.finding("password_zip_attached", Severity.WARN, recipients, att.filename,
-                          name=att.filename, kind=t("protection." + kind, ctx.locale))
+                          name=att.filename, kind=_(PROTECTIONS[kind]))
 
 
 def large_attachment(ctx: Context) -> Iterator[Finding]:
@@ -426,14 +434,14 @@ def personal_data(ctx: Context) -> Iterator[Finding]:
         return
     threshold = max(1, ctx.policy.personal_data_threshold)
     sources: list[tuple[str, str, Callable[[], PersonalData], bool]] = [
-        ("body", t("place.body", ctx.locale),
+        ("body", _("place.body"),
          lambda: scan_text(ctx.content_text, ctx.deadline),
          any(n.partition(":")[0] in UNCHECKED_MESSAGE for n in ctx.draft.notes))]
     for i, att in enumerate(ctx.draft.attachments):
         ins = ctx.inspections.get(i)
         if ins is None or not ins.texts:
             continue
-        sources.append((att.filename, t("place.attachment", ctx.locale,
+        sources.append((att.filename, _("place.attachment",
                                         name=att.filename).strip(),
                         lambda ins=ins: _scan_all(ins, ctx.deadline),   # type: ignore[misc]
                         ins.partial or ins.enough))
@@ -446,8 +454,7 @@ def personal_data(ctx: Context) -> Iterator[Finding]:
             if recipients is None:
                 recipients = _unique(e.address or "" for e in ctx.external)
             counts = found.summary()
-            kinds = join_list([t("kind." + k, ctx.locale, n=n) for k, n in counts.items() if n],
-                              ctx.locale)
+            kinds = join_list([_(KINDS[k], n=n) for k, n in counts.items() if n])
             partial = cut or found.partial
             f = ctx.finding("personal_data", Severity.WARN, recipients, where,
                             total=found.total, place=place, kinds=kinds, counts=counts,
@@ -476,15 +483,15 @@ def incomplete_check(ctx: Context) -> Iterator[Finding]:
         ins = ctx.inspections.get(i)
         if ctx.skipped or (ins is not None and (ins.partial or att.filename in ctx.unchecked)):
             yield ctx.finding("incomplete_check", severity, (), att.filename,
-                              place=t("place.attachment", ctx.locale,
+                              place=_("place.attachment",
                                       name=att.filename).strip())
     codes = {n.partition(":")[0] for n in ctx.draft.notes}
     if "too_many_recipients" in codes:
         yield ctx.finding("incomplete_check", Severity.BLOCK, (), _where(ctx.entries),
-                          place=t("place.recipients", ctx.locale))
+                          place=_("place.recipients"))
     elif codes & UNCHECKED_MESSAGE or "body" in ctx.unchecked or ctx.skipped:
         yield ctx.finding("incomplete_check", severity, (), "body",
-                          place=t("place.message", ctx.locale))
+                          place=_("place.message"))
 
 
 def unencrypted_attachment(ctx: Context) -> Iterator[Finding]:

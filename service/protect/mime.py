@@ -41,6 +41,7 @@ from typing import Any, cast
 import pybase64
 
 from service.errors import AttachmentError, MessageError
+from service.i18n import _
 from service.protect.archive import (
     ArchiveFile,
     Pieces,
@@ -48,7 +49,6 @@ from service.protect.archive import (
     neutral_zip_name,
     plain_archive,
 )
-from service.protect.refusals import text
 
 MAX_SIZE = 35 * 1024 * 1024
 _FEED_CHUNK = 1024 * 1024
@@ -209,17 +209,17 @@ class ProtectResult:
     inner_archive: str | None = None
 
 
-def open_attachments(raw: bytes, locale: str, blocked_extensions: Sequence[str],
+def open_attachments(raw: bytes, blocked_extensions: Sequence[str],
                      ) -> tuple[EmailMessage, _Blobs, Any, list[Any], list[str]]:
     """The parsed draft, its base64 spans, the output policy (the draft's own line
     ends), its attachments and their names: what ZIP and link mode both start from.
 
     Raises ``MessageError`` for input that is not a message and ``AttachmentError`` when
     there is nothing to take out or a name has a blocked extension."""
-    _check_input(raw, locale)
+    _check_input(raw)
     data = bytes(raw)  # no copy when raw is bytes; a private copy of a mutable buffer
     blobs = _Blobs(data)
-    msg = parse_message(data, locale, blobs)
+    msg = parse_message(data, blobs)
     linesep = "\r\n" if b"\r\n" in data[:data.find(b"\n") + 1] else "\n"
     out_policy = email_policy.default.clone(linesep=linesep, refold_source="none")
     found = find_attachments(msg, blobs)
@@ -227,15 +227,15 @@ def open_attachments(raw: bytes, locale: str, blocked_extensions: Sequence[str],
         msg.make_mixed()  # the whole message is one attachment: give it a container
         found = find_attachments(msg, blobs)
     if not found:
-        raise AttachmentError(text("no_attachments", locale))
-    names = [attachment_name(part, i) for i, (_, part) in enumerate(found, 1)]
-    check_blocked(names, blocked_extensions, locale)
+        raise AttachmentError(_("protect.no_attachments"))
+    names = [attachment_name(part, i) for i, (_cid, part) in enumerate(found, 1)]
+    check_blocked(names, blocked_extensions)
     return msg, blobs, out_policy, found, names
 
 
 def protect_message(raw: bytes, password: str, *, blocked_extensions: Sequence[str] = (),
                     max_size: int = MAX_SIZE, now: datetime | None = None,
-                    locale: str = "en", hide_names: bool = False) -> ProtectResult:
+                    hide_names: bool = False) -> ProtectResult:
     """Return ``raw`` with all its attachments replaced by one AES-256 ZIP.
 
     ``hide_names`` (policy ``delivery.hide_names``) puts the files into one inner archive
@@ -245,12 +245,12 @@ def protect_message(raw: bytes, password: str, *, blocked_extensions: Sequence[s
     there is nothing to encrypt, an attachment has a blocked extension, or the result
     exceeds ``max_size`` bytes. ``raw`` itself is never modified.
     """
-    msg, blobs, out_policy, found, names = open_attachments(raw, locale, blocked_extensions)
+    msg, blobs, out_policy, found, names = open_attachments(raw, blocked_extensions)
 
     now = now or datetime.now()
     zip_name = neutral_zip_name(now)
     files = [ArchiveFile(name, _taker(part, out_policy, blobs), part.get_content_type())
-             for name, (_, part) in zip(names, found, strict=True)]
+             for name, (_cid, part) in zip(names, found, strict=True)]
     buf = Pieces()
     if hide_names:
         inner = Pieces()
@@ -265,25 +265,25 @@ def protect_message(raw: bytes, password: str, *, blocked_extensions: Sequence[s
 
     token = "SENDGUARD-ZIP-" + secrets.token_hex(16)
     _replace_parts(msg, found, _zip_part(zip_name, token))
-    message = _serialise(msg, out_policy, blobs, token, buf, max_size, locale)
+    message = _serialise(msg, out_policy, blobs, token, buf, max_size)
     return ProtectResult(message=message, zip_filename=zip_name, files=entry_names,
                          inner_archive=INNER_ARCHIVE if hide_names else None)
 
 
-def _check_input(raw: object, locale: str) -> None:
+def _check_input(raw: object) -> None:
     if not isinstance(raw, bytes | bytearray | memoryview):
-        raise MessageError(text("not_a_message", locale, why="not_bytes"))
+        raise MessageError(_("protect.not_a_message", why=_("protect.why.not_bytes")))
     if not bytes(raw[:4096]).strip():
-        raise MessageError(text("not_a_message", locale, why="empty"))
+        raise MessageError(_("protect.not_a_message", why=_("protect.why.empty")))
 
 
-def parse_message(raw: bytes, locale: str = "en", blobs: _Blobs | None = None
+def parse_message(raw: bytes, blobs: _Blobs | None = None
                   ) -> EmailMessage:
     """Parse ``raw`` or raise ``MessageError`` when it is not an e-mail message.
 
     With ``blobs``, long base64 bodies stay placeholders in the tree (see ``_Blobs``).
     """
-    _check_input(raw, locale)
+    _check_input(raw)
     parser = BytesFeedParser(policy=READ_POLICY)
     view = memoryview(blobs.cut() if blobs is not None else raw)
     for start in range(0, len(view), _FEED_CHUNK):
@@ -293,10 +293,10 @@ def parse_message(raw: bytes, locale: str = "en", blobs: _Blobs | None = None
     names = {k.lower() for k in msg}
     if not names & _MESSAGE_HEADERS or any(
             type(d).__name__ == "MissingHeaderBodySeparatorDefect" for d in msg.defects):
-        raise MessageError(text("not_a_message", locale, why="no_headers"))
+        raise MessageError(_("protect.not_a_message", why=_("protect.why.no_headers")))
     for part in msg.walk():
         if part.get_content_maintype() == "multipart" and not part.is_multipart():
-            raise MessageError(text("not_a_message", locale, why="boundary"))
+            raise MessageError(_("protect.not_a_message", why=_("protect.why.boundary")))
     return msg
 
 
@@ -406,14 +406,14 @@ def _normal_ext(name: str) -> str:
     return unicodedata.normalize("NFKC", name).lower().rstrip(". \t")
 
 
-def check_blocked(names: Sequence[str], blocked: Sequence[str], locale: str = "en") -> None:
+def check_blocked(names: Sequence[str], blocked: Sequence[str]) -> None:
     """Refuse a name ending in a blocked extension (full-width and trailing dots folded)."""
     exts = [_normal_ext(e if e.startswith(".") else "." + e) for e in blocked if e.strip(". ")]
     for name in names:
         folded = _normal_ext(name)
         for ext in exts:
             if folded.endswith(ext):
-                raise AttachmentError(text("blocked", locale, name=name, ext=ext))
+                raise AttachmentError(_("protect.blocked", name=name, ext=ext))
 
 
 def _taker(part: Message, out_policy: EmailPolicy[Any], blobs: _Blobs
@@ -480,7 +480,7 @@ def _b64_length(size: int, linesep: str) -> int:
 
 
 def _serialise(msg: Message, out_policy: EmailPolicy[Any], blobs: _Blobs, token: str,
-               zip_data: Pieces, max_size: int, locale: str) -> bytes:
+               zip_data: Pieces, max_size: int) -> bytes:
     frame = io.BytesIO()
     BytesGenerator(frame, policy=out_policy).flatten(msg)
     head, found, tail = blobs.restore(frame.getvalue()).partition(token.encode("ascii"))
@@ -489,7 +489,7 @@ def _serialise(msg: Message, out_policy: EmailPolicy[Any], blobs: _Blobs, token:
     size = len(head) + _b64_length(zip_data.size, out_policy.linesep) + len(tail)
     if size > max_size:
         raise AttachmentError(
-            text("too_large", locale, size=size, mb=size / 2**20, limit_mb=max_size / 2**20),
+            _("protect.too_large", size=size, mb=size / 2**20, limit_mb=max_size / 2**20),
             detail=f"{size} bytes")
     parts: list[bytes] = [head]
     pieces, zip_data.pieces = zip_data.pieces, []   # encoded and dropped as we go

@@ -5,7 +5,9 @@ psycopg 3 in production; Alembic migrations in ``migrations/``. Start with
 ``Store.from_url(url)`` and ``store.upgrade()``.
 """
 
-from service.storage.grants import hash_token
+from typing import TYPE_CHECKING, Any
+
+from service.storage.package_rows import hash_token
 from service.storage.records import (
     ACTIVE_STATES,
     CALLER_ACTIONS,
@@ -21,7 +23,19 @@ from service.storage.records import (
     Reveal,
     recipient_actor,
 )
-from service.storage.store import Store
+
+if TYPE_CHECKING:
+    from service.storage.store import Store
+
+
+def __getattr__(name: str) -> Any:
+    """``Store`` (SQLAlchemy) is imported on first use: the records and checks here are
+    used by commands that write without it (``sendguard protect``: ``sqlite_keys``)."""
+    if name == "Store":
+        from service.storage.store import Store
+
+        return Store
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = [
     "ACTIVE_STATES",

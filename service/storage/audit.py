@@ -13,7 +13,6 @@ underscore, as every SPEC code is) wherever it appears, e.g. in ``acknowledged``
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -23,80 +22,20 @@ from sqlalchemy.engine import Connection, Row
 
 from service.errors import InputError
 from service.storage import checks
+from service.storage.audit_data import _CODE, audit_values
 from service.storage.database import Database
 from service.storage.records import AuditEvent
 from service.storage.schema import audit_events
-
-MAX_STRING = 2000           # override reasons fit; a message body does not
-MAX_DEPTH = 8
-CODE_KEYS = frozenset({"code", "codes", "finding_code", "finding_codes"})
-FORBIDDEN_WORDS = frozenset({
-    "token", "tokens", "password", "passwords", "passwd", "passphrase", "secret", "secrets",
-    "body", "bodies", "html", "otp", "passcode", "pin", "link", "links", "url", "urls",
-    "cookie", "authorization", "key", "keys",
-})
-_CODE = re.compile(r"^[a-z][a-z0-9_.-]{0,63}$")
-_CODE_SHAPED = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)+$")
-_CAMEL = re.compile(r"([a-z0-9])([A-Z])")
-
-
-def _words(key: str) -> set[str]:
-    return set(re.split(r"[^a-z0-9]+", _CAMEL.sub(r"\1_\2", key).lower())) - {""}
-
-
-def scan_data(data: Mapping[str, Any]) -> list[str]:
-    """Check ``data`` for audit use; returns the finding codes it holds, in order."""
-    codes: list[str] = []
-
-    def visit(value: Any, depth: int) -> None:
-        if depth > MAX_DEPTH:
-            raise InputError("audit data is nested too deeply")
-        if isinstance(value, Mapping):
-            for key, item in value.items():
-                if not isinstance(key, str):
-                    raise InputError("audit data keys must be strings")
-                words = _words(key)
-                if words & FORBIDDEN_WORDS or (
-                        words & {"code", "codes"} and key.lower() not in CODE_KEYS):
-                    raise InputError(f"audit data must not hold {key!r}")
-                if key.lower() in CODE_KEYS:
-                    for code in [item] if isinstance(item, str) else item:
-                        if not isinstance(code, str) or not _CODE.match(code):
-                            raise InputError(f"{key!r} must hold finding codes")
-                        if code not in codes:
-                            codes.append(code)
-                visit(item, depth + 1)
-        elif isinstance(value, list | tuple):
-            for item in value:
-                visit(item, depth + 1)
-        elif isinstance(value, str):
-            if len(value) > MAX_STRING:
-                raise InputError(f"audit data strings are limited to {MAX_STRING} characters")
-            if len(value) <= 64 and _CODE_SHAPED.match(value) and value not in codes:
-                codes.append(value)
-        elif value is not None and not isinstance(value, bool | int | float):
-            raise InputError(f"audit data cannot hold {type(value).__name__}")
-
-    if not isinstance(data, Mapping):
-        raise InputError("audit data must be a mapping")
-    visit(data, 0)
-    return codes
 
 
 def insert_audit(conn: Connection, *, at: datetime, actor: str, action: str,
                  package_id: str | None = None, message_id: str | None = None,
                  data: Mapping[str, Any] | None = None) -> int:
     """Append one event inside the caller's transaction; returns its id."""
-    payload = dict(data or {})
-    codes = scan_data(payload)
     row = conn.execute(
-        sa.insert(audit_events).values(
-            at=checks.aware(at, "now"), actor=checks.actor(actor),
-            action=checks.action(action),
-            package_id=checks.text(package_id, "package_id", max_len=64, required=False),
-            message_id=checks.text(message_id, "message_id", max_len=998, required=False),
-            data=payload, codes=f" {' '.join(codes)} " if codes else "",
-        ).returning(audit_events.c.id)).one()
+        sa.insert(audit_events).values(**audit_values(
+            at=at, actor=actor, action=action, package_id=package_id,
+            message_id=message_id, data=data)).returning(audit_events.c.id)).one()
     return int(row[0])
 
 

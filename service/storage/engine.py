@@ -35,6 +35,8 @@ from sqlalchemy.exc import ArgumentError, DisconnectionError
 from sqlalchemy.pool import QueuePool
 
 from service.errors import ConfigError, InputError
+from service.storage.nul import NUL_MESSAGE as NUL_MESSAGE  # re-exported: its old home
+from service.storage.nul import has_nul as has_nul
 
 IMMEDIATE = "sendguard_immediate"   # execution option: take SQLite's write lock at BEGIN
 SQLITE_BUSY_TIMEOUT_MS = 15_000
@@ -81,35 +83,6 @@ def create_engine(url: str, *, pool_size: int = 5,
     _guard_fork(engine)
     _refuse_nul(engine)
     return engine
-
-
-NUL_MESSAGE = "text containing a NUL character (U+0000) cannot be stored or looked up"
-
-
-def has_nul(parameters: Any) -> bool:
-    """True when a statement's parameters (one set or many) hold text with a NUL, also
-    inside JSON values the driver was handed as objects (psycopg's ``Jsonb`` wrappers)."""
-    sets = parameters if isinstance(parameters, list | tuple) and parameters and isinstance(
-        parameters[0], dict | list | tuple) else [parameters]
-    for one in sets:
-        values = one.values() if isinstance(one, dict) else (one or ())
-        if any(_holds_nul(v, 0) for v in values):
-            return True
-    return False
-
-
-def _holds_nul(value: Any, depth: int) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if depth > 20:
-        return False
-    if isinstance(value, dict):
-        return any(_holds_nul(k, depth + 1) or _holds_nul(v, depth + 1)
-                   for k, v in value.items())
-    if isinstance(value, list | tuple):
-        return any(_holds_nul(v, depth + 1) for v in value)
-    inner = getattr(value, "obj", None)          # psycopg.types.json.Json / Jsonb
-    return inner is not None and _holds_nul(inner, depth + 1)
 
 
 def _refuse_nul(engine: Engine) -> None:
@@ -164,8 +137,10 @@ def _sqlite_engine(url: URL, pool_size: int, pool_timeout: float) -> Engine:
                                   hide_parameters=True)
     else:
         _create_private(Path(url.database or "").expanduser())
+        # No pre-ping: a file has no server to drop the connection, and the ping was one
+        # more statement on every checkout (the compose path's history stamp: issue 12).
         engine = sa.create_engine(url, pool_size=pool_size, max_overflow=pool_size,
-                                  pool_timeout=pool_timeout, pool_pre_ping=True,
+                                  pool_timeout=pool_timeout,
                                   connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000,
                                                 "check_same_thread": False},
                                   hide_parameters=True)

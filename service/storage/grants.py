@@ -7,7 +7,6 @@ database, never read-modify-written in Python, so limits hold across instances.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 from datetime import datetime
 from typing import Any
@@ -23,11 +22,6 @@ from service.storage.database import Database
 from service.storage.packages import lock_package, to_package
 from service.storage.records import ACTIVE_STATES, Grant, Reveal, recipient_actor
 from service.storage.schema import grants, packages
-
-
-def hash_token(token: str) -> bytes:
-    """The SHA-256 digest stored for a link token (the token itself is never stored)."""
-    return hashlib.sha256(token.encode("utf-8")).digest()
 
 
 def to_grant(row: Row[Any]) -> Grant:

@@ -33,10 +33,13 @@ from sqlalchemy.engine import Connection
 from service.policy.context import HistoryView
 from service.storage import checks
 from service.storage.database import Database
+from service.storage.history_stamp import sender_stamp
 from service.storage.schema import (
+    history_imports,
     history_keys,
     history_messages,
     history_names,
+    history_orgs,
     history_recipients,
     history_threads,
 )
@@ -89,6 +92,8 @@ class SentMessage:
     message_id: str = ""
     references: tuple[str, ...] = ()
     at: datetime | None = None
+    # companies the greeting of the sender's own text names (policy.orgnames keys)
+    greeting_orgs: tuple[str, ...] = ()
 
 
 def _org(domain: str) -> str:
@@ -134,6 +139,23 @@ class HistoryStore(Database):
         cache[id(wrapper)] = (wrapper, crypto)
         return crypto
 
+    def history_key_blob(self) -> bytes | None:
+        """The wrapped history key as stored (``keys rewrap``), None before first use."""
+        with self._read() as conn:
+            blob = conn.execute(sa.select(history_keys.c.wrapped_key)
+                                .where(history_keys.c.id == 1)).scalar_one_or_none()
+        return None if blob is None else bytes(blob)
+
+    def replace_history_key(self, old: bytes, new: bytes) -> bool:
+        """Swap the wrapped history key for ``new`` (the same key wrapped under another
+        master key) only if it still is ``old``; False when it changed meanwhile."""
+        with self._write() as conn:
+            done = conn.execute(sa.update(history_keys).where(
+                history_keys.c.id == 1, history_keys.c.wrapped_key == old)
+                .values(wrapped_key=new)).rowcount
+        self.__dict__.pop("_history_crypto", None)
+        return done == 1
+
     def _insert(self, table: sa.Table) -> postgresql.Insert | sqlite.Insert:
         return (postgresql.insert if self.backend == "postgresql" else sqlite.insert)(table)
 
@@ -151,11 +173,45 @@ class HistoryStore(Database):
         sender = sender.strip().lower()
         s = crypto.h("sender", sender)
         added = 0
+        from service.policy.providers import all_providers
+
+        own, personal = _org(sender.rpartition("@")[2]), all_providers()
         with self._write() as conn:
             for msg in messages:
                 if self._record(conn, crypto, s, msg, msg.at or now):
+                    self._record_orgs(conn, crypto, s, msg, msg.at or now, own, personal)
                     added += 1
         return added
+
+    def _record_orgs(self, conn: Connection, crypto: HistoryCrypto, s: bytes,
+                     msg: SentMessage, at: datetime, own: str,
+                     personal: frozenset[str]) -> None:
+        """Companies named in display names go with that address's domain; those the
+        greeting names, with the one other organisation the mail went to (To), or none
+        when it went to several (unsure: nothing learnt). Personal providers never."""
+        from service.policy.orgnames import org_names
+
+        pairs: set[tuple[str, str]] = set()
+        to_orgs: set[str] = set()
+        for address, name in msg.recipients:
+            domain = address.strip().lower().rpartition("@")[2]
+            org = _org(domain) if domain else ""
+            if not org or org in personal or domain in personal:
+                continue
+            if org != own:
+                to_orgs.add(org)
+            pairs.update((key, org) for key in org_names(name))
+        if len(to_orgs) == 1:
+            [org] = to_orgs
+            pairs.update((key, org) for key in msg.greeting_orgs)
+        for key, org in pairs:
+            ins = self._insert(history_orgs).values(
+                sender_hash=s, org_hash=crypto.h("orgname", key),
+                domain_hash=crypto.h("org", org),
+                domain_wrapped=crypto.seal(org, s + b"org"), count=1, last_used=at)
+            conn.execute(ins.on_conflict_do_update(
+                index_elements=["sender_hash", "org_hash", "domain_hash"],
+                set_={"count": history_orgs.c.count + 1, "last_used": at}))
 
     def _record(self, conn: Connection, crypto: HistoryCrypto, s: bytes, msg: SentMessage,
                 at: datetime) -> bool:
@@ -217,7 +273,7 @@ class HistoryStore(Database):
         n = 0
         with self._write() as conn:
             for table in (history_recipients, history_names, history_threads,
-                          history_messages):
+                          history_messages, history_imports, history_orgs):
                 n += conn.execute(sa.delete(table).where(table.c.sender_hash == s)).rowcount
         return n
 
@@ -227,23 +283,18 @@ class HistoryStore(Database):
         n = 0
         with self._write() as conn:
             for table, col in ((history_recipients, "last_used"), (history_names, "last_used"),
-                               (history_threads, "last_used"), (history_messages, "at")):
+                               (history_threads, "last_used"), (history_messages, "at"),
+                               (history_imports, "updated_at"),
+                               (history_orgs, "last_used")):
                 n += conn.execute(sa.delete(table).where(table.c[col] < before)).rowcount
         return n
 
     # --- reading ---------------------------------------------------------------------
 
     def history_stamp(self, crypto: HistoryCrypto, sender: str) -> tuple[int, str]:
-        """(messages counted, newest) for ``sender``: changes with every change."""
-        m = history_messages.c
-        s = crypto.h("sender", sender.strip().lower())
-        with self._read() as conn:
-            n, newest = conn.execute(sa.select(sa.func.count(), sa.func.max(m.at))
-                                     .where(m.sender_hash == s)).one()
-            r = history_recipients.c
-            total = conn.execute(sa.select(sa.func.coalesce(sa.func.sum(r.count), 0))
-                                 .where(r.sender_hash == s)).scalar_one()
-        return int(n) + int(total), str(newest)
+        """(messages counted + recipient counts, newest) for ``sender``: changes with
+        every change (one statement on the driver's cursor: ``storage.history_stamp``)."""
+        return sender_stamp(self, crypto, sender)
 
     def history_view(self, crypto: HistoryCrypto, sender: str) -> StoredHistory:
         return StoredHistory(self, crypto, crypto.h("sender", sender.strip().lower()))
@@ -320,6 +371,20 @@ class StoredHistory(HistoryView):
             n.address_hash == self.crypto.h("address", address)).order_by(n.count.desc()))
         names = (self.crypto.open(blob, self.sender_hash + b"name") for (blob,) in rows)
         return [x for x in names if x]
+
+    def org_domains(self, org_key: str) -> Sequence[tuple[str, int]]:
+        """Organisations (registrable domains) whose mail was addressed with the company
+        ``org_key`` (``policy.orgnames``), with counts."""
+        o = history_orgs.c
+        rows = self._rows(sa.select(o.domain_wrapped, o.count).where(
+            o.sender_hash == self.sender_hash,
+            o.org_hash == self.crypto.h("orgname", org_key)).order_by(o.count.desc()))
+        out = []
+        for blob, n in rows:
+            domain = self.crypto.open(blob, self.sender_hash + b"org")
+            if domain:
+                out.append((domain, int(n)))
+        return out
 
     def thread_has_domain(self, message_ids: Sequence[str], domain: str) -> bool | None:
         t = history_threads.c

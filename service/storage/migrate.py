@@ -16,24 +16,22 @@ so commands on a migrated database never import Alembic.
 
 from __future__ import annotations
 
-import re
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from service.storage import revisions
 from service.storage.engine import IMMEDIATE
+from service.storage.revisions import MIGRATIONS_DIR
 
 if TYPE_CHECKING:
     from alembic.config import Config
 
-MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 _LOCK_KEY = 0x53454E44  # "SEND": any constant shared by every SendGuard instance
 
 
-_REVISION = re.compile(r"^(down_revision|revision)\s*(?::[^=]*)?=\s*(.+?)\s*$", re.MULTILINE)
 
 
 def alembic_config(connection: Connection | None = None, url: str | None = None) -> Config:
@@ -55,18 +53,8 @@ def head_revision() -> str | None:
 
 
 def script_head() -> str | None:
-    """The head revision read from the scripts' text (no Alembic import); ``None`` when
-    the history is not one simple chain (then ask Alembic)."""
-    revisions: dict[str, str | None] = {}
-    for path in (MIGRATIONS_DIR / "versions").glob("[0-9]*.py"):
-        found = dict(_REVISION.findall(path.read_text(encoding="utf-8")))
-        rev, down = found.get("revision", ""), found.get("down_revision", "None")
-        if not re.fullmatch(r"['\"][\w-]+['\"]", rev) or not re.fullmatch(
-                r"None|['\"][\w-]+['\"]", down):
-            return None
-        revisions[rev.strip("'\"")] = None if down == "None" else down.strip("'\"")
-    heads = set(revisions) - set(revisions.values())
-    return heads.pop() if len(heads) == 1 else None
+    """The head revision read from the scripts' text (``revisions.script_head``)."""
+    return revisions.script_head(MIGRATIONS_DIR)
 
 
 def current_revision(engine: Engine) -> str | None:

@@ -6,8 +6,6 @@ matter how many workers or instances race for it.
 
 from __future__ import annotations
 
-import re
-import secrets
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
@@ -20,9 +18,16 @@ from service.errors import ConflictError, InputError, NotFoundError
 from service.storage import checks, schema
 from service.storage.audit import insert_audit
 from service.storage.database import Database
+from service.storage.package_rows import (  # the SQLAlchemy-free half; names kept here
+    DEFAULT_REVEAL_LIMIT,
+    MIN_PACKAGE_ID_CHARS,
+    PACKAGE_ID_BYTES,
+    check_package_id,
+    new_package_id,
+    prepare_package,
+)
 from service.storage.records import (
     ACTIVE_STATES,
-    RELEASE_MODES,
     STATES,
     SYSTEM_ACTOR,
     Package,
@@ -31,30 +36,10 @@ from service.storage.records import (
 )
 from service.storage.schema import packages
 
-PACKAGE_ID_BYTES = 16        # 128 bits, 22 URL-safe characters
-MIN_PACKAGE_ID_CHARS = 16    # 96 bits of base64url at the least
-DEFAULT_REVEAL_LIMIT = 5
+__all__ = ["DEFAULT_REVEAL_LIMIT", "MIN_PACKAGE_ID_CHARS", "PACKAGE_ID_BYTES", "PackageStore",
+           "check_package_id", "lock_package", "new_package_id", "to_package"]
+
 MAX_CLAIM = 1000
-_PACKAGE_ID = re.compile(r"^[A-Za-z0-9_-]+$")
-
-
-def new_package_id() -> str:
-    """A fresh random id; callers that bind a key blob to the id make it first. It never
-    starts with '-', so ``sendguard keys show ID`` cannot mistake it for an option."""
-    while True:
-        value = secrets.token_urlsafe(PACKAGE_ID_BYTES)
-        if not value.startswith("-"):
-            return value
-
-
-def check_package_id(value: object) -> str:
-    """A caller-chosen id: URL-safe base64 characters, 96 bits (16 characters) or more,
-    at most the column's 64. Its randomness is the caller's duty (``new_package_id``)."""
-    if (not isinstance(value, str) or not _PACKAGE_ID.match(value)
-            or not MIN_PACKAGE_ID_CHARS <= len(value) <= 64):
-        raise InputError(f"package_id must be {MIN_PACKAGE_ID_CHARS} to 64 URL-safe "
-                         "characters (A-Z, a-z, 0-9, '-', '_')")
-    return value
 
 
 def to_package(row: Row[Any]) -> Package:
@@ -76,19 +61,6 @@ def lock_package(conn: Connection, package_id: str) -> Package:
     return to_package(row)
 
 
-def _names(values: object, name: str) -> list[str]:
-    names = checks.sequence(values, name)
-    if not names:
-        raise InputError(f"{name} must be a non-empty list of file names")
-    return [str(checks.text(v, name, max_len=255)) for v in names]
-
-
-def _grant_pair(item: object) -> tuple[str, bytes]:
-    if not isinstance(item, tuple | list) or len(item) != 2:
-        raise InputError("grants must be (address, token_hash) pairs")
-    return checks.address(item[0], "grant address"), checks.digest(item[1], "token_hash")
-
-
 class PackageStore(Database):
     def create_package(self, *, sender: str, recipients: Iterable[str], zip_filename: str,
                        file_names: Iterable[str], wrapped_password: bytes,
@@ -108,67 +80,23 @@ class PackageStore(Database):
         and ``sender_only`` are ``held`` until ``release_at``. Grants go only to actual
         recipients (``sender_only``: only to the sender).
         """
-        now = checks.aware(now, "now")
-        sender = checks.address(sender, "sender")
-        rcpts = checks.addresses(recipients, "recipients")
-        names = _names(file_names, "file_names")
-        zip_name = str(checks.text(zip_filename, "zip_filename", max_len=255))
-        if not isinstance(wrapped_password, bytes) or not wrapped_password:
-            raise InputError("wrapped_password must be non-empty bytes")
-        if release_mode not in RELEASE_MODES:
-            raise InputError(f"release_mode must be one of {', '.join(RELEASE_MODES)}")
-        expires = checks.aware(expires_at, "expires_at")
-        if expires <= now:
-            raise InputError("expires_at must be in the future")
-        if release_mode == "manual":
-            if release_at is not None:
-                raise InputError("a manual release has no release_at")
-            release, state = None, "awaiting_release"
-        else:
-            if release_at is None:
-                raise InputError(f"release mode {release_mode} needs release_at")
-            release, state = checks.aware(release_at, "release_at"), "held"
-            if release >= expires:
-                raise InputError("release_at must come before expires_at")
-        checks.positive(reveal_limit, "reveal_limit", at_most=1000)
-        if subject_hash is not None:
-            checks.digest(subject_hash, "subject_hash")
-        pairs = [_grant_pair(item) for item in checks.sequence(grants, "grants")]
-        allowed = {sender} if release_mode == "sender_only" else set(rcpts)
-        for addr, _ in pairs:
-            if addr not in allowed:
-                raise InputError("a key can only go to an actual recipient of the message"
-                                 if release_mode != "sender_only"
-                                 else "this package's key goes to the sender only")
-        package_id = new_package_id() if package_id is None else check_package_id(package_id)
-        msg_id = checks.text(message_id, "message_id", max_len=998, required=False)
-        values = dict(
-            id=package_id, sender=sender, message_id=msg_id,
-            gmail_message_id=checks.text(gmail_message_id, "gmail_message_id", max_len=64,
-                                         required=False),
-            subject_hash=subject_hash, zip_filename=zip_name, file_names=names,
-            recipients=rcpts, wrapped_password=wrapped_password, state=state,
-            release_mode=release_mode, created_at=now, release_at=release,
-            expires_at=expires, reveal_limit=reveal_limit, reveal_count=0,
-        )
+        new = prepare_package(
+            sender=sender, recipients=recipients, zip_filename=zip_filename,
+            file_names=file_names, wrapped_password=wrapped_password,
+            release_mode=release_mode, now=now, expires_at=expires_at, release_at=release_at,
+            reveal_limit=reveal_limit, message_id=message_id,
+            gmail_message_id=gmail_message_id, subject_hash=subject_hash, grants=grants,
+            package_id=package_id)
+        package_id = new.values["id"]
         try:
             with self._write() as conn:
                 if conn.execute(sa.select(packages.c.id)
                                 .where(packages.c.id == package_id)).first() is not None:
                     raise ConflictError("a package with this id already exists")
-                conn.execute(sa.insert(packages).values(**values))
-                for addr, token_hash in pairs:
-                    conn.execute(sa.insert(schema.grants).values(
-                        package_id=package_id, address=addr, token_hash=token_hash,
-                        created_at=now))
-                insert_audit(conn, at=now, actor=sender, action="package.created",
-                             package_id=package_id, message_id=msg_id,
-                             data={"recipients": rcpts, "grants": [a for a, _ in pairs],
-                                   "files": names, "zip_filename": zip_name,
-                                   "release_mode": release_mode,
-                                   "release_at": release.isoformat() if release else None,
-                                   "expires_at": expires.isoformat(),
-                                   "reveal_limit": reveal_limit})
+                conn.execute(sa.insert(packages).values(**new.values))
+                for grant in new.grants:
+                    conn.execute(sa.insert(schema.grants).values(**grant))
+                insert_audit(conn, **new.audit)
                 return lock_package(conn, package_id)
         except IntegrityError:
             raise ConflictError("the package id, or a grant's address or token, is "

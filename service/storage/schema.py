@@ -179,3 +179,39 @@ history_messages = sa.Table(
     sa.PrimaryKeyConstraint("sender_hash", "message_hash"),
     sa.Index(None, "at"),
 )
+
+# The Sent-folder import through the Gmail API (migration 0004): one resumable cursor per
+# sender. Gmail's own opaque ids and tokens only (message ids of the page being read, the
+# next page token, the mailbox historyId): nothing names a correspondent.
+history_imports = sa.Table(
+    "history_imports", metadata,
+    sa.Column("sender_hash", sa.LargeBinary(32), nullable=False),
+    sa.Column("phase", sa.String(16), nullable=False),
+    sa.Column("page_token", sa.Text(), nullable=True),
+    sa.Column("pending", sa.Text(), nullable=False),
+    sa.Column("history_id", sa.String(32), nullable=True),
+    sa.Column("seen", sa.Integer(), nullable=False),
+    sa.Column("imported", sa.Integer(), nullable=False),
+    sa.Column("skipped", sa.Integer(), nullable=False),
+    sa.Column("started_at", UTCDateTime(), nullable=False),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
+    sa.Column("finished_at", UTCDateTime(), nullable=True),
+    sa.Column("last_error", sa.String(64), nullable=True),
+    sa.PrimaryKeyConstraint("sender_hash"),
+    sa.CheckConstraint("phase IN ('scan', 'follow')", name="phase"),
+)
+
+# Organisation names seen with a registrable domain (migration 0005): the company a
+# display name or a greeting named (``policy.orgnames`` key) and the domain its mail went
+# to. Equality on both sides, so keyed hashes; the domain also sealed for the evidence.
+history_orgs = sa.Table(
+    "history_orgs", metadata,
+    sa.Column("sender_hash", sa.LargeBinary(32), nullable=False),
+    sa.Column("org_hash", sa.LargeBinary(32), nullable=False),
+    sa.Column("domain_hash", sa.LargeBinary(32), nullable=False),
+    sa.Column("domain_wrapped", sa.LargeBinary(), nullable=False),
+    sa.Column("count", sa.Integer(), nullable=False),
+    sa.Column("last_used", UTCDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint("sender_hash", "org_hash", "domain_hash"),
+    sa.Index(None, "last_used"),
+)

@@ -25,7 +25,11 @@ def sent_message(raw: bytes, user: str | None) -> SentMessage | None:
                        for e in parse_field(draft.entries(name), name) if e.address)
     if not recipients:
         return None
-    return SentMessage(recipients, draft.message_id, draft.references, _date(raw))
+    from service.policy.orgnames import greeting_block_orgs
+    from service.policy.wording import own_text
+
+    return SentMessage(recipients, draft.message_id, draft.references, _date(raw),
+                       greeting_block_orgs(own_text(draft)))
 
 
 def _date(raw: bytes) -> datetime | None:

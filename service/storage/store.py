@@ -17,13 +17,14 @@ from service.storage.audit import AuditStore
 from service.storage.engine import POOL_TIMEOUT_S, create_engine
 from service.storage.grants import GrantStore
 from service.storage.history import HistoryStore
+from service.storage.history_imports import HistoryImportStore
 from service.storage.packages import PackageStore
 from service.storage.ratelimit import RateLimitStore
 from service.storage.retention import RetentionStore
 
 
 class Store(PackageStore, GrantStore, AuditStore, RateLimitStore, RetentionStore,
-            HistoryStore):
+            HistoryStore, HistoryImportStore):
     @classmethod
     def from_url(cls, url: str, *, pool_size: int = 5,
                  pool_timeout: float = POOL_TIMEOUT_S) -> Store:

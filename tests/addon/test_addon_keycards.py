@@ -15,6 +15,7 @@ from service.addon.analysis import analyze, classifier
 from service.addon.confirm import expect
 from service.addon.event import AddonEvent, parse_event
 from service.addon.localtime import duration, local_time, user_zone
+from service.i18n import using
 from service.policy.model import Draft
 from service.policy.policyfile import parse_policy
 from service.storage import Package
@@ -62,7 +63,10 @@ def test_user_zone_from_the_event(zone: Any, expected: str) -> None:
     (0, "0 seconds", "0秒"),
 ], ids=["30s", "1m", "5m", "90s", "2h", "7d", "zero"])
 def test_duration(seconds: int, en: str, ja: str) -> None:
-    assert (duration(seconds, "en"), duration(seconds, "ja")) == (en, ja)
+    with using("en"):
+        assert duration(seconds) == en
+    with using("ja"):
+        assert duration(seconds) == ja
 
 
 # ----------------------------------------------------------------------------- key card
@@ -73,10 +77,11 @@ def test_duration(seconds: int, en: str, ja: str) -> None:
 def test_key_card_offers_every_recipient_within_card_limits(n: int, locale: str) -> None:
     policy = parse_policy(POLICY)
     to = [*members(n), f"kacho@{INTERNAL}"]
-    report = analyze(Draft(sender=SENDER, to=(SENDER,), bcc=tuple(to)), policy, locale,
-                     content=False)
-    exp = expect(report, policy, classifier(policy), encrypting=True)
-    card = keycards.key_card(exp, "件名", "r1", ["a.xlsx"] * 40, policy, SENDER, locale, _act)
+    with using(locale):
+        report = analyze(Draft(sender=SENDER, to=(SENDER,), bcc=tuple(to)), policy,
+                         content=False)
+        exp = expect(report, policy, classifier(policy), encrypting=True)
+        card = keycards.key_card(exp, "件名", "r1", ["a.xlsx"] * 40, policy, SENDER, _act)
     check_cards({"card": card})
     keys = [w["selectionInput"] for s in card["sections"] for w in s["widgets"]
             if "selectionInput" in w
@@ -96,10 +101,10 @@ def test_key_card_offers_every_recipient_within_card_limits(n: int, locale: str)
 ], ids=["delay", "manual", "sender only"])
 def test_key_card_says_how_the_password_is_released(mode: str, phrase: str, boxes: int) -> None:
     policy = parse_policy(POLICY + f'[delivery]\nrelease_mode = "{mode}"\n')
-    report = analyze(Draft(sender=SENDER, to=("a@client.co.jp", f"b@{INTERNAL}")), policy, "en",
+    report = analyze(Draft(sender=SENDER, to=("a@client.co.jp", f"b@{INTERNAL}")), policy,
                      content=False)
     exp = expect(report, policy, classifier(policy), encrypting=True)
-    card = keycards.key_card(exp, "s", "r1", ["a.pdf"], policy, SENDER, "en", _act,
+    card = keycards.key_card(exp, "s", "r1", ["a.pdf"], policy, SENDER, _act,
                              notice="<b>x</b>")
     check_cards({"card": card})
     assert phrase in texts(card).replace("&amp;", "&")
@@ -159,19 +164,20 @@ def _actions(card: dict[str, Any]) -> set[str]:
 @pytest.mark.parametrize("case", list(STATES), ids=list(STATES))
 def test_package_state_text_and_buttons(case: str) -> None:
     p, phrase, home_buttons, result_buttons = STATES[case]
-    home = markup.card("home", [keycards.packages_section([p], TOKYO, NOW, "en", _act)])
-    result = keycards.result_card(p, ["a@client.co.jp"], TOKYO, NOW, "en", _act)
+    home = markup.card("home", [keycards.packages_section([p], TOKYO, NOW, _act)])
+    result = keycards.result_card(p, ["a@client.co.jp"], TOKYO, NOW, _act)
     check_cards({"cards": [{"card": home}, {"card": result}]})
     assert phrase in texts(home) and phrase in texts(result)
     assert _actions(home) == home_buttons and _actions(result) == result_buttons
-    ja = keycards.result_card(p, [], TOKYO, NOW, "ja", _act)
+    with using("ja"):
+        ja = keycards.result_card(p, [], TOKYO, NOW, _act)
     check_cards({"card": ja})
     assert "パスワードの送付先: なし" in texts(ja)
 
 
 def test_home_list_is_capped() -> None:
     many = [package(id=f"p{i:021d}", file_names=(f"f{i:02d}.pdf",)) for i in range(25)]
-    section = keycards.packages_section(many, TOKYO, NOW, "en", _act)
+    section = keycards.packages_section(many, TOKYO, NOW, _act)
     card = markup.card("home", [section])
     check_cards({"card": card})
     assert "f09.pdf" in texts(card) and "f10.pdf" not in texts(card)
@@ -183,7 +189,8 @@ def test_home_rows_are_told_apart() -> None:
                 file_names=("見積書.pdf",), created_at=NOW - timedelta(hours=3))
     b = package(id="p" + "2" * 21, recipients=("sato@client-b.co.jp", "ito@client-b.co.jp"),
                 file_names=("請求書.pdf",), created_at=NOW - timedelta(hours=1))
-    section = keycards.packages_section([a, b], TOKYO, NOW, "ja", _act)
+    with using("ja"):
+        section = keycards.packages_section([a, b], TOKYO, NOW, _act)
     rows = [w["decoratedText"] for w in section["widgets"] if "decoratedText" in w]
     assert len(rows) == 2 and rows[0]["text"] != rows[1]["text"]
     assert rows[0]["topLabel"] != rows[1]["topLabel"]                # local times differ

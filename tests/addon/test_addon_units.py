@@ -15,6 +15,7 @@ from service.addon.event import parse_event
 from service.addon.fixes import move_everyone, move_external
 from service.addon.ledger import SendLedger
 from service.errors import ConflictError
+from service.i18n import using
 from service.policy.addresses import parse_field
 from service.policy.model import Draft
 from service.policy.policyfile import parse_policy
@@ -163,7 +164,7 @@ def test_ledger_forgets_after_ttl_and_times_out_when_busy() -> None:
 
 def _report(to: list[str], policy_text: str = POLICY, **kw: Any) -> Any:
     policy = parse_policy(policy_text)
-    return policy, analyze(Draft(sender=ME, to=tuple(to), **kw), policy, "en", content=True)
+    return policy, analyze(Draft(sender=ME, to=tuple(to), **kw), policy, content=True)
 
 
 def _act(name: str, /, **params: str) -> dict[str, Any]:
@@ -176,7 +177,8 @@ def test_confirmation_ticks_each_recipient_or_each_domain(n: int, grouped: bool)
     policy, report = _report(members(n))
     exp = expect(report, policy, classifier(policy))
     assert exp.grouped is grouped
-    card = cards.confirmation_card(exp, report, "件名", "r1", "ja", _act)
+    with using("ja"):
+        card = cards.confirmation_card(exp, report, "件名", "r1", _act)
     check_cards({"card": card})
     values = [i["value"] for s in card["sections"] for w in s["widgets"]
               if "selectionInput" in w and w["selectionInput"]["name"].startswith("rcpt")
@@ -228,19 +230,21 @@ def test_markup_escapes_html() -> None:
 def test_every_static_card_parses(locale: str) -> None:
     policy = parse_policy(POLICY + '[recipients]\nrequired_bcc_external = ["archive@'
                           + INTERNAL + '"]\n[confirm]\nallow_override = ["blocked_recipient"]\n')
-    built = [
-        cards.homepage_card(policy, locale),
-        cards.sent_card(3, locale), cards.sent_card(3, locale, again=True),
-        cards.not_saved_card(locale, _act),
-        cards.pick_draft_card([cards.Candidate("r1", "件名", ["a@b.jp"], [], ["c@d.jp"], "10:00"),
-                               cards.Candidate("r2", "", [], [], [], "11-02 09:00")],
-                              locale, _act),
-        cards.scopes_card(["https://www.googleapis.com/auth/gmail.compose",
-                           "https://example.com/unknown"], locale, _act("grant_scopes")),
-        cards.scopes_granted_card(locale, _act("recheck")),
-        cards.error_card("x", locale, retry=_act("check_send")),
-        cards.error_card("x", locale, nothing_sent=False),
-    ]
+    with using(locale):
+        built = [
+            cards.homepage_card(policy),
+            cards.sent_card(3), cards.sent_card(1), cards.sent_card(3, again=True),
+            cards.not_saved_card(_act),
+            cards.pick_draft_card([cards.Candidate("r1", "件名", ["a@b.jp"], [], ["c@d.jp"],
+                                                   "10:00"),
+                                   cards.Candidate("r2", "", [], [], [], "11-02 09:00")],
+                                  _act),
+            cards.scopes_card(["https://www.googleapis.com/auth/gmail.compose",
+                               "https://example.com/unknown"], _act("grant_scopes")),
+            cards.scopes_granted_card(_act("recheck")),
+            cards.error_card("x", retry=_act("check_send")),
+            cards.error_card("x", nothing_sent=False),
+        ]
     check_cards({"cards": [{"card": c} for c in built]})
     assert all(c["sections"] for c in built)
 
@@ -250,7 +254,7 @@ def test_confirmation_of_600_invalid_entries_stays_within_limits(override: bool)
     extra = '[confirm]\nallow_override = ["invalid_address"]\n' if override else ""
     policy, report = _report([f"bad{i}@" for i in range(600)], POLICY + extra)
     exp = expect(report, policy, classifier(policy))
-    card = cards.confirmation_card(exp, report, "件名", "r1", "en", _act)
+    card = cards.confirmation_card(exp, report, "件名", "r1", _act)
     check_cards({"card": card})
     inputs = [w["textInput"]["name"] for s in card["sections"] for w in s["widgets"]
               if "textInput" in w]
@@ -298,7 +302,8 @@ def test_info_findings_shown_without_a_tick(locale: str, header: str) -> None:
     assert not report.interrupts
     exp = expect(report, policy, classifier(policy))
     assert not exp.acks and exp.sendable
-    card = cards.confirmation_card(exp, report, "見積書", "r1", locale, _act)
+    with using(locale):
+        card = cards.confirmation_card(exp, report, "見積書", "r1", _act)
     check_cards({"card": card})
     assert header in texts(card)
     assert "見積書.pdf" in texts(card)
@@ -318,7 +323,8 @@ def test_a_quiet_card_lists_recipients_or_their_domains(n: int, by_domain: bool)
     assert not report.interrupts
     exp = expect(report, policy, classifier(policy))
     assert exp.quiet
-    card = cards.confirmation_card(exp, report, "全体連絡", "r1", "en", _act)
+    with using("en"):
+        card = cards.confirmation_card(exp, report, "全体連絡", "r1", _act)
     check_cards({"card": card})
     text = texts(card)
     assert not [w for s in card["sections"] for w in s["widgets"] if "selectionInput" in w]

@@ -34,7 +34,7 @@ def test_pool_gives_the_in_process_findings(pool: ContentPool) -> None:
     d = draft()
     expected = [f.to_json() for f in run(d, POLICY).findings]
     for _ in range(2):   # a fresh worker, then the same one reused
-        report = pool.analyze(d, POLICY, "en")  # type: ignore[arg-type]
+        report = pool.analyze(d, POLICY)  # type: ignore[arg-type]
         assert [f.to_json() for f in report.findings] == expected
         assert "personal_data" in [f.code for f in report.findings]
         assert report.recipients and report.recipients[0].address == \
@@ -51,7 +51,7 @@ def test_waiting_for_a_slot_is_bounded(pool: ContentPool) -> None:
     assert pool._slots.acquire()   # another user's analysis holds the only slot
     try:
         started = time.monotonic()
-        report = pool.analyze(draft(), policy, "en")  # type: ignore[arg-type]
+        report = pool.analyze(draft(), policy)  # type: ignore[arg-type]
         assert time.monotonic() - started < 3
     finally:
         pool._slots.release()
@@ -66,7 +66,7 @@ def test_a_worker_over_its_memory_limit_is_replaced() -> None:
     tiny = ContentPool(size=1, memory=64 << 20)
     big = draft(CSV * 10_000)   # ~22 MB of text: its copies exceed what the worker may hold
     try:
-        report = tiny.analyze(big, POLICY, "en")  # type: ignore[arg-type]
+        report = tiny.analyze(big, POLICY)  # type: ignore[arg-type]
     finally:
         tiny.close()
     assert "incomplete_check" in [f.code for f in report.findings]
@@ -74,5 +74,5 @@ def test_a_worker_over_its_memory_limit_is_replaced() -> None:
 
 
 def test_addon_analyze_uses_the_pool_for_heavy_drafts() -> None:
-    report = analyze(draft(), POLICY, "ja", content=True)  # type: ignore[arg-type]
+    report = analyze(draft(), POLICY, content=True)  # type: ignore[arg-type]
     assert "personal_data" in [f.code for f in report.findings]

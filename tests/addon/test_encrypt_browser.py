@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from service.devtools.devserver import DevStack, start_stack
-from service.i18n import t
+from service.i18n import translator
 from service.settings import Config
 from tests.support.parts import CHROMIUM, CHROMIUM_ARGS, require_chromium
 
@@ -32,6 +32,8 @@ DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 # The README's screenshots are refreshed only on request, so a test run leaves the tree clean.
 UPDATE_SHOTS = os.environ.get("SENDGUARD_UPDATE_SCREENSHOTS") == "1"
 LOCALE = "ja"
+text = translator(LOCALE).gettext         # the add-on's words in the test's language
+japanese = translator("ja").gettext      # the key mails and page: Japanese first
 PARTNER = "tanaka@partner-shoji.co.jp"
 FILES = {"見積書 2026年度.xlsx": b"PK\x03\x04" + bytes(range(256)) * 64,
          "notes.txt": "打ち合わせメモ: 納期は12月です。\n".encode() * 50}
@@ -104,7 +106,7 @@ def test_encrypt_send_release_and_reveal_in_chromium(stack: DevStack, tmp_path: 
             page.click("#open-addon")
             expect(page.locator("#panel[data-card=compose]")).to_be_visible()
             page.locator("#panel .footer button",
-                         has_text=t("addon.button.check_send", LOCALE)).click()
+                         has_text=text("addon.button.check_send")).click()
 
             confirm = page.locator("#panel[data-card=confirm]")
             expect(confirm).to_be_visible()
@@ -113,7 +115,7 @@ def test_encrypt_send_release_and_reveal_in_chromium(stack: DevStack, tmp_path: 
             for i in range(boxes.count()):
                 boxes.nth(i).check()
             confirm.locator(".footer button",
-                            has_text=t("addon.button.encrypt_send", LOCALE)).click()
+                            has_text=text("addon.button.encrypt_send")).click()
 
             keys = page.locator("#panel[data-card=encrypt_keys]")
             expect(keys).to_be_visible()
@@ -124,7 +126,7 @@ def test_encrypt_send_release_and_reveal_in_chromium(stack: DevStack, tmp_path: 
             keys.locator(f"input[value='k:{PARTNER}']").check()
             page.screenshot(path=str(shots["encrypt"]))
             keys.locator(".footer button",
-                         has_text=t("addon.button.encrypt_send", LOCALE)).click()
+                         has_text=text("addon.button.encrypt_send")).click()
 
             held = page.locator("#panel[data-card=encrypted]")
             expect(held).to_be_visible()
@@ -134,7 +136,7 @@ def test_encrypt_send_release_and_reveal_in_chromium(stack: DevStack, tmp_path: 
             expect(held).to_contain_text("JST")         # the browser's own time zone
 
             # the background loop releases the password; the notice lands in the sink
-            notice = _open_mail(page, context, t("delivery.mail.notice_subject", "ja"))
+            notice = _open_mail(page, context, japanese("delivery.mail.notice_subject"))
             expect(notice.locator(".mail-headers")).to_contain_text(PARTNER)
             link = notice.locator("a.mail-link", has_text="/k/").first   # ja, then en
             assert link.get_attribute("href").startswith(stack.url + "/k/")
@@ -143,11 +145,11 @@ def test_encrypt_send_release_and_reveal_in_chromium(stack: DevStack, tmp_path: 
             assert re.match(re.escape(stack.url) + r"/k/[A-Za-z0-9_-]{43}$", notice.url)
             keypage = notice
             expect(keypage.locator("#send-code")).to_have_text(
-                t("delivery.page.request_button", "ja"))
+                japanese("delivery.page.request_button"))
             keypage.click("#send-code")
             expect(keypage.locator("#code-sent")).to_be_visible()
 
-            code_mail = _open_mail(page, context, t("delivery.mail.code_subject", "ja"))
+            code_mail = _open_mail(page, context, japanese("delivery.mail.code_subject"))
             match = re.search(r"(?<!\d)(\d{8})(?!\d)", code_mail.locator("#mail-body").inner_text())
             assert match, "no code in the code mail"
             code_mail.close()

@@ -11,12 +11,13 @@ from pathlib import Path
 import pytest
 
 from service.devtools.devserver import DevStack, start_stack
-from service.i18n import t
+from service.i18n import translator
 from service.settings import Config
 from tests.support.parts import CHROMIUM, CHROMIUM_ARGS, require_chromium
 
 pytestmark = pytest.mark.browser
 LOCALE = "en"
+text = translator(LOCALE).gettext         # the add-on's words in the test's language
 PARTNER = "tanaka@partner-shoji.co.jp"
 
 
@@ -66,13 +67,13 @@ def test_gmail_send_is_rejected_and_check_and_send_is_delivered(stack: DevStack)
             page.fill("#body", "Dear Mr Tanaka,\nplease find the quotation.")
             page.click("#open-addon")
             expect(page.locator("#panel[data-card=compose]")).to_be_visible()
-            page.get_by_role("button", name=t("addon.button.check_send", LOCALE)).click()
+            page.get_by_role("button", name=text("addon.button.check_send")).click()
             confirm = page.locator("#panel[data-card=confirm]")
             expect(confirm).to_be_visible()
             boxes = confirm.locator("input[type=checkbox]")
             for i in range(boxes.count()):
                 boxes.nth(i).check()
-            confirm.locator(".footer button", has_text=t("addon.button.send", LOCALE)).click()
+            confirm.locator(".footer button", has_text=text("addon.button.send")).click()
             expect(page.locator("#panel[data-card=sent]")).to_be_visible()
             page.click("#refresh-sent")
             expect(row).to_have_count(2)

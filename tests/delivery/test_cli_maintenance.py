@@ -139,8 +139,8 @@ def test_keys_rewrap_after_rotation(env: str, run: Run, monkeypatch: pytest.Monk
     code, out, err = run("keys", "rewrap", "--dry-run", "--json")
     assert code == 0, err
     assert json.loads(out) == {"total": 4, "seen": 4, "rewrapped": 4, "current": 0,
-                               "changed": 0, "failed": 0, "target": target,
-                               "dry_run": True, "failed_packages": []}
+                               "changed": 0, "failed": 0, "history": "absent",
+                               "target": target, "dry_run": True, "failed_packages": []}
     code, out, err = run("keys", "rewrap")
     assert code == 0, err
     assert out.strip() == (f"Keys re-wrapped under {target}: 4 of 4; already current: 0, "
@@ -156,7 +156,8 @@ def test_keys_rewrap_after_rotation(env: str, run: Run, monkeypatch: pytest.Monk
                 == open_package(LocalKeyWrapper(OLD), p)
     assert first.actor == commands._actor()
     assert first.data == {"total": 4, "seen": 4, "rewrapped": 4, "current": 0, "changed": 0,
-                          "failed": 0, "target": target, "failed_packages": []}
+                          "failed": 0, "history": "absent", "target": target,
+                          "failed_packages": []}
     assert (second.data["rewrapped"], second.data["current"]) == (0, 4)
 
 

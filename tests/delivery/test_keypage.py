@@ -501,6 +501,17 @@ def test_security_headers_on_router_errors(client: FlaskClient, link: Link, meth
     assert 'id="ended"' in resp.get_data(as_text=True)
 
 
+@pytest.mark.parametrize("headers,path,marker", [
+    ({"Accept-Language": "ja"}, "/k/abc/def", "このリンクは使えません"),
+    ({}, "/k/abc/def?lang=ja", "このリンクは使えません"),
+    ({"Accept-Language": "en"}, "/k/abc/def", "This link does not work"),
+], ids=["header-ja", "switch-ja", "header-en"])
+def test_router_errors_speak_the_visitors_language(client: FlaskClient, headers: dict[str, str],
+                                                   path: str, marker: str) -> None:
+    """No route matched, so no view set the language: the 404 page still does."""
+    assert marker in client.get(path, headers=headers).get_data(as_text=True)
+
+
 def test_other_404s_keep_their_own_answer(client: FlaskClient) -> None:
     resp = client.get("/no/such/page")
     assert resp.status_code == 404 and "Content-Security-Policy" not in resp.headers

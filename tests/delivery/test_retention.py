@@ -170,7 +170,7 @@ def test_rotation_rewrap_moves_every_key_and_the_old_key_can_go(
 
     dry = rewrap_all(db, rotated, dry_run=True)
     assert dry.to_json() == {"total": 6, "seen": 6, "rewrapped": 5, "current": 0,
-                             "changed": 0, "failed": 1}
+                             "changed": 0, "failed": 1, "history": "absent"}
     assert dry.failed == [lost.id]
     assert {p.id: db.get_package(p.id).wrapped_password for p in made} == before
 

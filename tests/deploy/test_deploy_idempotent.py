@@ -295,3 +295,28 @@ def test_fake_gcloud_refuses_a_descriptor_that_does_not_parse(
     assert "INVALID_ARGUMENT" in result.stderr
     assert find(calls, "workspace-add-ons deployments create")
     assert find(calls, "workspace-add-ons deployments install") == []
+
+
+@pytest.mark.parametrize("flag, granted", [
+    pytest.param(("--history-sent-import",), True, id="opted-in"),
+    pytest.param((), False, id="default"),
+])
+def test_history_sent_import_is_an_opt_in_scope(tmp_path: Path, flag: tuple[str, ...],
+                                                granted: bool) -> None:
+    """--history-sent-import adds gmail.metadata to the descriptor (which still parses as
+    Google's Deployment) and tells the service; without it neither happens, so a later run
+    without the flag withdraws both."""
+    from service.addon.scopes import ALL_SCOPES, HISTORY_IMPORT_SCOPE
+
+    real = (Path(__file__).resolve().parents[2] / "addon" / "deployment.json").read_text()
+    d = Deployer(tmp_path)
+    d.template = write_template(tmp_path, real)
+    result, calls = d.run("--mailer", MAILER, *flag)
+    assert result.code == 0, result.stderr
+    deployment = parse_descriptor((d.out / "deployment.json").read_text())
+    expected = [*ALL_SCOPES[:4], HISTORY_IMPORT_SCOPE, *ALL_SCOPES[4:]] if granted \
+        else list(ALL_SCOPES)
+    assert list(deployment.oauth_scopes) == expected
+    deploy = find(calls, "run deploy sendguard")[0]["argv"]
+    assert env_vars(deploy, "update-env-vars")["SENDGUARD_HISTORY_SENT_IMPORT"] == (
+        "true" if granted else "false")

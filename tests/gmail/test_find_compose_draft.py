@@ -15,8 +15,9 @@ from service.devtools.gmail_emulator.memory import InMemoryGmailClient
 from service.errors import GmailClientError, GmailTransientError
 from service.gmail.client import ApiGmailClient
 from service.gmail.drafts import Ambiguous, Found, NotSaved, NotSavedReason, find_compose_draft
+from service.gmail.explain import match_text
 from service.gmail.model import GmailClient
-from service.gmail.texts import match_text
+from service.i18n import using
 
 from .support import Sleeps, User, message
 
@@ -219,5 +220,10 @@ def test_bad_arguments(kwargs: dict[str, Any], message_part: str) -> None:
     (Ambiguous(()), "複数", "Choose"),
 ], ids=["missing", "outdated", "ambiguous"])
 def test_match_texts_in_both_languages(match: Any, ja: str, en: str) -> None:
-    assert ja in match_text(match, "ja") and en in match_text(match, "en")
-    assert match_text(match, "ja-JP") == match_text(match, "ja")
+    with using("ja"):
+        assert ja in match_text(match)
+        japanese = match_text(match)
+    with using("en"):
+        assert en in match_text(match)
+    with using("ja-JP"):
+        assert match_text(match) == japanese

@@ -26,6 +26,7 @@ from service.devtools.gmail_emulator.search import matches
 from service.devtools.gmail_emulator.uploads import UploadError, parse_multipart, parse_range
 from service.errors import ConflictError, GmailClientError, GmailTransientError
 from service.gmail.base64url import b64url, b64url_decode
+from service.gmail.explain import error_text
 from service.gmail.headers import (
     addresses,
     ensure_message_id,
@@ -35,7 +36,7 @@ from service.gmail.headers import (
     split_head,
 )
 from service.gmail.retry import NOT_CONFIRMED, classify
-from service.gmail.texts import error_text
+from service.i18n import using
 
 from .support import message
 
@@ -258,7 +259,10 @@ def test_classify_leaves_programming_errors_alone() -> None:
     (GmailClientError("x", http_status=418), "受け付けません", "refused the request"),
 ], ids=["busy", "unconfirmed", "vanished", "too-big", "auth", "other-4xx"])
 def test_error_texts(error: Any, ja: str, en: str) -> None:
-    assert ja in error_text(error, "ja") and en in error_text(error, "en")
+    with using("ja"):
+        assert ja in error_text(error)
+    with using("en"):
+        assert en in error_text(error)
 
 
 # ---- mailbox rules and the in-memory client -------------------------------------------------

@@ -60,7 +60,7 @@ def _message(body: bytes, eol: bytes = b"\r\n") -> bytes:
 def _both(raw: bytes) -> list[tuple[bytes | None, bytes]]:
     """(fast decode or None, stdlib decode) of every attachment of ``raw``."""
     blobs = _Blobs(raw)
-    fast = [blobs.decode(part) for _, part in find_attachments(parse_message(raw, "en", blobs))
+    fast = [blobs.decode(part) for _, part in find_attachments(parse_message(raw, blobs))
             if not part.is_multipart()]   # attached messages are re-serialised, not decoded
     plain = BytesParser(policy=policy.default).parsebytes(raw)
     slow = [part.get_payload(decode=True) for _, part in find_attachments(plain)
@@ -251,7 +251,7 @@ def test_body_parts_are_never_decoded_by_the_fast_path() -> None:
     """Only attachments go through ``decode``; the body keeps its exact bytes."""
     raw = _draft().as_bytes()
     blobs = _Blobs(raw)
-    msg = parse_message(raw, "en", blobs)
+    msg = parse_message(raw, blobs)
     parts: list[Message] = [p for _, p in find_attachments(msg, blobs)]
     assert all(p.get_content_type() != "text/plain" for p in parts)
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from service.errors import AttachmentError, MessageError
+from service.i18n import using
 from service.protect.mime import protect_message
 
 from .protect_helpers import JPEG, PNG, SevenZip, build_message
@@ -358,14 +359,14 @@ def test_too_large_names_the_size() -> None:
 ], ids=["ja", "en"])
 def test_errors_speak_the_users_language(kwargs: dict[str, object], locale: str,
                                          needle: str) -> None:
-    with pytest.raises(AttachmentError, match=needle):
-        protect_message(build_message().as_bytes(), PASSWORD, locale=locale, now=NOW)
+    with using(locale), pytest.raises(AttachmentError, match=needle):
+        protect_message(build_message().as_bytes(), PASSWORD, now=NOW)
 
 
 def test_blocked_error_in_japanese_names_the_file() -> None:
     raw = build_message(attachments=[("給与.exe", "application/octet-stream", b"MZ")]).as_bytes()
-    with pytest.raises(AttachmentError, match=r"「給与\.exe」"):
-        protect_message(raw, PASSWORD, blocked_extensions=[".exe"], locale="ja", now=NOW)
+    with using("ja"), pytest.raises(AttachmentError, match=r"「給与\.exe」"):
+        protect_message(raw, PASSWORD, blocked_extensions=[".exe"], now=NOW)
 
 
 # --- Long base64 bodies are cut out before parsing and restored: prove nothing changes ---

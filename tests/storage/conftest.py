@@ -33,7 +33,8 @@ BACKENDS = [
     pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgres),
 ]
 TABLES = ("packages", "grants", "audit_events", "rate_counters", "history_keys",
-          "history_recipients", "history_names", "history_threads", "history_messages")
+          "history_recipients", "history_names", "history_threads", "history_messages",
+          "history_imports", "history_orgs")
 
 
 @pytest.fixture(params=BACKENDS)

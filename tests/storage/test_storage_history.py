@@ -15,7 +15,8 @@ from service.storage.history import SentMessage
 
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
 ME = "suzuki@a-sys.co.jp"
-TABLES = ("history_recipients", "history_names", "history_threads", "history_messages")
+TABLES = ("history_recipients", "history_names", "history_threads", "history_messages",
+          "history_orgs")
 
 
 def sent(i: int, *to: tuple[str, str], refs: tuple[str, ...] = ()) -> SentMessage:

@@ -51,6 +51,7 @@ from service.devtools.gmail_emulator.uploads import (
     parse_range,
 )
 from service.devtools.gmail_emulator.validate import (
+    CURRENT_MESSAGE,
     FULL_ACCESS,
     ApiError,
     check_body,
@@ -58,6 +59,7 @@ from service.devtools.gmail_emulator.validate import (
     error_response,
     insufficient_scopes,
     json_body,
+    metadata_scope_refusal,
 )
 from service.gmail import discovery
 from service.gmail.base64url import b64url
@@ -319,7 +321,21 @@ class GmailEmulator:
         method, params = found
         box = self._authenticate(request, params.get("userId", "me"), method)
         query = check_query(method, request.args, upload)
+        refused = metadata_scope_refusal(method, self._granted(request), query)
+        if refused is not None:
+            raise refused
         return Call(method, box, params, query), None
+
+    def _granted(self, request: Request) -> frozenset[str]:
+        """The scopes usable on this request (as ``_authenticate`` reads the token)."""
+        auth = request.headers.get("Authorization", "")
+        token = auth[7:].strip() if auth[:7].lower() == "bearer " else ""
+        token = token or request.args.get("access_token", "") or request.args.get("oauth_token", "")
+        with self._lock:
+            granted = self._scopes.get(token, frozenset({FULL_ACCESS}))
+        if request.headers.get("X-Goog-Gmail-Access-Token"):
+            return granted
+        return frozenset(s for s in granted if not s.startswith(CURRENT_MESSAGE))
 
     def _authenticate(self, request: Request, user_id: str, method: ApiMethod) -> Mailbox:
         auth = request.headers.get("Authorization", "")

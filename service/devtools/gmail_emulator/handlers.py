@@ -105,6 +105,41 @@ def messages_list(call: Call) -> dict[str, Any]:
     return out
 
 
+def threads_get(call: Call) -> dict[str, Any]:
+    """A thread's messages, oldest first (drafts included, as Gmail lists them)."""
+    thread_id = call.path["id"]
+    msgs = call.mailbox.thread(thread_id)
+    fmt = call.query.get("format", "full")
+    rendered = [_render(m, fmt, call.query.get("metadataHeaders")) for m in msgs]
+    return {"id": thread_id, "historyId": str(max(m.history_id for m in msgs)),
+            "messages": rendered}
+
+
+def history_list(call: Call) -> dict[str, Any]:
+    """Messages added (or newly labelled ``labelId``) after ``startHistoryId``: one record
+    each. A start older than the mailbox keeps (``Mailbox.oldest_history_id``) is 404, as
+    Gmail answers an out-of-date id."""
+    start = int(call.query["startHistoryId"])
+    box = call.mailbox
+    if start < box.oldest_history_id or start > box.history_id:
+        raise ApiError(404, "Requested entity was not found.")
+    label = call.query.get("labelId")
+    found = sorted((m for m in box.messages.values()
+                    if m.history_id > start and (not label or label in m.label_ids)),
+                   key=lambda m: m.history_id)
+    page, token = _page(found, call.query)
+    out: dict[str, Any] = {"historyId": str(box.history_id)}
+    if page:
+        out["history"] = [{"id": str(m.history_id),
+                           "messages": [{"id": m.id, "threadId": m.thread_id}],
+                           "messagesAdded": [{"message": {"id": m.id, "threadId": m.thread_id,
+                                                          "labelIds": list(m.label_ids)}}]}
+                          for m in page]
+    if token:
+        out["nextPageToken"] = token
+    return out
+
+
 def messages_send(call: Call) -> dict[str, Any]:
     raw, thread_id = _message_of(call, required=True)
     assert raw is not None
@@ -129,6 +164,8 @@ HANDLERS: dict[str, Callable[[Call], Any]] = {
     "gmail.users.messages.list": messages_list,
     "gmail.users.messages.send": messages_send,
     "gmail.users.messages.attachments.get": attachment,
+    "gmail.users.threads.get": threads_get,
+    "gmail.users.history.list": history_list,
 }
 
 

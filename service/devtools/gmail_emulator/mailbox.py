@@ -137,6 +137,7 @@ class Mailbox:
         self.drafts: dict[str, str] = {}            # draft id -> message id
         self.sent: list[StoredMessage] = []
         self.history_id = 1000
+        self.oldest_history_id = 1000     # history.list answers 404 before this (tests move it)
 
     def now_ms(self) -> int:
         return int(self._clock() * 1000)
@@ -182,6 +183,14 @@ class Mailbox:
         if mid is None:
             raise MailboxError(404, NOT_FOUND)
         return self.messages[mid]
+
+    def thread(self, thread_id: str) -> list[StoredMessage]:
+        if not MESSAGE_ID.match(thread_id):
+            raise MailboxError(400, "Invalid id value")
+        found = [m for m in self.messages.values() if m.thread_id == thread_id]
+        if not found:
+            raise MailboxError(404, NOT_FOUND)
+        return sorted(found, key=lambda m: (m.internal_date, m.id))
 
     def attachment(self, message_id: str, attachment_id: str) -> bytes:
         data = self.message(message_id).view().attachments.get(attachment_id)

@@ -81,6 +81,28 @@ def insufficient_scopes(method: ApiMethod, granted: frozenset[str],
                                "method": f"gmail.{method.short_id}"}}])
 
 
+METADATA = "https://www.googleapis.com/auth/gmail.metadata"
+_FULL_FORMATS = ("full", "raw")
+
+
+def metadata_scope_refusal(method: ApiMethod, granted: frozenset[str],
+                           query: Mapping[str, Any]) -> ApiError | None:
+    """Gmail's 403 for what ``gmail.metadata`` allows the method but not the request: the
+    discovery document says ``q`` "cannot be used when accessing the api using the
+    gmail.metadata scope", nor formats ``full`` and ``raw`` (messages.get, threads.get).
+    Applies only when ``gmail.metadata`` is the one granted scope that authorises it."""
+    if granted & set(method.scopes) != {METADATA}:
+        return None
+    if query.get("q") is not None:
+        return ApiError(403, "Metadata scope does not support 'q' parameter",
+                        reason="forbidden")
+    fmt = str(query.get("format", "full" if method.id.endswith(".get") else "")).lower()
+    if "format" in method.parameters and fmt in _FULL_FORMATS:
+        return ApiError(403, f"Metadata scope doesn't allow format {fmt.upper()}",
+                        reason="forbidden")
+    return None
+
+
 def json_body(body: bytes) -> dict[str, Any]:
     try:
         data = json.loads(body or b"{}")
