@@ -155,6 +155,7 @@ def test_every_id_the_code_names_is_in_the_catalogues() -> None:
 @pytest.mark.parametrize("value,expected", [
     ("ja_JP.UTF-8", "ja"), ("ja-JP", "ja"), ("ja", "ja"), ("en_US.UTF-8", "en"),
     ("fr_FR", "en"), ("C", "en"), ("", "en"), (None, "en"), ("zz_ZZ", "en"), ("JA", "ja"),
+    ("jpn", "ja"), ("eng_GB", "en"),                    # ISO 639-2 codes: through Babel
 ], ids=lambda v: repr(v))
 def test_negotiate(value: str | None, expected: str) -> None:
     assert negotiate(value) == expected
