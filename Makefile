@@ -29,7 +29,7 @@ run: $(STAMP)
 	$(BIN)/sendguard dev
 
 test: $(STAMP) system-deps
-	$(BIN)/ruff check service tests benchmarks
+	$(BIN)/ruff check service tests benchmarks deploy
 	$(BIN)/mypy
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/pytest -q

@@ -66,8 +66,8 @@ logger_class = NoAccessLog
 
 
 def on_starting(server: object) -> None:
-    from service.settings import Config
     from service.logs import configure_logging
+    from service.settings import Config
 
     production = os.environ.get("SENDGUARD_ENV", "").strip().lower() == "production"
     configure_logging(Config(), json_lines=production)
