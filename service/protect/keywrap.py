@@ -27,6 +27,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from service.errors import ConfigError, SecretError, SendGuardError
+from service.hexkey import decode_hex_key
 from service.settings import Config
 
 if TYPE_CHECKING:
@@ -62,14 +63,7 @@ def parse_master_keys(value: str, var: str = "SENDGUARD_MASTER_KEY") -> list[byt
         where = f"{var}: key {n} of {len(items)}"
         if not item:
             raise ConfigError(f"{where} is empty")
-        try:
-            key = bytes.fromhex(item)
-        except ValueError:
-            raise ConfigError(f"{where} is not hexadecimal") from None
-        if len(key) != KEY_BYTES:
-            raise ConfigError(f"{where} is {len(key)} bytes; it must be {KEY_BYTES} bytes "
-                              f"({KEY_BYTES * 2} hex digits)")
-        keys.append(key)
+        keys.append(decode_hex_key(item, where, KEY_BYTES))
     return keys
 
 

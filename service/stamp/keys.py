@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from service.errors import ConfigError
+from service.hexkey import decode_hex_key
 
 VAR = "SENDGUARD_STAMP_KEY"
 KEY_BYTES = 32
@@ -55,15 +56,8 @@ def parse_stamp_keys(value: str, var: str = VAR) -> StampKeys:
                               "(starting with a letter or digit)")
         if kid in found:
             raise ConfigError(f"{where}: key id {kid!r} appears twice")
-        try:
-            secret = bytes.fromhex(hexkey)
-        except ValueError:
-            raise ConfigError(f"{where} ({kid}) is not hexadecimal") from None
-        if len(secret) != KEY_BYTES:
-            raise ConfigError(f"{where} ({kid}) is {len(secret)} bytes; it must be "
-                              f"{KEY_BYTES} bytes ({KEY_BYTES * 2} hex digits)")
         ids.append(kid)
-        found[kid] = secret
+        found[kid] = decode_hex_key(hexkey, f"{where} ({kid})", KEY_BYTES)
     return StampKeys(tuple(ids), found)
 
 
