@@ -33,7 +33,7 @@ from sqlalchemy.engine import Connection
 from service.policy.context import HistoryView
 from service.storage import checks
 from service.storage.database import Database
-from service.storage.history_stamp import sender_stamp
+from service.storage.history_stamp import history_key_exists, sender_stamp
 from service.storage.schema import (
     history_imports,
     history_keys,
@@ -130,6 +130,8 @@ class HistoryStore(Database):
         known = cache.get(id(wrapper))
         if known is not None and known[0] is wrapper:
             return known[1]
+        if not history_key_exists(self):   # no SQLAlchemy query while none exists
+            return None
         with self._read() as conn:
             blob = conn.execute(sa.select(history_keys.c.wrapped_key)
                                 .where(history_keys.c.id == 1)).scalar_one_or_none()

@@ -93,11 +93,21 @@ def sender_stamp(store: HistoryStore, crypto: HistoryCrypto, sender: str) -> tup
     return int(n or 0) + int(total or 0), str(newest)
 
 
+def history_key_exists(store: HistoryStore) -> bool:
+    """Whether the history key was ever written: one statement on the driver's cursor
+    until it is seen, none after (it is never deleted). ``existing_history_crypto`` asks
+    here first, so a deployment without history pays no SQLAlchemy query a check."""
+    if store in _keyed:
+        return True
+    if _fetch_one(store, _KEY_SQL, ()) is None:
+        return False
+    _keyed.add(store)
+    return True
+
+
 def history_stamp(store: HistoryStore, wrapper: Any, sender: str) -> tuple[int, str]:
     """The stamp of ``sender``'s history, ``(0, "")`` while no history key exists."""
-    if store not in _keyed:
-        if _fetch_one(store, _KEY_SQL, ()) is None:
-            return (0, "")
-        _keyed.add(store)
+    if not history_key_exists(store):
+        return (0, "")
     crypto = store.existing_history_crypto(wrapper)   # unwrapped once per store, then kept
     return (0, "") if crypto is None else sender_stamp(store, crypto, sender)

@@ -145,3 +145,28 @@ def test_a_failing_stamp_query_raises_sqlalchemy_error(open_store: Callable[[], 
         with raw.begin() as conn:
             conn.execute(sa.text("ALTER TABLE history_messages_away RENAME TO history_messages"))
 
+
+
+def test_no_history_key_costs_no_sqlalchemy_query_and_a_new_key_is_found(
+        open_store: Callable[[], Store]) -> None:
+    """Read paths (the compose card's history) ask the driver whether a key exists
+    before SQLAlchemy reads it: none runs while there is none, and a key another
+    instance makes afterwards is still found on the next read."""
+    reader, writer = open_store(), open_store()
+    wrapper = LocalKeyWrapper(KEY)
+    core: list[str] = []
+
+    def _core(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        core.append(statement)
+
+    event.listen(reader._engine, "before_cursor_execute", _core)
+    try:
+        assert [reader.existing_history_crypto(wrapper) for _ in range(3)] == [None] * 3
+        assert core == []
+        crypto = writer.history_crypto(wrapper, NOW)             # another instance's send
+        found = reader.existing_history_crypto(wrapper)
+    finally:
+        event.remove(reader._engine, "before_cursor_execute", _core)
+    assert found is not None and found.h("sender", ME) == crypto.h("sender", ME)
+    assert len([s for s in core if "history_keys" in s]) == 1     # the key, read once
+    assert reader.existing_history_crypto(wrapper) is found      # kept
