@@ -90,14 +90,14 @@ def wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float = 60.0) -
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise SystemExit(f"gunicorn exited with {proc.returncode}")
+            raise SystemExit(f"the server exited with {proc.returncode}")
         try:
             if requests.get(url + "/healthz", timeout=1).status_code == 200:
                 return
         except requests.RequestException:
             pass
         time.sleep(0.2)
-    raise SystemExit("gunicorn did not become ready")
+    raise SystemExit("the server did not become ready")
 
 
 def encode(port: int, headers: dict[str, str], body: dict[str, object]) -> bytes:
@@ -225,9 +225,14 @@ def cpu_seconds(pids: list[int]) -> float:
 
 
 class Server:
-    """gunicorn with deploy/gunicorn.conf.py on loopback, for one workers x threads."""
+    """gunicorn with deploy/gunicorn.conf.py on loopback, for one workers x threads.
 
-    def __init__(self, tmp: Path, certs_url: str, workers: int, threads: int) -> None:
+    ``kind="granian"`` runs the same app under granian's WSGI interface instead (the same
+    workers, ``--blocking-threads`` = threads, no access log): a comparison for
+    deploy/README.md, only when granian is installed (it is not a dependency)."""
+
+    def __init__(self, tmp: Path, certs_url: str, workers: int, threads: int,
+                 kind: str = "gunicorn") -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {**os.environ, "SENDGUARD_ENV": "development", "SENDGUARD_VAR_DIR": str(tmp),
@@ -238,11 +243,17 @@ class Server:
                "SENDGUARD_OAUTH_CLIENT_ID": CLIENT_ID, "SENDGUARD_GOOGLE_CERTS_URL": certs_url,
                "SENDGUARD_BASE_URL": self.url, "PORT": str(self.port),
                "GUNICORN_WORKERS": str(workers), "GUNICORN_THREADS": str(threads)}
-        gunicorn = str(Path(sys.executable).with_name("gunicorn"))
-        self.proc = subprocess.Popen(
-            [gunicorn, "--config", str(ROOT / "deploy" / "gunicorn.conf.py"),
-             "-b", f"127.0.0.1:{self.port}", "--log-level", "warning",
-             "service.app:create_app()"], env=env, cwd=ROOT, stdout=subprocess.DEVNULL)
+        if kind == "granian":
+            command = [str(Path(sys.executable).with_name("granian")), "--interface", "wsgi",
+                       "--factory", "--host", "127.0.0.1", "--port", str(self.port),
+                       "--workers", str(workers), "--blocking-threads", str(threads),
+                       "--no-access-log", "--log-level", "warning", "service.app:create_app"]
+        else:
+            command = [str(Path(sys.executable).with_name("gunicorn")),
+                       "--config", str(ROOT / "deploy" / "gunicorn.conf.py"),
+                       "-b", f"127.0.0.1:{self.port}", "--log-level", "warning",
+                       "service.app:create_app()"]
+        self.proc = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL)
         wait_ready(self.url, self.proc)
 
     def stop(self) -> None:
@@ -279,7 +290,7 @@ def line(name: str, r: Result) -> str:
 
 def one_config(issuer: LocalIssuer, certs_url: str, tmp: Path, workers: int, threads: int,
                args: argparse.Namespace) -> dict[str, Result]:
-    server = Server(tmp, certs_url, workers, threads)
+    server = Server(tmp, certs_url, workers, threads, args.server)
     total, clients = args.requests, args.clients
     wrk = args.seconds if args.load == "wrk" else None
     try:
@@ -298,11 +309,15 @@ def one_config(issuer: LocalIssuer, certs_url: str, tmp: Path, workers: int, thr
         server.stop()
 
 
+def _server_name(kind: str) -> str:
+    return "granian (WSGI)" if kind == "granian" else "gunicorn gthread"
+
+
 def sweep(issuer: LocalIssuer, certs_url: str, tmp: Path, args: argparse.Namespace,
           head: str) -> None:
     """Each pair once per round, rounds alternating (the machine's load drifts); medians."""
     pairs = [tuple(int(x) for x in c.split("x")) for c in args.configs.split(",")]
-    print(f"/addon/compose sweep (gunicorn workers x threads, gthread), {head}, "
+    print(f"/addon/compose sweep ({_server_name(args.server)} workers x threads), {head}, "
           f"median of {args.rounds} rounds", flush=True)
     runs: dict[tuple[int, ...], list[dict[str, Result]]] = {p: [] for p in pairs}
     for _ in range(args.rounds):
@@ -331,7 +346,12 @@ def main() -> int:
                         help="load generator: wrk (C, Debian package; default when installed)"
                              " or the asyncio client in this process")
     parser.add_argument("--seconds", type=float, default=6.0, help="wrk run length")
+    parser.add_argument("--server", choices=("gunicorn", "granian"), default="gunicorn",
+                        help="granian: the same app under granian's WSGI server, for "
+                             "comparison (deploy/README.md); needs granian installed")
     args = parser.parse_args()
+    if args.server == "granian" and not Path(sys.executable).with_name("granian").exists():
+        parser.error("--server granian: granian is not installed in this environment")
     if args.load == "auto":
         args.load = "wrk" if shutil.which("wrk") else "python"
     conf: dict[str, object] = {}
@@ -355,14 +375,14 @@ def main() -> int:
         r = one_config(issuer, certs_url, tmp, workers, threads, args)
     finally:
         certs.stop()
-    print(f"/addon/compose, gunicorn {workers}x{threads} gthread, ~20 recipients, both "
+    print(f"/addon/compose, {_server_name(args.server)} {workers}x{threads}, ~20 recipients, both "
           f"tokens verified, {head}")
     for name in ("repeat", "fresh"):
         print(line(name, r[name]))
     if r["fresh"].get("wrapped"):
         print("note: wrk ran out of fresh events and repeated some: raise --requests")
     rep, fresh = r["repeat"], r["fresh"]
-    how = f"gunicorn {workers}x{threads}, {amount}"
+    how = f"{args.server} {workers}x{threads}, {amount}"
     ok = result(f"/addon/compose p99 at {args.clients} clients", rep["p99"], TARGET_P99_MS,
                 "ms", detail=f"p50 {rep['p50']:.1f} ms, {rep['rate']:.0f} req/s, {how}; "
                              f"fresh events p99 {fresh['p99']:.1f} ms")
