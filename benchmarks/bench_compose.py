@@ -18,8 +18,11 @@ Two workloads, both printed:
 
 Server CPU is read from /proc for the gunicorn master and its workers before and after a
 run (user + system), divided by the answered requests: independent of the load generator,
-which shares the two cores. The clients are closed-loop keep-alive connections, each
-sending its next request as soon as the previous answer came: ``wrk`` (Debian package, C,
+which shares the two cores. The reference, in the same run: the same server and settings
+around a bare WSGI callable (``benchmarks/bare_wsgi.py``) answering the repeated requests,
+i.e. the server's own CPU per request, which no change to SendGuard can remove. The
+clients are closed-loop keep-alive connections, each sending its next request as soon as
+the previous answer came: ``wrk`` (Debian package, C,
 one thread) when installed, so the generator takes little of the CPU it shares with the
 server, else (or ``--load python``) an asyncio client with pre-encoded requests.
 
@@ -96,6 +99,19 @@ def wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float = 60.0) -
                 return
         except requests.RequestException:
             pass
+        time.sleep(0.2)
+    raise SystemExit("the server did not become ready")
+
+
+def wait_port(port: int, proc: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
+    """Until the server accepts connections (the bare reference has no /healthz)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"the server exited with {proc.returncode}")
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
         time.sleep(0.2)
     raise SystemExit("the server did not become ready")
 
@@ -232,7 +248,7 @@ class Server:
     deploy/README.md, only when granian is installed (it is not a dependency)."""
 
     def __init__(self, tmp: Path, certs_url: str, workers: int, threads: int,
-                 kind: str = "gunicorn") -> None:
+                 kind: str = "gunicorn", bare: bool = False) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {**os.environ, "SENDGUARD_ENV": "development", "SENDGUARD_VAR_DIR": str(tmp),
@@ -243,18 +259,24 @@ class Server:
                "SENDGUARD_OAUTH_CLIENT_ID": CLIENT_ID, "SENDGUARD_GOOGLE_CERTS_URL": certs_url,
                "SENDGUARD_BASE_URL": self.url, "PORT": str(self.port),
                "GUNICORN_WORKERS": str(workers), "GUNICORN_THREADS": str(threads)}
+        target = "benchmarks.bare_wsgi:app" if bare else "service.app:create_app"
         if kind == "granian":
             command = [str(Path(sys.executable).with_name("granian")), "--interface", "wsgi",
-                       "--factory", "--host", "127.0.0.1", "--port", str(self.port),
-                       "--workers", str(workers), "--blocking-threads", str(threads),
-                       "--no-access-log", "--log-level", "warning", "service.app:create_app"]
+                       *(() if bare else ("--factory",)), "--host", "127.0.0.1",
+                       "--port", str(self.port), "--workers", str(workers),
+                       "--blocking-threads", str(threads), "--no-access-log",
+                       "--log-level", "warning", target]
         else:
             command = [str(Path(sys.executable).with_name("gunicorn")),
                        "--config", str(ROOT / "deploy" / "gunicorn.conf.py"),
                        "-b", f"127.0.0.1:{self.port}", "--log-level", "warning",
-                       "service.app:create_app()"]
+                       target if bare else target + "()"]
         self.proc = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL)
-        wait_ready(self.url, self.proc)
+        if bare:
+            time.sleep(0.5)
+            wait_port(self.port, self.proc)
+        else:
+            wait_ready(self.url, self.proc)
 
     def stop(self) -> None:
         self.proc.terminate()
@@ -289,7 +311,7 @@ def line(name: str, r: Result) -> str:
 
 
 def one_config(issuer: LocalIssuer, certs_url: str, tmp: Path, workers: int, threads: int,
-               args: argparse.Namespace) -> dict[str, Result]:
+               args: argparse.Namespace, *, reference: bool = False) -> dict[str, Result]:
     server = Server(tmp, certs_url, workers, threads, args.server)
     total, clients = args.requests, args.clients
     wrk = args.seconds if args.load == "wrk" else None
@@ -304,9 +326,18 @@ def one_config(issuer: LocalIssuer, certs_url: str, tmp: Path, workers: int, thr
             1, int(0.8 * total / max(1.0, results["repeat"]["rate"] / 2)))))
         results["fresh"] = measure(server, fresh, total, clients, fresh_seconds, tmp)
         results["fresh"]["wrapped"] = float(results["fresh"]["count"] > total)
-        return results
     finally:
         server.stop()
+    if reference:
+        # The same server and settings around a bare WSGI callable, same requests: the
+        # CPU per request that is the server's own (benchmarks/bare_wsgi.py).
+        bare = Server(tmp, certs_url, workers, threads, args.server, bare=True)
+        try:
+            run(bare.port, 400, clients, [encode(bare.port, *e) for e in repeat])
+            results["reference"] = measure(bare, repeat, total, clients, wrk, tmp)
+        finally:
+            bare.stop()
+    return results
 
 
 def _server_name(kind: str) -> str:
@@ -372,13 +403,16 @@ def main() -> int:
         if args.sweep:
             sweep(issuer, certs_url, tmp, args, head)
             return 0
-        r = one_config(issuer, certs_url, tmp, workers, threads, args)
+        r = one_config(issuer, certs_url, tmp, workers, threads, args, reference=True)
     finally:
         certs.stop()
     print(f"/addon/compose, {_server_name(args.server)} {workers}x{threads}, ~20 recipients, both "
           f"tokens verified, {head}")
     for name in ("repeat", "fresh"):
         print(line(name, r[name]))
+    ref = r["reference"]
+    print(line("server", ref) + "  <- the same server around a bare WSGI callable "
+          "(benchmarks/bare_wsgi.py): its own share of the CPU")
     if r["fresh"].get("wrapped"):
         print("note: wrk ran out of fresh events and repeated some: raise --requests")
     rep, fresh = r["repeat"], r["fresh"]
@@ -387,7 +421,9 @@ def main() -> int:
                 "ms", detail=f"p50 {rep['p50']:.1f} ms, {rep['rate']:.0f} req/s, {how}; "
                              f"fresh events p99 {fresh['p99']:.1f} ms")
     ok &= result("/addon/compose server CPU per request", rep["cpu_ms"], TARGET_CPU_MS, "ms",
-                 detail=f"fresh events {fresh['cpu_ms']:.2f} ms; {how}")
+                 reference="the same server around a bare WSGI callable",
+                 detail=f"fresh events {fresh['cpu_ms']:.2f} ms; the server alone "
+                        f"{ref['cpu_ms']:.2f} ms; {how}")
     ok &= result("/addon/compose failed requests", rep["failures"] + fresh["failures"], 0, "")
     return 0 if ok else 1
 
