@@ -292,7 +292,9 @@ class HistoryStore(Database):
             ins = self._insert(history_together).values(
                 sender_hash=s, message_hash=m, address_hash=crypto.h("address", address),
                 last_used=at)
-            added += conn.execute(ins.on_conflict_do_nothing()).rowcount
+            new = conn.execute(ins.on_conflict_do_nothing()
+                               .returning(history_together.c.last_used)).first()
+            added += new is not None
         return added
 
     def record_together(self, crypto: HistoryCrypto, sender: str,
