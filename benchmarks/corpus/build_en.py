@@ -58,6 +58,21 @@ def undo(text: str) -> str:
     return text
 
 
+def kept_headers(head: str, names: tuple[str, ...]) -> list[str]:
+    """The header lines (with their folded continuations) of the fields ``names``."""
+    lines: list[str] = []
+    keep = False
+    for line in head.split("\n"):
+        if line[:1] in (" ", "\t"):
+            if keep:
+                lines.append(line)
+            continue
+        keep = line.split(":", 1)[0].strip().lower() in names
+        if keep:
+            lines.append(line)
+    return lines
+
+
 def main(data: str) -> int:
     files = sorted(Path(data, "easy-ham-1").glob("*.json"))
     out_path = Path(__file__).with_name("en.mbox")
@@ -72,15 +87,7 @@ def main(data: str) -> int:
         if not msg.get("From") or not (msg.get("To") or msg.get("Cc")):
             continue
         head, _, body = text.replace("\r\n", "\n").partition("\n\n")
-        lines, keep = [], False
-        for line in head.split("\n"):
-            if line[:1] in (" ", "\t"):
-                if keep:
-                    lines.append(line)
-                continue
-            keep = line.split(":", 1)[0].strip().lower() in KEEP
-            if keep:
-                lines.append(line)
+        lines = kept_headers(head, KEEP)
         lines.append(f"X-Corpus-Source: spamassassin easy-ham-1/{path.stem}")
         body = re.sub(r"^(>*From )", r">\1", body, flags=re.M)
         chunks.append("From corpus@localhost Thu Jan  1 00:00:00 1970\n" + "\n".join(lines)
@@ -127,15 +134,7 @@ def context(data: str, kept: list[email.message.Message]) -> int:
             if not (author(msg) in authors or ids(msg) & thread_ids
                     or thread_subject(str(msg.get("subject") or "")) in subjects):
                 continue
-            lines, keep = [], False
-            for line in head.split("\n"):
-                if line[:1] in (" ", "\t"):
-                    if keep:
-                        lines.append(line)
-                    continue
-                keep = line.split(":", 1)[0].strip().lower() in CONTEXT
-                if keep:
-                    lines.append(line)
+            lines = kept_headers(head, CONTEXT)
             lines.append(f"X-Corpus-Source: spamassassin {folder}/{path.stem}")
             chunks.append("From corpus@localhost Thu Jan  1 00:00:00 1970\n"
                           + "\n".join(lines) + "\n\n")
