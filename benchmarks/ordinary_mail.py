@@ -4,11 +4,15 @@
 An interruption is a mail with at least one ``warn`` or ``block`` finding (what makes the
 sender stop and tick). Two committed corpora (benchmarks/corpus/README.md):
 - ``en.mbox``: real mail, a sample of the SpamAssassin public corpus's easy ham (CC0),
-  each message checked as its author's draft (internal = the author's organisation);
+  each message checked as its author's draft (internal = the author's organisation), once
+  alone and once with the author's history replayed in date order through the real history
+  store (``en-context.mbox.gz``: their other mail and the threads they answer; replies
+  whose answered message the corpus lacks are counted apart, the target line without them);
 - ``ja.mbox``: Japanese business mail written after published templates, to the right
   customers (quotations, invoices, replies with Outlook/Gmail quotes, disclaimers).
 Next to them, the incident-modelled cases of /work/shared/seeds (and examples/*.eml): each
-must still interrupt with the code named. Prints per-code counts, split internal/external
+must still interrupt with the code named, also when the sender's history knows every
+recipient (each written to alone before). Prints per-code counts, split internal/external
 and with/without attachments, and the same sets with ``attachments.warn_unencrypted =
 true`` (what an admin who wants every external attachment confirmed asks of senders); one
 result line per set and one for the incidents.
@@ -341,21 +345,50 @@ def incidents() -> list[tuple[str, str, str, Callable[[], tuple[Draft | bytes, P
     ]
 
 
-def run_incidents() -> tuple[int, list[str]]:
+def run_incidents(with_history: bool = False) -> tuple[int, list[str]]:
+    """Each case must interrupt with its code; ``with_history``: also when the sender has a
+    history in which every recipient of the case was written to before, one at a time
+    (known people, never shown to each other: a history must not silence an incident)."""
+    import secrets
+    import tempfile
+    from datetime import UTC, datetime
+
+    from service.policy.addresses import parse_field
     from service.policy.mimeparse import draft_from_bytes
     from service.policy.rules import analyze
+    from service.protect.keywrap import LocalKeyWrapper
+    from service.storage import Store
+    from service.storage.history import SentMessage
 
     caught, missed = 0, []
-    for case_id, source, code, build in incidents():
-        draft, policy = build()
-        if isinstance(draft, bytes):
-            draft = draft_from_bytes(draft)
-        report = analyze(draft, policy)
-        hit = any(f.code == code and f.severity.value != "info" for f in report.findings)
-        if hit:
-            caught += 1
-        else:
-            missed.append(f"{case_id} ({source}): {code} not interrupting")
+    with tempfile.TemporaryDirectory() as tmp:
+        store = Store.from_url(f"sqlite:///{tmp}/history.db") if with_history else None
+        if store is not None:
+            store.upgrade()
+            crypto = store.history_crypto(LocalKeyWrapper(secrets.token_hex(32)),
+                                          datetime.now(UTC))
+        for n, (case_id, source, code, build) in enumerate(incidents()):
+            draft, policy = build()
+            if isinstance(draft, bytes):
+                draft = draft_from_bytes(draft)
+            history = None
+            if store is not None:
+                people = [e for f in ("to", "cc", "bcc")
+                          for e in parse_field(draft.entries(f), f) if e.address]
+                store.record_history_many(crypto, draft.sender, [
+                    SentMessage(((e.address or "", e.display_name),), f"<{n}.{k}@history>",
+                                visible=(draft.sender, e.address or ""))
+                    for k, e in enumerate(people[:50])], datetime.now(UTC))
+                history = store.history_view(crypto, draft.sender)
+            report = analyze(draft, policy, history=history)
+            hit = any(f.code == code and f.severity.value != "info" for f in report.findings)
+            if hit:
+                caught += 1
+            else:
+                missed.append(f"{case_id} ({source}): {code} not interrupting"
+                              + (" with a history" if with_history else ""))
+        if store is not None:
+            store.close()
     return caught, missed
 
 
@@ -375,7 +408,9 @@ def main(argv: list[str] | None = None) -> int:
               "en0": run_set("en0", CORPUS / "en.mbox", confirming(en_policy), None),
               "ja": run_set("ja", CORPUS / "ja.mbox", confirming(ja_policy), None)}
     caught, missed = run_incidents()
-    total_inc = caught + len(missed)
+    caught_h, missed_h = run_incidents(with_history=True)
+    missed += missed_h
+    total_inc = caught + len(missed) - len(missed_h)
     labels = {"en": "en, with the author's history (all)",
               "en0": "en, the drafts alone (no history)",
               "ja": "ja, the drafts alone"}
@@ -389,7 +424,8 @@ def main(argv: list[str] | None = None) -> int:
     known, known_hits = _threads_known(en)
     print(f"{'en, with history, threads in the corpus':<40} {known:>6} {known_hits:>12} "
           f"{en.per100(known_hits, known):>8.1f}")
-    print(f"incident-modelled cases caught: {caught}/{total_inc}")
+    print(f"incident-modelled cases caught: {caught}/{total_inc} "
+          f"(with a history of each recipient alone: {caught_h}/{total_inc})")
     for name, t in sets.items():
         print(f"\n[{name}] by group (interrupted/mails, per 100):")
         for g in sorted(t.groups):
@@ -404,7 +440,7 @@ def main(argv: list[str] | None = None) -> int:
         print("MISSED " + line)
     print(f"\n(CPU {time.process_time() - start:.1f} s)")
     ja = sets["ja"]
-    inc = f"{caught}/{total_inc} incident cases caught"
+    inc = f"{caught}/{total_inc} incident cases caught ({caught_h} with a history)"
     ok = result("ordinary mail (en): interruptions per 100", en.per100(known_hits, known),
                 TARGET, "per 100", reference=inc,
                 detail=f"{known_hits} of {known} mails checked with the author's history and "
@@ -412,9 +448,9 @@ def main(argv: list[str] | None = None) -> int:
                        f"{sets['en0'].interrupted}")
     ok &= result("ordinary mail (ja): interruptions per 100", ja.per100(ja.interrupted, ja.mails),
                  TARGET, "per 100", reference=inc, detail=f"{ja.interrupted} of {ja.mails} mails")
-    ok &= result("incident-modelled cases caught", 100.0 * caught / total_inc, 100.0, "%",
-                 higher_is_better=True, reference="seeds/ incidents",
-                 detail=f"{caught} of {total_inc}")
+    ok &= result("incident-modelled cases caught", 100.0 * min(caught, caught_h) / total_inc,
+                 100.0, "%", higher_is_better=True, reference="seeds/ incidents",
+                 detail=f"{caught} of {total_inc}; with a history: {caught_h}")
     return 0 if ok else 1
 
 
