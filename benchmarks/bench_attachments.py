@@ -190,6 +190,7 @@ def isolation(path: Path, heavy: int = 6, seconds: float = 12.0) -> dict[str, fl
         cc: tuple[str, ...] = ()
         bcc: tuple[str, ...] = ()
         subject = "ご案内"
+        thread_id = ""     # a new mail, not a reply
 
     light = draft_from_event(Event(), "me@example.co.jp")  # type: ignore[arg-type]
 
