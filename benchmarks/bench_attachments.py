@@ -185,13 +185,11 @@ def isolation(path: Path, heavy: int = 6, seconds: float = 12.0) -> dict[str, fl
     heavy_draft = draft_from_bytes(path.read_bytes())
     cls = classifier_for(policy)
 
-    class Event:   # what the compose trigger sees: ten recipients, a subject
-        to = tuple(f"p{i}@partner{i}.example.com" for i in range(10))
-        cc: tuple[str, ...] = ()
-        bcc: tuple[str, ...] = ()
-        subject = "ご案内"
+    from service.addon.event import AddonEvent
 
-    light = draft_from_event(Event(), "me@example.co.jp")  # type: ignore[arg-type]
+    # what the compose trigger sees of a new mail: ten recipients
+    event = AddonEvent(to=tuple(f"p{i}@partner{i}.example.com" for i in range(10)))
+    light = draft_from_event(event, "me@example.co.jp")
 
     def light_latencies(stop: threading.Event) -> list[float]:
         out = []

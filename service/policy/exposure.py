@@ -52,8 +52,10 @@ def history_evidence(ctx: Context, entries: list[Entry]) -> list[Earlier]:
     """The earlier messages of the sender's history that showed two or more of
     ``entries`` to each other (each a complete message: its people are all shown)."""
     history = ctx.history
+    if history is None or len(entries) > 4 * MAX_ASKED:     # nothing to ask, or a circular
+        return []
     addresses = sorted({e.address for e in entries if e.address})
-    if history is None or not 2 <= len(addresses) <= MAX_ASKED:
+    if not 2 <= len(addresses) <= MAX_ASKED:
         return []
     return [Earlier(frozenset(group)) for group in history.together(addresses)
             if len(group) >= 2]
