@@ -21,7 +21,6 @@ test suite sets it); in production the English text is used instead and the mess
 from __future__ import annotations
 
 import gettext
-import logging
 import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
@@ -35,8 +34,6 @@ DEFAULT = "en"
 DOMAIN = "sendguard"
 LOCALE_DIR = Path(__file__).with_name("locale")
 STRICT_ENV = "SENDGUARD_STRICT_TEXTS"
-
-log = logging.getLogger(__name__)
 
 
 class TextError(LookupError):
@@ -113,7 +110,11 @@ class Translator:
         if _strict():
             raise TextError(f"text {msgid!r} ({self.locale}): {problem}")
         # The id and the problem only: the parameters may hold addresses or file names.
-        log.error("text %s (%s): %s; using %s", msgid, self.locale, problem,
+        # logging is imported here, where a text is broken: every command imports this
+        # module, and logging with it cost each start ~5 ms (issue 12).
+        import logging
+
+        logging.getLogger(__name__).error("text %s (%s): %s; using %s", msgid, self.locale, problem,
                   "English" if self._english is not None else "the message id")
         if self._english is not None:
             return str(english(self._english))

@@ -12,7 +12,6 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from service.commands import check
 from service.commands.base import (
     EXIT_ERROR,
     EXIT_OK,
@@ -75,8 +74,8 @@ def _run(argv: list[str]) -> int:
 
 def _command_of(argv: list[str]) -> str | None:
     """The sub-command named on the command line, if it is one whose parser needs no
-    other module: then only that one is built (``check`` starts without importing the
-    modules of the others)."""
+    other module: then only that one is built (``check`` and ``protect`` start without
+    importing the modules of the others or building their parsers)."""
     first = next((a for a in argv if not a.startswith("-")), None)
     return first if first in ("check", "protect") else None
 
@@ -86,12 +85,15 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
                description="SendGuard: catch e-mail misdelivery before it leaves.")
     p.add_argument("--version", action="store_true", help="print the version and exit")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
-    check.register(sub)
-    if only == "protect":         # its group alone: protect starts lean too (issue 12)
+    if only == "protect":         # its parser alone: protect starts lean too (issue 12)
         from service.commands import keys
 
-        keys.register(sub)
-    elif only is None:
+        keys.register_protect(sub)
+        return p
+    from service.commands import check
+
+    check.register(sub)
+    if only is None:
         _register_more(sub)
     return p
 
