@@ -34,6 +34,8 @@ _UNIT = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 
 @dataclass(frozen=True)
 class Policy:
+    """An organisation's policy, one field per key of the policy file (SPEC 5)."""
+
     # [organization]
     internal_domains: tuple[str, ...] = ()
     trusted_domains: tuple[str, ...] = ()

@@ -149,6 +149,8 @@ def _dos_time(when: datetime) -> tuple[int, int]:
 
 @dataclass
 class _Written:
+    """An entry as written, for its central directory record."""
+
     name: bytes
     flags: int
     method: int

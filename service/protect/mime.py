@@ -212,6 +212,8 @@ class _Blobs:
 
 @dataclass(frozen=True)
 class ProtectResult:
+    """``protect_message``'s output: the message and what its ZIP holds."""
+
     message: bytes
     zip_filename: str
     files: list[str]
