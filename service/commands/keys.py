@@ -17,10 +17,10 @@ import os
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from service.commands.base import load_policy, open_store
 from service.errors import AttachmentError, InputError, MessageError, Text
@@ -158,14 +158,18 @@ def _same_file(a: Path, b: Path) -> bool:
     return a.resolve() == b.resolve()
 
 
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write ``path`` through a temporary file in the same directory and a rename."""
+def write_atomically(path: Path, data: bytes | Callable[[BinaryIO], None]) -> None:
+    """Write ``path`` through a temporary file in the same directory and a rename;
+    ``data`` is the bytes or a function that writes them to the file it is given."""
     directory = path.parent if str(path.parent) else Path(".")
     tmp: str | None = None
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
         with os.fdopen(fd, "wb") as f:
-            f.write(data)
+            if callable(data):
+                data(f)
+            else:
+                f.write(data)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
@@ -260,7 +264,7 @@ def cmd_protect(args: argparse.Namespace) -> int:
         except (MessageError, AttachmentError) as exc:
             raise type(exc)(Text("cli.file_error", {"path": args.message, "reason": exc})) from None
         try:
-            write_atomically(target, done.result.message)
+            write_atomically(target, done.result.write_to)   # never joined in memory
         except InputError:
             store.revoke(done.package.id, _actor(), now)
             raise

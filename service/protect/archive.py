@@ -173,7 +173,9 @@ class _CounterModeLE:
     _PAGE = 1 << 16      # counter blocks laid out at once (1 MiB); the low 16 counter
                          # bits count within a page, so exactly 2**16
     _MIN = 1 << 16       # keystream bytes made at least at once (a small file needs few)
-    _XOR = 1 << 18       # bytes XORed at once
+    _XOR = 1 << 16       # bytes XORed at once: the keystream, the integers and the piece
+                         # made for them stay under glibc's 128 KiB mmap threshold, so
+                         # their buffers are reused rather than mapped afresh each time
 
     def __init__(self, key: bytes) -> None:
         from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
@@ -205,12 +207,12 @@ class _CounterModeLE:
         return memoryview(keystream)
 
     def encrypt(self, data: bytes | memoryview) -> Iterator[bytes]:
-        """The ciphertext of ``data``, in pieces of at most 256 KiB (bounded temporaries)."""
+        """The ciphertext of ``data``, in pieces of at most 64 KiB (bounded temporaries)."""
         view = memoryview(data)
         pos = 0
         while pos < len(view):
             if not self._stream:
-                self._stream = self._more(len(view) - pos)
+                self._stream = self._more(min(len(view) - pos, self._XOR))
             take = min(len(view) - pos, len(self._stream), self._XOR)
             keystream, self._stream = self._stream[:take], self._stream[take:]
             yield (int.from_bytes(view[pos:pos + take], "little")

@@ -28,15 +28,14 @@ import re
 import secrets
 import unicodedata
 import urllib.parse
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from email import policy as email_policy
 from email.feedparser import BytesFeedParser
 from email.generator import BytesGenerator
 from email.message import EmailMessage, Message
 from email.policy import EmailPolicy
-from typing import Any, cast
+from typing import Any, BinaryIO, cast
 
 import pybase64
 
@@ -52,7 +51,10 @@ from service.protect.archive import (
 
 MAX_SIZE = 35 * 1024 * 1024
 _FEED_CHUNK = 1024 * 1024
-_B64_CHUNK = 57 * 16 * 1024          # whole 76-character lines per chunk
+# Bytes base64-encoded at once (whole 76-character lines): their base64, CRLF too, stays
+# under glibc's 128 KiB mmap threshold, so the buffers are reused from the heap instead of
+# mapped and faulted in afresh for each chunk (~1,600 page faults on 5 MB).
+_B64_CHUNK = 57 * 1600
 _MESSAGE_HEADERS = frozenset({"from", "to", "cc", "bcc", "subject", "date", "message-id",
                               "mime-version", "content-type", "reply-to", "sender",
                               "in-reply-to", "references", "received", "return-path"})
@@ -210,15 +212,53 @@ class _Blobs:
             part.set_payload(self.restore(data).decode("ascii", "surrogateescape"))
 
 
-@dataclass(frozen=True)
 class ProtectResult:
-    """``protect_message``'s output: the message and what its ZIP holds."""
+    """``protect_message``'s output: the message and what its ZIP holds.
 
-    message: bytes
-    zip_filename: str
-    files: list[str]
-    # the one entry of the AES ZIP when the names are hidden (``hide_names``)
-    inner_archive: str | None = None
+    The ZIP's base64 is made when the message is used: ``message`` joins it into one
+    bytes object (once), ``write_to`` writes it to a file chunk by chunk without that
+    copy (``sendguard protect``: a 35 MB message less in memory, and its page faults).
+    Either consumes the encrypted ZIP as it goes, so after ``write_to`` there is no
+    ``message`` to read (and ``write_to`` after ``message`` writes that)."""
+
+    __slots__ = ("_chunks", "_message", "files", "inner_archive", "size", "zip_filename")
+
+    def __init__(self, chunks: Iterator[bytes], size: int, *, zip_filename: str,
+                 files: list[str], inner_archive: str | None = None) -> None:
+        self._chunks: Iterator[bytes] | None = chunks
+        self._message: bytes | None = None
+        self.size = size
+        self.zip_filename = zip_filename
+        self.files = files
+        # the one entry of the AES ZIP when the names are hidden (``hide_names``)
+        self.inner_archive = inner_archive
+
+    def __repr__(self) -> str:
+        return (f"ProtectResult(size={self.size}, zip_filename={self.zip_filename!r}, "
+                f"files={self.files!r}, inner_archive={self.inner_archive!r})")
+
+    def _take(self) -> Iterator[bytes]:
+        chunks, self._chunks = self._chunks, None
+        if chunks is None:
+            raise RuntimeError("the protected message was written out already")
+        return chunks
+
+    @property
+    def message(self) -> bytes:
+        if self._message is None:
+            self._message = b"".join(self._take())
+            assert len(self._message) == self.size
+        return self._message
+
+    def write_to(self, out: BinaryIO) -> None:
+        if self._message is not None:
+            out.write(self._message)
+            return
+        written = 0
+        for chunk in self._take():
+            out.write(chunk)
+            written += len(chunk)
+        assert written == self.size
 
 
 def open_attachments(raw: bytes, blocked_extensions: Sequence[str],
@@ -277,8 +317,8 @@ def protect_message(raw: bytes, password: str, *, blocked_extensions: Sequence[s
 
     token = "SENDGUARD-ZIP-" + secrets.token_hex(16)
     _replace_parts(msg, found, _zip_part(zip_name, token))
-    message = _serialise(msg, out_policy, blobs, token, buf, max_size)
-    return ProtectResult(message=message, zip_filename=zip_name, files=entry_names,
+    chunks, size = _serialise(msg, out_policy, blobs, token, buf, max_size)
+    return ProtectResult(chunks, size, zip_filename=zip_name, files=entry_names,
                          inner_archive=INNER_ARCHIVE if hide_names else None)
 
 
@@ -492,7 +532,9 @@ def _b64_length(size: int, linesep: str) -> int:
 
 
 def _serialise(msg: Message, out_policy: EmailPolicy[Any], blobs: _Blobs, token: str,
-               zip_data: Pieces, max_size: int) -> bytes:
+               zip_data: Pieces, max_size: int) -> tuple[Iterator[bytes], int]:
+    """The message's chunks (made as they are taken) and its size, checked against
+    ``max_size`` now: the headers and body around the ZIP part, and the ZIP in base64."""
     frame = io.BytesIO()
     BytesGenerator(frame, policy=out_policy).flatten(msg)
     head, found, tail = blobs.restore(frame.getvalue()).partition(token.encode("ascii"))
@@ -503,26 +545,30 @@ def _serialise(msg: Message, out_policy: EmailPolicy[Any], blobs: _Blobs, token:
         raise AttachmentError(
             _("protect.too_large", size=size, mb=size / 2**20, limit_mb=max_size / 2**20),
             detail=f"{size} bytes")
-    parts: list[bytes] = [head]
-    pieces, zip_data.pieces = zip_data.pieces, []   # encoded and dropped as we go
-    pieces.reverse()
-    pending: list[bytes | memoryview] = []
-    pending_size = 0
-    while pieces or pending:
-        if pieces and pending_size < _B64_CHUNK:
-            piece = pieces.pop()
-            pending.append(piece)
-            pending_size += len(piece)
-            continue
-        data = b"".join(pending)
-        cut = len(data) if not pieces else len(data) // 57 * 57   # whole 76-character lines
-        lines = pybase64.encodebytes(memoryview(data)[:cut])   # no copy of the chunk
-        if not pieces and cut == len(data):
-            lines = lines.rstrip(b"\n")
-        parts.append(lines if nl == b"\n" else lines.replace(b"\n", nl))
-        pending = [data[cut:]] if cut < len(data) else []
-        pending_size = len(data) - cut
-    parts.append(tail)
-    result = b"".join(parts)
-    assert len(result) == size
-    return result
+    pieces = [piece for piece in reversed(zip_data.pieces) if len(piece)]
+    zip_data.pieces = []                                 # encoded and dropped as we go
+    return _encoded(head, pieces, tail, nl), size
+
+
+def _encoded(head: bytes, pieces: list[bytes | memoryview], tail: bytes, nl: bytes
+             ) -> Iterator[bytes]:
+    """``head``, the base64 lines of ``pieces`` (in reverse order, none empty; each
+    dropped once encoded) in chunks of at most ``_B64_CHUNK`` bytes' lines, then ``tail``."""
+    yield head
+    carry = b""                      # under one line's 57 bytes, left from the last piece
+    while pieces:
+        piece = pieces.pop()
+        data = carry + piece if carry else piece
+        last = not pieces
+        usable = len(data) if last else len(data) // 57 * 57     # whole 76-character lines
+        view = memoryview(data)
+        for start in range(0, usable, _B64_CHUNK):
+            end = min(start + _B64_CHUNK, usable)
+            lines = pybase64.encodebytes(view[start:end])
+            if last and end == usable:
+                lines = lines.rstrip(b"\n")
+            yield lines if nl == b"\n" else lines.replace(b"\n", nl)
+        carry = bytes(view[usable:])
+        view.release()
+        del data, piece
+    yield tail
