@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import functools
 import io
-import mimetypes
 import re
 import secrets
 import unicodedata
@@ -449,6 +448,8 @@ def attachment_name(part: Message, index: int) -> str:
         name = _raw_name(part) or name
     if name:
         return str(name)
+    import mimetypes  # here: only a nameless attachment needs it
+
     ctype = part.get_content_type()
     ext = ".eml" if ctype.startswith("message/") else mimetypes.guess_extension(ctype) or ".bin"
     return f"attachment-{index}{ext}"
