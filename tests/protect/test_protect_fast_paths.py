@@ -344,7 +344,7 @@ def test_protect_loads_no_heavy_or_unused_library(tmp_path: Path) -> None:
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             check=True, timeout=60).stdout
     for heavy in ("pyzipper", "Cryptodome", "cffi", "sqlalchemy", "alembic", "flask",
-                  "googleapiclient"):
+                  "googleapiclient", "logging", "mimetypes"):   # named files: no mimetypes
         assert f"'{heavy}'" not in loaded, heavy
 
 
