@@ -4,11 +4,15 @@
 An interruption is a mail with at least one ``warn`` or ``block`` finding (what makes the
 sender stop and tick). Two committed corpora (benchmarks/corpus/README.md):
 - ``en.mbox``: real mail, a sample of the SpamAssassin public corpus's easy ham (CC0),
-  each message checked as its author's draft (internal = the author's organisation);
+  each message checked as its author's draft (internal = the author's organisation), once
+  alone and once with the author's history replayed in date order through the real history
+  store (``en-context.mbox.gz``: their other mail and the threads they answer; replies
+  whose answered message the corpus lacks are counted apart, the target line without them);
 - ``ja.mbox``: Japanese business mail written after published templates, to the right
   customers (quotations, invoices, replies with Outlook/Gmail quotes, disclaimers).
 Next to them, the incident-modelled cases of /work/shared/seeds (and examples/*.eml): each
-must still interrupt with the code named. Prints per-code counts, split internal/external
+must still interrupt with the code named, also when the sender's history knows every
+recipient (each written to alone before). Prints per-code counts, split internal/external
 and with/without attachments, and the same sets with ``attachments.warn_unencrypted =
 true`` (what an admin who wants every external attachment confirmed asks of senders); one
 result line per set and one for the incidents.
@@ -20,18 +24,22 @@ from __future__ import annotations
 
 import argparse
 import mailbox
+import os
 import sys
 import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from email.utils import getaddresses
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).with_name("corpus")))
 
 from benchlib import result  # noqa: E402
 
+from service.policy.context import HistoryView  # noqa: E402
 from service.policy.domains import registrable_domain  # noqa: E402
 from service.policy.model import Attachment, Draft  # noqa: E402
 from service.policy.policyfile import Policy  # noqa: E402
@@ -39,6 +47,7 @@ from service.policy.policyfile import Policy  # noqa: E402
 CORPUS = Path(__file__).with_name("corpus")
 TARGET = 3.0      # interruptions per 100 ordinary mails (SPEC 10.6)
 JA_INTERNAL = "minato-sangyo.co.jp"
+UNKNOWN_THREAD = " (reply, answered mail not in corpus)"
 JA_TRUSTED = "kaihatsu-partner.co.jp"
 
 
@@ -56,7 +65,8 @@ class Tally:
 
 
 def check(raw: bytes, policy_for: Callable[[Draft], Policy], tally: Tally,
-          show: str | None, label: str) -> None:
+          show: str | None, label: str, history: HistoryView | None = None,
+          suffix: str = "") -> None:
     from service.errors import MessageError
     from service.policy.mimeparse import draft_from_bytes
     from service.policy.rules import analyze, classifier_for
@@ -66,12 +76,12 @@ def check(raw: bytes, policy_for: Callable[[Draft], Policy], tally: Tally,
     except MessageError:
         return
     policy = policy_for(draft)
-    report = analyze(draft, policy)
+    report = analyze(draft, policy, history=history)
     cls = classifier_for(policy)
     external = any(e.address and not cls.is_internal(e.domain or "", e.address)
                    for e in report.recipients)
     group = ("external" if external else "internal") + (
-        "+attachments" if draft.attachments else "")
+        "+attachments" if draft.attachments else "") + suffix
     tally.mails += 1
     tally.groups[group] += 1
     codes = sorted({f.code for f in report.findings if f.severity.value != "info"})
@@ -81,6 +91,9 @@ def check(raw: bytes, policy_for: Callable[[Draft], Policy], tally: Tally,
         tally.by_code.update(codes)
         if show and (show == "all" or show in codes):
             tally.shown.append(f"{label}: {draft.subject[:60]!r} -> {', '.join(codes)}")
+            if os.environ.get("SHOW_MESSAGES"):
+                tally.shown.extend(f"    {f.code}: {f.message}" for f in report.findings
+                                   if f.severity.value != "info")
 
 
 def en_policy(draft: Draft) -> Policy:
@@ -112,6 +125,113 @@ def run_set(name: str, path: Path, policy_for: Callable[[Draft], Policy],
     for i, msg in enumerate(mailbox.mbox(str(path), create=False)):
         check(msg.as_bytes(), policy_for, tally, show, f"{name}#{i}")
     return tally
+
+
+def run_with_history(name: str, path: Path, context: Path,
+                     policies: list[Callable[[Draft], Policy]], show: str | None
+                     ) -> list[Tally]:
+    """Each message checked with its author's history as SendGuard would hold it then: the
+    author's earlier mail of the corpus and ``context`` counted as sent (``record_history``,
+    what the Sent import and every send record), and before a reply, the earlier messages
+    of its thread read (``record_together`` and the thread's organisations, what
+    ``history_threads.learn_thread`` stores from Gmail's ``threads.get``). All through
+    the real history store on SQLite, replayed in date order. One tally per policy.
+
+    A reply whose answered message the corpus lacks is grouped apart: the add-on reads
+    that thread from Gmail, the benchmark has nothing to read (this corpus is one
+    subscriber's copy of the lists), so such a reply is checked knowing less than the
+    add-on would."""
+    import gzip
+    import secrets
+    import tempfile
+    from datetime import UTC, datetime
+
+    from build_en import author, ids, thread_subject
+
+    from service.history_threads import thread_orgs
+    from service.protect.keywrap import LocalKeyWrapper
+    from service.storage import Store
+    from service.storage.sent import sent_message
+
+    def when(msg: mailbox.mboxMessage) -> datetime | None:
+        from email.utils import parsedate_to_datetime
+        try:
+            d = parsedate_to_datetime(str(msg.get("date") or ""))
+        except (TypeError, ValueError, IndexError):
+            return None
+        return d.astimezone(UTC) if d.tzinfo else None
+
+    with gzip.open(context, "rb") as f, tempfile.TemporaryDirectory() as tmp:
+        Path(tmp, "context.mbox").write_bytes(f.read())
+        others = list(mailbox.mbox(str(Path(tmp, "context.mbox")), create=False))
+        mine = list(mailbox.mbox(str(path), create=False))
+        events = sorted(((t, 0 if i < len(mine) else 1, i) for i, m in enumerate(mine + others)
+                         if (t := when(m)) is not None), key=lambda e: (e[0], e[1]))
+        every = mine + others
+        store = Store.from_url(f"sqlite:///{tmp}/history.db")
+        store.upgrade()
+        crypto = store.history_crypto(LocalKeyWrapper(secrets.token_hex(32)), datetime.now(UTC))
+        tallies = [Tally() for _p in policies]
+        seen: list[int] = []            # messages already sent, in date order
+        dated = {i for _t, _k, i in events}
+        refs = [ids(m) for m in every]
+        own = [str(m.get("message-id") or "").strip() for m in every]
+        subj = [thread_subject(str(m.get("subject") or "")) for m in every]
+        dates = [when(m) for m in every]
+        for when_, _kind, i in events:
+            msg = every[i]
+            raw = msg.as_bytes()
+            me = author(msg)
+            if i < len(mine):
+                answered = _answered(msg)
+                earlier = {own[j] for j in seen}
+                # the thread is read when the message answered is in the mailbox (as in
+                # Gmail: the reply is in its thread); otherwise nothing is known of it
+                thread = [j for j in seen if answered in earlier and (
+                    (refs[j] & (refs[i] - {own[i]}))
+                    or (subj[i] and subj[j] == subj[i]
+                        and (when_ - (dates[j] or when_)).days <= 30))]
+                if thread:
+                    people = [(own[j] or f"ctx:{j}",
+                               [a for _n, a in getaddresses([str(every[j].get(h) or "")
+                                                             for h in ("from", "to", "cc")])
+                                if "@" in a]) for j in thread]
+                    store.record_together(crypto, me, people, when_)
+                    for ref in sorted(refs[i] - {own[i]}):
+                        store.record_thread_orgs(crypto, me, ref, thread_orgs(people), when_)
+                unknown = _is_reply(msg) and answered not in earlier
+                for k, (policy_for, tally) in enumerate(zip(policies, tallies, strict=True)):
+                    check(raw, policy_for, tally, show if k == 0 else None, f"{name}#{i}",
+                          history=store.history_view(crypto, me),
+                          suffix=UNKNOWN_THREAD if unknown else "")
+            sent = sent_message(raw, None)
+            if sent is not None and me:
+                store.record_history(crypto, me, sent, when_)
+            seen.append(i)
+        for i, msg in enumerate(mine):        # undated: checked without a history
+            if i not in dated:
+                for policy_for, tally in zip(policies, tallies, strict=True):
+                    check(msg.as_bytes(), policy_for, tally, None, f"{name}#{i}")
+        store.close()
+    return tallies
+
+
+def _is_reply(msg: mailbox.mboxMessage) -> bool:
+    import re
+
+    return bool(msg.get("in-reply-to") or msg.get("references")
+                or re.match(r"\s*(re|aw)(\[\d+\])?\s*:", str(msg.get("subject") or ""), re.I))
+
+
+def _answered(msg: mailbox.mboxMessage) -> str:
+    """The Message-ID a reply answers: In-Reply-To, else the last References id."""
+    import re
+
+    for header in ("in-reply-to", "references"):
+        found = re.findall(r"<[^<>\s]+>", str(msg.get(header) or ""))
+        if found:
+            return str(found[0] if header == "in-reply-to" else found[-1])
+    return ""
 
 
 # --- incident-modelled cases (seeds) ------------------------------------------------
@@ -225,21 +345,50 @@ def incidents() -> list[tuple[str, str, str, Callable[[], tuple[Draft | bytes, P
     ]
 
 
-def run_incidents() -> tuple[int, list[str]]:
+def run_incidents(with_history: bool = False) -> tuple[int, list[str]]:
+    """Each case must interrupt with its code; ``with_history``: also when the sender has a
+    history in which every recipient of the case was written to before, one at a time
+    (known people, never shown to each other: a history must not silence an incident)."""
+    import secrets
+    import tempfile
+    from datetime import UTC, datetime
+
+    from service.policy.addresses import parse_field
     from service.policy.mimeparse import draft_from_bytes
     from service.policy.rules import analyze
+    from service.protect.keywrap import LocalKeyWrapper
+    from service.storage import Store
+    from service.storage.history import SentMessage
 
     caught, missed = 0, []
-    for case_id, source, code, build in incidents():
-        draft, policy = build()
-        if isinstance(draft, bytes):
-            draft = draft_from_bytes(draft)
-        report = analyze(draft, policy)
-        hit = any(f.code == code and f.severity.value != "info" for f in report.findings)
-        if hit:
-            caught += 1
-        else:
-            missed.append(f"{case_id} ({source}): {code} not interrupting")
+    with tempfile.TemporaryDirectory() as tmp:
+        store = Store.from_url(f"sqlite:///{tmp}/history.db") if with_history else None
+        if store is not None:
+            store.upgrade()
+            crypto = store.history_crypto(LocalKeyWrapper(secrets.token_hex(32)),
+                                          datetime.now(UTC))
+        for n, (case_id, source, code, build) in enumerate(incidents()):
+            draft, policy = build()
+            if isinstance(draft, bytes):
+                draft = draft_from_bytes(draft)
+            history = None
+            if store is not None:
+                people = [e for f in ("to", "cc", "bcc")
+                          for e in parse_field(draft.entries(f), f) if e.address]
+                store.record_history_many(crypto, draft.sender, [
+                    SentMessage(((e.address or "", e.display_name),), f"<{n}.{k}@history>",
+                                visible=(draft.sender, e.address or ""))
+                    for k, e in enumerate(people[:50])], datetime.now(UTC))
+                history = store.history_view(crypto, draft.sender)
+            report = analyze(draft, policy, history=history)
+            hit = any(f.code == code and f.severity.value != "info" for f in report.findings)
+            if hit:
+                caught += 1
+            else:
+                missed.append(f"{case_id} ({source}): {code} not interrupting"
+                              + (" with a history" if with_history else ""))
+        if store is not None:
+            store.close()
     return caught, missed
 
 
@@ -248,24 +397,39 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--show", help="print the mails that interrupt on CODE (or 'all')")
     args = ap.parse_args(argv)
     start = time.process_time()
-    sets = {"en": run_set("en", CORPUS / "en.mbox", en_policy, args.show),
+    context = CORPUS / "en-context.mbox.gz"
+    en, en_strict = run_with_history("en", CORPUS / "en.mbox", context,
+                                     [en_policy, confirming(en_policy)], args.show)
+    sets = {"en": en,
+            "en0": run_set("en0", CORPUS / "en.mbox", en_policy, args.show),
             "ja": run_set("ja", CORPUS / "ja.mbox", ja_policy, args.show)}
     # the same mail for an admin who wants every external attachment confirmed
-    strict = {"en": run_set("en", CORPUS / "en.mbox", confirming(en_policy), None),
+    strict = {"en": en_strict,
+              "en0": run_set("en0", CORPUS / "en.mbox", confirming(en_policy), None),
               "ja": run_set("ja", CORPUS / "ja.mbox", confirming(ja_policy), None)}
     caught, missed = run_incidents()
-    total_inc = caught + len(missed)
-    print(f"{'set':<4} {'mails':>6} {'interrupted':>12} {'per 100':>8}   "
-          f"{'incidents caught':>16}   {'per 100 with warn_unencrypted':>29}")
+    caught_h, missed_h = run_incidents(with_history=True)
+    missed += missed_h
+    total_inc = caught + len(missed) - len(missed_h)
+    labels = {"en": "en, with the author's history (all)",
+              "en0": "en, the drafts alone (no history)",
+              "ja": "ja, the drafts alone"}
+    print(f"{'set':<40} {'mails':>6} {'interrupted':>12} {'per 100':>8}   "
+          f"{'per 100 with warn_unencrypted':>29}")
     for name, t in sets.items():
-        s = strict[name]
-        print(f"{name:<4} {t.mails:>6} {t.interrupted:>12} "
-              f"{t.per100(t.interrupted, t.mails):>8.1f}   {caught:>9}/{total_inc:<6}   "
-              f"{s.per100(s.interrupted, s.mails):>29.1f}")
+        st = strict[name]
+        print(f"{labels[name]:<40} {t.mails:>6} {t.interrupted:>12} "
+              f"{t.per100(t.interrupted, t.mails):>8.1f}   "
+              f"{st.per100(st.interrupted, st.mails):>29.1f}")
+    known, known_hits = _threads_known(en)
+    print(f"{'en, with history, threads in the corpus':<40} {known:>6} {known_hits:>12} "
+          f"{en.per100(known_hits, known):>8.1f}")
+    print(f"incident-modelled cases caught: {caught}/{total_inc} "
+          f"(with a history of each recipient alone: {caught_h}/{total_inc})")
     for name, t in sets.items():
         print(f"\n[{name}] by group (interrupted/mails, per 100):")
         for g in sorted(t.groups):
-            print(f"  {g:<24} {t.group_hits[g]:>4}/{t.groups[g]:<5} "
+            print(f"  {g:<58} {t.group_hits[g]:>4}/{t.groups[g]:<5} "
                   f"{t.per100(t.group_hits[g], t.groups[g]):6.1f}")
         print(f"[{name}] by code (mails interrupted by it, per 100):")
         for code, n in t.by_code.most_common():
@@ -275,17 +439,25 @@ def main(argv: list[str] | None = None) -> int:
     for line in missed:
         print("MISSED " + line)
     print(f"\n(CPU {time.process_time() - start:.1f} s)")
-    ok = True
-    for name, t in sets.items():
-        ok &= result(f"ordinary mail ({name}): interruptions per 100",
-                     t.per100(t.interrupted, t.mails), TARGET, "per 100",
-                     reference=f"{caught}/{total_inc} incident cases caught",
-                     detail=f"{t.interrupted} of {t.mails} mails")
-    ok &= result("incident-modelled cases caught", 100.0 * caught / total_inc, 100.0, "%",
-                 higher_is_better=True, reference="seeds/ incidents",
-                 detail=f"{caught} of {total_inc}")
+    ja = sets["ja"]
+    inc = f"{caught}/{total_inc} incident cases caught ({caught_h} with a history)"
+    ok = result("ordinary mail (en): interruptions per 100", en.per100(known_hits, known),
+                TARGET, "per 100", reference=inc,
+                detail=f"{known_hits} of {known} mails checked with the author's history and "
+                       f"thread; all {en.mails}: {en.interrupted}; drafts alone: "
+                       f"{sets['en0'].interrupted}")
+    ok &= result("ordinary mail (ja): interruptions per 100", ja.per100(ja.interrupted, ja.mails),
+                 TARGET, "per 100", reference=inc, detail=f"{ja.interrupted} of {ja.mails} mails")
+    ok &= result("incident-modelled cases caught", 100.0 * min(caught, caught_h) / total_inc,
+                 100.0, "%", higher_is_better=True, reference="seeds/ incidents",
+                 detail=f"{caught} of {total_inc}; with a history: {caught_h}")
     return 0 if ok else 1
 
+
+def _threads_known(t: Tally) -> tuple[int, int]:
+    """Mails and interruptions but the replies whose answered mail the corpus lacks."""
+    groups = [g for g in t.groups if not g.endswith(UNKNOWN_THREAD)]
+    return sum(t.groups[g] for g in groups), sum(t.group_hits[g] for g in groups)
 
 if __name__ == "__main__":
     sys.exit(main())

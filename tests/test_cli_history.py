@@ -111,6 +111,23 @@ def test_import_check_forget(work: Path) -> None:
     assert rows.strip() == "0"
 
 
+def test_people_shown_together_before_are_not_a_new_exposure(work: Path) -> None:
+    """SPEC 10.6 through the command line: the imported Sent mail showed h.sato (C商事) and
+    yamada (株式会社B) to each other (mail 10: To h.sato, Cc yamada), never kimura (D工業)
+    with h.sato. Forgetting the history brings the warning back."""
+    assert sendguard(work, "history", "import", "sent.mbox", "--user", ME).returncode == 0
+
+    def exposure(to: str) -> bool:
+        r = sendguard(work, "check", eml(work, to), "--json")
+        assert r.returncode == 0, r.stderr
+        return "cross_domain_exposure" in {f["code"] for f in json.loads(r.stdout)["findings"]}
+
+    assert not exposure("h.sato@c-shoji.co.jp, yamada@b-corp.co.jp")
+    assert exposure("h.sato@c-shoji.co.jp, kimura@d-kogyo.co.jp")
+    assert sendguard(work, "history", "forget", "--user", ME).returncode == 0
+    assert exposure("h.sato@c-shoji.co.jp, yamada@b-corp.co.jp")
+
+
 @pytest.mark.parametrize(("args", "says"), [
     (("history", "import", "missing.mbox", "--user", ME), "missing.mbox: no such file"),
     (("history", "import", "not.mbox", "--user", ME), "not an mbox"),

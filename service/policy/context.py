@@ -55,6 +55,12 @@ class HistoryView(Protocol):
         ``domain``; ``None`` when no message of the thread is known."""
         ...
 
+    def together(self, addresses: Sequence[str]) -> Sequence[frozenset[str]]:
+        """Earlier messages (the sender's own, and those of threads read from Gmail) that
+        showed at least two of ``addresses`` to each other (From/To/Cc): for each, which
+        of ``addresses`` it showed. Lower-cased addresses in and out."""
+        ...
+
 
 # --- names ---------------------------------------------------------------------------
 

@@ -5,7 +5,9 @@ Addresses an earlier message of the same thread already showed together are not 
 exposed by a reply. What the draft tells about the earlier messages (``thread.py``): the
 quoted header blocks (every participant shown), the attribution line of a reply (its
 author only), and, in a reply that quotes, its first To recipient, to whom a reply goes
-back (the author of the message answered).
+back (the author of the message answered). What the sender's history tells
+(``HistoryView.together``): the From/To/Cc of the sender's own earlier mail and of the
+threads read from Gmail (``gmail.metadata``), exact and with no quote needed.
 
 The author presumption differs by code. Two organisations: a reply presumably addresses
 the answered message's recipients again (reply-all), so a pair with its author counts as
@@ -39,6 +41,22 @@ def thread_evidence(ctx: Context) -> list[Earlier]:
     shown = [e.people for e in earlier if not e.author_only]
     return [e for e in earlier
             if not (e.author_only and any(e.people & people for people in shown))]
+
+
+# Visible external addresses the history is asked about at most: past this (a circular)
+# the history is not asked, and what the draft shows decides alone.
+MAX_ASKED = 100
+
+
+def history_evidence(ctx: Context, entries: list[Entry]) -> list[Earlier]:
+    """The earlier messages of the sender's history that showed two or more of
+    ``entries`` to each other (each a complete message: its people are all shown)."""
+    history = ctx.history
+    addresses = sorted({e.address for e in entries if e.address})
+    if history is None or not 2 <= len(addresses) <= MAX_ASKED:
+        return []
+    return [Earlier(frozenset(group)) for group in history.together(addresses)
+            if len(group) >= 2]
 
 
 # Pairs (private address x other recipient) the personal-address evidence may compare:

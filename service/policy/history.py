@@ -93,6 +93,22 @@ def first_time_recipient(ctx: Context) -> Iterator[Finding]:
                               e.field, address=e.address)
 
 
+# A subaddress tag (RFC 5233 ``+tag``; TMDA's ``-dated-``/``-sender-``/``-keyword-``
+# addresses, which change with every message) names the same mailbox.
+_SUBADDRESS = re.compile(r"\+.*$|-(?:dated|sender|keyword)-[^@]*$", re.I)
+
+
+def same_mailbox(a: str, b: str) -> bool:
+    """One person's mailbox under two spellings: the same local part (tags removed) in
+    the same organisation (``ejw@cse.ucsc.edu`` and ``ejw@soe.ucsc.edu``)."""
+    from service.policy.domains import registrable_domain
+
+    (la, _, da), (lb, _, db) = a.lower().rpartition("@"), b.lower().rpartition("@")
+    if _SUBADDRESS.sub("", la) != _SUBADDRESS.sub("", lb):
+        return False
+    return da == db or (registrable_domain(da) or da) == (registrable_domain(db) or db)
+
+
 def name_address_mismatch(ctx: Context) -> Iterator[Finding]:
     h = _history(ctx)
     if h is None:
@@ -101,8 +117,12 @@ def name_address_mismatch(ctx: Context) -> Iterator[Finding]:
         key = name_key(e.display_name)
         if not key:
             continue
-        known = [(a, n) for a, n in h.addresses_for_name(key) if a != e.address]
-        if not known or any(a == e.address for a, _ in h.addresses_for_name(key)):
+        address = e.address or ""
+        used = h.addresses_for_name(key)
+        if any(same_mailbox(a, address) for a, _ in used):
+            continue             # the name went to this mailbox before (another spelling)
+        known = [(a, n) for a, n in used if a != address]
+        if not known:
             continue
         known.sort(key=lambda an: (-an[1], an[0]))
         other, n = known[0]
@@ -135,7 +155,8 @@ def similar_recipient(ctx: Context) -> Iterator[Finding]:
                 o_domain = other.rpartition("@")[2]
                 if other != address and registrable_domain(o_domain) != org:
                     candidates.append((other, n))
-        candidates = [c for c in candidates if c[0] not in present]
+        candidates = [c for c in candidates
+                      if c[0] not in present and not same_mailbox(c[0], address)]
         if not candidates:
             continue
         candidates.sort(key=lambda an: (-an[1], an[0]))

@@ -20,7 +20,12 @@ from service.policy.classifier import DomainClassifier
 from service.policy.context import Context, HistoryView
 from service.policy.deadline import Deadline
 from service.policy.domains import registrable_domain, to_unicode
-from service.policy.exposure import quiet_bounded, shown_with_all, thread_evidence
+from service.policy.exposure import (
+    history_evidence,
+    quiet_bounded,
+    shown_with_all,
+    thread_evidence,
+)
 from service.policy.extract import (
     Inspection,
     Limits,
@@ -187,7 +192,8 @@ def cross_domain_exposure(ctx: Context) -> Iterator[Finding]:
     limit = ctx.policy.max_visible_external_orgs
     if len(orgs) <= limit:
         return
-    earlier = thread_evidence(ctx)      # quoted headers, attribution, the reply's author
+    # quoted headers, attribution, the reply's author; the sender's history
+    earlier = thread_evidence(ctx) + history_evidence(ctx, visible)
     if earlier:
         keys = {o: [keys_of(e.address or "", e.display_name) for e in es]
                 for o, es in orgs.items()}
@@ -220,8 +226,9 @@ def personal_address_visible(ctx: Context) -> Iterator[Finding]:
     others = {e.address for e in ext}
     # someone else sees it when any other distinct external address exists
     flagged = [e for e in exposed if len(others) > 1 or e.address not in others]
-    if flagged and ctx.body.quoted.strip() and quiet_bounded(flagged, ext):
-        earlier = thread_evidence(ctx)     # SPEC 10.6: the thread already showed it
+    if flagged and quiet_bounded(flagged, ext):
+        # SPEC 10.6: the thread (or the sender's own earlier mail) already showed it
+        earlier = thread_evidence(ctx) + history_evidence(ctx, ext)
         if earlier:
             flagged = [e for e in flagged
                        if not shown_with_all(e, ext, earlier, reply=ctx.draft.reply)]

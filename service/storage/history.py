@@ -42,6 +42,7 @@ from service.storage.schema import (
     history_orgs,
     history_recipients,
     history_threads,
+    history_together,
 )
 
 KEY_AAD = b"sendguard-history-key-v1"
@@ -49,6 +50,11 @@ KEY_AAD = b"sendguard-history-key-v1"
 # yearly correspondent stays known, someone not written to since is forgotten).
 HISTORY_RETENTION = timedelta(days=730)
 MAX_REFERENCES = 20
+# A message that showed more people than this is a circular, not a conversation: it
+# proves nothing about who already knows whom (``history_together`` keeps none of it).
+MAX_TOGETHER = 20
+# Addresses one ``together`` question may name (the policy asks at most this many).
+MAX_TOGETHER_ASKED = 100
 
 
 class Wrapper(Protocol):
@@ -94,6 +100,14 @@ class SentMessage:
     at: datetime | None = None
     # companies the greeting of the sender's own text names (policy.orgnames keys)
     greeting_orgs: tuple[str, ...] = ()
+    # who saw whom: From, To and Cc addresses (Bcc is in ``recipients`` only)
+    visible: tuple[str, ...] = ()
+
+
+def _anonymous(msg: SentMessage, at: datetime) -> str:
+    """A key for a message without a Message-ID (its people and time: the same message
+    recorded twice keeps one set of rows)."""
+    return "anon:" + at.isoformat() + ":" + ",".join(sorted(a.lower() for a in msg.visible))
 
 
 def _org(domain: str) -> str:
@@ -256,6 +270,8 @@ class HistoryStore(Database):
                 conn.execute(nins.on_conflict_do_update(
                     index_elements=["sender_hash", "name_hash", "address_hash"],
                     set_={"count": history_names.c.count + 1, "last_used": at}))
+        self._record_together(conn, crypto, s, msg.message_id or _anonymous(msg, at),
+                              msg.visible, at)
         ids = [i for i in (msg.message_id, *msg.references[:MAX_REFERENCES]) if i]
         for mid in dict.fromkeys(ids):
             m = crypto.h("message", mid)
@@ -265,6 +281,45 @@ class HistoryStore(Database):
                     last_used=at).on_conflict_do_nothing())
         return True
 
+    def _record_together(self, conn: Connection, crypto: HistoryCrypto, s: bytes,
+                         message_key: str, visible: Iterable[str], at: datetime) -> int:
+        people = {a.strip().lower() for a in visible if "@" in a}
+        if not 2 <= len(people) <= MAX_TOGETHER:
+            return 0
+        m = crypto.h("message", message_key)
+        added = 0
+        for address in sorted(people):
+            ins = self._insert(history_together).values(
+                sender_hash=s, message_hash=m, address_hash=crypto.h("address", address),
+                last_used=at)
+            new = conn.execute(ins.on_conflict_do_nothing()
+                               .returning(history_together.c.last_used)).first()
+            added += new is not None
+        return added
+
+    def record_together(self, crypto: HistoryCrypto, sender: str,
+                        messages: Iterable[tuple[str, Sequence[str]]], now: datetime) -> int:
+        """Who each message of a thread read from Gmail showed to whom: ``(message key,
+        From/To/Cc addresses)`` pairs, kept for messages showing 2-``MAX_TOGETHER``
+        people; how many rows were new."""
+        now = checks.aware(now, "now")
+        s = crypto.h("sender", sender.strip().lower())
+        with self._write() as conn:
+            return sum(self._record_together(conn, crypto, s, key, visible, now)
+                       for key, visible in messages)
+
+    def touch_history(self, crypto: HistoryCrypto, sender: str, key: str,
+                      now: datetime) -> None:
+        """Change the sender's history stamp (``history_stamp``) after learning from a
+        thread, so that no compose card memoised before it is served again: one
+        ``history_messages`` row under ``key`` (not a message id: never a Message-ID)."""
+        now = checks.aware(now, "now")
+        s = crypto.h("sender", sender.strip().lower())
+        with self._write() as conn:
+            conn.execute(self._insert(history_messages).values(
+                sender_hash=s, message_hash=crypto.h("message", key), at=now)
+                .on_conflict_do_nothing())
+
     # --- erasing ---------------------------------------------------------------------
 
     def forget_history(self, crypto: HistoryCrypto, sender: str) -> int:
@@ -273,7 +328,8 @@ class HistoryStore(Database):
         n = 0
         with self._write() as conn:
             for table in (history_recipients, history_names, history_threads,
-                          history_messages, history_imports, history_orgs):
+                          history_messages, history_imports, history_orgs,
+                          history_together):
                 n += conn.execute(sa.delete(table).where(table.c.sender_hash == s)).rowcount
         return n
 
@@ -285,7 +341,8 @@ class HistoryStore(Database):
             for table, col in ((history_recipients, "last_used"), (history_names, "last_used"),
                                (history_threads, "last_used"), (history_messages, "at"),
                                (history_imports, "updated_at"),
-                               (history_orgs, "last_used")):
+                               (history_orgs, "last_used"),
+                               (history_together, "last_used")):
                 n += conn.execute(sa.delete(table).where(table.c[col] < before)).rowcount
         return n
 
@@ -394,3 +451,16 @@ class StoredHistory(HistoryView):
         if not rows:
             return None
         return self.crypto.h("org", domain) in {bytes(d) for (d,) in rows}
+
+    def together(self, addresses: Sequence[str]) -> Sequence[frozenset[str]]:
+        asked = {self.crypto.h("address", a.strip().lower()): a.strip().lower()
+                 for a in list(addresses)[:MAX_TOGETHER_ASKED]}
+        if len(asked) < 2:
+            return []
+        t = history_together.c
+        rows = self._rows(sa.select(t.message_hash, t.address_hash).where(
+            t.sender_hash == self.sender_hash, t.address_hash.in_(list(asked))))
+        groups: dict[bytes, set[str]] = {}
+        for m, a in rows:
+            groups.setdefault(bytes(m), set()).add(asked[bytes(a)])
+        return [frozenset(g) for g in groups.values() if len(g) >= 2]

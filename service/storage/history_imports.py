@@ -99,7 +99,9 @@ class HistoryImportStore(Database):
         n = 0
         with self._write() as conn:
             for org in sorted(set(orgs)):
+                # RETURNING, not rowcount: some drivers report -1 for INSERT ... DO NOTHING
                 n += conn.execute(insert(history_threads).values(
                     sender_hash=s, message_hash=m, domain_hash=crypto.h("org", org),
-                    last_used=now).on_conflict_do_nothing()).rowcount
+                    last_used=now).on_conflict_do_nothing()
+                    .returning(history_threads.c.last_used)).first() is not None
         return n

@@ -180,6 +180,20 @@ history_messages = sa.Table(
     sa.Index(None, "at"),
 )
 
+# Who an earlier message showed to whom (migration 0006, SPEC 10.6): one row per visible
+# address (From/To/Cc) of a message the sender sent, or of a thread read from Gmail, when
+# it showed 2 to ``MAX_TOGETHER`` people. Keyed hashes only: equality is all it answers.
+history_together = sa.Table(
+    "history_together", metadata,
+    sa.Column("sender_hash", sa.LargeBinary(32), nullable=False),
+    sa.Column("message_hash", sa.LargeBinary(32), nullable=False),
+    sa.Column("address_hash", sa.LargeBinary(32), nullable=False),
+    sa.Column("last_used", UTCDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint("sender_hash", "message_hash", "address_hash"),
+    sa.Index(None, "sender_hash", "address_hash"),
+    sa.Index(None, "last_used"),
+)
+
 # The Sent-folder import through the Gmail API (migration 0004): one resumable cursor per
 # sender. Gmail's own opaque ids and tokens only (message ids of the page being read, the
 # next page token, the mailbox historyId): nothing names a correspondent.

@@ -21,15 +21,17 @@ def sent_message(raw: bytes, user: str | None) -> SentMessage | None:
         return None
     if user is not None and draft.sender != user:
         return None
-    recipients = tuple((e.address, e.display_name) for name in ("to", "cc", "bcc")
-                       for e in parse_field(draft.entries(name), name) if e.address)
+    parsed = [(name, e) for name in ("to", "cc", "bcc")
+              for e in parse_field(draft.entries(name), name) if e.address]
+    recipients = tuple((e.address or "", e.display_name) for _name, e in parsed)
     if not recipients:
         return None
+    visible = (draft.sender, *(e.address or "" for name, e in parsed if name != "bcc"))
     from service.policy.orgnames import greeting_block_orgs
     from service.policy.wording import own_text
 
     return SentMessage(recipients, draft.message_id, draft.references, _date(raw),
-                       greeting_block_orgs(own_text(draft)))
+                       greeting_block_orgs(own_text(draft)), visible)
 
 
 def _date(raw: bytes) -> datetime | None:

@@ -179,3 +179,34 @@ def test_without_the_scope_a_reply_reads_no_thread(make_app: Any, events: Events
     assert status == 200 and "This reply adds" not in texts(the_card(data))
     sent_import.runner(app).wait()
     assert [r for r in emulator.requests("threads.get") if r.user == SENDER] == []
+
+
+@pytest.mark.parametrize("locale, warning, three", [
+    ("en", "2 external organisations can see each other's addresses",
+     "3 external organisations can see each other's addresses"),
+    ("ja", "社外の2組織が互いのアドレス", "社外の3組織が互いのアドレス"),
+])
+def test_a_reply_all_the_thread_showed_is_not_a_new_exposure(
+        make_app: Any, events: Events, emulator: GmailEmulator, fast: None,
+        locale: str, warning: str, three: str) -> None:
+    """SPEC 10.6: the partner's first mail showed b-corp and c-shoji to each other; once
+    the thread is read, the reply-all to both is quiet. A third company added is not."""
+    app: Flask = make_app(history_sent_import=True)
+    api = ClientApi(app)
+    _fill(emulator, 1)                   # one sent mail, to b-corp alone
+    thread = _thread(emulator)
+    for _ in range(5):
+        home(api, events, scopes=WITH_METADATA)
+        sent_import.runner(app).wait()
+
+    def reply(*extra: str) -> tuple[dict[str, str], dict[str, Any]]:
+        return events.make(to=["yamada@b-corp.co.jp", "h.sato@c-shoji.co.jp", *extra],
+                           thread_id=thread, scopes=WITH_METADATA, locale=locale)
+
+    status, data = api.call("/addon/compose", *reply())
+    assert status == 200 and warning in texts(the_card(data))     # nothing known yet
+    sent_import.runner(app).wait()
+    status, data = api.call("/addon/compose", *reply())
+    assert status == 200 and warning not in texts(the_card(data))  # the thread showed them
+    status, data = api.call("/addon/compose", *reply("new@d-kogyo.co.jp"))
+    assert three in texts(the_card(data)) and "d-kogyo.co.jp" in texts(the_card(data))

@@ -23,6 +23,7 @@ class MemoryHistory:
 
     sent: list[tuple[str, str]] = field(default_factory=list)
     threads: dict[str, set[str]] = field(default_factory=dict)   # message id -> orgs
+    shown: list[set[str]] = field(default_factory=list)  # each earlier message's From/To/Cc
 
     def __post_init__(self) -> None:
         self.counts = Counter(a for a, _ in self.sent)
@@ -50,6 +51,10 @@ class MemoryHistory:
     def thread_has_domain(self, ids: Sequence[str], domain: str) -> bool | None:
         orgs = [self.threads[i] for i in ids if i in self.threads]
         return None if not orgs else any(domain in o for o in orgs)
+
+    def together(self, addresses: Sequence[str]) -> Sequence[frozenset[str]]:
+        groups = [frozenset(set(addresses) & people) for people in self.shown]
+        return [g for g in groups if len(g) >= 2]
 
 
 HISTORY = MemoryHistory(

@@ -34,7 +34,7 @@ BACKENDS = [
 ]
 TABLES = ("packages", "grants", "audit_events", "rate_counters", "history_keys",
           "history_recipients", "history_names", "history_threads", "history_messages",
-          "history_imports", "history_orgs")
+          "history_imports", "history_orgs", "history_together")
 
 
 @pytest.fixture(params=BACKENDS)

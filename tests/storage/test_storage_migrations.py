@@ -19,7 +19,7 @@ from service.storage.schema import metadata
 
 TABLES = {"packages", "grants", "audit_events", "rate_counters", "alembic_version",
           "history_keys", "history_recipients", "history_names", "history_threads",
-          "history_messages", "history_imports", "history_orgs"}
+          "history_messages", "history_imports", "history_orgs", "history_together"}
 
 
 @pytest.fixture
