@@ -31,6 +31,13 @@ RUN groupadd --system --gid 10001 sendguard \
  && useradd --system --uid 10001 --gid sendguard --no-create-home \
       --home-dir /nonexistent --shell /usr/sbin/nologin sendguard
 COPY --from=build /opt/venv /opt/venv
+# Bytecode, written once here for the standard library and the virtualenv: the slim image
+# ships none, and at run time (PYTHONDONTWRITEBYTECODE, a user who owns no file) every
+# process would compile every module it imports again: `sendguard protect` of a 5 MB
+# draft 0.8 s CPU instead of 0.3 s, and the same on each instance's start (issue 12).
+# unchecked-hash: valid whatever the files' times (COPY), as nothing here ever changes.
+RUN python -m compileall -q -j 0 --invalidation-mode unchecked-hash \
+      -x '/(test|tests|idle_test)/' /usr/local/lib/python3.11 /opt/venv
 COPY deploy/gunicorn.conf.py /app/gunicorn.conf.py
 WORKDIR /app
 USER 10001:10001

@@ -87,10 +87,9 @@ def import_speed(tmp: str) -> bool:
 
 
 def compose_hook(tmp: str) -> bool:
-    from service.config import Config
-
     from service.addon.sent_import import after_response, thread_stamp
     from service.app import create_app
+    from service.settings import Config
 
     config = Config(env="test", var_dir=Path(tmp) / "var",
                     database_url=f"sqlite:///{tmp}/hook.db", history_sent_import=True)

@@ -21,12 +21,11 @@ test suite sets it); in production the English text is used instead and the mess
 from __future__ import annotations
 
 import gettext
-import logging
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from contextvars import ContextVar, Token
-from functools import cache
+from functools import cache, cached_property, partial
 from pathlib import Path
 from typing import Any
 
@@ -35,8 +34,6 @@ DEFAULT = "en"
 DOMAIN = "sendguard"
 LOCALE_DIR = Path(__file__).with_name("locale")
 STRICT_ENV = "SENDGUARD_STRICT_TEXTS"
-
-log = logging.getLogger(__name__)
 
 
 class TextError(LookupError):
@@ -73,15 +70,37 @@ def _strict() -> bool:
 
 
 class Translator:
-    """One language's catalogue; falls back to English (logged) for what it cannot render."""
+    """One language's catalogue; falls back to English (logged) for what it cannot render.
 
-    def __init__(self, locale: str, catalogue: gettext.GNUTranslations,
-                 english: Translator | None) -> None:
+    Either may be given as a function that reads it: it is then read when a text is first
+    needed (``sendguard protect --json`` prints none, and a Japanese command reads the
+    English catalogue only to fall back; ~2 ms a catalogue at start-up, issue 12)."""
+
+    def __init__(self, locale: str,
+                 catalogue: gettext.GNUTranslations | Callable[[], gettext.GNUTranslations],
+                 english: Translator | Callable[[], Translator] | None) -> None:
         self.locale = locale
+        self._catalogue = catalogue
+        self._english_from = english
+
+    @cached_property
+    def _compiled(self) -> tuple[dict[Any, str], Callable[[int], int]]:
         # The compiled messages, read directly: plain ids -> text, (id, form) -> text.
-        self._messages: dict[Any, str] = catalogue._catalog  # type: ignore[attr-defined]
-        self._plural = catalogue.plural  # type: ignore[attr-defined]
-        self._english = english
+        catalogue = self._catalogue if isinstance(self._catalogue, gettext.GNUTranslations) \
+            else self._catalogue()
+        return catalogue._catalog, catalogue.plural  # type: ignore[attr-defined]
+
+    @property
+    def _messages(self) -> dict[Any, str]:
+        return self._compiled[0]
+
+    def _plural(self, n: int) -> int:
+        return self._compiled[1](n)
+
+    @cached_property
+    def _english(self) -> Translator | None:
+        english = self._english_from
+        return english() if callable(english) else english
 
     def has(self, msgid: str) -> bool:
         return msgid in self._messages
@@ -113,8 +132,13 @@ class Translator:
         if _strict():
             raise TextError(f"text {msgid!r} ({self.locale}): {problem}")
         # The id and the problem only: the parameters may hold addresses or file names.
-        log.error("text %s (%s): %s; using %s", msgid, self.locale, problem,
-                  "English" if self._english is not None else "the message id")
+        # logging is imported here, where a text is broken: every command imports this
+        # module, and logging with it cost each start ~5 ms (issue 12).
+        import logging
+
+        logging.getLogger(__name__).error(
+            "text %s (%s): %s; using %s", msgid, self.locale, problem,
+            "English" if self._english is not None else "the message id")
         if self._english is not None:
             return str(english(self._english))
         return msgid
@@ -130,8 +154,8 @@ def _load(locale: str) -> gettext.GNUTranslations:
 def translator(locale: str) -> Translator:
     """The translator for ``locale`` (``ja``/``en``; anything else is negotiated)."""
     locale = locale if locale in SUPPORTED else negotiate(locale)
-    english = None if locale == DEFAULT else translator(DEFAULT)
-    return Translator(locale, _load(locale), english)
+    english = None if locale == DEFAULT else partial(translator, DEFAULT)
+    return Translator(locale, partial(_load, locale), english)
 
 
 _current: ContextVar[Translator | None] = ContextVar("sendguard_translator", default=None)

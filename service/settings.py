@@ -31,6 +31,8 @@ def _flag(e: Mapping[str, str], name: str) -> bool:
 
 @dataclass(frozen=True)
 class Config:
+    """The service's settings, from the environment (``from_env``) or given in tests."""
+
     env: str = "development"
     port: int = 8080
     var_dir: Path = Path("var")

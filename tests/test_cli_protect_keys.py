@@ -226,6 +226,47 @@ def test_protect_as_a_process(env: Path) -> None:
     assert bad.returncode == 2 and bad.stdout == "" and len(bad.stderr.splitlines()) == 1
 
 
+_COLLECTIONS = """
+import gc, sys
+from service.commands.main import main
+seen = []
+gc.callbacks.append(lambda phase, info: seen.append(sys.argv[1]) if phase == "start" else None)
+code = main()       # as the console script: the command line from sys.argv
+print(code, len(seen), gc.isenabled())
+"""
+
+
+@pytest.mark.parametrize(("argv", "collects"), [
+    (["protect", "in.eml", "-o", "out.eml", "--json", "--key-to", PARTNER], False),
+    (["keys", "list", "--json"], True),          # any other command: as Python does
+], ids=["protect", "keys-list"])
+def test_protect_runs_without_the_cyclic_collector(env: Path, argv: list[str],
+                                                   collects: bool) -> None:
+    """A protect process collects no garbage cycles (start-up, issue 12), nor switches
+    the collector back on just before it ends; other commands collect as usual."""
+    r = subprocess.run([sys.executable, "-c", _COLLECTIONS, *argv], capture_output=True,
+                       text=True, cwd=env, check=False, timeout=120)
+    assert r.returncode == 0, r.stderr[-2000:]
+    code, collections, enabled = r.stdout.split()[-3:]
+    assert code == "0"
+    assert (int(collections) > 0) is collects, collections
+    assert (enabled == "True") is collects
+
+
+def test_protect_in_process_leaves_the_collector_as_it_was(env: Path, run: Run) -> None:
+    import gc
+
+    assert gc.isenabled()
+    assert run("protect", "in.eml", "-o", "out.eml", "--json", "--key-to", PARTNER)[0] == 0
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        assert run("protect", "in.eml", "-o", "out2.eml", "--json", "--key-to", PARTNER)[0] == 0
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
 # ---------------------------------------------------------------------------- keys
 
 def _protect(run: Run, *extra: str) -> str:

@@ -230,6 +230,36 @@ def test_production_falls_back_to_english_and_logs_only_the_id(
     assert "x@y.jp" not in caplog.text
 
 
+@pytest.mark.parametrize(("locale", "use", "read"), [
+    ("en", None, []),                                     # protect --json: no text at all
+    ("ja", "cli.protect_password", ["ja"]),               # a Japanese text: ja alone
+    ("ja", "no.such.id", ["ja", "en"]),                   # English only to fall back
+    ("en", "cli.protect_password", ["en"]),
+], ids=["no-text", "ja-text", "ja-fallback", "en-text"])
+def test_catalogues_are_read_when_a_text_is_first_needed(
+        monkeypatch: pytest.MonkeyPatch, locale: str, use: str | None, read: list[str]) -> None:
+    """A command that prints nothing reads no catalogue, a Japanese one no English
+    catalogue unless it falls back (start-up, issue 12); texts are the same either way."""
+    monkeypatch.delenv(STRICT_ENV, raising=False)
+    loaded: list[str] = []
+    real = i18n._load
+
+    def load(name: str) -> gettext.GNUTranslations:
+        loaded.append(name)
+        return real(name)
+
+    monkeypatch.setattr(i18n, "_load", load)
+    translator.cache_clear()
+    try:
+        with using(locale):
+            assert loaded == []
+            if use is not None:
+                assert _(use, password="pw") != use or use == "no.such.id"
+        assert loaded == read
+    finally:
+        translator.cache_clear()
+
+
 def test_one_language_per_request_and_none_left_behind() -> None:
     """The request's translator: set once per request, reset when it ends (a thread that
     serves the next request starts in English again)."""

@@ -83,21 +83,21 @@ class Parser(argparse.ArgumentParser):
                            command=self.prog))
 
 
+# Patterns compiled (and cached by ``re``) on a usage error only, not at every start.
 _ARGPARSE = (
-    (re.compile(r"the following arguments are required: (.*)"), N_("cli.arg_required")),
-    (re.compile(r"unrecognized arguments: (.*)"), N_("cli.unrecognized")),
-    (re.compile(r"argument (\S+): invalid choice: (.*?) \(choose from (.*)\)"),
-     N_("cli.arg_choice")),
-    (re.compile(r"argument (\S+): expected one argument"), N_("cli.arg_expected")),
-    (re.compile(r"argument (\S+): invalid \S+ value: (.*)"), N_("cli.arg_invalid")),
-    (re.compile(r"argument (\S+): not allowed with argument (.*)"), N_("cli.arg_conflict")),
+    (r"the following arguments are required: (.*)", N_("cli.arg_required")),
+    (r"unrecognized arguments: (.*)", N_("cli.unrecognized")),
+    (r"argument (\S+): invalid choice: (.*?) \(choose from (.*)\)", N_("cli.arg_choice")),
+    (r"argument (\S+): expected one argument", N_("cli.arg_expected")),
+    (r"argument (\S+): invalid \S+ value: (.*)", N_("cli.arg_invalid")),
+    (r"argument (\S+): not allowed with argument (.*)", N_("cli.arg_conflict")),
 )
 
 
 def _usage_text(message: str) -> str:
     """argparse's English messages in the user's language, where we know them."""
     for pattern, key in _ARGPARSE:
-        m = pattern.fullmatch(message)
+        m = re.fullmatch(pattern, message)
         if m:
             groups = {"a" + str(i): v for i, v in enumerate(m.groups(), 1)}
             return _(key, **groups, args=m.group(1))

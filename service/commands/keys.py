@@ -13,18 +13,14 @@ import argparse
 import contextlib
 import getpass
 import json
-import logging
 import os
-import signal
 import sys
 import tempfile
-import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from types import FrameType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from service.commands.base import load_policy, open_store
 from service.errors import AttachmentError, InputError, MessageError, Text
@@ -35,11 +31,11 @@ if TYPE_CHECKING:
     from service.commands.base import Subcommands
 
 if TYPE_CHECKING:    # the database stack is imported only by commands that use it
+    from types import FrameType
+
     from service.policy.policyfile import Policy
     from service.storage import Grant, Package, Store
     from service.storage.sqlite_keys import KeyRecords
-
-log = logging.getLogger(__name__)
 
 PROGRESS_EVERY_S = 2.0
 MESSAGE_SLACK = 16 * 1024 * 1024     # body and headers around link-mode attachments
@@ -49,6 +45,12 @@ STATES = ("held", "awaiting_release", "released", "revoked", "expired")
 
 
 def register(sub: Subcommands) -> None:
+    register_protect(sub)
+    register_keys(sub)
+
+
+def register_protect(sub: Subcommands) -> None:
+    """``protect`` alone: all that ``sendguard protect`` builds (issue 12)."""
     p = sub.add_parser("protect", help="encrypt a message's attachments into one AES-256 ZIP")
     p.add_argument("message", help="RFC 822 message file (.eml); never modified")
     p.add_argument("-o", "--output", required=True, help="where to write the protected message")
@@ -63,6 +65,9 @@ def register(sub: Subcommands) -> None:
                         "downloaded from the key page (default: the policy's delivery.method)")
     p.set_defaults(handler=cmd_protect)
 
+
+def register_keys(sub: Subcommands) -> None:
+    """``keys`` and ``worker``."""
     k = sub.add_parser("keys", help="key records: list, show, revoke, release")
     ks = k.add_subparsers(dest="keys_command", metavar="ACTION", required=True)
     kl = ks.add_parser("list", help="recent key records, newest first")
@@ -153,14 +158,18 @@ def _same_file(a: Path, b: Path) -> bool:
     return a.resolve() == b.resolve()
 
 
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write ``path`` through a temporary file in the same directory and a rename."""
+def write_atomically(path: Path, data: bytes | Callable[[BinaryIO], None]) -> None:
+    """Write ``path`` through a temporary file in the same directory and a rename;
+    ``data`` is the bytes or a function that writes them to the file it is given."""
     directory = path.parent if str(path.parent) else Path(".")
     tmp: str | None = None
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
         with os.fdopen(fd, "wb") as f:
-            f.write(data)
+            if callable(data):
+                data(f)
+            else:
+                f.write(data)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
@@ -255,7 +264,7 @@ def cmd_protect(args: argparse.Namespace) -> int:
         except (MessageError, AttachmentError) as exc:
             raise type(exc)(Text("cli.file_error", {"path": args.message, "reason": exc})) from None
         try:
-            write_atomically(target, done.result.message)
+            write_atomically(target, done.result.write_to)   # never joined in memory
         except InputError:
             store.revoke(done.package.id, _actor(), now)
             raise
@@ -478,6 +487,12 @@ def cmd_keys_rewrap(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------------------- worker
 
 def cmd_worker(args: argparse.Namespace) -> int:
+    # logging, signal and threading here: protect shares this module and starts without
+    # them (issue 12)
+    import logging
+    import signal
+    import threading
+
     from service.delivery.mailer import mailer_from_config
     from service.delivery.release import release_tick
     from service.durations import parse_duration
@@ -514,9 +529,9 @@ def cmd_worker(args: argparse.Namespace) -> int:
                     raise
                 from service.commands.base import database_failure
 
-                log.warning("worker: release round failed, retrying in %s s: %s",
-                            f"{args.interval:g}", database_failure(exc)
-                            or type(exc).__name__)
+                logging.getLogger(__name__).warning(
+                    "worker: release round failed, retrying in %s s: %s",
+                    f"{args.interval:g}", database_failure(exc) or type(exc).__name__)
                 if stop.wait(args.interval):
                     return 0
                 continue

@@ -36,6 +36,8 @@ TOKEN_CHARS = 43            # base64url of 32 bytes, unpadded
 
 @dataclass(frozen=True)
 class KeyMaterial:
+    """What a package's blob holds: the ZIP password and the seed of its link tokens."""
+
     password: str = field(repr=False)
     link_seed: bytes = field(repr=False)
 

@@ -17,7 +17,6 @@ the key; an uncertain one keeps the key held for the sender to release or revoke
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -48,11 +47,19 @@ from service.storage.package_rows import new_package_id
 from service.storage.records import ReleaseMode
 
 if TYPE_CHECKING:   # protect imports neither SQLAlchemy (storage.sqlite_keys) nor Gmail's
+    import logging
+
     from service.gmail.model import DraftMessage, GmailClient, SentRef
     from service.storage import Store
     from service.storage.sqlite_keys import KeyRecords
 
-log = logging.getLogger(__name__)
+
+def _log() -> logging.Logger:
+    """This module's logger, for the add-on's failure paths only: ``sendguard protect``
+    shares the module and starts without importing logging (issue 12)."""
+    import logging
+
+    return logging.getLogger(__name__)
 
 
 def key_grants(mode: str, sender: str, recipients: Sequence[str],
@@ -175,7 +182,7 @@ def _restore(gmail: GmailClient, draft_id: str, raw: bytes, thread_id: str | Non
     try:
         gmail.update_draft(draft_id, raw, thread_id)
     except Exception:
-        log.warning("could not restore the draft after a failed encrypt & send")
+        _log().warning("could not restore the draft after a failed encrypt & send")
 
 
 def _withdraw(store: Store, package: Package, sender: str, now: datetime, stage: str,
@@ -187,7 +194,7 @@ def _withdraw(store: Store, package: Package, sender: str, now: datetime, stage:
     except ConflictError:
         pass
     except Exception:
-        log.exception("could not withdraw package %s after a failed send", package.id)
+        _log().exception("could not withdraw package %s after a failed send", package.id)
 
 
 def encrypt_and_send(gmail: GmailClient, *, draft_id: str, sender: str,

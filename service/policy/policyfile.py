@@ -21,19 +21,22 @@ DEFAULT_BLOCKED_EXTENSIONS = (".exe", ".bat", ".cmd", ".com", ".scr", ".js", ".v
 RELEASE_MODES = ("delay", "manual", "sender_only")
 DELIVERY_METHODS = ("zip", "link")
 DEFAULT_MAX_TOTAL_SIZE = 10 * 1024 * 1024      # "10MB"
-_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(b|kb|kib|mb|mib|gb|gib)?\s*$", re.I)
+# Patterns compiled (and cached by ``re``) when a policy file is read, not at start-up.
+_SIZE = r"(?i)^\s*(\d+(?:\.\d+)?)\s*(b|kb|kib|mb|mib|gb|gib)?\s*$"
 _SIZE_UNIT = {None: 1, "b": 1, "kb": 1024, "kib": 1024, "mb": 1024 ** 2, "mib": 1024 ** 2,
               "gb": 1024 ** 3, "gib": 1024 ** 3}
 LANGUAGES = ("ja", "en")
 # A Check & send may wait one deadline for a free analysis slot and then run one (plus a
 # 2 s grace): 2 x 50 + 2 s stays below the 120 s request timeout (deploy/gunicorn.conf.py).
 MAX_CHECK_DEADLINE = 50
-_DURATION = re.compile(r"^\s*(\d+)\s*([smhd]?)\s*$")
+_DURATION = r"^\s*(\d+)\s*([smhd]?)\s*$"
 _UNIT = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
 @dataclass(frozen=True)
 class Policy:
+    """An organisation's policy, one field per key of the policy file (SPEC 5)."""
+
     # [organization]
     internal_domains: tuple[str, ...] = ()
     trusted_domains: tuple[str, ...] = ()
@@ -222,7 +225,7 @@ def _convert(kind: str, value: Any) -> Any:
     if kind == "duration":
         if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
             return value
-        if isinstance(value, str) and (m := _DURATION.match(value)):
+        if isinstance(value, str) and (m := re.match(_DURATION, value)):
             return int(m.group(1)) * _UNIT[m.group(2)]
         raise InvalidValue("value.duration")
     if kind == "deadline":
@@ -233,7 +236,7 @@ def _convert(kind: str, value: Any) -> Any:
     if kind == "size":
         if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
             return value
-        if isinstance(value, str) and (m := _SIZE.match(value)):
+        if isinstance(value, str) and (m := re.match(_SIZE, value)):
             unit = m.group(2).lower() if m.group(2) else None
             return int(float(m.group(1)) * _SIZE_UNIT[unit])
         raise InvalidValue("value.size")
@@ -313,7 +316,7 @@ def _tname(value: Any) -> Text | str:
 class _Locator:
     """Finds the line of a key in TOML source, for error messages tomllib cannot give."""
 
-    _header = re.compile(r"^\s*\[\s*([A-Za-z0-9_\-\"'. ]+?)\s*\]\s*(#.*)?$")
+    _header = r"^\s*\[\s*([A-Za-z0-9_\-\"'. ]+?)\s*\]\s*(#.*)?$"
 
     def __init__(self, text: str) -> None:
         self.lines = text.splitlines()
@@ -330,7 +333,7 @@ class _Locator:
     def __call__(self, section: str | None, key: str) -> int | None:
         current = None
         for n, line in enumerate(self.lines, 1):
-            m = self._header.match(line)
+            m = re.match(self._header, line)
             if m:
                 current = m.group(1).strip("\"' ")
                 if section is None and current == key:

@@ -39,7 +39,7 @@ KEY_BYTES = 32
 _ID_BYTES = 8
 _NONCE_BYTES = 12
 _HEADER = 1 + _ID_BYTES
-_KMS_NAME = re.compile(r"^projects/[^/]+/locations/[^/]+/keyRings/[^/]+/cryptoKeys/[^/]+$")
+_KMS_NAME = r"^projects/[^/]+/locations/[^/]+/keyRings/[^/]+/cryptoKeys/[^/]+$"  # Cloud KMS only
 
 
 class KeyWrapper(Protocol):
@@ -114,7 +114,7 @@ class KmsKeyWrapper(KeyWrapper):
     def __init__(self, key_name: str, *, endpoint: str = ENDPOINT,
                  session: requests.Session | None = None, timeout: float = 10.0) -> None:
         name = key_name.strip()
-        if not _KMS_NAME.match(name):
+        if not re.match(_KMS_NAME, name):
             raise ConfigError("SENDGUARD_KMS_KEY must be projects/P/locations/L/keyRings/R/"
                               "cryptoKeys/K")
         self.key_name = name

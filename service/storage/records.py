@@ -93,6 +93,8 @@ class Reveal:
 
 @dataclass(frozen=True, slots=True)
 class AuditEvent:
+    """One row of the audit log."""
+
     id: int
     at: datetime
     actor: str

@@ -17,6 +17,7 @@ import subprocess
 import sys
 import zipfile
 from collections.abc import Callable
+from datetime import datetime
 from email import policy
 from email.message import EmailMessage, Message
 from email.parser import BytesParser
@@ -343,7 +344,7 @@ def test_protect_loads_no_heavy_or_unused_library(tmp_path: Path) -> None:
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             check=True, timeout=60).stdout
     for heavy in ("pyzipper", "Cryptodome", "cffi", "sqlalchemy", "alembic", "flask",
-                  "googleapiclient"):
+                  "googleapiclient", "logging", "mimetypes"):   # named files: no mimetypes
         assert f"'{heavy}'" not in loaded, heavy
 
 
@@ -381,3 +382,63 @@ def test_parsed_headers_are_shared_but_long_ones_are_not_kept() -> None:
     before = mime._parsed_header.cache_info().currsize
     assert str(mime.READ_POLICY.header_fetch_parse("To", huge)).startswith("user0@")
     assert mime._parsed_header.cache_info().currsize == before
+
+
+def _around_zip(message: bytes, nl: bytes) -> tuple[bytes, bytes]:
+    """The message without the ZIP's base64 lines: what is before and after them."""
+    head, sep, rest = message.rpartition(b"Content-Transfer-Encoding: base64" + nl + nl)
+    lines = rest.split(nl)
+    end = next(i for i, line in enumerate(lines) if not line or line.startswith(b"--"))
+    return head + sep, nl.join(lines[end:])
+
+
+@pytest.mark.parametrize("hide", [False, True], ids=["names-listed", "names-hidden"])
+@pytest.mark.parametrize("crlf", [True, False], ids=["crlf", "lf"])
+def test_written_chunk_by_chunk_is_the_joined_message(crlf: bool, hide: bool) -> None:
+    """``write_to`` (the CLI: no joined copy) writes the message ``message`` gives: same
+    size, same text around the ZIP, whole 76-character lines of a ZIP with the files."""
+    big = random.Random(3).randbytes(2 * 1024 * 1024 + 5)      # several base64 chunks
+    raw = build_message(attachments=[("big.bin", "application/octet-stream", big),
+                                     ("社員名簿.csv", "text/csv", FILES[0][1])],
+                        crlf=crlf).as_bytes()
+    nl = b"\r\n" if crlf else b"\n"
+    when = datetime(2026, 12, 3, 9, 30)
+    joined = protect_message(raw, PASSWORD, hide_names=hide, now=when).message
+    streamed = protect_message(raw, PASSWORD, hide_names=hide, now=when)
+    out = io.BytesIO()
+    streamed.write_to(out)
+    written = out.getvalue()
+    assert len(written) == streamed.size == len(joined)
+    assert _around_zip(written, nl) == _around_zip(joined, nl)
+    body = written.split(b"Content-Transfer-Encoding: base64" + nl + nl)[-1].split(nl)
+    encoded = body[:next(i for i, line in enumerate(body) if line.startswith(b"--"))]
+    assert {len(line) for line in encoded[:-1]} == {76}
+    with pyzipper.AESZipFile(io.BytesIO(_zip_bytes(written))) as zf:
+        zf.setpassword(PASSWORD.encode())
+        if hide:
+            assert zf.namelist() == [INNER_ARCHIVE]
+            inner = zipfile.ZipFile(io.BytesIO(zf.read(INNER_ARCHIVE)))
+            assert inner.read("big.bin") == big
+        else:
+            assert zf.read("big.bin") == big
+            assert zf.read("社員名簿.csv") == FILES[0][1]
+
+
+def test_a_result_is_written_or_joined_once() -> None:
+    """The ZIP is encoded as it is taken: after ``write_to`` there is no ``message`` (an
+    error, not an empty message); after ``message``, ``write_to`` writes that."""
+    raw = _draft().as_bytes()
+    first = protect_message(raw, PASSWORD)
+    first.write_to(io.BytesIO())
+    with pytest.raises(RuntimeError, match="written out already"):
+        first.message  # noqa: B018
+    second = protect_message(raw, PASSWORD)
+    out = io.BytesIO()
+    second.write_to(out)
+    assert second.size == len(out.getvalue())
+    third = protect_message(raw, PASSWORD)
+    message = third.message
+    again = io.BytesIO()
+    third.write_to(again)
+    assert again.getvalue() == message == third.message
+    assert str(third.size) in repr(third) and len(repr(third)) < 300   # no message bytes
