@@ -251,9 +251,8 @@ def _matches(token: str, texts: Iterable[str]) -> bool:
 def salutation_mismatch(ctx: Context) -> Iterator[Finding]:
     if not ctx.content or not ctx.external:
         return
-    from service.policy.wording import own_text
 
-    text = own_text(ctx.draft)
+    text = ctx.body.own
     tokens = greeting(text)
     if not tokens:
         return

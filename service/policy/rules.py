@@ -387,9 +387,9 @@ def missing_attachment(ctx: Context) -> Iterator[Finding]:
     Only when the whole draft was read (the compose trigger does not see attachments)."""
     if not ctx.content or ctx.draft.attachments:
         return
-    from service.policy.wording import mentions_attachment, own_text
+    from service.policy.wording import mentions_attachment
 
-    for where, text in (("subject", ctx.draft.subject), ("body", own_text(ctx.draft))):
+    for where, text in (("subject", ctx.draft.subject), ("body", ctx.body.own)):
         phrase = mentions_attachment(text, subject=where == "subject")
         if phrase:
             yield ctx.finding("missing_attachment", Severity.WARN, (), where,
