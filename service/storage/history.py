@@ -31,6 +31,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from service.policy.context import HistoryView
+from service.policy.exposure import MAX_ASKED  # what one together() question may name
 from service.storage import checks
 from service.storage.database import Database
 from service.storage.history_stamp import history_key_exists, sender_stamp
@@ -53,8 +54,6 @@ MAX_REFERENCES = 20
 # A message that showed more people than this is a circular, not a conversation: it
 # proves nothing about who already knows whom (``history_together`` keeps none of it).
 MAX_TOGETHER = 20
-# Addresses one ``together`` question may name (the policy asks at most this many).
-MAX_TOGETHER_ASKED = 100
 
 
 class Wrapper(Protocol):
@@ -456,7 +455,7 @@ class StoredHistory(HistoryView):
 
     def together(self, addresses: Sequence[str]) -> Sequence[frozenset[str]]:
         asked = {self.crypto.h("address", a.strip().lower()): a.strip().lower()
-                 for a in list(addresses)[:MAX_TOGETHER_ASKED]}
+                 for a in list(addresses)[:MAX_ASKED]}
         if len(asked) < 2:
             return []
         t = history_together.c

@@ -13,7 +13,10 @@ the connection, and a driver error still surfaces as SQLAlchemy's exception.
 What the stamp is (``HistoryStore.history_stamp`` delegates here, one definition):
 (messages counted + the sum of the recipient counts, the newest message's time) of the
 sender. Every write changes it: a counted message adds a ``history_messages`` row and/or
-raises a recipient count; ``forget`` and the retention purge delete rows. One statement
+raises a recipient count; a thread read from Gmail that taught something new adds a
+marker row there (``touch_history``: the thread's organisations and who saw whom are not
+counted by the stamp's query, which stays one statement on the compose path); ``forget``
+and the retention purge delete rows. One statement
 with three subqueries reads one snapshot on both databases.
 
 Until a history key exists no history exists anywhere (every row is keyed by it); that
