@@ -38,11 +38,14 @@ COPY --from=build /opt/venv /opt/venv
 # unchecked-hash: valid whatever the files' times (COPY), as nothing here ever changes.
 RUN python -m compileall -q -j 0 --invalidation-mode unchecked-hash \
       -x '/(test|tests|idle_test)/' /usr/local/lib/python3.11 /opt/venv
-COPY deploy/gunicorn.conf.py /app/gunicorn.conf.py
 WORKDIR /app
 USER 10001:10001
 EXPOSE 8080
-# Gunicorn is PID 1 (exec form), so Cloud Run's SIGTERM reaches it and in-flight requests
-# finish within its graceful timeout. The migration job runs this image with
+# `sendguard serve` is PID 1 (exec form): it checks the settings and the policy (exit 2 with
+# one line when either is broken), then runs granian's main process, which takes Cloud
+# Run's SIGTERM, lets in-flight requests finish and exits within the graceful timeout
+# (service/server.py). Workers, threads and timeouts come from the environment
+# (SENDGUARD_HTTP_WORKERS, SENDGUARD_HTTP_THREADS, SENDGUARD_REQUEST_TIMEOUT,
+# SENDGUARD_GRACEFUL_TIMEOUT). The migration job runs this image with
 # `sendguard db upgrade` instead; instances never migrate at start.
-CMD ["gunicorn", "--config", "/app/gunicorn.conf.py", "service.app:create_app()"]
+CMD ["sendguard", "serve"]

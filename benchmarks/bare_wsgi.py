@@ -18,3 +18,8 @@ def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable
     start_response("200 OK", [("Content-Type", "application/json"),
                               ("Content-Length", str(len(BODY)))])
     return [BODY]
+
+
+def create() -> Callable[..., Any]:
+    """The factory ``python -m service.server benchmarks.bare_wsgi:create`` serves."""
+    return app

@@ -1,4 +1,7 @@
-"""A WSGI app for the gunicorn test: a slow request that logs under its trace."""
+"""A WSGI app for the server tests (tests/deploy/test_server.py), served by
+``python -m service.server slow_app:create`` exactly as the service is: a slow request that
+logs under its trace, its worker's PID, and an attachment check through the add-on's
+content analysis (``service.addon.analysis.analyze``, the pool of the worker)."""
 
 from __future__ import annotations
 
@@ -6,7 +9,8 @@ import logging
 import os
 import time
 
-from flask import Flask
+from flask import Flask, jsonify, request
+from flask.typing import ResponseReturnValue
 
 from service import logs
 
@@ -26,5 +30,20 @@ def create() -> Flask:
     @app.get("/fast")
     def fast() -> str:
         return "ok"
+
+    @app.get("/pid")
+    def pid() -> str:
+        return str(os.getpid())
+
+    @app.post("/check")
+    def check() -> ResponseReturnValue:
+        from service.addon.analysis import analyze, is_heavy
+        from service.policy import draft_from_bytes
+        from service.policy.policyfile import Policy
+
+        draft = draft_from_bytes(request.get_data())
+        report = analyze(draft, Policy(internal_domains=("example.co.jp",)), content=True)
+        return jsonify(heavy=is_heavy(draft), pid=os.getpid(),
+                       codes=sorted({f.code for f in report.findings}))
 
     return app

@@ -1,8 +1,8 @@
 """app.yaml kept in step with the Cloud Run deployment, without any YAML library.
 
 (Full parsing and validation as ``gcloud app deploy`` does it is in test_gcloud_cli.py,
-where the Cloud SDK is installed.) Here: the same Python as the image, the same gunicorn
-settings and app, every setting the Cloud Run service gets, HTTPS only, nothing secret.
+where the Cloud SDK is installed.) Here: the same Python as the image, the same server
+command, every setting the Cloud Run service gets, HTTPS only, nothing secret.
 """
 
 from __future__ import annotations
@@ -53,12 +53,11 @@ def test_same_python_as_the_image() -> None:
     assert runtime == f"python{image.group(1)}{image.group(2)}"
 
 
-def test_same_gunicorn_settings_and_app_as_the_image() -> None:
+def test_same_server_command_as_the_image() -> None:
     entrypoint = top_level("entrypoint")
     cmd = json.loads(re.search(r"^CMD (.+)$", (ROOT / "Dockerfile").read_text(),
                                re.MULTILINE).group(1))  # type: ignore[union-attr]
-    assert entrypoint == f"gunicorn --config deploy/gunicorn.conf.py '{cmd[-1]}'"
-    assert (ROOT / "deploy" / "gunicorn.conf.py").is_file()
+    assert entrypoint.split() == cmd == ["sendguard", "serve"]
 
 
 def test_every_cloud_run_setting_is_there(tmp_path: Path) -> None:
@@ -72,7 +71,7 @@ def test_every_cloud_run_setting_is_there(tmp_path: Path) -> None:
     assert env["SENDGUARD_ENV"] == "production"
     assert env["SENDGUARD_BASE_URL"].startswith("https://")
     assert env["SENDGUARD_ADDON_AUDIENCE"] == env["SENDGUARD_BASE_URL"]
-    assert int(env["GUNICORN_WORKERS"]) * int(env["GUNICORN_THREADS"]) == int(
+    assert int(env["SENDGUARD_HTTP_WORKERS"]) * int(env["SENDGUARD_HTTP_THREADS"]) == int(
         block("automatic_scaling")["max_concurrent_requests"])
     # The secrets come from the git-ignored include, never from this file.
     secrets = set(env_vars(deploy, "set-secrets"))

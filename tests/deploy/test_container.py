@@ -1,11 +1,12 @@
-"""The container: Dockerfile rules, the build context, the package it installs, gunicorn.
+"""The container: Dockerfile rules, the build context, the package it installs, its command.
 
 Docker cannot build here (no daemon), so the image is checked in parts that can run:
 the Dockerfile's instructions are read and held to the rules (slim Python 3.11, non-root,
-exec-form gunicorn, no secrets, no dev extras); the build context is computed from
-.dockerignore with Docker's matching rules and the package is really built from exactly
-that context; and gunicorn really runs with deploy/gunicorn.conf.py, logs JSON and shuts
-down gracefully on SIGTERM with a request in flight.
+exec-form ``sendguard serve``, no secrets, no dev extras); the build context is computed
+from .dockerignore with Docker's matching rules and the package is really built from
+exactly that context. The server that command runs (granian, service/server.py: JSON
+logs, graceful shutdown on SIGTERM with a request in flight, ...) is run for real in
+tests/deploy/test_server.py.
 """
 
 from __future__ import annotations
@@ -15,15 +16,10 @@ import os
 import re
 import shlex
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import sysconfig
-import threading
-import time
 import tomllib
-import urllib.request
 import zipfile
 from pathlib import Path
 
@@ -91,18 +87,16 @@ def test_runtime_stage_runs_as_a_numeric_non_root_user() -> None:
     assert any(keyword == "RUN" and f"--uid {uid}" in args for keyword, args in final)
 
 
-def test_cmd_is_exec_form_gunicorn_with_the_shared_settings() -> None:
+def test_cmd_is_exec_form_sendguard_serve() -> None:
     final = stages()[-1]
     cmd = json.loads(next(args for keyword, args in final if keyword == "CMD"))
-    assert cmd[0] == "gunicorn"
-    config = cmd[cmd.index("--config") + 1]
-    copies = [args for keyword, args in final if keyword == "COPY"]
-    assert f"deploy/gunicorn.conf.py {config}" in copies
-    module, _, factory = cmd[-1].partition(":")
-    assert factory == "create_app()"
-    source = (ROOT / Path(*module.split("."))).with_suffix(".py").read_text()
-    assert "def create_app(" in source
-    assert not any(k == "ENTRYPOINT" for k, _ in final), "PID 1 must be gunicorn itself"
+    assert cmd == ["sendguard", "serve"]
+    scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
+    assert scripts["sendguard"] == "service.commands.main:main"
+    serve = (ROOT / "service" / "commands" / "serve.py").read_text()
+    assert "from service.server import" in serve   # the one server setup (test_server.py)
+    assert not any(k == "ENTRYPOINT" for k, _ in final), "PID 1 must be the server itself"
+    assert "gunicorn" not in DOCKERFILE.read_text()
 
 
 def test_no_secret_and_no_development_extras_in_the_image() -> None:
@@ -266,7 +260,8 @@ RULES = dockerignore_rules(DOCKERIGNORE.read_text())
     pytest.param("README.md", True, id="readme"),
     pytest.param("service/__init__.py", True, id="package"),
     pytest.param("service/storage/migrations/script.py.mako", True, id="package-data"),
-    pytest.param("deploy/gunicorn.conf.py", True, id="gunicorn-settings"),
+    pytest.param("requirements.lock", True, id="lock"),
+    pytest.param("benchmarks/gunicorn_conf.py", False, id="benchmark-reference"),
     pytest.param("var/sendguard.db", False, id="dev-database"),
     pytest.param("var/master.key", False, id="dev-master-key"),
     pytest.param(".env", False, id="dotenv"),
@@ -341,79 +336,3 @@ def test_the_context_builds_the_whole_package(tmp_path: Path) -> None:
                          env={**os.environ, "PYTHONPATH": path, "LANG": "C.UTF-8"})
     assert dev.returncode == 2, dev.stderr
     assert dev.stderr.count("\n") == 1 and "development tool" in dev.stderr, dev.stderr
-
-
-# --- gunicorn with deploy/gunicorn.conf.py ------------------------------------------------
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_for(predicate: object, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():  # type: ignore[operator]
-            return True
-        time.sleep(0.05)
-    return False
-
-
-def test_gunicorn_logs_json_and_finishes_in_flight_requests_on_sigterm(tmp_path: Path) -> None:
-    gunicorn = Path(sys.executable).with_name("gunicorn")
-    port = free_port()
-    out_path = tmp_path / "stdout.log"
-    env = {**os.environ, "PORT": str(port), "SENDGUARD_ENV": "production",
-           "GOOGLE_CLOUD_PROJECT": "sample-proj", "SLOW_SECONDS": "2",
-           "GUNICORN_WORKERS": "1", "GUNICORN_THREADS": "4", "HOME": str(tmp_path),
-           "PYTHONPATH": os.pathsep.join([str(Path(__file__).parent), str(ROOT)])}
-    with open(out_path, "w") as out:
-        server = subprocess.Popen(
-            [str(gunicorn), "--config", str(ROOT / "deploy" / "gunicorn.conf.py"),
-             "slow_app:create()"], stdout=out, stderr=subprocess.STDOUT, env=env, cwd=tmp_path)
-    try:
-        assert wait_for(lambda: "Booting worker" in out_path.read_text(), 20), out_path.read_text()
-        base = f"http://127.0.0.1:{port}"
-        assert wait_for(lambda: _get(base + "/fast") == "ok", 20)
-        answer: dict[str, str] = {}
-
-        def slow_request() -> None:
-            req = urllib.request.Request(base + "/slow", headers={
-                "X-Cloud-Trace-Context": "105445aa7843bc8bf206b12000100000/1;o=1"})
-            with urllib.request.urlopen(req, timeout=20) as resp:
-                answer["body"] = resp.read().decode()
-
-        client = threading.Thread(target=slow_request)
-        client.start()
-        assert wait_for(lambda: "send started" in out_path.read_text(), 10)
-        server.send_signal(signal.SIGTERM)
-        assert wait_for(lambda: _get(base + "/fast") is None, 5), "still accepting new work"
-        client.join(timeout=20)
-        assert answer.get("body") == "sent", "the in-flight request was cut off"
-        assert server.wait(timeout=15) == 0
-    finally:
-        if server.poll() is None:
-            server.kill()
-            server.wait()
-    lines = [line for line in out_path.read_text().splitlines() if line.strip()]
-    entries = [json.loads(line) for line in lines]        # every line is JSON
-    messages = [e["message"] for e in entries]
-    assert "send finished" in messages
-    started = next(e for e in entries if e["message"].startswith("send started"))
-    assert started["message"] == "send started, code [redacted] for /k/[redacted]"
-    assert started["logging.googleapis.com/trace"] == (
-        "projects/sample-proj/traces/105445aa7843bc8bf206b12000100000")
-    assert any(e["logger"] == "gunicorn.error" and "signal: term" in e["message"].lower()
-               for e in entries)
-    text = out_path.read_text()
-    assert "12345678" not in text and "c2VjcmV0LWxpbmstdG9rZW4" not in text
-    assert "GET /slow" not in text, "no access log: key-page URLs carry tokens"
-
-
-def _get(url: str) -> str | None:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as resp:
-            return str(resp.read().decode())
-    except OSError:
-        return None

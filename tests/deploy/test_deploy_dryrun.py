@@ -157,7 +157,7 @@ def test_service_deploy_settings(dry: Result) -> None:
     assert not set(env) & {"DATABASE_URL", "SENDGUARD_MASTER_KEY", "SENDGUARD_SMTP_PASSWORD",
                            "SENDGUARD_STAMP_KEY"}
     concurrency = int(next(a for a in argv if a.startswith("--concurrency=")).split("=")[1])
-    assert concurrency == int(env["GUNICORN_WORKERS"]) * int(env["GUNICORN_THREADS"])
+    assert concurrency == int(env["SENDGUARD_HTTP_WORKERS"]) * int(env["SENDGUARD_HTTP_THREADS"])
 
 
 def test_scheduler_calls_release_due_with_an_oidc_token(dry: Result) -> None:

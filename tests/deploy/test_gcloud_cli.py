@@ -111,14 +111,14 @@ def make_tree(base: Path, files: list[str]) -> None:
         path.write_text("x\n")
 
 
-UPLOADED = ["Dockerfile", ".dockerignore", "pyproject.toml", "README.md",
-            "service/__init__.py", "service/storage/migrations/script.py.mako",
-            "deploy/gunicorn.conf.py"]
+UPLOADED = ["Dockerfile", ".dockerignore", "pyproject.toml", "requirements.lock", "README.md",
+            "service/__init__.py", "service/storage/migrations/script.py.mako"]
 NOT_UPLOADED = ["var/sendguard.db", "var/master.key", ".venv/bin/python", ".env",
                 ".git/config", "tests/test_x.py", "deploy/deploy.sh", "deploy/out/deployment.json",
                 "deploy/out/appengine-secrets.yaml", "service/__pycache__/x.cpython-311.pyc",
                 "service/policy/__pycache__/rules.cpython-311.pyc", "examples/policy.toml",
-                "app.yaml", "docs/security.md"]
+                "app.yaml", "docs/security.md", "benchmarks/gunicorn_conf.py",
+                "requirements-test.lock"]
 
 
 def test_build_upload_is_only_the_allow_list(sdk: Sdk, tmp_path: Path) -> None:
@@ -137,7 +137,7 @@ def test_build_upload_of_this_repository(sdk: Sdk) -> None:
     package = {str(p.relative_to(ROOT)) for p in (ROOT / "service").rglob("*")
                if p.is_file() and "__pycache__" not in p.parts}
     assert uploaded == package | {"Dockerfile", ".dockerignore", "pyproject.toml", "README.md",
-                                  "deploy/gunicorn.conf.py"}
+                                  "requirements.lock"}
 
 
 def app_yaml_env(sdk: Sdk, tmp_path: Path, include: str | None) -> subprocess.CompletedProcess[str]:
@@ -162,13 +162,13 @@ def test_app_yaml_is_valid_and_starts_in_production(sdk: Sdk, tmp_path: Path) ->
     info = json.loads(proc.stdout)
     assert info["env"].endswith("STANDARD")
     assert re.fullmatch(r"python3(1[1-9])", info["runtime"])
-    assert "gunicorn --config deploy/gunicorn.conf.py 'service.app:create_app()'" in (
-        info["entrypoint"])
+    # the SDK runs it with `exec`: the server is the process App Engine signals
+    assert info["entrypoint"].split() == ["exec", "sendguard", "serve"]
     assert info["service_account"].startswith("sendguard-run@")
     assert info["handlers"] and all(h["secure"] == "always" for h in info["handlers"])
     env = info["env_variables"]
     assert env["DATABASE_URL"].startswith("postgresql://"), "the include is merged"
-    assert int(env["GUNICORN_WORKERS"]) * int(env["GUNICORN_THREADS"]) == (
+    assert int(env["SENDGUARD_HTTP_WORKERS"]) * int(env["SENDGUARD_HTTP_THREADS"]) == (
         int(info["max_concurrent_requests"]))
     # With the placeholders filled in, these are exactly the settings production needs.
     filled = {k: v.replace("REPLACE_ME_", "x").replace("REPLACE_ME", "x")

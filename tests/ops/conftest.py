@@ -71,7 +71,7 @@ def deployment(ops_database: str, master_key: str, smtp_server: SmtpServer, cert
                scheduler_token: str, tmp_path_factory: pytest.TempPathFactory,
                postgres_cluster: PostgresCluster,
                secret_book: set[str]) -> Iterator[Deployment]:
-    """Instances ``a`` and ``b``: one gunicorn worker with 4 threads each."""
+    """Instances ``a`` and ``b``: one server worker with 4 threads each."""
     root = tmp_path_factory.mktemp("instances")
     specs = []
     for name in ("a", "b"):

@@ -1,5 +1,5 @@
 """Running SendGuard as it runs in production, for the operations tests: real ``sendguard
-serve`` processes (gunicorn, ``SENDGUARD_ENV=production``) on one real PostgreSQL, their
+serve`` processes (granian, ``SENDGUARD_ENV=production``) on one real PostgreSQL, their
 JSON logs in files, and a key-page visitor speaking plain HTTP to any of them.
 
 The service's base URL is https (production refuses anything else), so its CSRF cookie
@@ -62,7 +62,7 @@ def http() -> requests.Session:
 
 @dataclass
 class Instance:
-    """One ``sendguard serve`` process (one gunicorn worker), like one Cloud Run instance."""
+    """One ``sendguard serve`` process (one server worker), like one Cloud Run instance."""
 
     name: str
     port: int
@@ -81,7 +81,7 @@ class Instance:
         return self.stderr.read_text(encoding="utf-8", errors="replace").splitlines()
 
     def terminate(self) -> None:
-        """SIGTERM, as Cloud Run sends it: gunicorn finishes in-flight requests, exits."""
+        """SIGTERM, as Cloud Run sends it: the server finishes in-flight requests, exits."""
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
 
@@ -125,11 +125,10 @@ def server_env(*, name: str, database_url: str, master_key: str, mailer: str,
         "SENDGUARD_GOOGLE_CERTS_URL": certs_url,
         "SENDGUARD_VAR_DIR": str(home / "var"),
         "GOOGLE_CLOUD_PROJECT": PROJECT,
-        "GUNICORN_GRACEFUL_TIMEOUT": "1",
+        "SENDGUARD_GRACEFUL_TIMEOUT": "1",
         "PYTHONUNBUFFERED": "1",
         "PYTHONPATH": str(ROOT),
-        # Each instance its own home, as separate containers have: gunicorn puts its
-        # control socket under $HOME and two servers must not share it.
+        # Each instance its own home, as separate containers have.
         "HOME": str(home),
         "LANG": "C.UTF-8",
     })

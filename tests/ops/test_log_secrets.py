@@ -1,6 +1,6 @@
 """Issue 5: no token, code, password, key or body ever reaches a log. One whole route,
 with its error paths, runs across the two production instances (JSON lines on their
-stdout, gunicorn's own lines on stderr) and in this process (``sendguard protect``'s
+stdout, whatever else the server writes on stderr) and in this process (``sendguard protect``'s
 step, logged through ``configure_logging(json_lines=True)`` into a buffer); then every
 line is parsed as a Cloud Logging entry and searched for every secret the route used."""
 
@@ -129,9 +129,9 @@ def test_a_whole_route_logs_no_secret(deployment: Deployment, smtp: SmtpServer,
     secret_book.update(used)
     own = [line for line in json_log.getvalue().splitlines() if line]
     servers = [line for inst in deployment.instances for line in inst.stdout_lines()]
-    gunicorn = [line for inst in deployment.instances for line in inst.stderr_lines()]
+    stderr = [line for inst in deployment.instances for line in inst.stderr_lines()]
     entries = [entry(line) for line in own + servers]     # each line a Cloud Logging entry
-    assert leaks(own + servers + gunicorn, secret_book) == []
+    assert leaks(own + servers + stderr, secret_book) == []
 
     # the lines say what happened, tied to the request's trace, the link itself redacted
     messages = [e["message"] for e in entries]
@@ -142,7 +142,7 @@ def test_a_whole_route_logs_no_secret(deployment: Deployment, smtp: SmtpServer,
                               for e in csrf_lines)
     assert csrf_lines[-1][TRACE_KEY] == f"projects/{PROJECT}/traces/{trace}"
     print(f"log scan: {len(own)} in-process + {len(servers)} instance JSON lines and "
-          f"{len(gunicorn)} gunicorn lines, {len(secret_book)} secrets, no leak")
+          f"{len(stderr)} stderr lines, {len(secret_book)} secrets, no leak")
 
 
 @pytest.fixture

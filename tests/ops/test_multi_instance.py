@@ -1,5 +1,5 @@
 """Issue 5: several instances share one database correctly. Two real ``sendguard serve``
-processes (production mode, one gunicorn worker and 4 threads each) on one real
+processes (production mode, one server worker and 4 threads each) on one real
 PostgreSQL, driven over HTTP, alternating or racing between them: the code rate limits,
 the code attempt counter, releases and the reveal limit hold in total, not per instance.
 """

@@ -215,7 +215,7 @@ def test_protect_as_a_process_imports_no_database_stack(tmp_path: Path) -> None:
     assert "sqlalchemy" in first and "service.storage.sqlite_keys" in first
     again = protect()
     assert "service.storage.sqlite_keys" in again and "service.protect.archive" in again
-    for heavy in ("sqlalchemy", "alembic", "mako", "flask", "psycopg", "gunicorn",
+    for heavy in ("sqlalchemy", "alembic", "mako", "flask", "psycopg", "gunicorn", "granian",
                   "service.storage.store", "service.gmail.client", "service.gmail.model",
                   "service.commands.history", "tomllib", "babel",  # no policy file, usual LANG
                   # nor what only other commands or rare paths use (issue 12: start-up)

@@ -1,5 +1,5 @@
 """The connection pool under Cloud Run's concurrency: 20 request threads over a pool of 5
-connections (one gunicorn worker), on SQLite and a real PostgreSQL server. Threads wait
+connections (one server worker), on SQLite and a real PostgreSQL server. Threads wait
 for a connection instead of failing, never hold more than the pool, and a database that
 stops answering gives an error after ``pool_timeout`` instead of a hang."""
 
@@ -107,7 +107,7 @@ def test_pool_timeout_must_be_positive(db_url: str, timeout: float) -> None:
 @pytest.mark.postgres
 def test_a_forked_child_never_reuses_the_parents_connection(
         migrated_postgres: tuple[str, sa.Engine]) -> None:
-    """gunicorn forks workers: if a pool were made before the fork, parent and child
+    """The server forks workers: if a pool were made before the fork, parent and child
     must not talk over one socket (each has its own PostgreSQL session)."""
     store = Store.from_url(migrated_postgres[0], pool_size=1)
     pid_sql = sa.text("SELECT pg_backend_pid()")

@@ -1,0 +1,274 @@
+"""The production HTTP server: SendGuard's WSGI app under granian, settings from the environment.
+
+One place for what the image (``sendguard serve``, the Dockerfile's CMD) and App Engine's
+entrypoint run. Granian (a Rust HTTP server) replaced gunicorn gthread because gunicorn's
+own work was 0.32-0.44 ms of CPU per request against granian's 0.04-0.06 ms, too much for
+the 1 ms budget of ``/addon/compose`` (issue 12; deploy/README.md has the numbers).
+
+Sizing: ``SENDGUARD_HTTP_WORKERS`` processes (default 2) x ``SENDGUARD_HTTP_THREADS`` Python
+threads each (default 20; Cloud Run's ``--concurrency`` is their product, deploy.sh). The
+gunicorn-era names ``GUNICORN_WORKERS``/``GUNICORN_THREADS``/``GUNICORN_GRACEFUL_TIMEOUT``
+are still read when the new ones are unset (services deployed before keep their settings).
+Each worker builds its own app after the fork, so its database pool and its content
+analysis pool (``SENDGUARD_ANALYSIS_WORKERS``, made on first use) are its own.
+
+Shutdown: Cloud Run sends SIGTERM and kills the container 10 s later. Granian stops
+accepting, lets in-flight requests finish, and kills a worker still busy after
+``SENDGUARD_GRACEFUL_TIMEOUT`` seconds (default 8); then the process exits.
+
+A stuck worker: gunicorn restarted a worker whose main loop had not answered for its
+``timeout`` (= Cloud Run's request timeout, ``SENDGUARD_REQUEST_TIMEOUT``, 120 s). Granian
+has no such watchdog (its ``workers-kill-timeout`` applies only to stopping workers), so
+each worker here beats a heartbeat file from a Python thread, which needs the GIL like
+every request does; the main process kills a worker whose heartbeat is older than the
+request timeout, and granian starts a new one (``respawn_failed_workers``).
+
+Logs: no access log (the key page's URLs carry link tokens); granian's own lines go
+through the root logger, i.e. SendGuard's redacted JSON lines in production.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import signal
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from service.errors import ConfigError
+
+log = logging.getLogger("service.server")
+
+WsgiApp = Callable[..., Any]
+
+# Granian's loggers into the root logger (SendGuard's one handler): no handler of their
+# own, no access log at all. Replaces granian's LOGGING_CONFIG loggers and handlers.
+GRANIAN_LOGGING: dict[str, Any] = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {},
+    "handlers": {},
+    "loggers": {
+        "_granian": {"handlers": [], "propagate": True},
+        "granian.access": {"handlers": [], "propagate": False, "level": "CRITICAL"},
+    },
+}
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    host: str = "0.0.0.0"   # noqa: S104 - Cloud Run and App Engine route to the container
+    port: int = 8080
+    workers: int = 2
+    threads: int = 20                 # measured: deploy/README.md, Sizing
+    request_timeout: int = 120        # = Cloud Run --timeout (deploy.sh)
+    graceful_timeout: int = 8         # within Cloud Run's 10 s after SIGTERM
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **given: Any) -> ServerSettings:
+        """From ``PORT`` and the ``SENDGUARD_*`` server settings; ``given`` (command-line
+        options) win. A value that is not a positive number is a ``ConfigError``."""
+        e = os.environ if env is None else env
+
+        def number(*names: str, default: int) -> int:
+            for name in names:
+                raw = e.get(name, "").strip()
+                if raw:
+                    try:
+                        value = int(raw)
+                    except ValueError:
+                        value = 0
+                    if value < 1:
+                        raise ConfigError(f"{name} must be a whole number of at least 1, "
+                                          f"not {raw!r}")
+                    return value
+            return default
+
+        values: dict[str, Any] = {
+            "host": e.get("HOST", "").strip() or cls.host,
+            "port": number("PORT", default=cls.port),
+            "workers": number("SENDGUARD_HTTP_WORKERS", "GUNICORN_WORKERS",
+                              default=cls.workers),
+            "threads": number("SENDGUARD_HTTP_THREADS", "GUNICORN_THREADS",
+                              default=cls.threads),
+            "request_timeout": number("SENDGUARD_REQUEST_TIMEOUT",
+                                      default=cls.request_timeout),
+            "graceful_timeout": number("SENDGUARD_GRACEFUL_TIMEOUT",
+                                       "GUNICORN_GRACEFUL_TIMEOUT",
+                                       default=cls.graceful_timeout),
+        }
+        values.update({k: v for k, v in given.items() if v is not None})
+        return cls(**values)
+
+
+def build(settings: ServerSettings, target: str) -> Any:
+    """Granian's server object (``target`` only names the app in granian's lines)."""
+    from granian.constants import Interfaces
+    from granian.server import Server
+
+    return Server(
+        target, address=settings.host, port=settings.port, interface=Interfaces.WSGI,
+        workers=settings.workers, blocking_threads=settings.threads,
+        log_dictconfig=GRANIAN_LOGGING, log_access=False,
+        respawn_failed_workers=True, workers_kill_timeout=settings.graceful_timeout)
+
+
+def serve(settings: ServerSettings, loader: Callable[[], WsgiApp], *,
+          target: str = "service.app:create_app") -> None:
+    """Run until SIGTERM/SIGINT: granian's main process here, its workers started from
+    it, each calling ``loader`` (a module-level function or a ``functools.partial`` of
+    one, so that it also reaches workers started with ``spawn``). Logging must be
+    configured already: granian's lines go through the root logger."""
+    server = build(settings, target)
+    beats = Path(tempfile.mkdtemp(prefix="sendguard-heartbeat-", dir=_shm()))
+    interval = heartbeat_interval(settings.request_timeout)
+    watchdog = threading.Thread(target=_watch, args=(beats, settings.request_timeout, interval),
+                                name="sendguard-watchdog", daemon=True)
+    server.on_startup(watchdog.start)
+    try:
+        server.serve(target_loader=partial(_load_in_worker, loader, str(beats), interval),
+                     wrap_loader=False)
+    finally:
+        for f in beats.glob("*"):
+            f.unlink(missing_ok=True)
+        beats.rmdir()
+
+
+def _shm() -> str | None:
+    return "/dev/shm" if os.path.isdir("/dev/shm") else None   # noqa: S108 - in memory
+
+
+def heartbeat_interval(timeout: int) -> float:
+    return max(0.5, min(5.0, timeout / 8))
+
+
+def _load_in_worker(loader: Callable[[], WsgiApp], beats: str, interval: float) -> WsgiApp:
+    """In a worker: the heartbeat first (a worker stuck building its app is stuck too),
+    then the app."""
+    path = Path(beats) / str(os.getpid())
+
+    def beat() -> None:
+        while True:
+            path.touch()
+            time.sleep(interval)
+
+    path.touch()
+    threading.Thread(target=beat, name="sendguard-heartbeat", daemon=True).start()
+    _relay_stop_signals()
+    return loader()
+
+
+def _relay_stop_signals() -> None:
+    """In a worker's main thread, before granian starts serving: run the stop signals'
+    handler as soon as a signal arrives, whichever thread the kernel gave it to.
+
+    Granian's WSGI worker installs a Python handler for SIGTERM/SIGINT and then waits in
+    its main thread (``threading.Event.wait``). Python runs a handler only in the main
+    thread, and only once that thread wakes; when the kernel delivers the signal to one of
+    the worker's other threads (Rust runtime, request threads) the main thread sleeps on,
+    and the worker went on accepting new requests until it was killed at the graceful
+    timeout (seen here in 2 of 6 stops without this relay). Python's C-level
+    handler writes the signal number to the wakeup fd from any thread; a thread reading it
+    calls the handler installed at that moment (granian's sets an idempotent flag)."""
+    read, write = os.pipe()
+    os.set_blocking(write, False)
+    signal.set_wakeup_fd(write)
+
+    def relay() -> None:
+        while True:
+            for signum in os.read(read, 64):
+                if signum in (signal.SIGTERM, signal.SIGINT):
+                    handler = signal.getsignal(signum)
+                    if callable(handler):
+                        handler(signum, None)
+
+    threading.Thread(target=relay, name="sendguard-signal-relay", daemon=True).start()
+
+
+def _watch(beats: Path, timeout: int, interval: float) -> None:
+    """In the main process: kill a worker whose heartbeat is older than ``timeout``."""
+    me = os.getpid()
+    while True:
+        time.sleep(interval)
+        for f in beats.iterdir():
+            try:
+                pid, age = int(f.name), time.time() - f.stat().st_mtime
+            except (ValueError, OSError):
+                continue
+            if _parent(pid) != me:
+                f.unlink(missing_ok=True)          # exited (or not ours): forget it
+            elif age > timeout:
+                log.error("worker %d did not answer for %d s (SENDGUARD_REQUEST_TIMEOUT): "
+                          "killed, a new one starts", pid, int(age))
+                f.unlink(missing_ok=True)
+                with contextlib.suppress(OSError):
+                    os.kill(pid, signal.SIGKILL)
+
+
+def _parent(pid: int) -> int | None:
+    """The parent of a live process (None when it is gone or a zombie)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return None
+    return None if fields[0] in ("Z", "X") else int(fields[1])
+
+
+def sendguard_app() -> WsgiApp:
+    """One worker's SendGuard app: settings and policy from the environment (the main
+    process checked both before listening), logging as the main process set it up."""
+    from service.app import create_app
+    from service.commands.base import load_policy_for_service
+    from service.logs import configure_logging
+    from service.services import Services
+    from service.settings import Config
+
+    config = Config.from_env()
+    configure_logging(config)     # again: granian's logging setup ran in this worker
+    policy = load_policy_for_service(config.policy_path)
+    return create_app(config, services=Services(config, _policy=policy))
+
+
+def load_factory(target: str) -> Callable[[], WsgiApp]:
+    """``module:factory`` as a loader (tests and benchmarks serve other apps the same way)."""
+    return partial(_call_factory, target)
+
+
+def _call_factory(target: str) -> WsgiApp:
+    import importlib
+
+    module, _, name = target.partition(":")
+    obj: Any = importlib.import_module(module)
+    for part in (name or "create_app").split("."):
+        obj = getattr(obj, part)
+    return obj()   # type: ignore[no-any-return]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m service.server MODULE:FACTORY``: another WSGI app under the same server
+    and settings as ``sendguard serve`` (the deploy tests' slow app, the benchmark's bare
+    reference). JSON lines when ``SENDGUARD_ENV=production``, as the service logs."""
+    import sys
+
+    from service.logs import configure_logging
+    from service.settings import Config
+
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1 or ":" not in args[0]:
+        print("usage: python -m service.server MODULE:FACTORY", file=sys.stderr)
+        return 2
+    production = os.environ.get("SENDGUARD_ENV", "").strip().lower() == "production"
+    configure_logging(Config(), json_lines=production)
+    serve(ServerSettings.from_env(), load_factory(args[0]), target=args[0])
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

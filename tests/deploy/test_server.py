@@ -1,0 +1,266 @@
+"""The production server (service/server.py: granian, as ``sendguard serve`` and the image
+run it), each property the gunicorn configuration gave, checked on the real server:
+SIGTERM lets in-flight requests finish within Cloud Run's 10 s and stops new ones; a
+request still running at the graceful timeout is cut and the process exits in time; a
+worker that stops answering for the request timeout is killed and replaced; JSON lines
+through ``service.logs``, no access log, no link token in the output; content analysis
+runs in the pool of a server worker; ``$PORT`` and the worker settings from the
+environment (the gunicorn-era names still read), bad values refused before listening."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from service.errors import ConfigError
+from service.server import ServerSettings
+from tests.support import hostile as h
+
+ROOT = Path(__file__).resolve().parents[2]
+TOKEN = "c2VjcmV0LWxpbmstdG9rZW4"      # a link token as the key page's URLs carry it
+CSV = "\n".join(",".join(map(str, r)) for r in h.customer_rows(40)).encode()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_for(predicate: Callable[[], object], timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def get(url: str, data: bytes | None = None, timeout: float = 2) -> str | None:
+    try:
+        with urllib.request.urlopen(url, data=data, timeout=timeout) as resp:
+            return str(resp.read().decode())
+    except OSError:
+        return None
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            fields = stat.rpartition(")")[2].split()
+            if int(fields[1]) == pid and fields[0] not in ("Z", "X"):
+                found.append(int(entry.name))
+    return found
+
+
+def cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
+
+
+class Running:
+    """``python -m service.server slow_app:create`` with its output in a file."""
+
+    def __init__(self, tmp: Path, **env: str) -> None:
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.out = tmp / "server.log"
+        full = {**os.environ, "PORT": str(self.port), "SENDGUARD_ENV": "production",
+                "GOOGLE_CLOUD_PROJECT": "sample-proj", "HOST": "127.0.0.1",
+                "PYTHONPATH": os.pathsep.join([str(Path(__file__).parent), str(ROOT)]),
+                **env}
+        with open(self.out, "w") as out:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "service.server", "slow_app:create"],
+                stdout=out, stderr=subprocess.STDOUT, env=full, cwd=tmp)
+        assert wait_for(lambda: get(self.base + "/fast") == "ok", 30), self.text()
+
+    def text(self) -> str:
+        return self.out.read_text()
+
+    def entries(self) -> list[dict[str, str]]:
+        return [json.loads(line) for line in self.text().splitlines() if line.strip()]
+
+    def workers(self) -> list[int]:
+        return children(self.proc.pid)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+@pytest.fixture
+def running(tmp_path: Path) -> Iterator[Callable[..., Running]]:
+    started: list[Running] = []
+
+    def start(**env: str) -> Running:
+        started.append(Running(tmp_path, **env))
+        return started[-1]
+    yield start
+    for r in started:
+        r.stop()
+
+
+def test_sigterm_finishes_in_flight_requests_logs_json_and_no_urls(
+        running: Callable[..., Running]) -> None:
+    server = running(SENDGUARD_HTTP_WORKERS="2", SENDGUARD_HTTP_THREADS="4")
+    assert len(server.workers()) == 2
+    # an attachment check on a server worker runs in that worker's analysis pool
+    reply = json.loads(get(server.base + "/check",
+                           h.with_attachment("list.csv", "text/csv", CSV)) or "{}")
+    assert reply["heavy"] and "personal_data" in reply["codes"], reply
+    assert reply["pid"] in server.workers()
+    pool = [p for p in children(reply["pid"]) if "service.policy.worker" in cmdline(p)]
+    assert len(pool) == 1, "the analysis ran in a child of the server worker"
+    assert get(f"{server.base}/k/{TOKEN}?code=12345678") is None   # 404: nothing logs it
+
+    answer: dict[str, str] = {}
+
+    def slow_request() -> None:
+        req = urllib.request.Request(server.base + "/slow", headers={
+            "X-Cloud-Trace-Context": "105445aa7843bc8bf206b12000100000/1;o=1"})
+        with urllib.request.urlopen(req, timeout=20) as resp:
+            answer["body"] = resp.read().decode()
+
+    client = threading.Thread(target=slow_request)
+    client.start()
+    assert wait_for(lambda: "send started" in server.text(), 10)
+    signalled = time.monotonic()
+    server.proc.send_signal(signal.SIGTERM)
+    assert wait_for(lambda: get(server.base + "/fast") is None, 5), "still accepting new work"
+    client.join(timeout=20)
+    assert answer.get("body") == "sent", "the in-flight request was cut off"
+    assert server.proc.wait(timeout=15) == 0
+    assert time.monotonic() - signalled < 10, "Cloud Run kills the container after 10 s"
+
+    entries = server.entries()                       # every line is JSON
+    messages = [e["message"] for e in entries]
+    assert "send finished" in messages
+    started = next(e for e in entries if e["message"].startswith("send started"))
+    assert started["message"] == "send started, code [redacted] for /k/[redacted]"
+    assert started["logging.googleapis.com/trace"] == (
+        "projects/sample-proj/traces/105445aa7843bc8bf206b12000100000")
+    granian = [e["message"] for e in entries if e["logger"].startswith("_granian")]
+    assert "Shutting down granian" in granian, messages     # the server's own lines too
+    text = server.text()
+    assert TOKEN not in text and "12345678" not in text
+    assert "GET /" not in text and "/check" not in text and "/fast" not in text, (
+        "no access log: key-page URLs carry tokens")
+
+
+def test_a_request_past_the_graceful_timeout_is_cut_and_the_server_exits_in_time(
+        running: Callable[..., Running]) -> None:
+    server = running(SENDGUARD_HTTP_WORKERS="1", SENDGUARD_GRACEFUL_TIMEOUT="2",
+                     SLOW_SECONDS="60")
+    # a client that keeps waiting (one that gives up first lets the worker go at once)
+    threading.Thread(target=get, args=(server.base + "/slow", None, 30), daemon=True).start()
+    assert wait_for(lambda: "send started" in server.text(), 10)
+    signalled = time.monotonic()
+    server.proc.send_signal(signal.SIGTERM)
+    server.proc.wait(timeout=15)
+    assert 1.5 < time.monotonic() - signalled < 6
+    assert "refused to gracefully stop" in server.text()
+    assert "send finished" not in server.text()
+
+
+def test_a_worker_that_stops_answering_is_killed_and_replaced(
+        running: Callable[..., Running]) -> None:
+    server = running(SENDGUARD_HTTP_WORKERS="1", SENDGUARD_REQUEST_TIMEOUT="2")
+    [stuck] = server.workers()
+    assert get(server.base + "/pid") == str(stuck)
+    os.kill(stuck, signal.SIGSTOP)      # holds no lock, answers nothing: as a wedged worker
+    assert wait_for(lambda: get(server.base + "/pid") not in (None, str(stuck)), 20), (
+        server.text())
+    assert stuck not in server.workers()
+    assert server.proc.poll() is None, "the server carries on with a new worker"
+    assert any(e["logger"] == "service.server" and f"worker {stuck} did not answer"
+               in e["message"] for e in server.entries())
+
+
+def test_sendguard_serve_binds_port_and_stops_on_sigterm(tmp_path: Path) -> None:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SENDGUARD_", "GUNICORN_"))}
+    env.update(PORT=str(port), HOST="127.0.0.1", GUNICORN_WORKERS="1",
+               SENDGUARD_VAR_DIR=str(tmp_path / "var"))
+    proc = subprocess.Popen([sys.executable, "-m", "service", "serve"], cwd=tmp_path, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        assert wait_for(lambda: get(f"http://127.0.0.1:{port}/healthz") is not None, 30)
+        assert len(children(proc.pid)) == 1, "GUNICORN_WORKERS (the old name) is still read"
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=15)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, out
+    assert f"Listening at: http://127.0.0.1:{port}" in out
+
+
+@pytest.mark.parametrize(("env", "given", "expected"), [
+    pytest.param({}, {}, ServerSettings(), id="defaults"),
+    pytest.param({"PORT": "9000", "HOST": "127.0.0.1"}, {},
+                 ServerSettings(host="127.0.0.1", port=9000), id="port-from-env"),
+    pytest.param({"SENDGUARD_HTTP_WORKERS": "1", "SENDGUARD_HTTP_THREADS": "16"}, {},
+                 ServerSettings(workers=1, threads=16), id="sizing"),
+    pytest.param({"GUNICORN_WORKERS": "3", "GUNICORN_THREADS": "8",
+                  "GUNICORN_GRACEFUL_TIMEOUT": "5"}, {},
+                 ServerSettings(workers=3, threads=8, graceful_timeout=5),
+                 id="gunicorn-era-names"),
+    pytest.param({"SENDGUARD_HTTP_WORKERS": "2", "GUNICORN_WORKERS": "5"}, {},
+                 ServerSettings(workers=2), id="new-name-wins"),
+    pytest.param({"SENDGUARD_REQUEST_TIMEOUT": "300", "SENDGUARD_GRACEFUL_TIMEOUT": "3"}, {},
+                 ServerSettings(request_timeout=300, graceful_timeout=3), id="timeouts"),
+    pytest.param({"PORT": "9000", "SENDGUARD_HTTP_THREADS": "4"},
+                 {"port": 9100, "threads": None}, ServerSettings(port=9100, threads=4),
+                 id="options-win"),
+])
+def test_settings_from_env(env: dict[str, str], given: dict[str, int | None],
+                           expected: ServerSettings) -> None:
+    assert ServerSettings.from_env(env, **given) == expected
+
+
+@pytest.mark.parametrize(("name", "value"), [
+    pytest.param("PORT", "http", id="port-word"),
+    pytest.param("SENDGUARD_HTTP_WORKERS", "0", id="no-workers"),
+    pytest.param("SENDGUARD_HTTP_THREADS", "-4", id="negative-threads"),
+    pytest.param("GUNICORN_THREADS", "2.5", id="fraction-old-name"),
+    pytest.param("SENDGUARD_REQUEST_TIMEOUT", "120s", id="timeout-unit"),
+    pytest.param("SENDGUARD_GRACEFUL_TIMEOUT", "0", id="no-grace"),
+])
+def test_bad_settings_are_refused(name: str, value: str) -> None:
+    with pytest.raises(ConfigError, match=name):
+        ServerSettings.from_env({name: value})
+
+
+def test_sendguard_serve_refuses_a_bad_setting_before_listening(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SENDGUARD_", "GUNICORN_"))}
+    proc = subprocess.run([sys.executable, "-m", "service", "serve"], cwd=tmp_path,
+                          env={**env, "SENDGUARD_HTTP_WORKERS": "two"}, capture_output=True,
+                          text=True, timeout=60, check=False)
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1 and "SENDGUARD_HTTP_WORKERS" in proc.stderr, proc.stderr
+
+
+def test_graceful_timeout_fits_cloud_runs_ten_seconds() -> None:
+    # granian's workers-kill-timeout is this; the main process exits right after
+    assert ServerSettings().graceful_timeout + 1 < 10
