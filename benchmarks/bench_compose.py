@@ -1,9 +1,11 @@
 """CPU per request, p50/p99 of ``POST /addon/compose`` (recipients only) at 50 clients.
 
 Targets (SPEC section 9, issue 12): p99 <= 100 ms at 50 concurrent clients on loopback and
-<= 1 ms of server CPU per request. The service runs under gunicorn with the settings the
-image uses (``deploy/gunicorn.conf.py``; workers and threads from ``GUNICORN_WORKERS`` /
-``GUNICORN_THREADS``, chosen with ``--sweep``: deploy/README.md); every request carries
+<= 1 ms of server CPU per request. The service runs as the image runs it: ``sendguard
+serve`` (granian, service/server.py; workers and threads from ``SENDGUARD_HTTP_WORKERS`` /
+``SENDGUARD_HTTP_THREADS``, chosen with ``--sweep``: deploy/README.md). ``--server
+gunicorn`` runs it under gunicorn gthread as the image did until issue 12
+(``benchmarks/gunicorn_conf.py``), ``--compare`` both, alternating. Every request carries
 real RS256 ID tokens (system and user) from a local issuer whose certificates the service
 fetches from a loopback certificate server. Each event names ~20 recipients over six
 external domains, so the card has a block, warnings and the domain summary.
@@ -16,7 +18,7 @@ Two workloads, both printed:
 - ``fresh``: every request new tokens and new recipients (as if Google minted a token per
   request and every card differed): nothing cached, the whole analysis every time.
 
-Server CPU is read from /proc for the gunicorn master and its workers before and after a
+Server CPU is read from /proc for the server's main process and its workers before and after a
 run (user + system), divided by the answered requests: independent of the load generator,
 which shares the two cores. The reference, in the same run: the same server and settings
 around a bare WSGI callable (``benchmarks/bare_wsgi.py``) answering the repeated requests,
@@ -28,6 +30,7 @@ server, else (or ``--load python``) an asyncio client with pre-encoded requests.
 
     .venv/bin/python benchmarks/bench_compose.py [--requests 3000] [--clients 50]
     .venv/bin/python benchmarks/bench_compose.py --sweep     # workers x threads table
+    .venv/bin/python benchmarks/bench_compose.py --compare --rounds 3   # vs gunicorn
 """
 
 from __future__ import annotations
@@ -49,6 +52,7 @@ import requests
 from benchlib import result
 
 from service.devtools.tokens import LocalIssuer, serve_certs
+from service.server import ServerSettings
 
 AUDIENCE = "https://sendguard.bench.invalid/addon"
 SERVICE_ACCOUNT = "service-000000000001@gcp-sa-gsuiteaddons.iam.gserviceaccount.com"
@@ -215,7 +219,7 @@ def run_wrk(url: str, tmp: Path, events: list[Event], clients: int, seconds: flo
 
 
 def server_pids(master: int) -> list[int]:
-    """The gunicorn master and its workers (children)."""
+    """The server's main process and its workers (children)."""
     pids = [master]
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -241,14 +245,13 @@ def cpu_seconds(pids: list[int]) -> float:
 
 
 class Server:
-    """gunicorn with deploy/gunicorn.conf.py on loopback, for one workers x threads.
-
-    ``kind="granian"`` runs the same app under granian's WSGI interface instead (the same
-    workers, ``--blocking-threads`` = threads, no access log): a comparison for
-    deploy/README.md, only when granian is installed (it is not a dependency)."""
+    """The service on loopback for one workers x threads, as the image runs it: ``sendguard
+    serve`` (granian). ``kind="gunicorn"``: under gunicorn gthread with
+    ``benchmarks/gunicorn_conf.py`` instead, the server the image ran until issue 12.
+    ``bare``: the same server and settings around ``benchmarks/bare_wsgi.py``."""
 
     def __init__(self, tmp: Path, certs_url: str, workers: int, threads: int,
-                 kind: str = "gunicorn", bare: bool = False) -> None:
+                 kind: str = "granian", bare: bool = False) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {**os.environ, "SENDGUARD_ENV": "development", "SENDGUARD_VAR_DIR": str(tmp),
@@ -257,20 +260,16 @@ class Server:
                "SENDGUARD_ADDON_AUDIENCE": AUDIENCE,
                "SENDGUARD_ADDON_SERVICE_ACCOUNT": SERVICE_ACCOUNT,
                "SENDGUARD_OAUTH_CLIENT_ID": CLIENT_ID, "SENDGUARD_GOOGLE_CERTS_URL": certs_url,
-               "SENDGUARD_BASE_URL": self.url, "PORT": str(self.port),
-               "GUNICORN_WORKERS": str(workers), "GUNICORN_THREADS": str(threads)}
-        target = "benchmarks.bare_wsgi:app" if bare else "service.app:create_app"
+               "SENDGUARD_BASE_URL": self.url, "PORT": str(self.port), "HOST": "127.0.0.1",
+               "SENDGUARD_HTTP_WORKERS": str(workers), "SENDGUARD_HTTP_THREADS": str(threads)}
         if kind == "granian":
-            command = [str(Path(sys.executable).with_name("granian")), "--interface", "wsgi",
-                       *(() if bare else ("--factory",)), "--host", "127.0.0.1",
-                       "--port", str(self.port), "--workers", str(workers),
-                       "--blocking-threads", str(threads), "--no-access-log",
-                       "--log-level", "warning", target]
+            command = ([sys.executable, "-m", "service.server", "benchmarks.bare_wsgi:create"]
+                       if bare else [sys.executable, "-m", "service", "serve"])
         else:
+            target = "benchmarks.bare_wsgi:app" if bare else "service.app:create_app()"
             command = [str(Path(sys.executable).with_name("gunicorn")),
-                       "--config", str(ROOT / "deploy" / "gunicorn.conf.py"),
-                       "-b", f"127.0.0.1:{self.port}", "--log-level", "warning",
-                       target if bare else target + "()"]
+                       "--config", str(ROOT / "benchmarks" / "gunicorn_conf.py"),
+                       "-b", f"127.0.0.1:{self.port}", "--log-level", "warning", target]
         self.proc = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL)
         if bare:
             time.sleep(0.5)
@@ -311,8 +310,10 @@ def line(name: str, r: Result) -> str:
 
 
 def one_config(issuer: LocalIssuer, certs_url: str, tmp: Path, workers: int, threads: int,
-               args: argparse.Namespace, *, reference: bool = False) -> dict[str, Result]:
-    server = Server(tmp, certs_url, workers, threads, args.server)
+               args: argparse.Namespace, *, reference: bool = False,
+               kind: str | None = None) -> dict[str, Result]:
+    kind = kind or args.server
+    server = Server(tmp, certs_url, workers, threads, kind)
     total, clients = args.requests, args.clients
     wrk = args.seconds if args.load == "wrk" else None
     try:
@@ -331,7 +332,7 @@ def one_config(issuer: LocalIssuer, certs_url: str, tmp: Path, workers: int, thr
     if reference:
         # The same server and settings around a bare WSGI callable, same requests: the
         # CPU per request that is the server's own (benchmarks/bare_wsgi.py).
-        bare = Server(tmp, certs_url, workers, threads, args.server, bare=True)
+        bare = Server(tmp, certs_url, workers, threads, kind, bare=True)
         try:
             run(bare.port, 400, clients, [encode(bare.port, *e) for e in repeat])
             results["reference"] = measure(bare, repeat, total, clients, wrk, tmp)
@@ -340,8 +341,31 @@ def one_config(issuer: LocalIssuer, certs_url: str, tmp: Path, workers: int, thr
     return results
 
 
+def compare(issuer: LocalIssuer, certs_url: str, tmp: Path, workers: int, threads: int,
+            args: argparse.Namespace, head: str) -> None:
+    """granian (the image) and gunicorn (before issue 12), alternating round by round,
+    each with its bare reference; per round and medians."""
+    kinds = ("granian", "gunicorn")
+    runs: dict[str, list[dict[str, Result]]] = {k: [] for k in kinds}
+    print(f"/addon/compose, granian vs gunicorn {workers}x{threads}, {head}, "
+          f"{args.rounds} rounds alternating", flush=True)
+    for n in range(args.rounds):
+        for kind in kinds:
+            r = one_config(issuer, certs_url, tmp, workers, threads, args, reference=True,
+                           kind=kind)
+            runs[kind].append(r)
+            print(f"round {n + 1} {kind:8} load {os.getloadavg()[0]:4.1f} | " + " | ".join(
+                f"{name} p99 {r[name]['p99']:6.1f} ms CPU {r[name]['cpu_ms']:4.2f} ms"
+                for name in ("repeat", "fresh", "reference")), flush=True)
+    for kind in kinds:
+        for name in ("repeat", "fresh", "reference"):
+            med = {k: statistics.median(r[name][k] for r in runs[kind])
+                   for k in runs[kind][0][name]}
+            print(f"median {kind:8} " + line(name[:6], med), flush=True)
+
+
 def _server_name(kind: str) -> str:
-    return "granian (WSGI)" if kind == "granian" else "gunicorn gthread"
+    return "granian (sendguard serve)" if kind == "granian" else "gunicorn gthread"
 
 
 def sweep(issuer: LocalIssuer, certs_url: str, tmp: Path, args: argparse.Namespace,
@@ -365,9 +389,9 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=3000, help="per workload")
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--workers", type=int, default=None,
-                        help="default: as deploy/gunicorn.conf.py (GUNICORN_WORKERS)")
+                        help="default: as the image (SENDGUARD_HTTP_WORKERS, service/server.py)")
     parser.add_argument("--threads", type=int, default=None,
-                        help="default: as deploy/gunicorn.conf.py (GUNICORN_THREADS)")
+                        help="default: as the image (SENDGUARD_HTTP_THREADS, service/server.py)")
     parser.add_argument("--sweep", action="store_true",
                         help="measure workers x threads pairs (--configs), --rounds times, "
                              "alternating, and print each pair's median")
@@ -377,18 +401,20 @@ def main() -> int:
                         help="load generator: wrk (C, Debian package; default when installed)"
                              " or the asyncio client in this process")
     parser.add_argument("--seconds", type=float, default=6.0, help="wrk run length")
-    parser.add_argument("--server", choices=("gunicorn", "granian"), default="gunicorn",
-                        help="granian: the same app under granian's WSGI server, for "
-                             "comparison (deploy/README.md); needs granian installed")
+    parser.add_argument("--server", choices=("granian", "gunicorn"), default="granian",
+                        help="granian: as the image runs it (sendguard serve); gunicorn: "
+                             "gunicorn gthread as the image did until issue 12 (a test extra)")
+    parser.add_argument("--compare", action="store_true",
+                        help="granian and gunicorn alternating, --rounds times; medians")
     args = parser.parse_args()
-    if args.server == "granian" and not Path(sys.executable).with_name("granian").exists():
-        parser.error("--server granian: granian is not installed in this environment")
+    if ((args.server == "gunicorn" or args.compare)
+            and not Path(sys.executable).with_name("gunicorn").exists()):
+        parser.error("gunicorn is not installed in this environment (pip install -e .[test])")
     if args.load == "auto":
         args.load = "wrk" if shutil.which("wrk") else "python"
-    conf: dict[str, object] = {}
-    exec((ROOT / "deploy" / "gunicorn.conf.py").read_text(), conf)  # noqa: S102 - our file
-    workers = args.workers or int(str(conf["workers"]))
-    threads = args.threads or int(str(conf["threads"]))
+    defaults = ServerSettings.from_env({})
+    workers = args.workers or defaults.workers
+    threads = args.threads or defaults.threads
 
     issuer = LocalIssuer()
     certs_url, certs = serve_certs(issuer, max_age=3600)
@@ -402,6 +428,9 @@ def main() -> int:
     try:
         if args.sweep:
             sweep(issuer, certs_url, tmp, args, head)
+            return 0
+        if args.compare:
+            compare(issuer, certs_url, tmp, workers, threads, args, head)
             return 0
         r = one_config(issuer, certs_url, tmp, workers, threads, args, reference=True)
     finally:
