@@ -9,7 +9,7 @@
 3. Six heavy Check & send analyses (a 4 MB customer XLSX; the 20 MB PDF) at once while
    a light request (the home/compose card's recipients-only analysis) is timed: on
    request threads (the old way) against the add-on's ``ContentPool`` (size 2: one per
-   gunicorn worker). Target: light p99 <= 100 ms under that load.
+   server worker). Target: light p99 <= 100 ms under that load.
 
     .venv/bin/python benchmarks/bench_attachments.py [--runs N]
 

@@ -21,7 +21,7 @@ from benchlib import alternate, load_note, median, result, runs, timed_command
 TARGET_S = 0.3
 MESSAGE = (b"From: Sato <sato@example.co.jp>\nTo: tanaka@partner.example.com\n"
            b"Subject: hello\n\nThank you for yesterday.\n")
-HEAVY = {"sqlalchemy", "alembic", "mako", "psycopg", "flask", "gunicorn"}
+HEAVY = {"sqlalchemy", "alembic", "mako", "psycopg", "flask", "gunicorn", "granian"}
 
 
 def imported(message: Path) -> set[str]:

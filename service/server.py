@@ -47,6 +47,7 @@ from service.errors import ConfigError
 log = logging.getLogger("service.server")
 
 WsgiApp = Callable[..., Any]
+KEEPALIVE = 5    # seconds an idle HTTP/1 connection stays open
 
 # Granian's loggers into the root logger (SendGuard's one handler): no handler of their
 # own, no access log at all. Replaces granian's LOGGING_CONFIG loggers and handlers.
@@ -111,11 +112,15 @@ class ServerSettings:
 def build(settings: ServerSettings, target: str) -> Any:
     """Granian's server object (``target`` only names the app in granian's lines)."""
     from granian.constants import Interfaces
+    from granian.http import HTTP1Settings
     from granian.server import Server
 
     return Server(
         target, address=settings.host, port=settings.port, interface=Interfaces.WSGI,
         workers=settings.workers, blocking_threads=settings.threads,
+        # an idle keep-alive connection (and a client slow to send its headers) is closed
+        # after KEEPALIVE seconds, as gunicorn's keepalive did (granian's default: 30 s)
+        http1_settings=HTTP1Settings(header_read_timeout=KEEPALIVE * 1000),
         log_dictconfig=GRANIAN_LOGGING, log_access=False,
         respawn_failed_workers=True, workers_kill_timeout=settings.graceful_timeout)
 

@@ -8,7 +8,7 @@ so re-running the analysis on an unchanged draft gives the same keys.
 Content analysis (Check & send reads every attachment) is CPU-bound: run on a request
 thread it holds the GIL, and six heavy drafts starved every other user of the worker
 (issue 9). ``ContentPool`` runs it in a child process per draft, at most ``size`` at once
-per gunicorn worker, niced, with a memory limit, and kills the child at the policy's
+per server worker, niced, with a memory limit, and kills the child at the policy's
 ``check_deadline`` plus a grace period: work for a request that was given up on stops.
 A draft that waited too long for a slot, or whose child died, gets the recipients-only
 analysis plus an ``incomplete_check`` finding for what was not read — never a silent pass.
@@ -242,8 +242,8 @@ _pool_lock = threading.Lock()
 
 def content_pool() -> ContentPool:
     """This process' pool, sized from ``SENDGUARD_ANALYSIS_WORKERS`` (default 1 per
-    gunicorn worker: one per core with the default two workers) and
-    ``SENDGUARD_ANALYSIS_MEMORY_MB`` (default 384: two of them and two gunicorn workers
+    server worker: one per core with the default two workers) and
+    ``SENDGUARD_ANALYSIS_MEMORY_MB`` (default 384: two of them and two server workers
     fit the 1 GiB instance deploy.sh asks for)."""
     global _pool
     with _pool_lock:

@@ -264,3 +264,19 @@ def test_sendguard_serve_refuses_a_bad_setting_before_listening(tmp_path: Path) 
 def test_graceful_timeout_fits_cloud_runs_ten_seconds() -> None:
     # granian's workers-kill-timeout is this; the main process exits right after
     assert ServerSettings().graceful_timeout + 1 < 10
+
+
+def test_an_idle_keep_alive_connection_is_closed_after_five_seconds(
+        running: Callable[..., Running]) -> None:
+    server = running(SENDGUARD_HTTP_WORKERS="1")
+    with socket.create_connection(("127.0.0.1", server.port), timeout=20) as conn:
+        conn.sendall(b"GET /fast HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        answer = b""
+        while not answer.endswith(b"\r\n\r\nok"):
+            chunk = conn.recv(4096)
+            assert chunk, answer
+            answer += chunk
+        assert answer.startswith(b"HTTP/1.1 200 ")
+        idle = time.monotonic()
+        assert conn.recv(4096) == b"", "closed by the server"
+        assert 4 < time.monotonic() - idle < 10     # gunicorn's keepalive was 5 s
