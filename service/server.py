@@ -167,7 +167,13 @@ def _load_in_worker(loader: Callable[[], WsgiApp], beats: str, interval: float) 
     path.touch()
     threading.Thread(target=beat, name="sendguard-heartbeat", daemon=True).start()
     _relay_stop_signals()
-    return loader()
+    try:
+        return loader()
+    except Exception:
+        # one redacted log entry, not a bare traceback on stderr; the server then stops
+        # (a worker that cannot build its app would fail again if respawned)
+        log.exception("a worker could not start the app")
+        raise SystemExit(1) from None
 
 
 def _relay_stop_signals() -> None:

@@ -16,6 +16,8 @@ from service import logs
 
 
 def create() -> Flask:
+    if os.environ.get("FAIL_TO_START"):
+        raise RuntimeError("cannot reach postgresql://sendguard:hunter2-secret@db/sendguard")
     app = Flask("slow")
     logs.init_app(app)
 

@@ -196,6 +196,22 @@ def test_a_worker_that_stops_answering_is_killed_and_replaced(
                in e["message"] for e in server.entries())
 
 
+def test_a_worker_that_cannot_build_the_app_stops_the_server(tmp_path: Path) -> None:
+    out = tmp_path / "server.log"
+    env = {**os.environ, "PORT": str(free_port()), "HOST": "127.0.0.1", "FAIL_TO_START": "1",
+           "SENDGUARD_ENV": "production", "SENDGUARD_HTTP_WORKERS": "1",
+           "PYTHONPATH": os.pathsep.join([str(Path(__file__).parent), str(ROOT)])}
+    with open(out, "w") as f:
+        proc = subprocess.run([sys.executable, "-m", "service.server", "slow_app:create"],
+                              stdout=f, stderr=subprocess.STDOUT, env=env, cwd=tmp_path,
+                              timeout=60, check=False)
+    assert proc.returncode == 1          # not serving, and Cloud Run sees the failure
+    entries = [json.loads(line) for line in out.read_text().splitlines() if line.strip()]
+    failed = [e for e in entries if e["message"].startswith("a worker could not start")]
+    assert failed and "RuntimeError: cannot reach" in failed[0]["message"]
+    assert "hunter2-secret" not in out.read_text()      # redacted like every line
+
+
 def test_sendguard_serve_binds_port_and_stops_on_sigterm(tmp_path: Path) -> None:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SENDGUARD_", "GUNICORN_"))}
