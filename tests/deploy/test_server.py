@@ -9,6 +9,7 @@ environment (the gunicorn-era names still read), bad values refused before liste
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -90,7 +91,8 @@ class Running:
         with open(self.out, "w") as out:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "service.server", "slow_app:create"],
-                stdout=out, stderr=subprocess.STDOUT, env=full, cwd=tmp)
+                stdout=out, stderr=subprocess.STDOUT, env=full, cwd=tmp,
+                start_new_session=True)
         assert wait_for(lambda: get(self.base + "/fast") == "ok", 30), self.text()
 
     def text(self) -> str:
@@ -103,9 +105,10 @@ class Running:
         return children(self.proc.pid)
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
+        """The whole process group: workers too, even when the main process is gone."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait()
 
 
 @pytest.fixture
@@ -218,16 +221,17 @@ def test_sendguard_serve_binds_port_and_stops_on_sigterm(tmp_path: Path) -> None
     env.update(PORT=str(port), HOST="127.0.0.1", GUNICORN_WORKERS="1",
                SENDGUARD_VAR_DIR=str(tmp_path / "var"))
     proc = subprocess.Popen([sys.executable, "-m", "service", "serve"], cwd=tmp_path, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True)
     try:
         assert wait_for(lambda: get(f"http://127.0.0.1:{port}/healthz") is not None, 30)
         assert len(children(proc.pid)) == 1, "GUNICORN_WORKERS (the old name) is still read"
         proc.send_signal(signal.SIGTERM)
         out, _ = proc.communicate(timeout=15)
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)     # workers too, had the test failed
+        proc.wait()
     assert proc.returncode == 0, out
     assert f"Listening at: http://127.0.0.1:{port}" in out
 
