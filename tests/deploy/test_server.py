@@ -128,21 +128,23 @@ def test_sigterm_finishes_in_flight_requests_logs_json_and_no_urls(
     server = running(SENDGUARD_HTTP_WORKERS="2", SENDGUARD_HTTP_THREADS="4")
     assert len(server.workers()) == 2
     # an attachment check on a server worker runs in that worker's analysis pool
-    reply = json.loads(get(server.base + "/check",
-                           h.with_attachment("list.csv", "text/csv", CSV)) or "{}")
+    # (the first check starts the pool's process: seconds on a loaded machine)
+    answer = get(server.base + "/check", h.with_attachment("list.csv", "text/csv", CSV), 60)
+    assert answer is not None, server.text()
+    reply = json.loads(answer)
     assert reply["heavy"] and "personal_data" in reply["codes"], reply
     assert reply["pid"] in server.workers()
     pool = [p for p in children(reply["pid"]) if "service.policy.worker" in cmdline(p)]
     assert len(pool) == 1, "the analysis ran in a child of the server worker"
     assert get(f"{server.base}/k/{TOKEN}?code=12345678") is None   # 404: nothing logs it
 
-    answer: dict[str, str] = {}
+    slow: dict[str, str] = {}
 
     def slow_request() -> None:
         req = urllib.request.Request(server.base + "/slow", headers={
             "X-Cloud-Trace-Context": "105445aa7843bc8bf206b12000100000/1;o=1"})
         with urllib.request.urlopen(req, timeout=20) as resp:
-            answer["body"] = resp.read().decode()
+            slow["body"] = resp.read().decode()
 
     client = threading.Thread(target=slow_request)
     client.start()
@@ -151,7 +153,7 @@ def test_sigterm_finishes_in_flight_requests_logs_json_and_no_urls(
     server.proc.send_signal(signal.SIGTERM)
     assert wait_for(lambda: get(server.base + "/fast") is None, 5), "still accepting new work"
     client.join(timeout=20)
-    assert answer.get("body") == "sent", "the in-flight request was cut off"
+    assert slow.get("body") == "sent", "the in-flight request was cut off"
     assert server.proc.wait(timeout=15) == 0
     assert time.monotonic() - signalled < 10, "Cloud Run kills the container after 10 s"
 
@@ -180,7 +182,7 @@ def test_a_request_past_the_graceful_timeout_is_cut_and_the_server_exits_in_time
     signalled = time.monotonic()
     server.proc.send_signal(signal.SIGTERM)
     server.proc.wait(timeout=15)
-    assert 1.5 < time.monotonic() - signalled < 6
+    assert 1.5 < time.monotonic() - signalled < 8      # within Cloud Run's 10 s
     assert "refused to gracefully stop" in server.text()
     assert "send finished" not in server.text()
 
