@@ -161,7 +161,8 @@ def _load_in_worker(loader: Callable[[], WsgiApp], beats: str, interval: float) 
 
     def beat() -> None:
         while True:
-            path.touch()
+            with contextlib.suppress(OSError):    # the directory goes when the server stops
+                path.touch()
             time.sleep(interval)
 
     path.touch()
@@ -208,7 +209,11 @@ def _watch(beats: Path, timeout: int, interval: float) -> None:
     me = os.getpid()
     while True:
         time.sleep(interval)
-        for f in beats.iterdir():
+        try:
+            found = list(beats.iterdir())
+        except OSError:          # removed: the server is stopping
+            return
+        for f in found:
             try:
                 pid, age = int(f.name), time.time() - f.stat().st_mtime
             except (ValueError, OSError):
