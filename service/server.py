@@ -32,6 +32,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import shutil
 import signal
 import tempfile
 import threading
@@ -141,9 +142,7 @@ def serve(settings: ServerSettings, loader: Callable[[], WsgiApp], *,
         server.serve(target_loader=partial(_load_in_worker, loader, str(beats), interval),
                      wrap_loader=False)
     finally:
-        for f in beats.glob("*"):
-            f.unlink(missing_ok=True)
-        beats.rmdir()
+        shutil.rmtree(beats, ignore_errors=True)
 
 
 def _shm() -> str | None:

@@ -105,7 +105,12 @@ class Running:
         return children(self.proc.pid)
 
     def stop(self) -> None:
-        """The whole process group: workers too, even when the main process is gone."""
+        """SIGTERM (the server removes its heartbeat directory), then the whole process
+        group: workers too, even when the main process is gone."""
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.proc.wait(15)
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.proc.pid, signal.SIGKILL)
         self.proc.wait()
