@@ -155,14 +155,18 @@ def heartbeat_interval(timeout: int) -> float:
 
 def _load_in_worker(loader: Callable[[], WsgiApp], beats: str, interval: float) -> WsgiApp:
     """In a worker: the heartbeat first (a worker stuck building its app is stuck too),
-    then the app."""
+    then the app. A worker whose main process is gone (killed outright) stops as on
+    SIGTERM, finishing its requests, instead of serving on unsupervised."""
     path = Path(beats) / str(os.getpid())
+    parent = os.getppid()
 
     def beat() -> None:
-        while True:
+        while os.getppid() == parent:
             with contextlib.suppress(OSError):    # the directory goes when the server stops
                 path.touch()
             time.sleep(interval)
+        log.error("the server's main process is gone: this worker stops")
+        os.kill(os.getpid(), signal.SIGTERM)
 
     path.touch()
     threading.Thread(target=beat, name="sendguard-heartbeat", daemon=True).start()

@@ -206,6 +206,18 @@ def test_a_worker_that_stops_answering_is_killed_and_replaced(
                in e["message"] for e in server.entries())
 
 
+def test_workers_stop_when_the_main_process_is_killed(
+        running: Callable[..., Running]) -> None:
+    server = running(SENDGUARD_HTTP_WORKERS="2", SENDGUARD_REQUEST_TIMEOUT="2")
+    workers = server.workers()
+    assert len(workers) == 2
+    server.proc.kill()                     # SIGKILL: no chance to stop its workers
+    server.proc.wait()
+    assert wait_for(lambda: not any(cmdline(w) for w in workers), 30), (   # gone or zombie
+        [cmdline(w) for w in workers], server.text())
+    assert "main process is gone" in server.text()
+
+
 def test_a_worker_that_cannot_build_the_app_stops_the_server(tmp_path: Path) -> None:
     out = tmp_path / "server.log"
     env = {**os.environ, "PORT": str(free_port()), "HOST": "127.0.0.1", "FAIL_TO_START": "1",
