@@ -166,6 +166,9 @@ def _load_in_worker(loader: Callable[[], WsgiApp], beats: str, interval: float) 
                 path.touch()
             time.sleep(interval)
         log.error("the server's main process is gone: this worker stops")
+        with contextlib.suppress(OSError):    # nobody else will: the last one out clears
+            path.unlink()
+            path.parent.rmdir()
         os.kill(os.getpid(), signal.SIGTERM)
 
     path.touch()

@@ -16,6 +16,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.request
@@ -216,6 +217,10 @@ def test_workers_stop_when_the_main_process_is_killed(
     assert wait_for(lambda: not any(cmdline(w) for w in workers), 30), (   # gone or zombie
         [cmdline(w) for w in workers], server.text())
     assert "main process is gone" in server.text()
+    beats = [d for base in ("/dev/shm", tempfile.gettempdir())
+             for d in Path(base).glob("sendguard-heartbeat-*")
+             if any((d / str(w)).exists() for w in workers)]
+    assert beats == [], "the workers cleared the heartbeat directory"
 
 
 def test_a_worker_that_cannot_build_the_app_stops_the_server(tmp_path: Path) -> None:
