@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any, Protocol
 
 from service.policy.addresses import Entry
@@ -20,6 +21,9 @@ from service.policy.model import Draft, Finding, Severity
 from service.policy.policyfile import Policy
 from service.policy.thread import Earlier, earlier_messages, keys_of, received
 from service.policy.wording import Body, split_body, without_boilerplate
+
+VISIBLE = ("to", "cc")       # the fields every recipient sees
+_ADDRESS = attrgetter("address")
 
 # Addresses listed in one finding (issue 9), above Gmail's own per-message recipient cap.
 MAX_LISTED_ADDRESSES = 2000
@@ -78,6 +82,9 @@ class Context:
     skipped: bool = False   # contents not analysed at all (see ``analyze(unchecked=...)``)
     history: HistoryView | None = None   # the sender's history (SPEC 10.2), when known
     _external: list[Entry] | None = None
+    _by_domain: dict[str, list[Entry]] | None = None
+    _external_addresses: list[str] | None = None
+    _visible: list[Entry] | None = None
     _valid: list[Entry] | None = None
     _body: Body | None = None
     _earlier: list[Earlier] | None = None
@@ -126,23 +133,55 @@ class Context:
     @property
     def external(self) -> list[Entry]:
         if self._external is None:
-            cls = self.classifier
-            if cls.internal_by_domain:
-                internal: dict[str, bool] = {}
-                out = []
-                for e in self.valid:
-                    d = e.domain or ""
-                    try:
-                        inside = internal[d]
-                    except KeyError:
-                        inside = internal[d] = cls.is_internal(d)
-                    if not inside:
-                        out.append(e)
-                self._external = out
-            else:
-                self._external = [e for e in self.valid
-                                  if not cls.is_internal(e.domain or "", e.address)]
+            self._split_external()
+            assert self._external is not None
         return self._external
+
+    @property
+    def external_by_domain(self) -> dict[str, list[Entry]]:
+        """External entries grouped by domain (in order of first appearance): rules that
+        judge a domain do it once per domain, not once per recipient of a circular."""
+        if self._by_domain is None:
+            self._split_external()
+            assert self._by_domain is not None
+        return self._by_domain
+
+    @property
+    def external_addresses(self) -> list[str]:
+        """Distinct external addresses in order of appearance (what most findings name)."""
+        if self._external_addresses is None:
+            self._external_addresses = list(dict.fromkeys(map(_ADDRESS, self.external)))
+        return self._external_addresses
+
+    @property
+    def visible(self) -> list[Entry]:
+        """External entries in To and Cc: the ones every recipient sees."""
+        if self._visible is None:
+            self._visible = [e for e in self.external if e.field in VISIBLE]
+        return self._visible
+
+    def _split_external(self) -> None:
+        groups: dict[str, list[Entry]] = {}
+        for e in self.valid:
+            d = e.domain or ""
+            try:
+                groups[d].append(e)
+            except KeyError:
+                groups[d] = [e]
+        cls = self.classifier
+        if cls.internal_by_domain:
+            by_domain = {d: es for d, es in groups.items() if not cls.is_internal(d)}
+            if len(by_domain) == len(groups):
+                external = self.valid
+            else:
+                external = [e for e in self.valid if (e.domain or "") in by_domain]
+        else:
+            external = [e for e in self.valid
+                        if not cls.is_internal(e.domain or "", e.address)]
+            by_domain = {}
+            for e in external:
+                by_domain.setdefault(e.domain or "", []).append(e)
+        self._external, self._by_domain = external, by_domain
 
     def msg(self, code: str, **params: Any) -> str:
         from service.policy.catalogue import finding_text

@@ -14,6 +14,8 @@ import unicodedata
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
+from rapidfuzz.distance import Levenshtein
+
 from service.i18n import current_locale
 from service.policy.model import Finding, Severity
 
@@ -40,20 +42,8 @@ def name_key(name: str) -> str:
 
 
 def edit_distance(a: str, b: str, limit: int = 2) -> int:
-    """Levenshtein distance, giving up (``limit + 1``) as soon as it exceeds ``limit``."""
-    if abs(len(a) - len(b)) > limit:
-        return limit + 1
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        cur = [i] + [0] * len(b)
-        best = cur[0]
-        for j, cb in enumerate(b, 1):
-            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb))
-            best = min(best, cur[j])
-        if best > limit:
-            return limit + 1
-        prev = cur
-    return prev[-1]
+    """Levenshtein distance, or ``limit + 1`` as soon as it exceeds ``limit``."""
+    return int(Levenshtein.distance(a, b, score_cutoff=limit))
 
 
 # Shared role mailboxes: the same local part at another organisation is normal.
@@ -261,7 +251,7 @@ def salutation_mismatch(ctx: Context) -> Iterator[Finding]:
     if org is _RECIPIENTS_COMPANY:
         return                      # the company greeted is a recipient's, by history
     if isinstance(org, tuple):      # the company greeted is known elsewhere: say so
-        addrs = list(dict.fromkeys(e.address or "" for e in ctx.external))
+        addrs = ctx.external_addresses
         from service.i18n import ngettext
 
         yield ctx.finding("salutation_mismatch", Severity.WARN, addrs, "body",
@@ -296,7 +286,7 @@ def salutation_mismatch(ctx: Context) -> Iterator[Finding]:
     named = all(name_key(e.display_name) for e in ctx.external)
     if elsewhere is None and not named:
         return
-    addrs = list(dict.fromkeys(e.address or "" for e in ctx.external))
+    addrs = ctx.external_addresses
     yield ctx.finding("salutation_mismatch", Severity.WARN, addrs, "body",
                       greeting="・".join(tokens) if current_locale() == "ja" else ", ".join(tokens),
                       known=elsewhere or "", evidence="")

@@ -11,6 +11,7 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
+from operator import attrgetter
 
 from service.i18n import _, current_locale, join_list, using
 from service.policy.addresses import Entry, parse_field
@@ -39,7 +40,6 @@ from service.policy.personal_data import PersonalData, scan_text
 from service.policy.policyfile import Policy
 from service.policy.thread import keys_of, seen_together
 
-VISIBLE = ("to", "cc")
 # Bound on the output (issue 9: a 5 MB To header gave a million findings): findings per
 # code (addresses listed in one finding: ``context.MAX_LISTED_ADDRESSES``).
 MAX_FINDINGS_PER_CODE = 1000
@@ -136,8 +136,12 @@ def _note(note: str) -> str:
     return _("note.other", path=path, code=code)
 
 
+_ADDRESS = attrgetter("address")     # of valid entries: never None
+_FIELD = attrgetter("field")
+
+
 def _where(entries: Iterable[Entry]) -> str | None:
-    fields = sorted({e.field for e in entries}, key=FIELDS.index)
+    fields = sorted(set(map(_FIELD, entries)), key=FIELDS.index)
     return ",".join(fields) if fields else None
 
 
@@ -151,20 +155,20 @@ def external_recipients(ctx: Context) -> Iterator[Finding]:
     ext = ctx.external
     if not ext:
         return
-    by_domain: dict[str, set[str]] = defaultdict(set)
-    for e in ext:
-        by_domain[e.domain or ""].add(e.address or "")
-    ranked = sorted(by_domain.items(), key=lambda kv: (-len(kv[1]), kv[0]))
-    domains = join_list([f"{d} ({len(a)})" for d, a in ranked])
-    addrs = _unique(e.address or "" for e in ext)
+    by_domain = {d: len(set(map(_ADDRESS, es))) for d, es in ctx.external_by_domain.items()}
+    ranked = sorted(by_domain.items(), key=lambda kv: (-kv[1], kv[0]))
+    domains = join_list([f"{d} ({n})" for d, n in ranked])
+    addrs = ctx.external_addresses
     yield ctx.finding("external_recipients", Severity.INFO, addrs, _where(ext),
                       n=len(addrs), d=len(by_domain), domains=domains,
-                      by_domain={d: len(a) for d, a in ranked})
+                      by_domain=dict(ranked))
 
 
 def many_visible_recipients(ctx: Context) -> Iterator[Finding]:
-    visible = [e for e in ctx.external if e.field in VISIBLE]
-    addrs = _unique(e.address or "" for e in visible)
+    visible = ctx.visible
+    if len(visible) <= ctx.policy.max_visible_external:
+        return      # fewer entries than the limit: fewer distinct addresses too
+    addrs = _unique(map(_ADDRESS, visible))
     if len(addrs) > ctx.policy.max_visible_external:
         yield ctx.finding("many_visible_recipients", Severity.BLOCK, addrs, _where(visible),
                           n=len(addrs), limit=ctx.policy.max_visible_external)
@@ -174,21 +178,16 @@ def cross_domain_exposure(ctx: Context) -> Iterator[Finding]:
     """SPEC 2 / 10.6: external organisations newly visible to each other in To+Cc.
     Trusted partners' organisations do not count, nor two addresses an earlier message of
     the thread (its quoted header) already showed together."""
-    visible = [e for e in ctx.external if e.field in VISIBLE]
+    visible = ctx.visible
+    cls = ctx.classifier
+    # per domain: its organisation; "" for trusted partners, None for personal providers
+    org_of = {d: "" if cls.is_trusted(d) else None if cls.is_personal(d)
+              else registrable_domain(d) for d in ctx.external_by_domain}
     orgs: dict[str, list[Entry]] = defaultdict(list)
-    org_of: dict[str, str | None] = {}      # per domain; None for personal providers
-    is_personal = ctx.classifier.is_personal
-    is_trusted = ctx.classifier.is_trusted
     for e in visible:
-        d = e.domain or ""
-        try:
-            org = org_of[d]
-        except KeyError:
-            org = org_of[d] = "" if is_trusted(d) else (
-                None if is_personal(d) else registrable_domain(d))
-        if org == "":
-            continue
-        orgs[org or (e.address or "")].append(e)
+        org = org_of[e.domain or ""]
+        if org != "":
+            orgs[org or (e.address or "")].append(e)
     limit = ctx.policy.max_visible_external_orgs
     if len(orgs) <= limit:
         return
@@ -210,22 +209,18 @@ def cross_domain_exposure(ctx: Context) -> Iterator[Finding]:
             return
     shown = [e for es in orgs.values() for e in es]
     yield ctx.finding("cross_domain_exposure", Severity.WARN,
-                      _unique(e.address or "" for e in shown),
+                      _unique(map(_ADDRESS, shown)),
                       _where(shown), n=len(orgs), limit=limit,
                       orgs=join_list(sorted(orgs)))
 
 
 def personal_address_visible(ctx: Context) -> Iterator[Finding]:
     ext = ctx.external
-    personal: dict[str, bool] = {}
-    for e in ext:
-        d = e.domain or ""
-        if d not in personal:
-            personal[d] = ctx.classifier.is_personal(d, e.address)
-    exposed = [e for e in ext if e.field in VISIBLE and personal[e.domain or ""]]
-    others = {e.address for e in ext}
+    personal = {d: ctx.classifier.is_personal(d, es[0].address)
+                for d, es in ctx.external_by_domain.items()}
+    exposed = [e for e in ctx.visible if personal[e.domain or ""]]
     # someone else sees it when any other distinct external address exists
-    flagged = [e for e in exposed if len(others) > 1 or e.address not in others]
+    flagged = exposed if exposed and len(ctx.external_addresses) > 1 else []
     if flagged and quiet_bounded(flagged, ext):
         # SPEC 10.6: the thread (or the sender's own earlier mail) already showed it
         earlier = thread_evidence(ctx) + history_evidence(ctx, ext)
@@ -239,7 +234,7 @@ def personal_address_visible(ctx: Context) -> Iterator[Finding]:
 
 
 def many_bcc_recipients(ctx: Context) -> Iterator[Finding]:
-    bcc = _unique(e.address or "" for e in ctx.valid if e.field == "bcc")
+    bcc = _unique([e.address or "" for e in ctx.valid if e.field == "bcc"])
     if len(bcc) > ctx.policy.max_bcc:
         yield ctx.finding("many_bcc_recipients", Severity.WARN, bcc, "bcc", n=len(bcc),
                           limit=ctx.policy.max_bcc)
@@ -260,17 +255,12 @@ def invalid_address(ctx: Context) -> Iterator[Finding]:
 
 
 def lookalike_domain(ctx: Context) -> Iterator[Finding]:
-    by_domain: dict[tuple[str, str], list[Entry]] = defaultdict(list)
-    likes: dict[str, str | None] = {}
+    by_domain: dict[tuple[str, str], list[Entry]] = {}
     cls = ctx.classifier
-    for e in ctx.external:
-        d = e.domain or ""
-        try:
-            like = likes[d]
-        except KeyError:
-            like = likes[d] = None if cls.is_trusted(d) else cls.lookalike(d)
+    for d, es in ctx.external_by_domain.items():
+        like = None if cls.is_trusted(d) else cls.lookalike(d)
         if like:
-            by_domain[(d, like)].append(e)
+            by_domain[(d, like)] = es
     for (d, like), group in by_domain.items():
         shown = to_unicode(d)
         yield ctx.finding("lookalike_domain", Severity.WARN,
@@ -346,7 +336,7 @@ def confidential_keyword(ctx: Context) -> Iterator[Finding]:
         hits = [k for k, fk in keywords if fk and fk in folded]
         if hits:
             if recipients is None:
-                recipients = _unique(e.address or "" for e in ctx.external)
+                recipients = ctx.external_addresses
             yield ctx.finding("confidential_keyword", Severity.WARN, recipients, where,
                               keyword="」「".join(hits) if current_locale() == "ja"
                               else '", "'.join(hits), place=place)
@@ -406,7 +396,7 @@ def password_zip_attached(ctx: Context) -> Iterator[Finding]:
         return
     from service.policy.encryption import protection
 
-    recipients = _unique(e.address or "" for e in ctx.external)
+    recipients = ctx.external_addresses
     for i, att in enumerate(ctx.draft.attachments):
         if not att.data:
             continue
@@ -459,7 +449,7 @@ def personal_data(ctx: Context) -> Iterator[Finding]:
             ctx.unchecked.add(where)
         if found.total >= threshold:
             if recipients is None:
-                recipients = _unique(e.address or "" for e in ctx.external)
+                recipients = ctx.external_addresses
             counts = found.summary()
             kinds = join_list([_(KINDS[k], n=n) for k, n in counts.items() if n])
             partial = cut or found.partial
@@ -508,7 +498,7 @@ def unencrypted_attachment(ctx: Context) -> Iterator[Finding]:
         return
     severity = (Severity.BLOCK if ctx.policy.require_encryption_external
                 else Severity.WARN if ctx.policy.warn_unencrypted else Severity.INFO)
-    recipients = _unique(e.address or "" for e in ctx.external)
+    recipients = ctx.external_addresses
     for i, att in enumerate(ctx.draft.attachments):
         ins = ctx.inspections.get(i)
         encrypted = ins.encrypted if ins is not None else _is_encrypted(att.filename, att.data)

@@ -297,6 +297,42 @@ def test_parse_field_mixes_values_and_keeps_field() -> None:
     assert {e.field for e in entries} == {"cc"}
 
 
+def test_parse_field_skips_values_that_are_not_text() -> None:
+    entries = parse_field([None, 5, "a@b.jp"], "to")  # type: ignore[list-item]
+    assert [e.address for e in entries] == ["a@b.jp"]
+
+
+# A circular: long enough for the batch path's collector pause (addresses._PAUSE_GC_FROM),
+# every shape of the fast path and its fall-backs, domains repeated in other spellings.
+CIRCULAR = [v for i in range(300) for v in (
+    f"m{i}@Corp{i % 7}.CO.JP", f'"会員 {i}" <m{i}@corp{i % 7}.co.jp>', f"会員{i} <m{i}@日本語.jp>",
+    f"m{i}@corp{i % 7}.co.jp.", f"taro{i}", f"m{i}@a.jp m{i}@b.jp")]
+
+
+@pytest.mark.parametrize("collecting", [True, False], ids=["gc-on", "gc-off"])
+def test_long_field_parses_like_each_entry_and_leaves_the_collector(collecting: bool) -> None:
+    import gc
+
+    from service.policy import addresses
+
+    assert len(CIRCULAR) >= addresses._PAUSE_GC_FROM
+    was = gc.isenabled()
+    try:
+        if collecting:
+            gc.enable()
+        else:
+            gc.disable()
+        entries = parse_field(CIRCULAR, "to")
+        assert gc.isenabled() is collecting
+    finally:
+        if was:
+            gc.enable()
+    assert entries == [parse_entry(v, "to") for v in CIRCULAR]
+    problems = {e.problem for e in entries}
+    assert problems == {None, "invalid_domain", "no_domain", "missing_separator"}
+    assert entries[0].address == "m0@corp0.co.jp" and entries[2].domain == "xn--wgv71a119e.jp"
+
+
 def test_found_addresses_normalises_and_dedupes() -> None:
     assert found_addresses("A@日本語.JP a@xn--wgv71a119e.jp, <b@c.jp>") == (
         "a@xn--wgv71a119e.jp", "b@c.jp")

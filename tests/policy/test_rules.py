@@ -285,3 +285,46 @@ def test_content_false_skips_attachment_contents() -> None:
                     "attachments": (Attachment("社員名簿.csv", "text/csv", staff_csv(30)),)})
     codes = {f.code for f in analyze(draft, Policy(**INTERNAL), content=False).findings}
     assert "personal_data" not in codes and "unencrypted_attachment" in codes
+
+
+# Recipient findings name addresses in a fixed order, whatever grouping the checks use
+# inside (issue 12 groups by domain): organisations in order of first appearance, each
+# with its addresses as typed; Bcc-only and internal recipients (a domain, or one address
+# of an otherwise external domain) never listed as exposed.
+ORDER_DRAFT = Draft(
+    sender="me@example.co.jp",
+    to=("a@x.co.jp", "p1@gmail.com", "b@y.co.jp", "c@x.co.jp", "boss@example.co.jp",
+        "ceo@partner.jp"),
+    cc=("d@sub.y.co.jp", "e@exarnple.co.jp"), bcc=("z@w.co.jp", "a@x.co.jp", "p2@gmail.com"),
+    subject="s", text="hello")
+ORDER = [
+    ("internal-domain", ("example.co.jp",), {
+        "cross_domain_exposure": ("a@x.co.jp", "c@x.co.jp", "p1@gmail.com", "b@y.co.jp",
+                                  "d@sub.y.co.jp", "e@exarnple.co.jp"),
+        "personal_address_visible": ("p1@gmail.com",),
+        "lookalike_domain": ("e@exarnple.co.jp",),
+        "external_recipients": ("a@x.co.jp", "p1@gmail.com", "b@y.co.jp", "c@x.co.jp",
+                                "ceo@partner.jp", "d@sub.y.co.jp", "e@exarnple.co.jp",
+                                "z@w.co.jp", "p2@gmail.com")}),
+    ("internal-address", ("example.co.jp", "c@x.co.jp"), {
+        "cross_domain_exposure": ("a@x.co.jp", "p1@gmail.com", "b@y.co.jp", "d@sub.y.co.jp",
+                                  "e@exarnple.co.jp"),
+        "personal_address_visible": ("p1@gmail.com",),
+        "lookalike_domain": ("e@exarnple.co.jp",),
+        "external_recipients": ("a@x.co.jp", "p1@gmail.com", "b@y.co.jp", "ceo@partner.jp",
+                                "d@sub.y.co.jp", "e@exarnple.co.jp", "z@w.co.jp",
+                                "p2@gmail.com")}),
+]
+
+
+@pytest.mark.parametrize(("internal", "expected"), [c[1:] for c in ORDER],
+                         ids=[c[0] for c in ORDER])
+def test_recipient_findings_keep_the_typed_order(internal: tuple[str, ...],
+                                                 expected: dict[str, tuple[str, ...]]) -> None:
+    policy = Policy(internal_domains=internal, trusted_domains=("partner.jp",))
+    report = analyze(ORDER_DRAFT, policy, locale="en")
+    assert {f.code: f.addresses for f in report.findings} == expected
+    ext = next(f for f in report.findings if f.code == "external_recipients")
+    assert ext.params["by_domain"] == {"gmail.com": 2, "x.co.jp": 2 if len(internal) == 1 else 1,
+                                       "exarnple.co.jp": 1, "partner.jp": 1, "sub.y.co.jp": 1,
+                                       "w.co.jp": 1, "y.co.jp": 1}
