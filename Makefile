@@ -28,11 +28,17 @@ system-deps:
 run: $(STAMP)
 	$(BIN)/sendguard dev
 
+# The suite on PYTEST_WORKERS pytest-xdist workers: each worker is a process with its own
+# session fixtures (PostgreSQL cluster, SMTP server, Gmail emulator, free ports, tmp_path).
+# worksteal: contiguous blocks per worker (module fixtures made once), idle workers take
+# over the rest (the suite's test times range from 1 ms to 10 s). PYTEST_WORKERS=0: one
+# process, as plain `pytest` runs.
+PYTEST_WORKERS ?= 2
 test: $(STAMP) system-deps
 	$(BIN)/ruff check service tests benchmarks deploy
 	$(BIN)/mypy
 	$(BIN)/lint-imports --no-cache
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n $(PYTEST_WORKERS) --dist worksteal
 
 # Every benchmarks/bench_*.py, then one table of measured vs target; non-zero at the end
 # when a target was missed (benchmarks/README.md).

@@ -1,27 +1,33 @@
-"""``sendguard audit search``: filters and CSV export over a real database file."""
+"""``sendguard audit search``: filters and CSV export over a real database file, in
+process (``tests/support/cli.py``; the real process meets ``audit search`` in
+tests/test_cli_failures.py)."""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
-import os
-import subprocess
-import sys
+import shutil
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from service.storage import Store
+from tests.support.cli import Cli, Result, cli
+
+__all__ = ["cli"]
 
 ROOT = Path(__file__).resolve().parents[1]
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 
 
-@pytest.fixture
-def db(tmp_path: Path) -> str:
-    url = f"sqlite:///{tmp_path}/audit.db"
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The migrated database with three events, made once (migrating is ~0.2 s)."""
+    path = tmp_path_factory.mktemp("audit") / "audit.db"
+    url = f"sqlite:///{path}"
     store = Store.from_url(url)
     store.upgrade()
     store.append_audit("taro@example.co.jp", "send.confirmed", now=T0,
@@ -34,19 +40,29 @@ def db(tmp_path: Path) -> str:
                              "reason": "会員本人の同意あり"})
     store.append_audit("hanako@example.co.jp", "send.confirmed", now=T0.replace(day=22),
                        data={"shown": ["confidential_keyword"]})
-    store.close()
-    return url
+    store.close()        # the last connection folds the WAL into the file
+    return path
 
 
-def run(url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "DATABASE_URL": url, "LANG": "en_US.UTF-8"}
-    env.pop("SENDGUARD_ENV", None)
-    return subprocess.run([sys.executable, "-m", "service", "audit", "search", *args],
-                          capture_output=True, text=True, env=env, timeout=60, check=False,
-                          cwd=ROOT)
+@pytest.fixture
+def db(seeded: Path, tmp_path: Path) -> str:
+    """A copy of it for each test."""
+    target = tmp_path / "audit.db"
+    shutil.copyfile(seeded, target)
+    return f"sqlite:///{target}"
 
 
-def lines(r: subprocess.CompletedProcess[str]) -> list[dict[str, object]]:
+Search = Callable[..., Result]
+
+
+@pytest.fixture
+def run(cli: Cli) -> Search:
+    def search(url: str, *args: str) -> Result:
+        return cli("audit", "search", *args, cwd=ROOT, env={"DATABASE_URL": url})
+    return search
+
+
+def lines(r: Result) -> list[dict[str, object]]:
     assert r.returncode == 0, r.stderr
     return [json.loads(x) for x in r.stdout.splitlines()]
 
@@ -67,11 +83,11 @@ CASES = [
 
 
 @pytest.mark.parametrize("args,count", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
-def test_filters(db: str, args: tuple[str, ...], count: int) -> None:
+def test_filters(run: Search, db: str, args: tuple[str, ...], count: int) -> None:
     assert len(lines(run(db, "--json", *args))) == count
 
 
-def test_csv_export_keeps_japanese_and_decisions(db: str, tmp_path: Path) -> None:
+def test_csv_export_keeps_japanese_and_decisions(run: Search, db: str, tmp_path: Path) -> None:
     out = tmp_path / "evidence.csv"
     r = run(db, "--csv", str(out), "--user", "taro@example.co.jp")
     assert r.returncode == 0, r.stderr
@@ -89,11 +105,11 @@ def test_csv_export_keeps_japanese_and_decisions(db: str, tmp_path: Path) -> Non
     (("--since", "2026-11-22", "--until", "2026-11-20"), "--since"),
     (("--code", "bad code!"), "code"),
 ], ids=["bad-date", "bad-limit", "inverted-range", "bad-code"])
-def test_bad_arguments_exit_2(db: str, args: tuple[str, ...], needle: str) -> None:
+def test_bad_arguments_exit_2(run: Search, db: str, args: tuple[str, ...], needle: str) -> None:
     r = run(db, *args)
     assert r.returncode == 2 and needle in r.stderr and "Traceback" not in r.stderr
 
 
-def test_empty_database_says_to_upgrade(tmp_path: Path) -> None:
+def test_empty_database_says_to_upgrade(run: Search, tmp_path: Path) -> None:
     r = run(f"sqlite:///{tmp_path}/empty.db")
     assert r.returncode == 2 and "db upgrade" in r.stderr

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from service import __version__
+from tests.support.cli import Result
 
 ROOT = Path(__file__).resolve().parents[1]
 MESSAGE = (b"From: Sato <sato@corp.example.jp>\nTo: tanaka@partner.example.com\n"
@@ -40,7 +41,7 @@ def sendguard(cwd: Path, *args: str, lang: str = "en_US.UTF-8", timeout: float =
                           timeout=timeout, check=False, cwd=cwd)
 
 
-def one_line(r: subprocess.CompletedProcess[str], *words: str) -> str:
+def one_line(r: subprocess.CompletedProcess[str] | Result, *words: str) -> str:
     assert r.returncode == 2, (r.returncode, r.stdout, r.stderr)
     assert "Traceback" not in r.stderr and r.stdout == ""
     lines = r.stderr.strip().splitlines()

@@ -1,17 +1,21 @@
 """``sendguard history import|forget`` and ``check --user`` (SPEC 10.2, contract) on a
 generated mbox of Japanese business mail in ISO-2022-JP, Shift_JIS and UTF-8, as Google
-Takeout exports it (mboxo ``From `` separators)."""
+Takeout exports it (mboxo ``From `` separators). The commands run in process
+(``tests/support/cli.py``); tests/test_cli_failures.py starts the real process."""
 
 from __future__ import annotations
 
 import base64
 import json
-import os
 import subprocess
-import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
+from tests.support.cli import Cli, Result, cli
+
+__all__ = ["cli"]
 
 ME = "suzuki@a-sys.co.jp"
 PEOPLE = [("情報 二郎", "joho-jiro@b-corp.co.jp"), ("株式会社B 山田 太郎", "yamada@b-corp.co.jp"),
@@ -56,13 +60,15 @@ def work(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def sendguard(cwd: Path, *args: str, lang: str = "en_US.UTF-8",
-              ) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("LC_", "SENDGUARD_")) and k != "DATABASE_URL"}
-    env["LANG"] = lang
-    return subprocess.run([sys.executable, "-m", "service", *args], capture_output=True,
-                          text=True, cwd=cwd, env=env, timeout=120, check=False)
+SendGuard = Callable[..., Result]
+
+
+@pytest.fixture
+def sendguard(cli: Cli) -> SendGuard:
+    """``sendguard(cwd, *args, lang=...)``: the command in ``cwd`` under ``LANG``."""
+    def go(cwd: Path, *args: str, lang: str = "en_US.UTF-8") -> Result:
+        return cli(*args, cwd=cwd, lang=lang)
+    return go
 
 
 def eml(cwd: Path, to: str, body: str = "よろしくお願いいたします。") -> str:
@@ -72,7 +78,7 @@ def eml(cwd: Path, to: str, body: str = "よろしくお願いいたします。
     return str(path)
 
 
-def test_import_check_forget(work: Path) -> None:
+def test_import_check_forget(sendguard: SendGuard, work: Path) -> None:
     r = sendguard(work, "history", "import", "sent.mbox", "--user", ME, "--json")
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout) == {"imported": 40, "skipped": 5}
@@ -111,7 +117,8 @@ def test_import_check_forget(work: Path) -> None:
     assert rows.strip() == "0"
 
 
-def test_people_shown_together_before_are_not_a_new_exposure(work: Path) -> None:
+def test_people_shown_together_before_are_not_a_new_exposure(sendguard: SendGuard,
+                                                             work: Path) -> None:
     """SPEC 10.6 through the command line: the imported Sent mail showed h.sato (C商事) and
     yamada (株式会社B) to each other (mail 10: To h.sato, Cc yamada), never kimura (D工業)
     with h.sato. Forgetting the history brings the warning back."""
@@ -137,7 +144,8 @@ def test_people_shown_together_before_are_not_a_new_exposure(work: Path) -> None
     (("history", "forget", "--user", "Suzuki <suzuki@a-sys.co.jp>"), "--user"),
     (("check", "sent.mbox", "--user", "nobody"), "--user"),
 ])
-def test_bad_input_is_one_line_exit_2(work: Path, args: tuple[str, ...], says: str) -> None:
+def test_bad_input_is_one_line_exit_2(sendguard: SendGuard, work: Path, args: tuple[str, ...],
+                                     says: str) -> None:
     r = sendguard(work, *args)
     assert r.returncode == 2, r.stderr
     assert len(r.stderr.strip().splitlines()) == 1 and says in r.stderr, r.stderr
@@ -148,7 +156,8 @@ def test_bad_input_is_one_line_exit_2(work: Path, args: tuple[str, ...], says: s
     ("missing.mbox", "missing.mbox: ファイルがありません"),
     (".", ".: ディレクトリです"),
 ], ids=["missing", "directory"])
-def test_file_errors_follow_lang(work: Path, path: str, says: str) -> None:
+def test_file_errors_follow_lang(sendguard: SendGuard, work: Path, path: str,
+                                 says: str) -> None:
     r = sendguard(work, "history", "import", path, "--user", ME, lang="ja_JP.UTF-8")
     assert r.returncode == 2 and r.stderr.strip() == f"sendguard: エラー: {says}", r.stderr
 
@@ -158,7 +167,7 @@ def test_file_errors_follow_lang(work: Path, path: str, says: str) -> None:
     ("ja_JP.UTF-8", "この会社宛のメールはこれまで b-corp.co.jp に送っています"),
 ])
 def test_companies_learnt_from_the_mbox_catch_a_letter_to_the_wrong_company(
-        work: Path, lang: str, evidence: str) -> None:
+        sendguard: SendGuard, work: Path, lang: str, evidence: str) -> None:
     """The JIPDEC case: 株式会社B's letter addressed to C社. The import learnt from display
     names and greetings that 株式会社B's mail goes to b-corp.co.jp."""
     r = sendguard(work, "history", "import", "sent.mbox", "--user", ME, "--json")

@@ -1,16 +1,23 @@
-"""Every policy error kind through the real ``sendguard check`` process, in Japanese and
-English (issue 10, "every CLI error follows LANG"): exit 2, one line, the detail in the
-reader's language, the file:line, key names and values verbatim."""
+"""Every policy error kind through ``sendguard check``, in Japanese and English (issue 10,
+"every CLI error follows LANG"): exit 2, one line, the detail in the reader's language,
+the file:line, key names and values verbatim. The command runs in process
+(``tests/support/cli.py``: ~10 ms a case instead of a Python start-up); one case per
+language, and tests/test_cli_failures.py, go through the real process."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from service.errors import PolicyError
 from service.policy.policyfile import parse_policy
+from tests.support.cli import Cli, cli
 from tests.test_cli_failures import MESSAGE, one_line, sendguard
+
+__all__ = ["cli"]
 
 # name: (policy text, line, verbatim parts, English words, Japanese words)
 CASES: dict[str, tuple[str, int | None, list[str], str, str]] = {
@@ -74,19 +81,37 @@ def work(tmp_path: Path) -> Path:
     return tmp_path
 
 
-@pytest.mark.parametrize("lang", ["ja_JP.UTF-8", "en_US.UTF-8"], ids=["ja", "en"])
-@pytest.mark.parametrize("case", list(CASES.values()), ids=list(CASES))
-def test_policy_error_follows_lang(work: Path, case: tuple[str, int | None, list[str], str,
-                                                             str], lang: str) -> None:
+def _check_policy_error(run: Callable[..., Any], work: Path,
+                        case: tuple[str, int | None, list[str], str, str], lang: str) -> None:
     text, line, verbatim, en, ja = case
     _write(work / "p.toml", text)
     where = f"p.toml:{line}: " if line else "p.toml: "
-    out = one_line(sendguard(work, "check", "m.eml", "--policy", "p.toml", lang=lang),
+    out = one_line(run(work, "check", "m.eml", "--policy", "p.toml", lang=lang),
                    where, *verbatim)
     if lang.startswith("ja"):
         assert out.startswith("sendguard: エラー: ") and ja in out and en not in out
     else:
         assert out.startswith("sendguard: error: ") and en in out
+
+
+def _in_process(cli: Cli) -> Callable[..., Any]:
+    return lambda cwd, *argv, lang: cli(*argv, cwd=cwd, lang=lang)
+
+
+@pytest.mark.parametrize("lang", ["ja_JP.UTF-8", "en_US.UTF-8"], ids=["ja", "en"])
+@pytest.mark.parametrize("case", list(CASES.values()), ids=list(CASES))
+def test_policy_error_follows_lang(cli: Cli, work: Path,
+                                   case: tuple[str, int | None, list[str], str, str],
+                                   lang: str) -> None:
+    _check_policy_error(_in_process(cli), work, case, lang)
+
+
+@pytest.mark.parametrize("lang", ["ja_JP.UTF-8", "en_US.UTF-8"], ids=["ja", "en"])
+@pytest.mark.parametrize("case", ["unknown-key", "not-utf8"])
+def test_policy_error_follows_lang_in_the_real_process(work: Path, case: str,
+                                                       lang: str) -> None:
+    """The same through ``sendguard`` started as a process: its LANG, its stderr."""
+    _check_policy_error(sendguard, work, CASES[case], lang)
 
 
 PARSED = {k: v for k, v in CASES.items() if v[1] is not None}   # not the file-reading one
@@ -119,11 +144,11 @@ def test_str_stays_english(case: tuple[str, int | None, list[str], str, str]) ->
 ], ids=["policy-missing", "message-missing", "message-directory", "not-a-message",
         "policy-directory", "keys-limit", "audit-range", "audit-no-tables"])
 @pytest.mark.parametrize("lang", ["ja_JP.UTF-8", "en_US.UTF-8"], ids=["ja", "en"])
-def test_other_input_errors_follow_lang(work: Path, argv: list[str], ja: str, en: str,
-                                        lang: str) -> None:
+def test_other_input_errors_follow_lang(cli: Cli, work: Path, argv: list[str], ja: str,
+                                        en: str, lang: str) -> None:
     (work / "bin.eml").write_bytes(b"\x00\x01binary\n\n")
     if argv[:2] == ["audit", "search"]:
         (work / "var").mkdir()
         (work / "var" / "sendguard.db").write_bytes(b"")
-    out = one_line(sendguard(work, *argv, lang=lang))
+    out = one_line(cli(*argv, cwd=work, lang=lang))
     assert (ja if lang.startswith("ja") else en) in out, out

@@ -60,7 +60,8 @@ def served(config: Config, store: Store, keywrapper: LocalKeyWrapper, mailer: Sm
     cfg = config.with_(base_url=f"http://127.0.0.1:{server.server_port}")
     late.app = create_app(cfg, services=Services(cfg, clock=clock, _store=store,
                                                  _keywrapper=keywrapper, _mailer=mailer))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                              daemon=True)
     thread.start()
     yield cfg
     server.shutdown()

@@ -55,7 +55,8 @@ def served_files(config: Config, store: Store, keywrapper: LocalKeyWrapper,
     late.app = create_app(cfg, services=Services(cfg, clock=clock, _store=store,
                                                  _keywrapper=keywrapper, _mailer=mailer,
                                                  _files=files))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                              daemon=True)
     thread.start()
     yield cfg, files
     server.shutdown()

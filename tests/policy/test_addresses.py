@@ -217,14 +217,16 @@ NASTY = [
 
 @pytest.mark.parametrize("raw", [c[1] for c in NASTY], ids=[c[0] for c in NASTY])
 def test_nasty_input_never_raises(raw: str) -> None:
-    start = time.perf_counter()
+    # CPU seconds bound the work: a loaded machine (two test workers on two cores, other
+    # jobs) stretches wall time, not CPU time (as tests/policy/test_hostile.py measures).
+    start = time.process_time()
     e = parse_entry(raw, "to")
     assert isinstance(e, Entry)
     assert e.problem in (*PROBLEMS, None)
     assert (e.problem is None) == (e.address is not None)
     entries = parse_field([raw], "to")
     assert all(isinstance(x, Entry) for x in entries)
-    assert time.perf_counter() - start < 2.0
+    assert time.process_time() - start < 2.0
 
 
 def test_huge_pasted_list_names_every_address() -> None:

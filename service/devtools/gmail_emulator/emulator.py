@@ -500,7 +500,9 @@ def serve_emulator(
     """
     app = emulator if emulator is not None else GmailEmulator()
     server = make_server(host, port, app, threaded=True, request_handler=_QuietHandler)
-    thread = threading.Thread(target=server.serve_forever, name="gmail-emulator", daemon=True)
+    # A short poll: shutdown() waits for the loop to notice (0.5 s at the default).
+    thread = threading.Thread(target=server.serve_forever, name="gmail-emulator",
+                              kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     return server, thread
 
