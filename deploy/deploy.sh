@@ -249,7 +249,7 @@ ADDON_DEPLOYMENT="$SERVICE"
 LOG_EXCLUSION="$SERVICE-key-links"
 # Each instance serves WORKERS x THREADS requests at once; each worker holds at most
 # DB_POOL connections: MAX_INSTANCES x WORKERS x DB_POOL <= Cloud SQL max_connections.
-WORKERS=2 THREADS=20 DB_POOL=5 SQL_MAX_CONNECTIONS=200
+WORKERS=2 THREADS=8 DB_POOL=5 SQL_MAX_CONNECTIONS=200
 CONCURRENCY=$((WORKERS * THREADS))
 (( MAX_INSTANCES * WORKERS * DB_POOL + 20 <= SQL_MAX_CONNECTIONS )) \
   || die "--max-instances $MAX_INSTANCES needs more than $SQL_MAX_CONNECTIONS database connections; see deploy/README.md"

@@ -6,7 +6,7 @@ own work was 0.32-0.44 ms of CPU per request against granian's 0.04-0.06 ms, too
 the 1 ms budget of ``/addon/compose`` (issue 12; deploy/README.md has the numbers).
 
 Sizing: ``SENDGUARD_HTTP_WORKERS`` processes (default 2) x ``SENDGUARD_HTTP_THREADS`` Python
-threads each (default 20; Cloud Run's ``--concurrency`` is their product, deploy.sh). The
+threads each (default 8; Cloud Run's ``--concurrency`` is their product, deploy.sh). The
 gunicorn-era names ``GUNICORN_WORKERS``/``GUNICORN_THREADS``/``GUNICORN_GRACEFUL_TIMEOUT``
 are still read when the new ones are unset (services deployed before keep their settings).
 Each worker builds its own app after the fork, so its database pool and its content
@@ -69,7 +69,7 @@ class ServerSettings:
     host: str = "0.0.0.0"   # noqa: S104 - Cloud Run and App Engine route to the container
     port: int = 8080
     workers: int = 2
-    threads: int = 20                 # measured: deploy/README.md, Sizing
+    threads: int = 8                  # measured: deploy/README.md, Sizing
     request_timeout: int = 120        # = Cloud Run --timeout (deploy.sh)
     graceful_timeout: int = 8         # within Cloud Run's 10 s after SIGTERM
 

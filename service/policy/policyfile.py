@@ -27,7 +27,8 @@ _SIZE_UNIT = {None: 1, "b": 1, "kb": 1024, "kib": 1024, "mb": 1024 ** 2, "mib": 
               "gb": 1024 ** 3, "gib": 1024 ** 3}
 LANGUAGES = ("ja", "en")
 # A Check & send may wait one deadline for a free analysis slot and then run one (plus a
-# 2 s grace): 2 x 50 + 2 s stays below the 120 s request timeout (deploy/gunicorn.conf.py).
+# 2 s grace): 2 x 50 + 2 s stays below the 120 s request timeout
+# (SENDGUARD_REQUEST_TIMEOUT, service/server.py).
 MAX_CHECK_DEADLINE = 50
 _DURATION = r"^\s*(\d+)\s*([smhd]?)\s*$"
 _UNIT = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
