@@ -52,7 +52,7 @@ import requests
 from benchlib import result
 
 from service.devtools.tokens import LocalIssuer, serve_certs
-from service.server import ServerSettings
+from service.server import ServerSettings, parent_of
 
 AUDIENCE = "https://sendguard.bench.invalid/addon"
 SERVICE_ACCOUNT = "service-000000000001@gcp-sa-gsuiteaddons.iam.gserviceaccount.com"
@@ -220,16 +220,8 @@ def run_wrk(url: str, tmp: Path, events: list[Event], clients: int, seconds: flo
 
 def server_pids(master: int) -> list[int]:
     """The server's main process and its workers (children)."""
-    pids = [master]
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rpartition(")")[2].split()[1]) == master:
-                pids.append(int(entry.name))
-    return pids
+    return [master] + [int(e.name) for e in Path("/proc").iterdir()
+                       if e.name.isdigit() and parent_of(int(e.name)) == master]
 
 
 def cpu_seconds(pids: list[int]) -> float:

@@ -1,7 +1,7 @@
 """The gunicorn settings the image ran until issue 12, kept as ``bench_compose.py --server
-gunicorn``'s reference: the same sizing (2 workers x 20 gthread threads, from
-``SENDGUARD_HTTP_WORKERS``/``SENDGUARD_HTTP_THREADS``), no access log and none of its work
-(``NoAccessLog``), JSON logs through ``service.logs``. Production runs granian
+gunicorn``'s reference: the image's sizing (``SENDGUARD_HTTP_WORKERS`` x
+``SENDGUARD_HTTP_THREADS`` gthread threads, by default ``ServerSettings``'), no access log
+and none of its work (``NoAccessLog``), JSON logs through ``service.logs``. Production runs granian
 (service/server.py; why: deploy/README.md). Not shipped, not used by the service.
 """
 
@@ -9,9 +9,13 @@ import os
 
 from gunicorn.glogging import Logger
 
+from service.server import ServerSettings
+
+_default = ServerSettings()
+
 bind = f"0.0.0.0:{os.environ.get('PORT', '8080')}"
-workers = int(os.environ.get("SENDGUARD_HTTP_WORKERS", "2"))
-threads = int(os.environ.get("SENDGUARD_HTTP_THREADS", "20"))
+workers = int(os.environ.get("SENDGUARD_HTTP_WORKERS", _default.workers))
+threads = int(os.environ.get("SENDGUARD_HTTP_THREADS", _default.threads))
 worker_class = "gthread"
 timeout = int(os.environ.get("SENDGUARD_REQUEST_TIMEOUT", "120"))  # = Cloud Run --timeout
 graceful_timeout = int(os.environ.get("SENDGUARD_GRACEFUL_TIMEOUT", "8"))

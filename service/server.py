@@ -224,7 +224,7 @@ def _watch(beats: Path, timeout: int, interval: float) -> None:
                 pid, age = int(f.name), time.time() - f.stat().st_mtime
             except (ValueError, OSError):
                 continue
-            if _parent(pid) != me:
+            if parent_of(pid) != me:
                 f.unlink(missing_ok=True)          # exited (or not ours): forget it
             elif age > timeout:
                 log.error("worker %d did not answer for %d s (SENDGUARD_REQUEST_TIMEOUT): "
@@ -234,7 +234,7 @@ def _watch(beats: Path, timeout: int, interval: float) -> None:
                     os.kill(pid, signal.SIGKILL)
 
 
-def _parent(pid: int) -> int | None:
+def parent_of(pid: int) -> int | None:
     """The parent of a live process (None when it is gone or a zombie)."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()

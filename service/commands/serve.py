@@ -11,13 +11,17 @@ if TYPE_CHECKING:
 
 
 def register(sub: Subcommands) -> None:
+    from service.server import ServerSettings  # stdlib only: cheap for every parser
+
+    d = ServerSettings()
     s = sub.add_parser("serve", help="run the service (granian; PORT from the environment)")
-    s.add_argument("--host", default=None, help="default: $HOST or 0.0.0.0")
-    s.add_argument("--port", type=int, default=None, help="default: $PORT or 8080")
+    s.add_argument("--host", default=None, help=f"default: $HOST or {d.host}")
+    s.add_argument("--port", type=int, default=None, help=f"default: $PORT or {d.port}")
     s.add_argument("--workers", type=int, default=None,
-                   help="worker processes (default: $SENDGUARD_HTTP_WORKERS or 2)")
+                   help=f"worker processes (default: $SENDGUARD_HTTP_WORKERS or {d.workers})")
     s.add_argument("--threads", type=int, default=None,
-                   help="request threads per worker (default: $SENDGUARD_HTTP_THREADS or 20)")
+                   help=("request threads per worker (default: $SENDGUARD_HTTP_THREADS or "
+                         f"{d.threads})"))
     s.set_defaults(handler=cmd_serve)
 
 

@@ -5,14 +5,15 @@ begin ourselves so a write can take the database lock up front (``BEGIN IMMEDIAT
 instead of failing half-way when two writers meet. PostgreSQL (production): psycopg 3, a
 bounded pool with pre-ping (Cloud SQL drops idle connections).
 
-Pool sizing for Cloud Run: a server worker runs 20 request threads over a pool of
-``SENDGUARD_DB_POOL_SIZE`` (5) connections and no overflow, so Cloud SQL never sees more
-than instances x workers x 5. That is enough because every ``Store`` method holds its
-connection for one short transaction only, never across a mail, Gmail or KMS call, so a
-thread waiting for a connection gets one within milliseconds. ``pool_timeout`` bounds the
-wait for when the database itself is stuck: the request then fails with an error at once
-instead of hanging until the platform's request timeout. A connection inherited over a
-``fork`` (a pool created before the server forks its workers) is never reused by the child.
+Pool sizing for Cloud Run: a server worker runs 8 request threads (service/server.py) over
+a pool of ``SENDGUARD_DB_POOL_SIZE`` (5) connections and no overflow, so Cloud SQL never
+sees more than instances x workers x 5. That is enough because every ``Store`` method
+holds its connection for one short transaction only, never across a mail, Gmail or KMS
+call, so a thread waiting for a connection gets one within milliseconds. ``pool_timeout``
+bounds the wait for when the database itself is stuck: the request then fails with an
+error at once instead of hanging until the platform's request timeout. A connection
+inherited over a ``fork`` (a pool created before the server forks its workers) is never
+reused by the child.
 
 Nothing a caller passed reaches a log line: every engine hides bound parameters from its
 exceptions and logging (``hide_parameters``), and a text parameter holding a NUL character

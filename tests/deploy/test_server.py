@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 
 from service.errors import ConfigError
-from service.server import ServerSettings
+from service.server import ServerSettings, parent_of
 from tests.support import hostile as h
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -58,17 +58,8 @@ def get(url: str, data: bytes | None = None, timeout: float = 2) -> str | None:
 
 
 def children(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            fields = stat.rpartition(")")[2].split()
-            if int(fields[1]) == pid and fields[0] not in ("Z", "X"):
-                found.append(int(entry.name))
-    return found
+    return [int(e.name) for e in Path("/proc").iterdir()
+            if e.name.isdigit() and parent_of(int(e.name)) == pid]
 
 
 def cmdline(pid: int) -> str:

@@ -1,5 +1,5 @@
-"""Connection pooling sized for Cloud Run: one instance as deploy.sh sizes it (a server
-worker with 20 threads over a pool of 5 PostgreSQL connections) takes 40 key-page
+"""Connection pooling sized for Cloud Run: one server worker with 20 threads (more than
+the 8 deploy.sh gives it) over a pool of 5 PostgreSQL connections takes 40 key-page
 requests at once, three times over. Every request is answered properly (no pool
 timeout, no deadlock), and PostgreSQL never sees more than the pool's 5 connections."""
 

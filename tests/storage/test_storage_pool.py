@@ -1,5 +1,5 @@
-"""The connection pool under Cloud Run's concurrency: 20 request threads over a pool of 5
-connections (one server worker), on SQLite and a real PostgreSQL server. Threads wait
+"""The connection pool under more than Cloud Run's concurrency: 20 request threads (a server
+worker runs 8) over a pool of 5 connections, on SQLite and a real PostgreSQL server. Threads wait
 for a connection instead of failing, never hold more than the pool, and a database that
 stops answering gives an error after ``pool_timeout`` instead of a hang."""
 
