@@ -419,9 +419,9 @@ def test_42_zip_style_fan_out_is_bounded() -> None:
     leaf = zeros_zip("0.dat", 4 << 20)  # 4 MB of zeros: a bomb, but one level too deep
     level2 = zip_bytes([(f"book{i}.zip", leaf) for i in range(16)], zipfile.ZIP_STORED)
     level1 = zip_bytes([(f"lib{i}.zip", level2) for i in range(16)], zipfile.ZIP_STORED)
-    started = time.perf_counter()
+    started = time.process_time()     # CPU, so a loaded machine does not fail it
     ins = inspect_attachment("42.zip", "", level1)
-    elapsed = time.perf_counter() - started
+    elapsed = time.process_time() - started
     assert ins.texts == [] and not ins.encrypted
     assert ins.notes[0] == "too_deep:42.zip/lib0.zip/book0.zip"
     assert len(ins.notes) == MAX_NOTES  # 256 too-deep archives, notes capped
@@ -456,9 +456,9 @@ def test_unsupported_compression_method_is_not_decompressed() -> None:
 def test_zip_bomb_of_zeros() -> None:
     bomb = zeros_zip("zeros.csv", 128 << 20)  # 128 MB of zeros in about 130 KB
     assert len(bomb) < 1 << 20
-    started = time.perf_counter()
+    started = time.process_time()
     ins = inspect_attachment("bomb.zip", "application/zip", bomb)
-    assert time.perf_counter() - started < 1
+    assert time.process_time() - started < 1
     assert ins.notes == ["zip_bomb:bomb.zip"]
     assert finding_free(ins)
 
