@@ -21,7 +21,8 @@ A stuck worker: gunicorn restarted a worker whose main loop had not answered for
 has no such watchdog (its ``workers-kill-timeout`` applies only to stopping workers), so
 each worker here beats a heartbeat file from a Python thread, which needs the GIL like
 every request does; the main process kills a worker whose heartbeat is older than the
-request timeout, and granian starts a new one (``respawn_failed_workers``).
+request timeout, and granian starts a new one (``respawn_failed_workers``); the processes a
+dead worker leaves (its analysis pool) are reaped there too (``Orphans``).
 
 Logs: no access log (the key page's URLs carry link tokens); granian's own lines go
 through the root logger, i.e. SendGuard's redacted JSON lines in production.
@@ -37,7 +38,7 @@ import signal
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -138,6 +139,7 @@ def serve(settings: ServerSettings, loader: Callable[[], WsgiApp], *,
     watchdog = threading.Thread(target=_watch, args=(beats, settings.request_timeout, interval),
                                 name="sendguard-watchdog", daemon=True)
     server.on_startup(watchdog.start)
+    become_subreaper()
     try:
         server.serve(target_loader=partial(_load_in_worker, loader, str(beats), interval),
                      wrap_loader=False)
@@ -211,14 +213,17 @@ def _relay_stop_signals() -> None:
 
 
 def _watch(beats: Path, timeout: int, interval: float) -> None:
-    """In the main process: kill a worker whose heartbeat is older than ``timeout``."""
+    """In the main process: kill a worker whose heartbeat is older than ``timeout``, and
+    reap the orphaned children of workers that died (``Orphans``)."""
     me = os.getpid()
+    orphans = Orphans(me)
     while True:
         time.sleep(interval)
         try:
             found = list(beats.iterdir())
         except OSError:          # removed: the server is stopping
             return
+        workers: set[int] = set()
         for f in found:
             try:
                 pid, age = int(f.name), time.time() - f.stat().st_mtime
@@ -232,15 +237,74 @@ def _watch(beats: Path, timeout: int, interval: float) -> None:
                 f.unlink(missing_ok=True)
                 with contextlib.suppress(OSError):
                     os.kill(pid, signal.SIGKILL)
+            else:
+                workers.add(pid)
+        orphans.reap(workers)
 
 
-def parent_of(pid: int) -> int | None:
-    """The parent of a live process (None when it is gone or a zombie)."""
+class Orphans:
+    """Reaps what a dead worker leaves: its analysis processes (and any other child) exit
+    once its pipes close, and become children of this process, PID 1 in the image (or a
+    subreaper, ``become_subreaper``). Gunicorn's arbiter reaped any child; granian's main
+    process waits only for its workers, so they stayed as zombies until the instance
+    stopped. Waiting for any child would take the exit status of granian's own workers
+    from it, so only a process first seen as a worker's child is reaped, known by its PID
+    and start time (a PID can be reused, a start time with it cannot)."""
+
+    def __init__(self, me: int) -> None:
+        self.me = me
+        self.known: dict[int, int] = {}      # grandchild PID -> its start time
+
+    def reap(self, workers: set[int]) -> list[int]:
+        reaped, seen = [], set()
+        for pid, (state, ppid, started) in _processes():
+            seen.add(pid)
+            if ppid in workers:
+                self.known[pid] = started
+            elif ppid == self.me and state == "Z" and self.known.get(pid) == started:
+                with contextlib.suppress(ChildProcessError):
+                    os.waitpid(pid, os.WNOHANG)
+                reaped.append(pid)
+        self.known = {p: t for p, t in self.known.items() if p in seen and p not in reaped}
+        return reaped
+
+
+def become_subreaper() -> bool:
+    """Orphaned descendants become this process's children (Linux ``prctl``), as they are
+    PID 1's in the image: ``Orphans`` then reaps them wherever the server runs."""
+    import ctypes
+    import ctypes.util
+
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+        return bool(libc.prctl(36, 1, 0, 0, 0) == 0)      # PR_SET_CHILD_SUBREAPER
+    except (OSError, AttributeError):                      # not Linux: nothing to do
+        return False
+
+
+def _stat(pid: int) -> tuple[str, int, int] | None:
+    """State, parent and start time (clock ticks) of a process, zombies included."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
     except OSError:
         return None
-    return None if fields[0] in ("Z", "X") else int(fields[1])
+    return fields[0], int(fields[1]), int(fields[19])
+
+
+def _processes() -> Iterator[tuple[int, tuple[str, int, int]]]:
+    try:
+        names = os.listdir("/proc")
+    except OSError:
+        return
+    for name in names:
+        if name.isdigit() and (stat := _stat(int(name))) is not None:
+            yield int(name), stat
+
+
+def parent_of(pid: int) -> int | None:
+    """The parent of a live process (None when it is gone or a zombie)."""
+    stat = _stat(pid)
+    return None if stat is None or stat[0] in ("Z", "X") else stat[1]
 
 
 def sendguard_app() -> WsgiApp:

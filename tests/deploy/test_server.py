@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 
 from service.errors import ConfigError
-from service.server import ServerSettings, parent_of
+from service.server import Orphans, ServerSettings, parent_of
 from tests.support import hostile as h
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -202,6 +202,33 @@ def test_a_worker_that_stops_answering_is_killed_and_replaced(
     assert server.proc.poll() is None, "the server carries on with a new worker"
     assert any(e["logger"] == "service.server" and f"worker {stuck} did not answer"
                in e["message"] for e in server.entries())
+
+
+def test_a_killed_workers_analysis_processes_are_reaped(
+        running: Callable[..., Running]) -> None:
+    """Gunicorn's arbiter reaped them; granian waits only for its own workers."""
+    server = running(SENDGUARD_HTTP_WORKERS="1", SENDGUARD_REQUEST_TIMEOUT="2")
+    [worker] = server.workers()
+    answer = get(server.base + "/check", h.with_attachment("list.csv", "text/csv", CSV), 60)
+    assert answer is not None and json.loads(answer)["heavy"], server.text()
+    pool = [p for p in children(worker) if "service.policy.worker" in cmdline(p)]
+    assert len(pool) == 1
+    time.sleep(1.5)                     # the watchdog has seen it (it looks every 0.5 s)
+    os.kill(worker, signal.SIGKILL)
+    assert wait_for(lambda: not Path(f"/proc/{pool[0]}").exists(), 20), (
+        f"left as a zombie: {Path(f'/proc/{pool[0]}/stat').read_text()}")
+    assert wait_for(lambda: get(server.base + "/pid") not in (None, str(worker)), 20), (
+        server.text())
+    assert server.proc.poll() is None, "the server carries on with a new worker"
+
+
+def test_zombies_never_seen_as_a_workers_child_are_left_to_their_parent() -> None:
+    """Reaping them would take the exit status of granian's own workers from it."""
+    proc = subprocess.Popen([sys.executable, "-c", "raise SystemExit(7)"])
+    assert wait_for(lambda: (parent_of(proc.pid), Path(f"/proc/{proc.pid}").exists())
+                    == (None, True), 20)                   # a zombie child of ours
+    assert Orphans(os.getpid()).reap(workers=set()) == []
+    assert proc.wait(5) == 7, "its exit status is still there for its parent"
 
 
 def test_workers_stop_when_the_main_process_is_killed(
