@@ -59,7 +59,11 @@ def _sent(reader: SentReader, message_id: str, user: str) -> SentMessage | None:
     got = reader.message(message_id)
     if got is None:
         return None
-    return sent_message(as_raw(got.headers), user)
+    # Any From: what the Sent label holds, Gmail put there when this mailbox sent it,
+    # also from a send-as alias (a shared "sales@" address the user writes from). Those
+    # recipients are the user's correspondents too; requiring From == the user's address
+    # left them out. (The mbox import, whose file may hold anything, still requires it.)
+    return sent_message(as_raw(got.headers), None)
 
 
 def import_step(store: ImportStore, crypto: HistoryCrypto, reader: SentReader, user: str,

@@ -122,6 +122,23 @@ def test_the_sent_folder_is_imported_in_bounded_steps(
     assert view.count("someone@z.example") == 0 and view.count("archive@a-sys.co.jp") > 0
 
 
+def test_mail_sent_from_a_send_as_alias_is_the_users_history(
+        emulator: GmailEmulator, url: str, store: Store, granted: User) -> None:
+    """Gmail files mail sent from an alias in the same Sent label, From the alias."""
+    emulator.put_message(granted.email, b"From: Sales <sales@a-sys.co.jp>\r\n"
+                         b"To: buyer@c-shoji.co.jp\r\nSubject: quote\r\n"
+                         b"Message-ID: <alias-1@a-sys.co.jp>\r\n\r\nhello\r\n",
+                         labels=("SENT",))
+    emulator.put_message(granted.email, b"From: buyer@c-shoji.co.jp\r\nTo: "
+                         + granted.email.encode() + b"\r\nCc: boss@d-corp.co.jp\r\n"
+                         b"Subject: re\r\n\r\nhi\r\n")          # received: not Sent
+    [result, *_] = _steps(store, url, granted)
+    assert (result.cursor.imported, result.cursor.skipped) == (1, 0)
+    view = _view(store, granted)
+    assert view.count("buyer@c-shoji.co.jp") == 1
+    assert view.count("boss@d-corp.co.jp") == 0
+
+
 def test_a_step_stops_at_its_deadline(emulator: GmailEmulator, url: str, store: Store,
                                       granted: User) -> None:
     _fill(emulator, granted, 30)
