@@ -79,10 +79,10 @@ def split_text(text: str) -> Body:
     text = text.replace("\r\n", "\n")
     own, quoted = text, ""
     if "\n" in text.strip():
-        import quotequail
+        from service.policy.quotes import quote
 
         lines = text.count("\n") + 1
-        parts = quotequail.quote(text, limit=MAX_QUOTE_LINES)
+        parts = quote(text, limit=MAX_QUOTE_LINES)
         own = "\n".join(t for mine, t in parts if mine)
         quoted = "\n".join(t for mine, t in parts if not mine)
         if lines > MAX_QUOTE_LINES:        # quotequail saw only the first lines
