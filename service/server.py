@@ -239,7 +239,10 @@ def _watch(beats: Path, timeout: int, interval: float) -> None:
                     os.kill(pid, signal.SIGKILL)
             else:
                 workers.add(pid)
-        orphans.reap(workers)
+        try:
+            orphans.reap(workers)
+        except (OSError, ValueError, IndexError):      # never at the cost of the watchdog
+            log.exception("reaping a dead worker's processes failed")
 
 
 class Orphans:
