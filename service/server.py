@@ -314,14 +314,14 @@ def sendguard_app() -> WsgiApp:
     """One worker's SendGuard app: settings and policy from the environment (the main
     process checked both before listening), logging as the main process set it up."""
     from service.app import create_app
-    from service.commands.base import load_policy_for_service
     from service.logs import configure_logging
+    from service.policy.policyfile import load_policy
     from service.services import Services
     from service.settings import Config
 
     config = Config.from_env()
     configure_logging(config)     # again: granian's logging setup ran in this worker
-    policy = load_policy_for_service(config.policy_path)
+    policy = load_policy(config.policy_path)
     return create_app(config, services=Services(config, _policy=policy))
 
 

@@ -61,7 +61,8 @@ class Services:
     def verifier(self) -> RequestVerifier:
         with self._lock:
             if self._verifier is None:
-                from service.addon.auth import CertificateCache, RequestVerifier
+                from service.addon.auth import RequestVerifier
+                from service.idtokens import CertificateCache
 
                 self._verifier = RequestVerifier(
                     CertificateCache(self.config.google_certs_url),

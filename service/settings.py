@@ -15,9 +15,9 @@ from datetime import timedelta
 from pathlib import Path
 
 from service.errors import ConfigError, SendGuardError
+from service.gmail.endpoint import GMAIL_API_ENDPOINT
 
 GOOGLE_CERTS_URL = "https://www.googleapis.com/oauth2/v1/certs"
-GMAIL_API_ENDPOINT = "https://gmail.googleapis.com/"
 
 
 def _flag(e: Mapping[str, str], name: str) -> bool:

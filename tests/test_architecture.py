@@ -131,6 +131,39 @@ def test_production_code_never_imports_the_dev_tools() -> None:
         describe(graph, c) for c in chains)
 
 
+# Arrows between packages that lie on a loop of packages, on main today: to be removed,
+# never added (docs/architecture.md lists them). ``services.py`` builds what the packages
+# ask ``services()`` for; link mode's release and erase join ``delivery`` and ``files``.
+KNOWN_PACKAGE_LOOPS = {
+    ("addon", "delivery"), ("addon", "files"), ("addon", "services"),
+    ("delivery", "files"), ("delivery", "services"), ("files", "delivery"),
+    ("services", "addon"), ("services", "delivery"), ("services", "files"),
+}
+
+
+def package_loops(graph: grimp.ImportGraph, root: str = "service") -> set[tuple[str, str]]:
+    """Arrows ``(p, q)`` between the top-level packages/modules under ``root`` (dev tools
+    left out) such that ``q`` leads back to ``p``."""
+    def top(module: str) -> str:
+        return module.split(".")[1] if module.count(".") else ""
+    arrows = {(top(m), top(n)) for m in graph.modules
+              for n in graph.find_modules_directly_imported_by(m)}
+    arrows = {(a, b) for a, b in arrows if a and b and a != b and "devtools" not in (a, b)}
+    reach: dict[str, set[str]] = {}
+    for a, b in sorted(arrows):
+        reach.setdefault(a, set()).add(b)
+    for _ in range(len(reach)):                  # transitive closure, small graph
+        for a in reach:
+            reach[a] |= {c for b in list(reach[a]) for c in reach.get(b, ())}
+    return {(a, b) for a, b in arrows if a in reach.get(b, ())}
+
+
+def test_no_new_loop_between_packages(graph: grimp.ImportGraph) -> None:
+    """Module cycles are none; between packages, only the known loops, and each of them
+    still exists (a loop removed is taken off the table, so it cannot come back)."""
+    assert package_loops(graph) == KNOWN_PACKAGE_LOOPS
+
+
 def test_the_import_contracts_cover_every_production_module(graph: grimp.ImportGraph) -> None:
     """The import-linter contract lists its source modules: a new top-level module must be
     in it, or lint-imports would not look at it."""
@@ -202,3 +235,32 @@ def test_the_checks_find_what_they_should(name: str, tmp_path: Path,
     g = grimp.build_graph("sgfix", cache_dir=None)
     assert cycles(g) == want_cycles
     assert dev_imports(g, {("sgfix.cli", "sgfix.devtools.tool")}, root="sgfix") == want_dev
+
+
+LOOP_FIXTURES = {
+    "one-way arrows": ({"p/__init__.py": "", "p/a.py": "from sgloop.q import b\n",
+                        "q/__init__.py": "", "q/b.py": "import json\n",
+                        "r.py": "import sgloop.p.a\n"},
+                       set()),
+    "two packages through a deferred import": (
+        {"p/__init__.py": "", "p/a.py": "from sgloop.q import b\n",
+         "q/__init__.py": "", "q/b.py": "def f():\n    from sgloop.p import c\n", "p/c.py": ""},
+        {("p", "q"), ("q", "p")}),
+    "three, through a top-level module": (
+        {"p/__init__.py": "", "p/a.py": "import sgloop.hub\n", "hub.py": "import sgloop.q.b\n",
+         "q/__init__.py": "", "q/b.py": "import sgloop.p.c\n", "p/c.py": "",
+         "devtools/__init__.py": "", "devtools/t.py": "import sgloop.p.a\n"},
+        {("p", "hub"), ("hub", "q"), ("q", "p")}),
+}
+
+
+@pytest.mark.parametrize("name", LOOP_FIXTURES)
+def test_package_loops_are_found(name: str, tmp_path: Path,
+                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    files, want = LOOP_FIXTURES[name]
+    package = tmp_path / "sgloop"
+    for rel, text in {"__init__.py": "", **files}.items():
+        (package / rel).parent.mkdir(parents=True, exist_ok=True)
+        (package / rel).write_text(text)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert package_loops(grimp.build_graph("sgloop", cache_dir=None), root="sgloop") == want

@@ -88,7 +88,7 @@ def _form_secret() -> bytes:
 
 
 def _certs() -> Any:
-    from service.addon.auth import CertificateCache
+    from service.idtokens import CertificateCache
 
     state = _state()
     with state["lock"]:
@@ -453,7 +453,7 @@ def _bearer() -> str:
 
 @bp.post(TASK_PATH)
 def release_due_task() -> ResponseReturnValue:
-    from service.addon.auth import verify_oidc_token
+    from service.idtokens import verify_oidc_token
 
     sv = services()
     config = sv.config

@@ -33,6 +33,7 @@ from googleapiclient.http import HttpRequest, MediaIoBaseUpload
 from service.errors import GmailClientError, GmailTransientError
 from service.gmail.base64url import b64url, b64url_decode
 from service.gmail.discovery import document_for
+from service.gmail.endpoint import GMAIL_API_ENDPOINT
 from service.gmail.headers import addresses, ensure_message_id, header_values, parse_headers
 from service.gmail.model import (
     DraftInfo,
@@ -43,7 +44,6 @@ from service.gmail.model import (
     from_epoch_ms,
 )
 from service.gmail.retry import NOT_CONFIRMED, Backoff, Failure, classify, client_error
-from service.settings import GMAIL_API_ENDPOINT
 
 __all__ = ["ApiGmailClient", "DraftInfo", "DraftMessage", "DraftRef", "GmailClient", "SentRef"]
 

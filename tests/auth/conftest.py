@@ -13,8 +13,9 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from service.addon.auth import CertificateCache, RequestVerifier
+from service.addon.auth import RequestVerifier
 from service.devtools.tokens import CertServer, LocalIssuer, serve_certs
+from service.idtokens import CertificateCache
 
 AUDIENCE = "https://sendguard.example.jp/addon"
 SERVICE_ACCOUNT = "service-123456789012@gcp-sa-gsuiteaddons.iam.gserviceaccount.com"

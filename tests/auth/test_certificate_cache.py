@@ -11,18 +11,18 @@ from collections.abc import Iterator
 import pytest
 import requests
 
-from service.addon.auth import (
+from service.addon.auth import RequestVerifier
+from service.devtools.tokens import CertServer, LocalIssuer, serve_certs
+from service.errors import AuthError, ConfigError
+from service.idtokens import (
     DEFAULT_MAX_AGE,
     MAX_MAX_AGE,
     MIN_MAX_AGE,
     UNKNOWN_KID_REFETCH,
     CertificateCache,
-    RequestVerifier,
     _max_age,
     parse_certs,
 )
-from service.devtools.tokens import CertServer, LocalIssuer, serve_certs
-from service.errors import AuthError, ConfigError
 
 from .conftest import AUDIENCE, CLIENT_ID, SERVICE_ACCOUNT, Ctx, FakeClock
 

@@ -14,14 +14,9 @@ import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 
-from service.addon.auth import (
-    PUBLIC_MESSAGE,
-    Caller,
-    CertificateCache,
-    RequestVerifier,
-    verify_oidc_token,
-)
+from service.addon.auth import Caller, RequestVerifier
 from service.errors import AuthError, ConfigError
+from service.idtokens import PUBLIC_MESSAGE, CertificateCache, verify_oidc_token
 
 from .conftest import AUDIENCE, CLIENT_ID, SERVICE_ACCOUNT, USER, Ctx
 

@@ -7,9 +7,10 @@ import json
 
 import pytest
 
-from service.addon.auth import CertificateCache, RequestVerifier
+from service.addon.auth import RequestVerifier
 from service.devtools.tokens import CertServer, LocalIssuer
 from service.errors import AuthError
+from service.idtokens import CertificateCache
 
 from .conftest import AUDIENCE, Ctx, FakeClock
 
