@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from service.delivery.linkpackages import open_manifest
 from service.files.crypt import decrypt_range, file_key
-from service.files.packages import open_manifest
 from service.files.store import LocalFileStore
 from service.protect.keywrap import wrapper_from_config
 from service.settings import Config

@@ -194,7 +194,7 @@ def _encrypt_send(client: GmailClient, user: str, key: str, draft_id: str, event
         return went[-1][0]
 
     if method == "link":
-        from service.files.packages import encrypt_and_send_link
+        from service.delivery.linkpackages import encrypt_and_send_link
 
         package, _link = encrypt_and_send_link(
             client, draft_id=draft_id, sender=user, key_recipients=chosen, policy=policy,

@@ -106,7 +106,7 @@ def revoke(caller: Caller, event: AddonEvent, act: Act) -> dict[str, Any]:
 
 def _erase_files(package: Package, actor: str, now: datetime) -> None:
     """Link mode: recalling a package erases its stored files at once (SPEC 10.3)."""
-    from service.files.packages import erase_package_files, is_link
+    from service.delivery.linkpackages import erase_package_files, is_link
 
     if is_link(package):
         sv = services()

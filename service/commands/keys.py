@@ -288,8 +288,8 @@ def cmd_protect(args: argparse.Namespace) -> int:
 
 def _protect_link(args: argparse.Namespace, policy: Policy) -> int:
     from service.commands.base import read_message
+    from service.delivery.linkpackages import erase_package_files, protect_link_raw
     from service.delivery.packages import message_sender
-    from service.files.packages import erase_package_files, protect_link_raw
     from service.files.store import parse_files_url
     from service.protect.keywrap import wrapper_from_config
 
@@ -386,7 +386,7 @@ def cmd_keys_revoke(args: argparse.Namespace) -> int:
 
 def _erase_files(config: Config, store: Store, package: Package, now: datetime) -> None:
     """A recalled link package's stored files go at once (SPEC 10.3)."""
-    from service.files.packages import erase_package_files, is_link
+    from service.delivery.linkpackages import erase_package_files, is_link
     from service.files.store import parse_files_url
     from service.protect.keywrap import wrapper_from_config
 

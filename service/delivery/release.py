@@ -124,7 +124,7 @@ def _notify_safely(store: Store, mailer: Mailer, config: Config, keywrapper: Key
 def erase_expired_files(store: Store, config: Config, keywrapper: KeyWrapper,
                         package_ids: list[str], now: datetime) -> None:
     """Link mode: an expired package's stored files go with it (SPEC 10.3)."""
-    from service.files.packages import erase_package_files, is_link
+    from service.delivery.linkpackages import erase_package_files, is_link
     from service.files.store import parse_files_url
 
     files = None

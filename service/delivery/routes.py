@@ -374,7 +374,7 @@ def download(token: str, n: int) -> ResponseReturnValue:
     expired."""
     from service.delivery import downloads
     from service.delivery.keypage import ended_reason
-    from service.files.packages import open_manifest
+    from service.delivery.linkpackages import open_manifest
 
     sv = services()
     now = sv.clock()

@@ -1,2 +1,4 @@
-"""Link mode (SPEC 10.3): attachments stored encrypted outside the message, downloaded
-from the key page after the one-time code, erased on recall or expiry."""
+"""Link mode's files (SPEC 10.3): sealed with a fresh key per package (``crypt``), listed in
+the manifest (``manifest``), kept in a local directory or Cloud Storage (``store``). What
+stores, releases and erases a package is ``service.delivery.linkpackages``; this package
+imports nothing of delivery."""

@@ -14,10 +14,10 @@ from typing import Any
 
 import pytest
 
+from service.delivery.linkpackages import open_manifest
 from service.devtools.gmail_emulator.emulator import GmailEmulator
 from service.files.crypt import decrypt_range, file_key
 from service.files.manifest import LINK_ZIP_NAME
-from service.files.packages import open_manifest
 
 from .apis import ClientApi
 from .conftest import MakeApp

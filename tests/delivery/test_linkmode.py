@@ -18,10 +18,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from service.app import create_app
+from service.delivery.linkpackages import erase_package_files, open_manifest, protect_link_raw
 from service.delivery.mailer import SmtpMailer
 from service.delivery.release import release_tick
 from service.errors import SecretError
-from service.files.packages import erase_package_files, open_manifest, protect_link_raw
 from service.files.store import LocalFileStore
 from service.policy.policyfile import Policy
 from service.protect.keywrap import LocalKeyWrapper

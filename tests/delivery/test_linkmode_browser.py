@@ -16,9 +16,9 @@ import pytest
 from werkzeug.serving import make_server
 
 from service.app import create_app
+from service.delivery.linkpackages import erase_package_files, protect_link_raw
 from service.delivery.mailer import SmtpMailer
 from service.delivery.release import release_tick
-from service.files.packages import erase_package_files, protect_link_raw
 from service.files.store import LocalFileStore
 from service.policy.policyfile import Policy
 from service.protect.keywrap import LocalKeyWrapper
