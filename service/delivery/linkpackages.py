@@ -22,6 +22,7 @@ from service.delivery.packages import (
     _draft_still_there,
     create_package_for,
     message_recipients,
+    record_sent,
 )
 from service.errors import ConflictError, GmailError, SecretError
 from service.files.crypt import encrypt_stream, file_key
@@ -184,13 +185,7 @@ def encrypt_and_send_link(gmail: GmailClient, *, draft_id: str, sender: str,
             store.append_audit(sender, "package.send_uncertain", now=now,
                                package_id=package.id, data={"error": type(exc).__name__})
         raise
-    rfc_id = header(parse_headers(done.extracted.message), "Message-ID")
-    package = store.set_message_ids(
-        package.id, message_id=normalise_message_id(rfc_id) if rfc_id else None,
-        gmail_message_id=sent.message_id)
-    store.append_audit(sender, "package.sent", now=now, package_id=package.id,
-                       message_id=package.message_id,
-                       data={"gmail_message": sent.message_id, "thread": sent.thread_id,
-                             "recipients": len(recipients), "files": len(done.manifest.files),
-                             "method": "link", "release_mode": package.release_mode})
+    package = record_sent(store, package, done.extracted.message, sent, sender, now,
+                          {"recipients": len(recipients), "files": len(done.manifest.files),
+                           "method": "link"})
     return package, done.extracted.names

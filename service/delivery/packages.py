@@ -239,14 +239,20 @@ def encrypt_and_send(gmail: GmailClient, *, draft_id: str, sender: str,
             store.append_audit(sender, "package.send_uncertain", now=now,
                                package_id=package.id, data={"error": type(exc).__name__})
         raise
-    rfc_id = header(parse_headers(result.message), "Message-ID")
+    return record_sent(store, package, result.message, sent, sender, now,
+                       {"recipients": len(recipients), "files": len(result.files),
+                        "zip_filename": result.zip_filename})
+
+
+def record_sent(store: Store, package: Package, message: bytes, sent: SentRef, sender: str,
+                now: datetime, data: dict[str, object]) -> Package:
+    """After Gmail sent a package's message: its ids on the package, and the audit line."""
+    rfc_id = header(parse_headers(message), "Message-ID")
     package = store.set_message_ids(
         package.id, message_id=normalise_message_id(rfc_id) if rfc_id else None,
         gmail_message_id=sent.message_id)
     store.append_audit(sender, "package.sent", now=now, package_id=package.id,
                        message_id=package.message_id,
                        data={"gmail_message": sent.message_id, "thread": sent.thread_id,
-                             "recipients": len(recipients), "files": len(result.files),
-                             "zip_filename": result.zip_filename,
-                             "release_mode": package.release_mode})
+                             **data, "release_mode": package.release_mode})
     return package
