@@ -1,5 +1,5 @@
 """Google-signed ID tokens (OIDC), verified fully and failing closed: the add-on's
-requests (``service.addon.auth``) and Cloud Scheduler's calls to ``/tasks/release-due``
+requests (``service.auth``) and Cloud Scheduler's calls to ``/tasks/release-due``
 (``service.delivery.routes``) both rest on this, so it belongs to neither package.
 
 Signatures are RS256 over Google's published keys (``SENDGUARD_GOOGLE_CERTS_URL``, cached

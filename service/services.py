@@ -17,10 +17,10 @@ from flask import Flask, current_app
 from service.settings import Config
 
 if TYPE_CHECKING:
-    from service.addon.auth import MailboxBinding, RequestVerifier
-    from service.delivery.mailer import Mailer
+    from service.auth import MailboxBinding, RequestVerifier
     from service.files.store import FileStore
     from service.gmail.client import GmailClient
+    from service.mailer import Mailer
     from service.policy.policyfile import Policy
     from service.protect.keywrap import KeyWrapper
     from service.stamp.keys import StampKeys
@@ -61,7 +61,7 @@ class Services:
     def verifier(self) -> RequestVerifier:
         with self._lock:
             if self._verifier is None:
-                from service.addon.auth import RequestVerifier
+                from service.auth import RequestVerifier
                 from service.idtokens import CertificateCache
 
                 self._verifier = RequestVerifier(
@@ -84,7 +84,7 @@ class Services:
         """Checks that a request's Gmail access token opens the verified user's mailbox."""
         with self._lock:
             if self._mailboxes is None:
-                from service.addon.auth import GmailProfileLookup, MailboxBinding
+                from service.auth import GmailProfileLookup, MailboxBinding
 
                 self._mailboxes = MailboxBinding(
                     GmailProfileLookup(self.config.gmail_api_endpoint))
@@ -123,7 +123,7 @@ class Services:
     def mailer(self) -> Mailer:
         with self._lock:
             if self._mailer is None:
-                from service.delivery.mailer import mailer_from_config
+                from service.mailer import mailer_from_config
 
                 self._mailer = mailer_from_config(self.config)
             return self._mailer

@@ -20,9 +20,9 @@ from service.addon.markup import Act, Json
 from service.addon.scopes import ALL_SCOPES, COMPOSE_SCOPES, HOME_SCOPES, SEND_SCOPES, missing
 
 if TYPE_CHECKING:
-    from service.addon.auth import Caller
     from service.addon.event import AddonEvent
     from service.addon.ledger import SendLedger
+    from service.auth import Caller
 
 Handler = Callable[["Caller", "AddonEvent", Act, "SendLedger"], Json]
 

@@ -26,8 +26,8 @@ from service.services import services
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-    from service.addon.auth import Caller
     from service.addon.markup import Act
+    from service.auth import Caller
     from service.policy.model import Finding
     from service.policy.rules import Report
 

@@ -24,8 +24,8 @@ from service.services import services
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from service.addon.auth import Caller
     from service.addon.markup import Act, Json
+    from service.auth import Caller
     from service.storage.records import Package
 
 log = logging.getLogger(__name__)
@@ -115,8 +115,8 @@ def _erase_files(package: Package, actor: str, now: datetime) -> None:
 
 def release(caller: Caller, event: AddonEvent, act: Act) -> dict[str, Any]:
     """Release a held (or awaiting) password now: its notices go out at once."""
-    from service.delivery.mailer import MailerError
     from service.delivery.release import release_package
+    from service.mailer import MailerError
 
     sv = services()
     package = owned(caller.user_email, event.param("package_id"))

@@ -25,7 +25,7 @@ from service.request_locale import use_locale
 from service.services import services
 
 if TYPE_CHECKING:
-    from service.addon.auth import Caller
+    from service.auth import Caller
 
 bp = Blueprint("addon", __name__, url_prefix="/addon")
 log = logging.getLogger(__name__)

@@ -53,8 +53,8 @@ from service.i18n import _
 from service.services import services
 
 if TYPE_CHECKING:
-    from service.addon.auth import Caller
     from service.addon.markup import Act
+    from service.auth import Caller
     from service.gmail.model import DraftInfo, DraftMessage, GmailClient, SentRef
     from service.policy.rules import Report
 

@@ -396,8 +396,8 @@ def _erase_files(config: Config, store: Store, package: Package, now: datetime) 
 
 
 def cmd_keys_release(args: argparse.Namespace) -> int:
-    from service.delivery.mailer import mailer_from_config
     from service.delivery.release import release_package
+    from service.mailer import mailer_from_config
     from service.protect.keywrap import wrapper_from_config
 
     config = Config.from_env()
@@ -493,9 +493,9 @@ def cmd_worker(args: argparse.Namespace) -> int:
     import signal
     import threading
 
-    from service.delivery.mailer import mailer_from_config
     from service.delivery.release import release_tick
     from service.durations import parse_duration
+    from service.mailer import mailer_from_config
     from service.protect.keywrap import wrapper_from_config
 
     if not args.interval > 0:

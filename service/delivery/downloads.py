@@ -15,11 +15,11 @@ from datetime import datetime
 from urllib.parse import quote
 
 from service.delivery.keypage import Visit
-from service.delivery.mailer import Mailer, MailerError
 from service.delivery.notices import downloaded_mail
 from service.files.crypt import decrypt_range, file_key
 from service.files.manifest import Manifest, StoredFile
 from service.files.store import FileStore
+from service.mailer import Mailer, MailerError
 from service.settings import Config
 from service.storage import SYSTEM_ACTOR, Store, recipient_actor
 

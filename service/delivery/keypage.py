@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from service.delivery import codes
-from service.delivery.mailer import Mailer, MailerError
 from service.delivery.material import open_package, well_formed_token
 from service.delivery.notices import code_mail, retrieved_mail
 from service.errors import (
@@ -33,6 +32,7 @@ from service.errors import (
     SecretError,
 )
 from service.files.manifest import is_link_password
+from service.mailer import Mailer, MailerError
 from service.protect.keywrap import KeyWrapper
 from service.settings import Config
 from service.storage import SYSTEM_ACTOR, Grant, Package, Store, hash_token, recipient_actor

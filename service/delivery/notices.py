@@ -19,10 +19,10 @@ from email.utils import format_datetime, make_msgid
 from functools import lru_cache
 from typing import Any
 
-from service.delivery.mailer import sender_address
 from service.delivery.when import format_time, zone_named
 from service.errors import InputError, SendGuardError
 from service.i18n import N_, N_plural, translator
+from service.mailer import sender_address
 from service.settings import Config
 from service.storage import Package
 

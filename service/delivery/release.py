@@ -21,11 +21,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from service.delivery.mailer import Mailer, MailerError
 from service.delivery.material import open_package
 from service.delivery.notices import key_notice
 from service.delivery.retention import DEFAULT_RETENTION, purge_if_due
 from service.errors import ConfigError, ConflictError, SendGuardError
+from service.mailer import Mailer, MailerError
 from service.protect.keywrap import KeyWrapper
 from service.settings import Config
 from service.storage import SYSTEM_ACTOR, Grant, Package, Store, hash_token

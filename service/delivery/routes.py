@@ -45,11 +45,11 @@ from werkzeug.wrappers import Response
 
 from service.delivery import codes, csrf, session
 from service.delivery.keypage import KeyPage, Revealed, Visit, mask
-from service.delivery.mailer import MailerError
 from service.delivery.release import base_url, release_tick
 from service.delivery.when import format_clock, format_time, zone_named
 from service.errors import AuthError, CodeRefusedError, LinkEndedError, SendGuardError
 from service.i18n import N_, _, current_locale, translator
+from service.mailer import MailerError
 from service.request_locale import use_locale
 from service.services import services
 

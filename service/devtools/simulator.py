@@ -294,7 +294,7 @@ def sent_attachment(message_id: str, index: int) -> ResponseReturnValue:
 
 def _sink_dir() -> Path | None:
     """Where the development mailer writes, or None when mail goes elsewhere (SMTP)."""
-    from service.delivery.mailer import SinkMailer
+    from service.mailer import SinkMailer
 
     mailer = services().mailer
     return mailer.directory if isinstance(mailer, SinkMailer) else None

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from service.addon.auth import RequestVerifier
+from service.auth import RequestVerifier
 from service.devtools.tokens import CertServer, LocalIssuer, serve_certs
 from service.idtokens import CertificateCache
 

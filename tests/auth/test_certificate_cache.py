@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import pytest
 import requests
 
-from service.addon.auth import RequestVerifier
+from service.auth import RequestVerifier
 from service.devtools.tokens import CertServer, LocalIssuer, serve_certs
 from service.errors import AuthError, ConfigError
 from service.idtokens import (

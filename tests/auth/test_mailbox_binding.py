@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from service.addon.auth import Caller, GmailProfileLookup, MailboxBinding
+from service.auth import Caller, GmailProfileLookup, MailboxBinding
 from service.devtools.gmail_emulator.emulator import GmailEmulator
 from service.errors import AuthError, GmailClientError, GmailTransientError
 from tests.addon.apis import ClientApi

@@ -14,7 +14,7 @@ import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 
-from service.addon.auth import Caller, RequestVerifier
+from service.auth import Caller, RequestVerifier
 from service.errors import AuthError, ConfigError
 from service.idtokens import PUBLIC_MESSAGE, CertificateCache, verify_oidc_token
 
@@ -193,7 +193,7 @@ def test_rejected(verifier: RequestVerifier, ctx: Ctx, caplog: pytest.LogCapture
     assert (str(err), err.status) == (PUBLIC_MESSAGE, 401)
     assert err.__cause__ is None and err.__context__ is None   # nothing chained, nothing leaks
     lines = [r.getMessage() for r in caplog.records
-             if r.name == "service.addon.auth" and r.levelno >= logging.WARNING]
+             if r.name == "service.auth" and r.levelno >= logging.WARNING]
     assert lines, "a rejection must leave a log line"
     assert reason in lines[-1]
     _assert_no_token_logged(caplog, _tokens_of(header, event))

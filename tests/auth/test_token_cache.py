@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from service.addon.auth import RequestVerifier
+from service.auth import RequestVerifier
 from service.devtools.tokens import CertServer, LocalIssuer
 from service.errors import AuthError
 from service.idtokens import CertificateCache

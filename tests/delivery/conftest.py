@@ -22,8 +22,8 @@ except ModuleNotFoundError:  # the repository root is not on sys.path under plai
     from tests.support.smtp import SmtpServer, smtp, smtp_server
 
 from service.app import create_app
-from service.delivery.mailer import SmtpMailer
 from service.devtools.gmail_emulator.memory import InMemoryGmailClient
+from service.mailer import SmtpMailer
 from service.policy.policyfile import Policy
 from service.protect.keywrap import LocalKeyWrapper
 from service.services import Services

@@ -15,9 +15,9 @@ import pytest
 from werkzeug.serving import make_server
 
 from service.app import create_app
-from service.delivery.mailer import SmtpMailer
 from service.delivery.release import release_tick
 from service.devtools.gmail_emulator.memory import InMemoryGmailClient
+from service.mailer import SmtpMailer
 from service.protect.keywrap import LocalKeyWrapper
 from service.services import Services
 from service.settings import Config

@@ -16,9 +16,9 @@ import pytest
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from service.delivery.mailer import SmtpMailer
 from service.delivery.material import open_package
 from service.delivery.release import release_tick
+from service.mailer import SmtpMailer
 from service.protect.keywrap import LocalKeyWrapper
 from service.settings import Config
 from service.storage import Package, Store

@@ -19,10 +19,10 @@ from flask.testing import FlaskClient
 
 from service.app import create_app
 from service.delivery.linkpackages import erase_package_files, open_manifest, protect_link_raw
-from service.delivery.mailer import SmtpMailer
 from service.delivery.release import release_tick
 from service.errors import SecretError
 from service.files.store import LocalFileStore
+from service.mailer import SmtpMailer
 from service.policy.policyfile import Policy
 from service.protect.keywrap import LocalKeyWrapper
 from service.services import Services

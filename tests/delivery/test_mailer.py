@@ -19,7 +19,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from service.delivery.mailer import (
+from service.delivery.notices import address, clean_display_name, code_mail, new_mail
+from service.errors import ConfigError, InputError
+from service.mailer import (
     MailerError,
     MemoryMailer,
     SinkMailer,
@@ -27,8 +29,6 @@ from service.delivery.mailer import (
     mailer_from_config,
     sender_address,
 )
-from service.delivery.notices import address, clean_display_name, code_mail, new_mail
-from service.errors import ConfigError, InputError
 from service.settings import Config
 from tests.support.smtp import SmtpServer
 

@@ -9,11 +9,11 @@ from datetime import timedelta
 
 import pytest
 
-from service.delivery.mailer import SmtpMailer
 from service.delivery.material import open_package
 from service.delivery.packages import create_package_for
 from service.delivery.release import release_due, release_package, release_tick
 from service.errors import ConflictError
+from service.mailer import SmtpMailer
 from service.policy.policyfile import Policy
 from service.protect.keywrap import LocalKeyWrapper
 from service.settings import Config

@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 
 from service.delivery.keypage import KeyPage
-from service.delivery.mailer import SmtpMailer
 from service.delivery.material import open_package
 from service.delivery.packages import create_package_for
 from service.delivery.release import release_tick
@@ -22,6 +21,7 @@ from service.delivery.retention import purge_ended, purge_if_due
 from service.delivery.rewrap import RewrapReport, current_header, rewrap_all, target_name
 from service.durations import parse_duration
 from service.errors import InputError, SecretError
+from service.mailer import SmtpMailer
 from service.policy.policyfile import Policy
 from service.protect.keywrap import LocalKeyWrapper, MigratingKeyWrapper, key_id
 from service.settings import Config

@@ -25,9 +25,9 @@ from pathlib import Path
 import requests
 
 from service.delivery.csrf import SECURE_COOKIE
-from service.delivery.mailer import SmtpMailer
 from service.delivery.packages import create_package_for
 from service.delivery.release import release_package
+from service.mailer import SmtpMailer
 from service.policy.policyfile import Policy
 from service.protect.keywrap import LocalKeyWrapper
 from service.settings import Config
