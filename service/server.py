@@ -141,7 +141,8 @@ def serve(settings: ServerSettings, loader: Callable[[], WsgiApp], *,
     server.on_startup(watchdog.start)
     become_subreaper()
     try:
-        server.serve(target_loader=partial(_load_in_worker, loader, str(beats), interval),
+        server.serve(target_loader=partial(_load_in_worker, loader, str(beats), interval,
+                                           settings.graceful_timeout),
                      wrap_loader=False)
     finally:
         shutil.rmtree(beats, ignore_errors=True)
@@ -155,10 +156,13 @@ def heartbeat_interval(timeout: int) -> float:
     return max(0.5, min(5.0, timeout / 8))
 
 
-def _load_in_worker(loader: Callable[[], WsgiApp], beats: str, interval: float) -> WsgiApp:
+def _load_in_worker(loader: Callable[[], WsgiApp], beats: str, interval: float,
+                    grace: float = 8.0) -> WsgiApp:
     """In a worker: the heartbeat first (a worker stuck building its app is stuck too),
     then the app. A worker whose main process is gone (killed outright) stops as on
-    SIGTERM, finishing its requests, instead of serving on unsupervised."""
+    SIGTERM, finishing its requests for up to ``grace`` seconds as the main process would
+    allow, and then exits whatever it is doing: it never serves on unsupervised (a stop
+    that hangs, or a request that never ends, would otherwise keep it alive)."""
     path = Path(beats) / str(os.getpid())
     parent = os.getppid()
 
@@ -167,11 +171,14 @@ def _load_in_worker(loader: Callable[[], WsgiApp], beats: str, interval: float) 
             with contextlib.suppress(OSError):    # the directory goes when the server stops
                 path.touch()
             time.sleep(interval)
+        deadline = threading.Timer(grace + 2, os._exit, args=(1,))
+        deadline.daemon = True
+        deadline.start()                          # first: nothing below can hold it up
+        os.kill(os.getpid(), signal.SIGTERM)
         log.error("the server's main process is gone: this worker stops")
         with contextlib.suppress(OSError):    # nobody else will: the last one out clears
             path.unlink()
             path.parent.rmdir()
-        os.kill(os.getpid(), signal.SIGTERM)
 
     path.touch()
     threading.Thread(target=beat, name="sendguard-heartbeat", daemon=True).start()

@@ -247,6 +247,22 @@ def test_workers_stop_when_the_main_process_is_killed(
     assert beats == [], "the workers cleared the heartbeat directory"
 
 
+def test_an_orphaned_worker_exits_after_the_graceful_timeout_even_mid_request(
+        running: Callable[..., Running]) -> None:
+    """Nobody is left to kill it at the graceful timeout: it does so itself."""
+    server = running(SENDGUARD_HTTP_WORKERS="1", SENDGUARD_REQUEST_TIMEOUT="2",
+                     SENDGUARD_GRACEFUL_TIMEOUT="1", SLOW_SECONDS="60")
+    [worker] = server.workers()
+    threading.Thread(target=get, args=(server.base + "/slow", None, 70), daemon=True).start()
+    assert wait_for(lambda: "send started" in server.text(), 10)
+    server.proc.kill()
+    server.proc.wait()
+    killed = time.monotonic()
+    assert wait_for(lambda: not cmdline(worker), 30), server.text()
+    assert time.monotonic() - killed < 12, "grace 1 s + 2 s, not the request's 60 s"
+    assert "send finished" not in server.text()
+
+
 def test_a_worker_that_cannot_build_the_app_stops_the_server(tmp_path: Path) -> None:
     out = tmp_path / "server.log"
     env = {**os.environ, "PORT": str(free_port()), "HOST": "127.0.0.1", "FAIL_TO_START": "1",
