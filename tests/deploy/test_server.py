@@ -213,7 +213,7 @@ def test_a_killed_workers_analysis_processes_are_reaped(
     assert answer is not None and json.loads(answer)["heavy"], server.text()
     pool = [p for p in children(worker) if "service.policy.worker" in cmdline(p)]
     assert len(pool) == 1
-    time.sleep(1.5)                     # the watchdog has seen it (it looks every 0.5 s)
+    time.sleep(3)                       # the watchdog has seen it (it looks every 0.5 s)
     os.kill(worker, signal.SIGKILL)
     assert wait_for(lambda: not Path(f"/proc/{pool[0]}").exists(), 20), (
         f"left as a zombie: {Path(f'/proc/{pool[0]}/stat').read_text()}")
