@@ -131,6 +131,42 @@ def test_psl_garbage_never_raises(garbage: str) -> None:
     assert isinstance(public_suffix(garbage), str)
 
 
+def _rules() -> list[str]:
+    from publicsuffixlist import PSLFILE
+
+    with open(PSLFILE, encoding="utf-8") as f:
+        return [line.split(" ")[0].strip().lower() for line in f
+                if line.strip() and not line.startswith("//")]
+
+
+def test_no_rule_is_ascii_only_once_encoded_unless_it_was() -> None:
+    """Why a domain without an ``xn--`` label may use the PSL without punycode rules."""
+    from publicsuffixlist import encode_idn
+
+    rules = _rules()
+    assert len(rules) > 9000
+    for rule in rules:
+        encoded = encode_idn(rule.lstrip("!"))
+        assert encoded == rule.lstrip("!") or "xn--" in encoded, rule
+
+
+def test_registrable_domains_as_with_the_whole_psl_for_every_rule() -> None:
+    """Every rule of the list, as a name under it and as the name itself, in Unicode and
+    in punycode, wildcards filled in: the same answers as the PSL with punycode rules."""
+    from publicsuffixlist import PublicSuffixList, encode_idn
+
+    whole = PublicSuffixList()
+    names: set[str] = set()
+    for rule in _rules():
+        bare = rule.lstrip("!").replace("*", "x")
+        for form in (bare, encode_idn(bare)):
+            names.update((form, f"a.{form}", f"b.a.{form}"))
+    assert sum("xn--" in n for n in names) > 1000 and len(names) > 25000
+    for name in sorted(names):
+        assert registrable_domain(name) == (whole.privatesuffix(name) or name), name
+        assert public_suffix(name) == (whole.publicsuffix(name) or name), name
+
+
 def test_provider_list_is_normalised_and_unique() -> None:
     assert len(PERSONAL_PROVIDERS) == len(set(PERSONAL_PROVIDERS))
     assert all(normalize_domain(d) == d for d in PERSONAL_PROVIDERS)
