@@ -283,10 +283,9 @@ def become_subreaper() -> bool:
     """Orphaned descendants become this process's children (Linux ``prctl``), as they are
     PID 1's in the image: ``Orphans`` then reaps them wherever the server runs."""
     import ctypes
-    import ctypes.util
 
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+        libc = ctypes.CDLL(None, use_errno=True)      # the C library Python is linked with
         return bool(libc.prctl(36, 1, 0, 0, 0) == 0)      # PR_SET_CHILD_SUBREAPER
     except (OSError, AttributeError):                      # not Linux: nothing to do
         return False

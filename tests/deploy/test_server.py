@@ -17,6 +17,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import textwrap
 import threading
 import time
 import urllib.request
@@ -220,6 +221,31 @@ def test_a_killed_workers_analysis_processes_are_reaped(
     assert wait_for(lambda: get(server.base + "/pid") not in (None, str(worker)), 20), (
         server.text())
     assert server.proc.poll() is None, "the server carries on with a new worker"
+
+
+def test_orphans_come_to_the_server_outside_the_image_too() -> None:
+    """In the image the server is PID 1; elsewhere ``become_subreaper`` makes it their
+    parent, so that ``Orphans`` can reap them."""
+    code = textwrap.dedent("""
+        import os, subprocess, sys, time
+        from service.server import become_subreaper, parent_of
+        assert become_subreaper()
+        child = subprocess.Popen([sys.executable, "-c",
+            "import subprocess, sys; p = subprocess.Popen([sys.executable, '-c', "
+            "'import time; time.sleep(5)']); print(p.pid, flush=True)"],
+            stdout=subprocess.PIPE, text=True)
+        grandchild = int(child.stdout.readline())
+        child.wait()
+        deadline = time.monotonic() + 5
+        while parent_of(grandchild) != os.getpid() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        print(parent_of(grandchild) == os.getpid())
+        os.kill(grandchild, 9)
+        os.waitpid(grandchild, 0)
+        """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=ROOT, timeout=60, check=True).stdout
+    assert out.strip() == "True"
 
 
 def test_zombies_never_seen_as_a_workers_child_are_left_to_their_parent() -> None:
