@@ -174,11 +174,11 @@ def _load_in_worker(loader: Callable[[], WsgiApp], beats: str, interval: float,
         deadline = threading.Timer(grace + 2, os._exit, args=(1,))
         deadline.daemon = True
         deadline.start()                          # first: nothing below can hold it up
-        os.kill(os.getpid(), signal.SIGTERM)
         log.error("the server's main process is gone: this worker stops")
         with contextlib.suppress(OSError):    # nobody else will: the last one out clears
             path.unlink()
             path.parent.rmdir()
+        os.kill(os.getpid(), signal.SIGTERM)     # last: the worker may be gone right after
 
     path.touch()
     threading.Thread(target=beat, name="sendguard-heartbeat", daemon=True).start()

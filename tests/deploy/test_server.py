@@ -10,6 +10,7 @@ environment (the gunicorn-era names still read), bad values refused before liste
 from __future__ import annotations
 
 import contextlib
+import http.client
 import json
 import os
 import signal
@@ -54,7 +55,7 @@ def get(url: str, data: bytes | None = None, timeout: float = 2) -> str | None:
     try:
         with urllib.request.urlopen(url, data=data, timeout=timeout) as resp:
             return str(resp.read().decode())
-    except OSError:
+    except (OSError, http.client.HTTPException):   # refused, reset, cut mid-answer
         return None
 
 
