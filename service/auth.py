@@ -39,9 +39,7 @@ import requests
 from service.errors import AuthError, ConfigError, GmailError, GmailTransientError
 from service.idtokens import (
     FETCH_TIMEOUT,
-    PUBLIC_MESSAGE,
     CertificateCache,
-    Rejected,
     account_for_log,
     google_claims,
     guarded,
@@ -302,7 +300,9 @@ class MailboxBinding:
             if hit is not None and hit[1] > now and same_account(hit[0], caller.user_email):
                 self._seen.move_to_end(key)
                 return
-        owner = _guarded_lookup(self._lookup, access_token)
+        # the lookup's Gmail errors pass through; anything else fails closed as AuthError
+        owner = guarded("OAuth token", lambda: self._lookup(access_token), log,
+                        (GmailError, AuthError))
         guarded("OAuth token", lambda: _same_mailbox(owner, caller.user_email), log)
         with self._lock:
             self._seen[key] = (caller.user_email, now + self._ttl)
@@ -314,19 +314,6 @@ class MailboxBinding:
         close = getattr(self._lookup, "close", None)
         if callable(close):
             close()
-
-
-def _guarded_lookup(lookup: Callable[[str], str], token: str) -> str:
-    """The lookup's Gmail errors pass through; anything else fails closed as AuthError."""
-    try:
-        return lookup(token)
-    except (GmailError, AuthError):
-        raise
-    except Rejected as exc:
-        log.warning("OAuth token rejected: %s", exc.reason)
-    except Exception as exc:
-        log.warning("OAuth token rejected: unexpected %s", type(exc).__name__)
-    raise AuthError(PUBLIC_MESSAGE)
 
 
 def _same_mailbox(owner: str, user_email: str) -> None:

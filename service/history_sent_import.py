@@ -53,7 +53,7 @@ class StepResult:
     error: str | None = None      # "scope", "gmail", "mailbox" (not the user's), or None
 
 
-def _sent(reader: SentReader, message_id: str, user: str) -> SentMessage | None:
+def _sent(reader: SentReader, message_id: str) -> SentMessage | None:
     from service.storage.sent import sent_message
 
     got = reader.message(message_id)
@@ -99,7 +99,7 @@ def import_step(store: ImportStore, crypto: HistoryCrypto, reader: SentReader, u
                     break
                 continue
             try:
-                msg = _sent(reader, cursor.pending[0], user)
+                msg = _sent(reader, cursor.pending[0])
             except ScopeNotGranted:
                 raise
             except GmailClientError:        # this message only (a 4xx): skipped, not retried

@@ -65,12 +65,17 @@ def reject(reason: str) -> NoReturn:
     raise Rejected(reason)
 
 
-def guarded(what: str, check: Callable[[], _T], logger: logging.Logger | None = None) -> _T:
+def guarded(what: str, check: Callable[[], _T], logger: logging.Logger | None = None,
+            passes: tuple[type[Exception], ...] = ()) -> _T:
     """Run a check; turn every failure into one generic AuthError and one log line (on
-    ``logger``: the caller's, so a rejection is logged where the request was handled)."""
+    ``logger``: the caller's, so a rejection is logged where the request was handled).
+    Errors of the ``passes`` types go through as they are (a Gmail error the user should
+    see)."""
     out = logger or log
     try:
         return check()
+    except passes:
+        raise
     except Rejected as exc:
         out.warning("%s rejected: %s", what, exc.reason)
     except Exception as exc:  # fail closed: nothing but AuthError may escape

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from service.auth import MailboxBinding, RequestVerifier
     from service.files.store import FileStore
     from service.gmail.client import GmailClient
+    from service.idtokens import CertificateCache
     from service.mailer import Mailer
     from service.policy.policyfile import Policy
     from service.protect.keywrap import KeyWrapper
@@ -37,6 +38,7 @@ class Services:
     clock: Callable[[], datetime] = utcnow
     _policy: Policy | None = None
     _verifier: RequestVerifier | None = None
+    _certs: CertificateCache | None = None
     _mailboxes: MailboxBinding | None = None
     _store: Store | None = None
     _keywrapper: KeyWrapper | None = None
@@ -58,14 +60,27 @@ class Services:
         return self._policy
 
     @property
+    def google_certs(self) -> CertificateCache:
+        """Google's signing keys, one cache per app: the add-on's verifier and the
+        scheduler's task call check tokens against the same keys (one fetch, not two)."""
+        with self._lock:
+            return self._google_certs()
+
+    def _google_certs(self) -> CertificateCache:
+        if self._certs is None:
+            from service.idtokens import CertificateCache
+
+            self._certs = CertificateCache(self.config.google_certs_url)
+        return self._certs
+
+    @property
     def verifier(self) -> RequestVerifier:
         with self._lock:
             if self._verifier is None:
                 from service.auth import RequestVerifier
-                from service.idtokens import CertificateCache
 
                 self._verifier = RequestVerifier(
-                    CertificateCache(self.config.google_certs_url),
+                    self._google_certs(),
                     audience=self.config.addon_audience,
                     service_account=self.config.addon_service_account,
                     oauth_client_id=self.config.oauth_client_id,

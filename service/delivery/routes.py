@@ -70,7 +70,7 @@ def _language() -> None:
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
-    app.extensions[_EXT] = {"lock": threading.Lock(), "certs": None, "secret": None}
+    app.extensions[_EXT] = {"lock": threading.Lock(), "secret": None}
 
 
 def _state() -> dict[str, Any]:
@@ -85,16 +85,6 @@ def _form_secret() -> bytes:
             state["secret"] = csrf.server_secret(services().config)
         secret: bytes = state["secret"]
     return secret
-
-
-def _certs() -> Any:
-    from service.idtokens import CertificateCache
-
-    state = _state()
-    with state["lock"]:
-        if state["certs"] is None:
-            state["certs"] = CertificateCache(services().config.google_certs_url)
-        return state["certs"]
 
 
 def _page() -> KeyPage:
@@ -461,7 +451,7 @@ def release_due_task() -> ResponseReturnValue:
         if not config.base_url or not config.scheduler_service_account:
             log.warning("refused %s: base URL or scheduler service account not set", TASK_PATH)
             raise AuthError("unauthorized")
-        verify_oidc_token(_bearer(), certs=_certs(), audience=config.base_url + TASK_PATH,
+        verify_oidc_token(_bearer(), certs=sv.google_certs, audience=config.base_url + TASK_PATH,
                           service_account=config.scheduler_service_account)
     except AuthError:
         return jsonify(error="unauthorized"), 401, {"Cache-Control": "no-store"}

@@ -14,30 +14,35 @@ the lock files); should a release move them, ``quote`` falls back to quotequail'
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import cache
 
 
 @cache
-def _screen() -> re.Pattern[str]:
-    from quotequail import _patterns
-
-    return re.compile("|".join(f"(?:{p.pattern})" for p in _patterns.COMPILED_PATTERNS))
-
-
-def quote(text: str, *, limit: int) -> list[tuple[bool, str]]:
-    """As ``quotequail.quote(text, limit=limit)``: [(True, own), (False, quoted)]."""
+def _internals() -> tuple[Callable[[str], object], int, Callable[..., str],
+                          Callable[..., tuple[int, str] | None], object] | None:
+    """quotequail's screen, wrap width, line joiner, per-line finder and its End position,
+    resolved once; None for a quotequail without these internals."""
     try:
         from quotequail import _internal, _patterns
         from quotequail._enums import Position
 
-        screen, wrap = _screen().match, _patterns.MAX_WRAP_LINES
-        join, on_line = _internal.join_wrapped_lines, _internal.find_pattern_on_line
-    except (ImportError, AttributeError):         # a quotequail without these internals
+        screen = re.compile("|".join(f"(?:{p.pattern})" for p in _patterns.COMPILED_PATTERNS))
+        return (screen.match, _patterns.MAX_WRAP_LINES, _internal.join_wrapped_lines,
+                _internal.find_pattern_on_line, Position.End)
+    except (ImportError, AttributeError):
+        return None
+
+
+def quote(text: str, *, limit: int) -> list[tuple[bool, str]]:
+    """As ``quotequail.quote(text, limit=limit)``: [(True, own), (False, quoted)]."""
+    internals = _internals()
+    if internals is None:
         import quotequail
 
         parts: list[tuple[bool, str]] = quotequail.quote(text, limit=limit)
         return parts
-
+    screen, wrap, join, on_line, end = internals
     lines = text.split("\n")
     found = None
     for n in range(min(len(lines), limit)):
@@ -48,7 +53,7 @@ def quote(text: str, *, limit: int) -> list[tuple[bool, str]]:
             if not line:
                 break
             if screen(line.strip()):
-                hit = on_line(lines, n, wrap, Position.End)
+                hit = on_line(lines, n, wrap, end)
                 found = None if hit is None else hit[0]
                 break
         if found is not None:

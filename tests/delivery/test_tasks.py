@@ -104,3 +104,26 @@ def test_anything_else_is_401_and_releases_nothing(
 
 def test_get_is_not_allowed(task_client: Callable[..., FlaskClient]) -> None:
     assert task_client().get("/tasks/release-due").status_code == 405
+
+
+def test_the_task_and_the_add_on_share_one_copy_of_googles_keys(
+        services_for: Callable[..., Services], issuer: LocalIssuer) -> None:
+    """One fetch of Google's certificates serves the scheduler's call and the add-on."""
+    from service.devtools.tokens import serve_certs
+
+    url, server = serve_certs(issuer)
+    try:
+        addon = {"addon_audience": BASE_URL + "/addon", "oauth_client_id": "1-x.apps",
+                 "addon_service_account": "service-1@gcp-sa-gsuiteaddons.iam.gserviceaccount.com"}
+        services = services_for(google_certs_url=url, scheduler_service_account=SCHEDULER,
+                                **addon)
+        client = create_app(services.config, services=services).test_client()
+        resp = client.post("/tasks/release-due",
+                           headers={"Authorization": f"Bearer {_token(issuer)}"})
+        assert resp.status_code == 200, resp.get_data(as_text=True)
+        assert server.fetches == 1
+        services.verifier.verify_system_token(issuer.system_token(
+            audience=addon["addon_audience"], service_account=addon["addon_service_account"]))
+        assert server.fetches == 1, "the add-on's verifier fetched Google's keys again"
+    finally:
+        server.stop()

@@ -69,11 +69,11 @@ def test_a_quotequail_without_the_internals_read_here_is_used_as_it_is(
 
     from service.policy import quotes
 
-    quotes._screen.cache_clear()
+    quotes._internals.cache_clear()
     monkeypatch.delattr(_patterns, "COMPILED_PATTERNS")
     try:
         text = CASES["gmail reply"]
         assert quote(text, limit=MAX_QUOTE_LINES) == quotequail.quote(text, limit=MAX_QUOTE_LINES)
         assert len(quote(text, limit=MAX_QUOTE_LINES)) == 2
     finally:
-        quotes._screen.cache_clear()
+        quotes._internals.cache_clear()
