@@ -42,9 +42,12 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from service.errors import ConfigError
+
+if TYPE_CHECKING:
+    from service.policy.policyfile import Policy
 
 log = logging.getLogger("service.server")
 
@@ -316,18 +319,17 @@ def parent_of(pid: int) -> int | None:
     return None if stat is None or stat[0] in ("Z", "X") else stat[1]
 
 
-def sendguard_app() -> WsgiApp:
-    """One worker's SendGuard app: settings and policy from the environment (the main
-    process checked both before listening), logging as the main process set it up."""
+def sendguard_app(policy: Policy) -> WsgiApp:
+    """One worker's SendGuard app on the policy the main process read and validated before
+    listening (not the file read again: it may have changed since), settings from the
+    environment, logging as the main process set it up."""
     from service.app import create_app
     from service.logs import configure_logging
-    from service.policy.policyfile import load_policy
     from service.services import Services
     from service.settings import Config
 
     config = Config.from_env()
     configure_logging(config)     # again: granian's logging setup ran in this worker
-    policy = load_policy(config.policy_path)
     return create_app(config, services=Services(config, _policy=policy))
 
 

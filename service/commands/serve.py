@@ -4,6 +4,7 @@ validated first. The image and App Engine run exactly this."""
 from __future__ import annotations
 
 import argparse
+from functools import partial
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -35,8 +36,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
                                        threads=args.threads)
     config = Config.from_env()
     configure_logging(config)
-    load_policy_for_service(config.policy_path)   # exit 2 on a broken policy, before listening
+    policy = load_policy_for_service(config.policy_path)   # exit 2 when broken, before listening
     import service.app  # noqa: F401 - imported once here, shared by the workers it forks
 
-    serve(settings, sendguard_app)
+    serve(settings, partial(sendguard_app, policy))
     return 0

@@ -327,6 +327,35 @@ def test_sendguard_serve_binds_port_and_stops_on_sigterm(tmp_path: Path) -> None
     assert f"Listening at: http://127.0.0.1:{port}" in out
 
 
+def test_a_respawned_worker_runs_the_policy_checked_at_start(tmp_path: Path) -> None:
+    """The policy file broken after start (an admin mid-edit) does not reach a worker
+    that granian starts later: it gets the policy ``serve`` read and validated."""
+    port = free_port()
+    policy = tmp_path / "policy.toml"
+    policy.write_text('[organization]\ninternal_domains = ["example.co.jp"]\n')
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SENDGUARD_", "GUNICORN_"))}
+    env.update(PORT=str(port), HOST="127.0.0.1", SENDGUARD_HTTP_WORKERS="1",
+               SENDGUARD_VAR_DIR=str(tmp_path / "var"), SENDGUARD_POLICY=str(policy))
+    proc = subprocess.Popen([sys.executable, "-m", "service", "serve"], cwd=tmp_path, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True)
+    try:
+        assert wait_for(lambda: get(f"http://127.0.0.1:{port}/healthz") is not None, 30)
+        [worker] = children(proc.pid)
+        policy.write_text("[organization\ninternal_domains = \n")      # mid-edit: broken
+        os.kill(worker, signal.SIGKILL)
+        assert wait_for(lambda: children(proc.pid) not in ([], [worker]), 30)
+        assert wait_for(lambda: get(f"http://127.0.0.1:{port}/healthz") is not None, 30)
+        assert proc.poll() is None, "the server carries on"
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=15)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    assert "could not start the app" not in out, out
+
+
 @pytest.mark.parametrize(("env", "given", "expected"), [
     pytest.param({}, {}, ServerSettings(), id="defaults"),
     pytest.param({"PORT": "9000", "HOST": "127.0.0.1"}, {},
